@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* The store: one LMDB environment in a directory, holding pages and hits (DESIGN.md §7;
+ * docs/storage.md gives every key and value layout).
+ *
+ * One writer at a time (LMDB's rule): a write transaction batches many pages and hits and
+ * commits them together, so a crash loses at most the open batch. Readers run beside the writer.
+ * Records handed to callbacks are borrowed and valid only during the callback; nothing returned
+ * by this module points into LMDB's map after a transaction ends.
+ * A store handle may be used from several threads, but a store_txn only from the thread that
+ * began it.
+ */
+#ifndef PATROL_INDEX_STORE_H
+#define PATROL_INDEX_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+struct store_txn;
+
+/* Opens (creating dir and the databases when needed) the store in dir. On failure a one-line
+ * reason is written to err. Errors: -errno (dir not creatable or writable), ERR_SCHEMA (written
+ * by a newer patrol), ERR_STORE. */
+int store_open(const char *dir, struct store **ret_store, char *err, size_t errlen);
+void store_close(struct store *s);
+
+int store_write_begin(struct store *s, struct store_txn **ret_txn);
+/* Commits and frees the transaction, whatever the outcome. */
+int store_write_commit(struct store_txn *txn);
+/* Aborts and frees; NULL does nothing. */
+void store_write_abort(struct store_txn *txn);
+
+struct store_page {
+	const char *url;          /* canonical URL: the key (hashed) */
+	const char *venue;        /* venue id */
+	int64_t fetched_at;       /* epoch seconds */
+	int status;               /* HTTP status */
+	const char *content_type; /* "" when none */
+	const char *title;        /* "" when none */
+	const char *charset;      /* encoding used to decode, "" when not decoded */
+	uint64_t bytes;           /* body bytes as received */
+	uint8_t body_digest[32];  /* SHA-256 of the body */
+};
+
+/* Inserts or replaces the page with this URL. */
+int store_page_put(struct store_txn *txn, const struct store_page *page);
+
+struct store_hit {
+	uint64_t id;          /* assigned by store_hit_put; ignored on input */
+	const char *rule;     /* rule id */
+	const char *pack;     /* pack name */
+	const char *category;
+	const char *severity;
+	const char *venue;
+	const char *url;      /* canonical page URL */
+	const char *field;    /* title, body, post, ... */
+	int64_t post;         /* post index within the page, -1 when not in a post */
+	const char *match;    /* the matched text as the page had it */
+	const char *snippet;
+	const char *status;   /* new, confirmed, dismissed, escalated, gone; "new" on insert */
+	int64_t first_seen, last_seen; /* epoch seconds; both set from seen_at on insert */
+	uint64_t count;       /* crawls that saw this hit */
+};
+
+/* Records that hit was seen at seen_at. The hit's identity is rule + url + match: when a hit with
+ * that identity exists, only its last_seen and count change and *ret_new is false; otherwise a
+ * new hit is stored with the next id and status "new". ret_id and ret_new may be NULL. */
+int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t seen_at,
+		  uint64_t *ret_id, bool *ret_new);
+
+/* Callbacks return 0 to go on; any other value stops the walk and is returned. */
+typedef int (*store_hit_fn)(const struct store_hit *hit, void *ud);
+typedef int (*store_page_fn)(const struct store_page *page, void *ud);
+
+/* Every hit in id order, in one read transaction. */
+int store_hits_each(struct store *s, store_hit_fn fn, void *ud);
+/* Every page in key order (by URL hash, not URL), in one read transaction. */
+int store_pages_each(struct store *s, store_page_fn fn, void *ud);
+
+struct store_stats {
+	uint64_t pages;
+	uint64_t hits;
+};
+int store_stats_get(struct store *s, struct store_stats *ret_stats);
+
+#endif

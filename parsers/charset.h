@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Charset detection and conversion of fetched bytes to UTF-8.
+ *
+ * Order, after the HTML standard: a byte-order mark, then the charset parameter of the HTTP
+ * Content-Type, then a <meta> prescan of the first 1024 bytes, then UTF-8 when the bytes are valid
+ * UTF-8, then the default (windows-1252). Conversion is done with iconv; bytes that do not decode
+ * become U+FFFD and the rest of the text survives. The output is always valid UTF-8.
+ * Thread-safe: each call opens its own iconv descriptor.
+ */
+#ifndef PATROL_PARSERS_CHARSET_H
+#define PATROL_PARSERS_CHARSET_H
+
+#include "common/buf.h"
+
+#include <stddef.h>
+
+#define CHARSET_NAME_MAX 32
+
+enum charset_source {
+	CHARSET_SOURCE_BOM,
+	CHARSET_SOURCE_HEADER,
+	CHARSET_SOURCE_META,
+	CHARSET_SOURCE_DETECTED,
+	CHARSET_SOURCE_DEFAULT,
+};
+
+/* "bom", "header", "meta", "detected", "default": the names machine output uses. */
+const char *charset_source_name(enum charset_source src);
+
+/* Decodes raw into UTF-8 appended to out (whose cap bounds the decoded size: ERR_TOO_BIG).
+ * content_type is the HTTP Content-Type value or NULL. ret_name receives the encoding used, in
+ * its canonical name ("UTF-8", "GBK", "Big5", "windows-1252", ...); ret_source which step chose
+ * it. Unknown labels are ignored and the next step decides. */
+int charset_decode(const char *raw, size_t len, const char *content_type, struct buf *out,
+		   char ret_name[CHARSET_NAME_MAX], enum charset_source *ret_source);
+
+#endif
