@@ -1,1 +1,112 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT */
+/* patrol's entry point: global options, the process-wide set-up, and dispatch to one command.
+ * The command table is the CLI contract of DESIGN.md §4 as far as it is built.
+ */
+#include "cli/cli.h"
+
+#include "crawler/crawl.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *summary;
+} commands[] = {
+	{"demo", cmd_demo, "serve the bundled demo forum, crawl it, show what was found"},
+	{"crawl", cmd_crawl, "crawl a site from a seed URL into the store"},
+	{"hits", cmd_hits, "list the hits in the store"},
+	{"rules", cmd_rules, "check rule packs: lint, test, list"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: patrol [--db DIR] [--json] [-q] [-v] COMMAND [ARGS]\n"
+		"\n"
+		"patrol crawls registered public venues, flags posts that match fraud and hoax\n"
+		"rule packs, and keeps what it found for analysts to review.\n"
+		"\n"
+		"Global options:\n"
+		"  --db DIR     the store (default $PATROL_DB, else ./patrol-data)\n"
+		"  --json       machine output: one JSON object per line\n"
+		"  -q, --quiet  print only errors\n"
+		"  -v, --verbose  say more (each fetched page)\n"
+		"  -h, --help   this help;  --version  the version\n"
+		"\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nEach command has --help.\n");
+}
+
+static int parse_global(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},    {"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},     {"version", no_argument, NULL, 'V'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			cli->db = optarg;
+			cli->db_explicit = true;
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		case 'q':
+			cli->quiet = true;
+			break;
+		case 'v':
+			cli->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(CLI_OK);
+		case 'V':
+			printf("patrol %s\n", PATROL_VERSION);
+			exit(CLI_OK);
+		default:
+			fprintf(stderr, "Try 'patrol --help'.\n");
+			exit(CLI_USAGE);
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {.db = "./patrol-data"};
+	const char *env_db = getenv("PATROL_DB");
+	if (env_db && env_db[0]) {
+		cli.db = env_db;
+		cli.db_explicit = true;
+	}
+	int first = parse_global(&cli, argc, argv);
+	if (first >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	const char *name = argv[first];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(name, commands[i].name) != 0)
+			continue;
+		if (crawl_global_init() != 0) {
+			cli_error("cannot initialise libcurl");
+			return CLI_FAIL;
+		}
+		optind = 1; /* each command parses its own options from its own argv */
+		int rc = commands[i].fn(&cli, argc - first, argv + first);
+		crawl_global_cleanup();
+		return rc;
+	}
+	cli_error("unknown command '%s'", name);
+	fprintf(stderr, "Try 'patrol --help'.\n");
+	return CLI_USAGE;
+}

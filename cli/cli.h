@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* What the command files of cli/ share: the global options and the helpers that turn a module's
+ * error into the one line a person reads. cli/ is the only place that prints or exits.
+ */
+#ifndef PATROL_CLI_H
+#define PATROL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rules_set;
+struct store;
+
+/* Exit statuses of DESIGN.md §4. */
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2,
+};
+
+struct cli {
+	const char *db;    /* --db, $PATROL_DB, or ./patrol-data */
+	bool db_explicit;  /* --db or $PATROL_DB was given */
+	bool json;
+	bool quiet;
+	bool verbose;
+};
+
+typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
+
+int cmd_crawl(struct cli *cli, int argc, char **argv);
+int cmd_hits(struct cli *cli, int argc, char **argv);
+int cmd_demo(struct cli *cli, int argc, char **argv);
+int cmd_rules(struct cli *cli, int argc, char **argv);
+
+/* "patrol: " + the message + newline, on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error: the message and a pointer to the command's --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the store at dir, printing why not on failure. */
+int cli_store_open(const char *dir, struct store **ret_store);
+/* Loads rule packs from paths, or the packs built into patrol when npaths is 0. Errors are
+ * printed one per line. */
+int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **ret_set);
+/* Parses a non-negative decimal count for option opt; prints and returns -1 when it is not. */
+long long cli_parse_count(const char *cmd, const char *opt, const char *arg);
+
+/* Prints every hit of the store, human-readable or as JSON lines; limit 0 means all. */
+int cli_print_hits(struct cli *cli, struct store *store, size_t limit);
+
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers the commands share: error lines, opening the store, loading rules, printing hits. */
+#include "cli/cli.h"
+
+#include "cli/assets.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "index/store.h"
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("patrol: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "patrol %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry 'patrol %s --help'.\n", cmd);
+	va_end(ap);
+	return CLI_USAGE;
+}
+
+long long cli_parse_count(const char *cmd, const char *opt, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0) {
+		cli_usage_error(cmd, "%s wants a non-negative number, not '%s'", opt, arg);
+		return -1;
+	}
+	return v;
+}
+
+int cli_store_open(const char *dir, struct store **ret_store)
+{
+	char err[512];
+	int rc = store_open(dir, ret_store, err, sizeof(err));
+	if (rc)
+		cli_error("%s", err);
+	return rc;
+}
+
+static int cli_rules_builtin(struct rules_set **ret_set, struct buf *errors)
+{
+	struct rules_source src[64];
+	size_t n = 0;
+	for (size_t i = 0; i < cli_assets_count && n < 64; i++) {
+		if (strncmp(cli_assets[i].path, "rules/packs/", 12) != 0)
+			continue;
+		src[n++] = (struct rules_source){cli_assets[i].path, (const char *)cli_assets[i].data,
+						 cli_assets[i].len};
+	}
+	return rules_set_load_sources(src, n, ret_set, errors);
+}
+
+int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **ret_set)
+{
+	struct buf errors;
+	buf_init(&errors, 1u << 20);
+	int rc = npaths ? rules_set_load(paths, npaths, ret_set, &errors)
+			: cli_rules_builtin(ret_set, &errors);
+	if (rc) {
+		if (errors.len)
+			fputs(buf_str(&errors), stderr);
+		cli_error("cannot load rules: %s", err_str(rc));
+	}
+	buf_done(&errors);
+	return rc;
+}
+
+struct print_ctx {
+	struct cli *cli;
+	size_t limit;
+	size_t printed;
+};
+
+static int print_hit_json(const struct store_hit *h)
+{
+	char first[32], last[32];
+	json_t *o = json_pack("{sI ss ss ss ss ss ss ss? ss ss ss ss sI sn}", "id", (json_int_t)h->id,
+			      "rule", h->rule, "category", h->category, "severity", h->severity,
+			      "venue", h->venue, "url", h->url, "field", h->field, "post", NULL,
+			      "match", h->match, "snippet", h->snippet, "status", h->status,
+			      "first_seen", clock_iso8601(h->first_seen, first, sizeof(first)),
+			      "count", (json_int_t)h->count, "evidence");
+	if (!o)
+		return -ENOMEM;
+	json_object_set_new(o, "last_seen", json_string(clock_iso8601(h->last_seen, last,
+									 sizeof(last))));
+	if (h->post >= 0)
+		json_object_set_new(o, "post", json_integer(h->post));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	puts(s);
+	free(s);
+	return 0;
+}
+
+static void print_hit_text(const struct store_hit *h)
+{
+	printf("#%-4llu %-8s %s\n      %s\n      match:   %s\n      snippet: %s\n",
+	       (unsigned long long)h->id, h->severity, h->rule, h->url, h->match, h->snippet);
+}
+
+static int print_hit(const struct store_hit *h, void *ud)
+{
+	struct print_ctx *p = ud;
+	if (p->limit && p->printed >= p->limit)
+		return 1; /* enough: stop the walk */
+	p->printed++;
+	if (p->cli->json)
+		return print_hit_json(h);
+	print_hit_text(h);
+	return 0;
+}
+
+int cli_print_hits(struct cli *cli, struct store *store, size_t limit)
+{
+	struct print_ctx p = {cli, limit, 0};
+	int rc = store_hits_each(store, print_hit, &p);
+	if (rc < 0) {
+		cli_error("cannot read hits from %s: %s", cli->db, err_str(rc));
+		return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* What the crawler's own files share: the fetcher over curl multi, the frontier and the address
+ * guard. Not part of the module's interface (crawl.h is); unit tests may use it.
+ */
+#ifndef PATROL_CRAWLER_INT_H
+#define PATROL_CRAWLER_INT_H
+
+#include "common/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* --- guard.c: which server addresses a crawl may connect to --- */
+
+/* True when sa is a public unicast address, or allow_private is set and sa is loopback,
+ * private, link-local or otherwise not globally routable. Unspecified, multicast and broadcast
+ * addresses are never allowed. */
+bool crawler__addr_allowed(const struct sockaddr *sa, bool allow_private);
+
+/* --- frontier.c: the queue of URLs to fetch, and the set of URLs already seen --- */
+
+struct frontier;
+
+int frontier_new(size_t max_urls, struct frontier **ret_frontier);
+void frontier_free(struct frontier *f);
+/* Queues url at depth unless it was seen before. *ret_added tells which (may be NULL).
+ * ERR_TOO_BIG when max_urls URLs are already known. */
+int frontier_push(struct frontier *f, const char *url, unsigned depth, bool *ret_added);
+/* Takes the oldest queued URL: the caller frees *ret_url. ERR_NOT_FOUND when empty. */
+int frontier_pop(struct frontier *f, char **ret_url, unsigned *ret_depth);
+size_t frontier_queued(const struct frontier *f);
+size_t frontier_seen(const struct frontier *f);
+
+/* --- fetch.c: transfers in flight on one curl multi handle --- */
+
+struct fetch;
+
+struct fetch_opts {
+	const char *user_agent;
+	bool allow_private;
+	long connect_timeout_ms;
+	long timeout_ms;
+	size_t max_body;
+	const char *connect_to; /* see crawl_opts */
+};
+
+enum fetch_status {
+	FETCH_DONE,     /* a response arrived: see http_status */
+	FETCH_TOO_BIG,  /* the body passed max_body; what arrived is in body */
+	FETCH_REFUSED,  /* the address guard refused every address of the host */
+	FETCH_FAILED,   /* DNS, connect, TLS, timeout, protocol error: see error */
+};
+
+struct fetch_result {
+	const char *url;          /* as passed to fetch_add */
+	void *ud;                 /* as passed to fetch_add */
+	enum fetch_status status;
+	long http_status;
+	const char *content_type; /* "" when none */
+	const char *location;     /* the Location header of a redirect, "" when none */
+	const char *body;         /* decompressed, NUL-terminated; len bytes */
+	size_t len;
+	const char *error;        /* libcurl's reason when status is FETCH_FAILED, else "" */
+};
+
+/* Called for each finished transfer; everything in r is valid during the call only. */
+typedef int (*fetch_done_fn)(const struct fetch_result *r, void *ud);
+
+int fetch_new(const struct fetch_opts *o, struct fetch **ret_fetch);
+/* Frees the fetcher, abandoning transfers still in flight. NULL does nothing. */
+void fetch_free(struct fetch *f);
+/* Starts fetching url. ud comes back in the result. */
+int fetch_add(struct fetch *f, const char *url, void *ud);
+size_t fetch_in_flight(const struct fetch *f);
+/* Waits up to timeout_ms for progress, then reports every finished transfer to done. A non-zero
+ * return of done stops the reporting and is returned. */
+int fetch_poll(struct fetch *f, int timeout_ms, fetch_done_fn done, void *ud);
+
+#endif
