@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* What the files of index/ share: the record codec of record.c, which store.c uses for values.
+ *
+ * A record is a version byte, then fields in a fixed order: integers as little-endian fixed
+ * widths, strings as a u32 little-endian length and that many bytes (no NUL, none inside).
+ * Encoding and decoding keep a sticky error, so a caller writes or reads every field and checks
+ * once at the end. Decoding never reads past the record: a short, long or malformed record is
+ * ERR_STORE. Decoded strings are NUL-terminated copies in a caller-owned scratch area.
+ * No globals; a codec state belongs to one thread.
+ */
+#ifndef PATROL_INDEX_STORE_INT_H
+#define PATROL_INDEX_STORE_INT_H
+
+#include "common/buf.h"
+#include "index/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The layout version written as the first byte of page and hit records. */
+#define STORE_REC_VERSION 1
+/* The largest record we write or accept: far above any real page or hit. */
+#define STORE_REC_MAX (16u << 20)
+
+/* Encoding appends to out, which the caller owns and resets as it likes. */
+struct store_enc {
+	struct buf *out;
+	int rc; /* first error, 0 while all is well */
+};
+
+void store__enc_start(struct store_enc *e, struct buf *out, uint8_t version);
+void store__enc_u32(struct store_enc *e, uint32_t v);
+void store__enc_u64(struct store_enc *e, uint64_t v);
+void store__enc_i64(struct store_enc *e, int64_t v);
+void store__enc_raw(struct store_enc *e, const void *data, size_t len);
+/* NULL is stored as "". A string longer than STORE_REC_MAX is ERR_TOO_BIG. */
+void store__enc_str(struct store_enc *e, const char *s);
+/* 0, or the first error: ERR_TOO_BIG (record over STORE_REC_MAX), -ENOMEM. */
+int store__enc_finish(const struct store_enc *e);
+
+/* Where decoded strings go; grows to the size of the largest record decoded, then stays. */
+struct store_scratch {
+	char *data;
+	size_t cap;
+};
+
+void store__scratch_init(struct store_scratch *s);
+void store__scratch_done(struct store_scratch *s);
+
+struct store_dec {
+	const uint8_t *p; /* the record: borrowed, maybe LMDB memory */
+	size_t len, off;
+	char *out; /* scratch->data */
+	size_t out_len, out_cap;
+	int rc;
+};
+
+/* Starts decoding data[0..len) and gives its version byte. Strings will be copied into scratch,
+ * which is reset: earlier decoded strings become invalid. Errors: ERR_STORE (empty or over
+ * STORE_REC_MAX), -ENOMEM. */
+int store__dec_start(struct store_dec *d, const void *data, size_t len, struct store_scratch *s,
+		     uint8_t *ret_version);
+uint32_t store__dec_u32(struct store_dec *d);
+uint64_t store__dec_u64(struct store_dec *d);
+int64_t store__dec_i64(struct store_dec *d);
+void store__dec_raw(struct store_dec *d, void *out, size_t len);
+/* A NUL-terminated copy in the scratch area; "" after an error. */
+const char *store__dec_str(struct store_dec *d);
+/* 0 when every field was read and nothing is left over; otherwise ERR_STORE. */
+int store__dec_finish(const struct store_dec *d);
+
+/* Page and hit values. Encoding appends to out (reset first); decoding fills *ret only on success,
+ * with strings in scratch. The hit id lives in the key, not the value: hit_decode sets id to 0. */
+int store__page_encode(const struct store_page *page, struct buf *out);
+int store__page_decode(const void *data, size_t len, struct store_scratch *s,
+		       struct store_page *ret);
+int store__hit_encode(const struct store_hit *hit, struct buf *out);
+int store__hit_decode(const void *data, size_t len, struct store_scratch *s, struct store_hit *ret);
+
+#endif
