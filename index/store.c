@@ -1,1 +1,571 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: MIT */
+/* The LMDB side of store.h: the environment, its named databases, the schema check, write
+ * transactions, pages, hits, walks and counts. Layouts are in docs/storage.md.
+ *
+ * The handle is read-only after store_open (env and database handles), so threads may share it;
+ * a store_txn carries its own scratch buffers and belongs to the thread that began it.
+ * MDB_* codes are translated here and never leave this file.
+ */
+#include "index/store.h"
+
+#include "common/buf.h"
+#include "common/digest.h"
+#include "common/err.h"
+#include "index/store_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_MAP_SIZE ((size_t)1 << 30)
+#define STORE_MAX_DBS  16
+
+#define META_SCHEMA  "schema_version"
+#define META_HIT_SEQ "hit_seq"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, pages, hits, hit_keys;
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	struct buf enc;
+	struct store_scratch dec;
+};
+
+/* LMDB returns errno values as positive numbers and its own codes in a negative range. */
+static int mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return 0;
+	case MDB_NOTFOUND: return ERR_NOT_FOUND;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL: return ERR_TOO_BIG;
+	default: return rc > 0 ? -rc : ERR_STORE;
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static MDB_val val_of(const void *data, size_t len)
+{
+	MDB_val v = {.mv_size = len, .mv_data = (void *)data};
+	return v;
+}
+
+static MDB_val val_str(const char *s)
+{
+	return val_of(s, strlen(s));
+}
+
+/* mkdir -p: every missing component is created; the last one only for the owner, since the
+ * store holds what patrol found. */
+static int make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+	if (n == 0)
+		return -ENOENT;
+	if (n >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		if (path[i - 1] == '/')
+			continue;
+		char c = path[i];
+		path[i] = '\0';
+		int rc = mkdir(path, c ? 0777 : 0700);
+		path[i] = c;
+		if (rc && errno != EEXIST)
+			return -errno;
+	}
+	struct stat st;
+	if (stat(path, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *ret)
+{
+	MDB_val k = val_str(key), v;
+	int rc = mdb_err(mdb_get(txn, dbi, &k, &v));
+	if (rc)
+		return rc;
+	if (v.mv_size != 8)
+		return ERR_STORE;
+	const uint8_t *p = v.mv_data;
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x |= (uint64_t)p[i] << (8 * i);
+	*ret = x;
+	return 0;
+}
+
+static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t x)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(x >> (8 * i));
+	MDB_val k = val_str(key), v = val_of(b, sizeof(b));
+	return mdb_err(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+/* The schema version: decimal text, digits only. ERR_NOT_FOUND when absent. */
+static int schema_get(MDB_txn *txn, MDB_dbi meta, unsigned *ret)
+{
+	MDB_val k = val_str(META_SCHEMA), v;
+	int rc = mdb_err(mdb_get(txn, meta, &k, &v));
+	if (rc)
+		return rc;
+	const char *p = v.mv_data;
+	if (v.mv_size == 0 || v.mv_size > 9)
+		return ERR_STORE;
+	unsigned x = 0;
+	for (size_t i = 0; i < v.mv_size; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return ERR_STORE;
+		x = x * 10 + (unsigned)(p[i] - '0');
+	}
+	*ret = x;
+	return 0;
+}
+
+static int schema_put(MDB_txn *txn, MDB_dbi meta, unsigned version)
+{
+	char text[16];
+	snprintf(text, sizeof(text), "%u", version);
+	MDB_val k = val_str(META_SCHEMA), v = val_str(text);
+	return mdb_err(mdb_put(txn, meta, &k, &v, 0));
+}
+
+static int db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret)
+{
+	MDB_stat st;
+	int rc = mdb_err(mdb_stat(txn, dbi, &st));
+	if (rc)
+		return rc;
+	*ret = st.ms_entries;
+	return 0;
+}
+
+/* One step per schema change, taking the store from version `from` to from + 1 inside the open
+ * transaction. There is nothing to migrate yet: version 1 is the first. */
+static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
+{
+	(void)s;
+	(void)txn;
+	(void)from;
+	return 0;
+}
+
+/* A store with no schema version is new only if it holds nothing yet. */
+static int schema_init(struct store *s, MDB_txn *txn, const char *dir, char *err, size_t errlen)
+{
+	uint64_t pages = 0, hits = 0;
+	int rc = db_entries(txn, s->pages, &pages);
+	if (!rc)
+		rc = db_entries(txn, s->hits, &hits);
+	if (rc)
+		return rc;
+	if (pages || hits) {
+		set_err(err, errlen, "store at %s has data but no schema version", dir);
+		return ERR_STORE;
+	}
+	rc = schema_put(txn, s->meta, STORE_SCHEMA_VERSION);
+	if (!rc)
+		rc = meta_put_u64(txn, s->meta, META_HIT_SEQ, 1);
+	return rc;
+}
+
+static int schema_check(struct store *s, MDB_txn *txn, const char *dir, char *err, size_t errlen)
+{
+	unsigned version;
+	int rc = schema_get(txn, s->meta, &version);
+	if (rc == ERR_NOT_FOUND)
+		return schema_init(s, txn, dir, err, errlen);
+	if (rc) {
+		set_err(err, errlen, "store at %s has an unreadable schema version", dir);
+		return rc;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		set_err(err, errlen,
+			"store at %s was written by a newer patrol "
+			"(schema %u, this patrol knows %u)",
+			dir, version, STORE_SCHEMA_VERSION);
+		return ERR_SCHEMA;
+	}
+	for (unsigned v = version; v < STORE_SCHEMA_VERSION; v++) {
+		rc = migrate_step(s, txn, v);
+		if (rc) {
+			set_err(err, errlen, "store at %s: migration from schema %u failed: %s",
+				dir, v, err_str(rc));
+			return rc;
+		}
+	}
+	if (version < STORE_SCHEMA_VERSION)
+		rc = schema_put(txn, s->meta, STORE_SCHEMA_VERSION);
+	return rc;
+}
+
+/* Opens (creating) the named databases and checks the schema, all in one write transaction. */
+static int store_prepare(struct store *s, const char *dir, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	int rc = mdb_err(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rc)
+		goto fail;
+	if ((rc = mdb_err(mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) ||
+	    (rc = mdb_err(mdb_dbi_open(txn, "pages", MDB_CREATE, &s->pages))) ||
+	    (rc = mdb_err(mdb_dbi_open(txn, "hits", MDB_CREATE, &s->hits))) ||
+	    (rc = mdb_err(mdb_dbi_open(txn, "hit_keys", MDB_CREATE, &s->hit_keys))))
+		goto fail;
+	rc = schema_check(s, txn, dir, err, errlen);
+	if (rc)
+		goto fail_quiet;
+	rc = mdb_err(mdb_txn_commit(txn));
+	txn = NULL;
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	set_err(err, errlen, "cannot prepare store at %s: %s", dir, err_str(rc));
+fail_quiet:
+	if (txn)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+static int env_open(struct store *s, const char *dir, char *err, size_t errlen)
+{
+	int mrc = mdb_env_create(&s->env);
+	if (mrc)
+		goto fail;
+	if ((mrc = mdb_env_set_mapsize(s->env, STORE_MAP_SIZE)) ||
+	    (mrc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS)) ||
+	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)))
+		goto fail;
+	return 0;
+fail:
+	set_err(err, errlen, "cannot open store at %s: %s", dir, mdb_strerror(mrc));
+	return mdb_err(mrc);
+}
+
+int store_open(const char *dir, struct store **ret_store, char *err, size_t errlen)
+{
+	set_err(err, errlen, "%s", "");
+	int rc = make_dirs(dir);
+	if (rc) {
+		set_err(err, errlen, "cannot create store directory %s: %s", dir, err_str(rc));
+		return rc;
+	}
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		set_err(err, errlen, "cannot open store at %s: out of memory", dir);
+		return -ENOMEM;
+	}
+	rc = env_open(s, dir, err, errlen);
+	if (!rc)
+		rc = store_prepare(s, dir, err, errlen);
+	if (rc)
+		goto fail;
+	*ret_store = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s);
+}
+
+int store_write_begin(struct store *s, struct store_txn **ret_txn)
+{
+	struct store_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	int rc = mdb_err(mdb_txn_begin(s->env, NULL, 0, &t->txn));
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	t->s = s;
+	buf_init(&t->enc, STORE_REC_MAX);
+	store__scratch_init(&t->dec);
+	*ret_txn = t;
+	return 0;
+}
+
+static void txn_free(struct store_txn *t)
+{
+	buf_done(&t->enc);
+	store__scratch_done(&t->dec);
+	free(t);
+}
+
+int store_write_commit(struct store_txn *txn)
+{
+	int rc = mdb_err(mdb_txn_commit(txn->txn));
+	txn_free(txn);
+	return rc;
+}
+
+void store_write_abort(struct store_txn *txn)
+{
+	if (!txn)
+		return;
+	mdb_txn_abort(txn->txn);
+	txn_free(txn);
+}
+
+int store_page_put(struct store_txn *txn, const struct store_page *page)
+{
+	uint8_t key[DIGEST_LEN];
+	if (!page->url)
+		return ERR_USAGE;
+	int rc = digest_sha256(page->url, strlen(page->url), key);
+	if (!rc)
+		rc = store__page_encode(page, &txn->enc);
+	if (rc)
+		return rc;
+	MDB_val k = val_of(key, sizeof(key)), v = val_of(txn->enc.data, txn->enc.len);
+	return mdb_err(mdb_put(txn->txn, txn->s->pages, &k, &v, 0));
+}
+
+static void id_key(uint64_t id, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(id >> (8 * (7 - i)));
+}
+
+static uint64_t id_of_key(const uint8_t k[8])
+{
+	uint64_t id = 0;
+	for (int i = 0; i < 8; i++)
+		id = id << 8 | k[i];
+	return id;
+}
+
+/* The identity of a hit: SHA-256 of rule NUL url NUL match. */
+static int hit_identity(const struct store_hit *hit, uint8_t out[DIGEST_LEN])
+{
+	struct digest_part parts[] = {
+		{hit->rule, strlen(hit->rule) + 1},
+		{hit->url, strlen(hit->url) + 1},
+		{hit->match, strlen(hit->match)},
+	};
+	return digest_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
+/* A hit seen before: only last_seen and count change. */
+static int hit_update(struct store_txn *t, const uint8_t idk[8], int64_t seen_at)
+{
+	MDB_val k = val_of(idk, 8), v;
+	struct store_hit h;
+	int rc = mdb_err(mdb_get(t->txn, t->s->hits, &k, &v));
+	if (rc)
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* hit_keys names a missing hit */
+	rc = store__hit_decode(v.mv_data, v.mv_size, &t->dec, &h);
+	if (rc)
+		return rc;
+	h.last_seen = seen_at;
+	if (h.count < UINT64_MAX)
+		h.count++;
+	rc = store__hit_encode(&h, &t->enc);
+	if (rc)
+		return rc;
+	v = val_of(t->enc.data, t->enc.len);
+	return mdb_err(mdb_put(t->txn, t->s->hits, &k, &v, 0));
+}
+
+static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MDB_val *ident,
+		      int64_t seen_at, uint64_t *ret_id)
+{
+	uint64_t id;
+	uint8_t idk[8];
+	int rc = meta_get_u64(t->txn, t->s->meta, META_HIT_SEQ, &id);
+	if (rc)
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+	if (id == 0 || id == UINT64_MAX)
+		return ERR_STORE;
+	struct store_hit h = *hit;
+	h.id = id;
+	h.status = "new";
+	h.first_seen = h.last_seen = seen_at;
+	h.count = 1;
+	rc = store__hit_encode(&h, &t->enc);
+	if (rc)
+		return rc;
+	id_key(id, idk);
+	MDB_val k = val_of(idk, 8), v = val_of(t->enc.data, t->enc.len);
+	MDB_val ik = *ident, iv = val_of(idk, 8);
+	rc = mdb_err(mdb_put(t->txn, t->s->hits, &k, &v, MDB_NOOVERWRITE));
+	if (!rc)
+		rc = mdb_err(mdb_put(t->txn, t->s->hit_keys, &ik, &iv, MDB_NOOVERWRITE));
+	if (!rc)
+		rc = meta_put_u64(t->txn, t->s->meta, META_HIT_SEQ, id + 1);
+	if (rc)
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+	*ret_id = id;
+	return 0;
+}
+
+int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t seen_at,
+		  uint64_t *ret_id, bool *ret_new)
+{
+	uint8_t ident[DIGEST_LEN];
+	uint64_t id = 0;
+	bool fresh = false;
+	if (!hit->rule || !hit->url || !hit->match)
+		return ERR_USAGE;
+	int rc = hit_identity(hit, ident);
+	if (rc)
+		return rc;
+	MDB_val ik = val_of(ident, sizeof(ident)), iv;
+	rc = mdb_err(mdb_get(txn->txn, txn->s->hit_keys, &ik, &iv));
+	if (rc == ERR_NOT_FOUND) {
+		fresh = true;
+		rc = hit_insert(txn, hit, &ik, seen_at, &id);
+	} else if (!rc && iv.mv_size != 8) {
+		rc = ERR_STORE;
+	} else if (!rc) {
+		uint8_t idk[8];
+		memcpy(idk, iv.mv_data, 8);
+		id = id_of_key(idk);
+		rc = hit_update(txn, idk, seen_at);
+	}
+	if (rc)
+		return rc;
+	if (ret_id)
+		*ret_id = id;
+	if (ret_new)
+		*ret_new = fresh;
+	return 0;
+}
+
+/* One read transaction and a cursor over dbi; each record goes to visit with a scratch area for
+ * its strings. The transaction is aborted before returning: nothing escapes it. */
+typedef int (*walk_fn)(const MDB_val *k, const MDB_val *v, struct store_scratch *s, void *ctx);
+
+static int walk(struct store *s, MDB_dbi dbi, walk_fn visit, void *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	struct store_scratch scratch;
+	MDB_val k, v;
+	store__scratch_init(&scratch);
+	int rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		goto fail;
+	rc = mdb_err(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		goto fail;
+	for (int op = MDB_FIRST;; op = MDB_NEXT) {
+		int mrc = mdb_cursor_get(cur, &k, &v, op);
+		if (mrc) {
+			rc = mrc == MDB_NOTFOUND ? 0 : mdb_err(mrc);
+			break;
+		}
+		rc = visit(&k, &v, &scratch, ctx);
+		if (rc)
+			break;
+	}
+fail:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	store__scratch_done(&scratch);
+	return rc;
+}
+
+struct hit_walk {
+	store_hit_fn fn;
+	void *ud;
+};
+
+static int visit_hit(const MDB_val *k, const MDB_val *v, struct store_scratch *s, void *ctx)
+{
+	struct hit_walk *w = ctx;
+	struct store_hit h;
+	if (k->mv_size != 8)
+		return ERR_STORE;
+	int rc = store__hit_decode(v->mv_data, v->mv_size, s, &h);
+	if (rc)
+		return rc;
+	h.id = id_of_key(k->mv_data);
+	return w->fn(&h, w->ud);
+}
+
+int store_hits_each(struct store *s, store_hit_fn fn, void *ud)
+{
+	struct hit_walk w = {fn, ud};
+	return walk(s, s->hits, visit_hit, &w);
+}
+
+struct page_walk {
+	store_page_fn fn;
+	void *ud;
+};
+
+static int visit_page(const MDB_val *k, const MDB_val *v, struct store_scratch *s, void *ctx)
+{
+	struct page_walk *w = ctx;
+	struct store_page p;
+	if (k->mv_size != DIGEST_LEN)
+		return ERR_STORE;
+	int rc = store__page_decode(v->mv_data, v->mv_size, s, &p);
+	if (rc)
+		return rc;
+	return w->fn(&p, w->ud);
+}
+
+int store_pages_each(struct store *s, store_page_fn fn, void *ud)
+{
+	struct page_walk w = {fn, ud};
+	return walk(s, s->pages, visit_page, &w);
+}
+
+int store_stats_get(struct store *s, struct store_stats *ret_stats)
+{
+	MDB_txn *txn = NULL;
+	struct store_stats st;
+	int rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		return rc;
+	rc = db_entries(txn, s->pages, &st.pages);
+	if (!rc)
+		rc = db_entries(txn, s->hits, &st.hits);
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc;
+	*ret_stats = st;
+	return 0;
+}

@@ -7,7 +7,10 @@
  * Records handed to callbacks are borrowed and valid only during the callback; nothing returned
  * by this module points into LMDB's map after a transaction ends.
  * A store handle may be used from several threads, but a store_txn only from the thread that
- * began it.
+ * began it. A second store_write_begin waits until the open write transaction ends, so a thread
+ * must not begin one while it holds one. Open a directory at most once per process (LMDB's rule:
+ * closing a second handle would drop the first one's locks); close only when no transaction or
+ * walk is running.
  */
 #ifndef PATROL_INDEX_STORE_H
 #define PATROL_INDEX_STORE_H
@@ -22,13 +25,17 @@ struct store;
 struct store_txn;
 
 /* Opens (creating dir and the databases when needed) the store in dir. On failure a one-line
- * reason is written to err. Errors: -errno (dir not creatable or writable), ERR_SCHEMA (written
- * by a newer patrol), ERR_STORE. */
+ * reason naming dir is written to err. Errors: -errno (dir not creatable or writable), ERR_SCHEMA
+ * (written by a newer patrol), ERR_STORE. Missing components of dir are created (mode 0777 less
+ * umask; dir itself 0700). A store of an older schema is migrated in the same transaction.
+ * Waits while another process holds the write lock. */
 int store_open(const char *dir, struct store **ret_store, char *err, size_t errlen);
+/* NULL does nothing. */
 void store_close(struct store *s);
 
 int store_write_begin(struct store *s, struct store_txn **ret_txn);
-/* Commits and frees the transaction, whatever the outcome. */
+/* Commits and frees the transaction, whatever the outcome. Commits are synced to disk.
+ * After any failed put in a transaction, abort it: its commit would fail. */
 int store_write_commit(struct store_txn *txn);
 /* Aborts and frees; NULL does nothing. */
 void store_write_abort(struct store_txn *txn);
@@ -45,11 +52,13 @@ struct store_page {
 	uint8_t body_digest[32];  /* SHA-256 of the body */
 };
 
-/* Inserts or replaces the page with this URL. */
+/* Inserts or replaces the page with this URL. NULL strings other than url are stored as "".
+ * Errors of this and store_hit_put: ERR_USAGE (a NULL key field), ERR_TOO_BIG (a record over
+ * 16 MiB, or the store's map, 1 GiB for now, is full), ERR_STORE, -errno. */
 int store_page_put(struct store_txn *txn, const struct store_page *page);
 
 struct store_hit {
-	uint64_t id;          /* assigned by store_hit_put; ignored on input */
+	uint64_t id;          /* assigned by store_hit_put, from 1 up; ignored on input */
 	const char *rule;     /* rule id */
 	const char *pack;     /* pack name */
 	const char *category;
@@ -67,11 +76,16 @@ struct store_hit {
 
 /* Records that hit was seen at seen_at. The hit's identity is rule + url + match: when a hit with
  * that identity exists, only its last_seen and count change and *ret_new is false; otherwise a
- * new hit is stored with the next id and status "new". ret_id and ret_new may be NULL. */
+ * new hit is stored with the next id and status "new". ret_id and ret_new may be NULL.
+ * rule, url and match must not be NULL; other NULL strings are stored as "". hit->id, status,
+ * first_seen, last_seen and count are ignored on input. */
 int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t seen_at,
 		  uint64_t *ret_id, bool *ret_new);
 
-/* Callbacks return 0 to go on; any other value stops the walk and is returned. */
+/* Callbacks return 0 to go on; any other value stops the walk and is returned.
+ * The record's strings are a decoded copy, valid only during the callback; the callback runs
+ * inside the walk's read transaction, so a slow one keeps old pages of the map from being reused.
+ * A corrupt record stops the walk with ERR_STORE. */
 typedef int (*store_hit_fn)(const struct store_hit *hit, void *ud);
 typedef int (*store_page_fn)(const struct store_page *page, void *ud);
 
