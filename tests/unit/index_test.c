@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of index/: the record codec against truncated and malformed records, and the store
+ * against a real LMDB environment in a fresh temporary directory per test. Where a test needs a
+ * store state the API cannot make (a newer schema, a corrupt value, a changed status), it writes
+ * it with raw LMDB calls while the store is closed (LMDB allows one open handle per process).
+ */
+#include "common/buf.h"
+#include "common/digest.h"
+#include "common/err.h"
+#include "index/store.h"
+#include "index/store_int.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+struct fixture {
+	char root[256]; /* the temporary directory, removed after the test */
+	char dir[300];	/* the store inside it */
+	struct store *s;
+};
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+	if (!f)
+		return -1;
+	snprintf(f->root, sizeof(f->root), "%s/patrol-index-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->root)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->s);
+	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void open_store(struct fixture *f)
+{
+	char err[256];
+	int rc = store_open(f->dir, &f->s, err, sizeof(err));
+	if (rc)
+		fail_msg("store_open: %s (%s)", err, err_str(rc));
+}
+
+static void reopen_store(struct fixture *f)
+{
+	store_close(f->s);
+	f->s = NULL;
+	open_store(f);
+}
+
+/* Raw LMDB access to the store's environment, for states the API cannot make. */
+struct raw {
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+};
+
+static void raw_begin(struct raw *r, const char *dir, const char *db)
+{
+	assert_int_equal(mdb_env_create(&r->env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(r->env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(r->env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(r->env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(r->env, NULL, 0, &r->txn), 0);
+	assert_int_equal(mdb_dbi_open(r->txn, db, 0, &r->dbi), 0);
+}
+
+static void raw_put(struct raw *r, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+	assert_int_equal(mdb_put(r->txn, r->dbi, &key, &val, 0), 0);
+}
+
+static void raw_end(struct raw *r)
+{
+	assert_int_equal(mdb_txn_commit(r->txn), 0);
+	mdb_env_close(r->env);
+}
+
+static void raw_put_once(const char *dir, const char *db, const void *k, size_t klen, const void *v,
+			 size_t vlen)
+{
+	struct raw r;
+	raw_begin(&r, dir, db);
+	raw_put(&r, k, klen, v, vlen);
+	raw_end(&r);
+}
+
+static void id_key(uint64_t id, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(id >> (8 * (7 - i)));
+}
+
+static struct store_page sample_page(const char *url)
+{
+	struct store_page p = {
+		.url = url,
+		.venue = "forum-a",
+		.fetched_at = 1795000000,
+		.status = 200,
+		.content_type = "text/html",
+		.title = "Caf\xc3\xa9 news",
+		.charset = "utf-8",
+		.bytes = 12345,
+	};
+	for (int i = 0; i < 32; i++)
+		p.body_digest[i] = (uint8_t)(i * 7 + 1);
+	return p;
+}
+
+static struct store_hit sample_hit(const char *match)
+{
+	struct store_hit h = {
+		.id = 999,
+		.rule = "fraud.iban",
+		.pack = "finance",
+		.category = "fraud",
+		.severity = "high",
+		.venue = "forum-a",
+		.url = "https://forum.example/t/1",
+		.field = "post",
+		.post = 3,
+		.match = match,
+		.snippet = "... send to DE89 ...",
+		.status = "confirmed", /* ignored on insert */
+		.first_seen = 1,
+		.last_seen = 2,
+		.count = 77,
+	};
+	return h;
+}
+
+static uint64_t put_hit(struct store *s, const struct store_hit *h, int64_t at, bool *ret_new)
+{
+	struct store_txn *t;
+	uint64_t id = 0;
+	assert_int_equal(store_write_begin(s, &t), 0);
+	assert_int_equal(store_hit_put(t, h, at, &id, ret_new), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	return id;
+}
+
+/* Copies of walked hits, kept after the walk. */
+#define MAX_KEPT 16
+struct kept_hits {
+	size_t n;
+	struct store_hit h[MAX_KEPT];
+	char text[MAX_KEPT][7][64]; /* rule, url, match, status, snippet, field, venue */
+};
+
+static const char *keep(char *dst, const char *src)
+{
+	snprintf(dst, 64, "%s", src);
+	return dst;
+}
+
+static int keep_hit(const struct store_hit *hit, void *ud)
+{
+	struct kept_hits *k = ud;
+	if (k->n == MAX_KEPT)
+		return -E2BIG;
+	struct store_hit *h = &k->h[k->n];
+	char(*t)[64] = k->text[k->n];
+	*h = *hit;
+	h->rule = keep(t[0], hit->rule);
+	h->url = keep(t[1], hit->url);
+	h->match = keep(t[2], hit->match);
+	h->status = keep(t[3], hit->status);
+	h->snippet = keep(t[4], hit->snippet);
+	h->field = keep(t[5], hit->field);
+	h->venue = keep(t[6], hit->venue);
+	h->pack = h->category = h->severity = NULL;
+	k->n++;
+	return 0;
+}
+
+static void walk_hits(struct store *s, struct kept_hits *k)
+{
+	memset(k, 0, sizeof(*k));
+	assert_int_equal(store_hits_each(s, keep_hit, k), 0);
+}
+
+/* ---- codec ---- */
+
+static void test_codec_truncated_and_malformed(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct store_scratch sc;
+	struct store_hit h = sample_hit("DE89"), out;
+	buf_init(&b, STORE_REC_MAX);
+	store__scratch_init(&sc);
+	assert_int_equal(store__hit_encode(&h, &b), 0);
+	size_t len = b.len;
+	uint8_t *rec = malloc(len + 1);
+	memcpy(rec, b.data, len);
+
+	/* Every proper prefix is corrupt; a copy of just that size lets ASan see any overread. */
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *cut = malloc(n ? n : 1);
+		memcpy(cut, rec, n);
+		assert_int_equal(store__hit_decode(cut, n, &sc, &out), ERR_STORE);
+		free(cut);
+	}
+	rec[len] = 0;
+	assert_int_equal(store__hit_decode(rec, len + 1, &sc, &out), ERR_STORE); /* trailing */
+	assert_int_equal(store__hit_decode(rec, len, &sc, &out), 0);
+	assert_string_equal(out.snippet, "... send to DE89 ...");
+
+	rec[0] = STORE_REC_VERSION + 1;
+	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
+	rec[0] = STORE_REC_VERSION;
+	memset(rec + 1, 0xff, 4); /* the first string's length: 4 GiB */
+	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
+	rec[1] = 1, rec[2] = rec[3] = rec[4] = 0, rec[5] = '\0'; /* a NUL inside a string */
+	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
+
+	free(rec);
+	buf_done(&b);
+	store__scratch_done(&sc);
+}
+
+static void test_codec_page_exact(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct store_scratch sc;
+	struct store_page p = sample_page("https://a.example/"), out;
+	p.status = -1;
+	p.fetched_at = -5;
+	p.bytes = UINT64_MAX;
+	p.title = NULL;
+	buf_init(&b, STORE_REC_MAX);
+	store__scratch_init(&sc);
+	assert_int_equal(store__page_encode(&p, &b), 0);
+	assert_int_equal(store__page_decode(b.data, b.len, &sc, &out), 0);
+	assert_string_equal(out.url, "https://a.example/");
+	assert_string_equal(out.title, "");
+	assert_int_equal(out.status, -1);
+	assert_true(out.fetched_at == -5);
+	assert_true(out.bytes == UINT64_MAX);
+	assert_memory_equal(out.body_digest, p.body_digest, 32);
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(store__page_decode(b.data, n, &sc, &out), ERR_STORE);
+	buf_done(&b);
+	store__scratch_done(&sc);
+}
+
+/* ---- pages ---- */
+
+struct kept_pages {
+	size_t n;
+	char url[4][64], title[4][64], venue[4][64], ctype[4][64], charset[4][64];
+	struct store_page p[4];
+};
+
+static int keep_page(const struct store_page *page, void *ud)
+{
+	struct kept_pages *k = ud;
+	if (k->n == 4)
+		return -E2BIG;
+	k->p[k->n] = *page;
+	k->p[k->n].url = keep(k->url[k->n], page->url);
+	k->p[k->n].title = keep(k->title[k->n], page->title);
+	k->p[k->n].venue = keep(k->venue[k->n], page->venue);
+	k->p[k->n].content_type = keep(k->ctype[k->n], page->content_type);
+	k->p[k->n].charset = keep(k->charset[k->n], page->charset);
+	k->n++;
+	return 0;
+}
+
+static const struct store_page *find_page(const struct kept_pages *k, const char *url)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->p[i].url, url))
+			return &k->p[i];
+	fail_msg("page %s not walked", url);
+	return NULL;
+}
+
+static void test_pages_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_page a = sample_page("https://a.example/x"),
+			  b = sample_page("https://b.example/");
+	struct kept_pages k = {0};
+	struct store_stats st;
+	b.status = 404;
+	b.title = "";
+	b.bytes = 0;
+	open_store(f);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_page_put(t, &a), 0);
+	assert_int_equal(store_page_put(t, &b), 0);
+	a.title = "replaced"; /* same URL: replaces */
+	assert_int_equal(store_page_put(t, &a), 0);
+	assert_int_equal(store_write_commit(t), 0);
+
+	assert_int_equal(store_pages_each(f->s, keep_page, &k), 0);
+	assert_int_equal(k.n, 2);
+	const struct store_page *pa = find_page(&k, a.url), *pb = find_page(&k, b.url);
+	assert_string_equal(pa->venue, "forum-a");
+	assert_string_equal(pa->title, "replaced");
+	assert_string_equal(pa->content_type, "text/html");
+	assert_string_equal(pa->charset, "utf-8");
+	assert_true(pa->fetched_at == 1795000000);
+	assert_int_equal(pa->status, 200);
+	assert_true(pa->bytes == 12345);
+	assert_memory_equal(pa->body_digest, a.body_digest, 32);
+	assert_int_equal(pb->status, 404);
+	assert_string_equal(pb->title, "");
+	assert_true(pb->bytes == 0);
+	assert_int_equal(store_stats_get(f->s, &st), 0);
+	assert_true(st.pages == 2 && st.hits == 0);
+}
+
+/* ---- hits ---- */
+
+static void test_hit_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit h = sample_hit("DE89 3704 0044");
+	struct kept_hits k;
+	bool fresh = false;
+	open_store(f);
+	assert_true(put_hit(f->s, &h, 1795000100, &fresh) == 1);
+	assert_true(fresh);
+	walk_hits(f->s, &k);
+	assert_int_equal(k.n, 1);
+	assert_true(k.h[0].id == 1);
+	assert_string_equal(k.h[0].rule, "fraud.iban");
+	assert_string_equal(k.h[0].url, "https://forum.example/t/1");
+	assert_string_equal(k.h[0].match, "DE89 3704 0044");
+	assert_string_equal(k.h[0].snippet, "... send to DE89 ...");
+	assert_string_equal(k.h[0].field, "post");
+	assert_string_equal(k.h[0].venue, "forum-a");
+	assert_string_equal(k.h[0].status, "new");
+	assert_true(k.h[0].post == 3);
+	assert_true(k.h[0].first_seen == 1795000100 && k.h[0].last_seen == 1795000100);
+	assert_true(k.h[0].count == 1);
+}
+
+static int check_other_fields(const struct store_hit *hit, void *ud)
+{
+	(void)ud;
+	assert_string_equal(hit->pack, "finance");
+	assert_string_equal(hit->category, "fraud");
+	assert_string_equal(hit->severity, "high");
+	return 0;
+}
+
+static void test_hit_identity(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit h = sample_hit("DE89");
+	struct kept_hits k;
+	struct store_stats st;
+	bool fresh = true;
+	open_store(f);
+	assert_true(put_hit(f->s, &h, 100, NULL) == 1);
+	h.snippet = "a different snippet"; /* not part of the identity: ignored on re-put */
+	assert_true(put_hit(f->s, &h, 200, &fresh) == 1);
+	assert_false(fresh);
+	walk_hits(f->s, &k);
+	assert_int_equal(k.n, 1);
+	assert_true(k.h[0].count == 2);
+	assert_true(k.h[0].first_seen == 100 && k.h[0].last_seen == 200);
+	assert_string_equal(k.h[0].snippet, "... send to DE89 ...");
+	assert_int_equal(store_hits_each(f->s, check_other_fields, NULL), 0);
+
+	struct store_hit other = sample_hit("DE90");
+	assert_true(put_hit(f->s, &other, 300, &fresh) == 2);
+	assert_true(fresh);
+	/* The separator keeps rule "ab" + url "c" apart from rule "a" + url "bc". */
+	struct store_hit x = sample_hit("m"), y = sample_hit("m");
+	x.rule = "ab", x.url = "c", y.rule = "a", y.url = "bc";
+	assert_true(put_hit(f->s, &x, 400, NULL) == 3);
+	assert_true(put_hit(f->s, &y, 400, NULL) == 4);
+	x.rule = y.rule = "r"; /* and url from match */
+	x.url = "u1", x.match = "m", y.url = "u", y.match = "1m";
+	assert_true(put_hit(f->s, &x, 400, NULL) == 5);
+	assert_true(put_hit(f->s, &y, 400, NULL) == 6);
+	assert_int_equal(store_stats_get(f->s, &st), 0);
+	assert_true(st.hits == 6);
+	walk_hits(f->s, &k); /* id order */
+	for (size_t i = 0; i < k.n; i++)
+		assert_true(k.h[i].id == i + 1);
+}
+
+static void test_hit_many_in_one_txn(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_hit h = sample_hit("x");
+	char m[16];
+	uint64_t id;
+	bool fresh;
+	open_store(f);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	for (int i = 0; i < 300; i++) { /* ids past 255 check the big-endian key order */
+		snprintf(m, sizeof(m), "m%d", i);
+		h.match = m;
+		assert_int_equal(store_hit_put(t, &h, i, &id, &fresh), 0);
+		assert_true(id == (uint64_t)i + 1 && fresh);
+	}
+	h.match = "m7";
+	assert_int_equal(store_hit_put(t, &h, 999, &id, &fresh), 0);
+	assert_true(id == 8 && !fresh);
+	assert_int_equal(store_write_commit(t), 0);
+}
+
+/* Rewrites hit id's status with raw LMDB and the module's codec, as review will one day. */
+static void set_status_raw(const char *dir, uint64_t id, const char *status)
+{
+	struct raw r;
+	struct store_scratch sc;
+	struct buf b;
+	struct store_hit h;
+	uint8_t k[8];
+	MDB_val key = {8, k}, val;
+	id_key(id, k);
+	store__scratch_init(&sc);
+	buf_init(&b, STORE_REC_MAX);
+	raw_begin(&r, dir, "hits");
+	assert_int_equal(mdb_get(r.txn, r.dbi, &key, &val), 0);
+	assert_int_equal(store__hit_decode(val.mv_data, val.mv_size, &sc, &h), 0);
+	h.status = status;
+	assert_int_equal(store__hit_encode(&h, &b), 0);
+	raw_put(&r, k, 8, b.data, b.len);
+	raw_end(&r);
+	buf_done(&b);
+	store__scratch_done(&sc);
+}
+
+static void test_status_survives_reput(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit h = sample_hit("DE89");
+	struct kept_hits k;
+	open_store(f);
+	assert_true(put_hit(f->s, &h, 100, NULL) == 1);
+	store_close(f->s);
+	f->s = NULL;
+	set_status_raw(f->dir, 1, "dismissed");
+	open_store(f);
+	assert_true(put_hit(f->s, &h, 200, NULL) == 1);
+	walk_hits(f->s, &k);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.h[0].status, "dismissed");
+	assert_true(k.h[0].count == 2 && k.h[0].last_seen == 200 && k.h[0].first_seen == 100);
+}
+
+static void test_abort_discards(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_page p = sample_page("https://a.example/");
+	struct store_hit h = sample_hit("DE89");
+	struct store_stats st;
+	uint64_t id;
+	open_store(f);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_page_put(t, &p), 0);
+	assert_int_equal(store_hit_put(t, &h, 1, &id, NULL), 0);
+	assert_true(id == 1);
+	store_write_abort(t);
+	store_write_abort(NULL);
+	assert_int_equal(store_stats_get(f->s, &st), 0);
+	assert_true(st.pages == 0 && st.hits == 0);
+	assert_true(put_hit(f->s, &h, 2, NULL) == 1); /* the id counter was rolled back too */
+}
+
+static void test_reopen_persists(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_page p = sample_page("https://a.example/");
+	struct store_hit h = sample_hit("DE89");
+	struct kept_pages kp = {0};
+	struct kept_hits k;
+	open_store(f);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_page_put(t, &p), 0);
+	assert_int_equal(store_hit_put(t, &h, 10, NULL, NULL), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	reopen_store(f);
+	assert_int_equal(store_pages_each(f->s, keep_page, &kp), 0);
+	assert_int_equal(kp.n, 1);
+	assert_string_equal(kp.p[0].title, "Caf\xc3\xa9 news");
+	bool fresh = true;
+	assert_true(put_hit(f->s, &h, 20, &fresh) == 1);
+	assert_false(fresh);
+	h.match = "new one";
+	assert_true(put_hit(f->s, &h, 30, &fresh) == 2); /* hit_seq persisted */
+	walk_hits(f->s, &k);
+	assert_int_equal(k.n, 2);
+	assert_true(k.h[0].count == 2 && k.h[0].last_seen == 20);
+}
+
+static int stop_at_first(const struct store_hit *hit, void *ud)
+{
+	(*(int *)ud)++;
+	return hit->id == 1 ? 7 : 0;
+}
+
+static void test_walk_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit a = sample_hit("a"), b = sample_hit("b");
+	int calls = 0;
+	open_store(f);
+	put_hit(f->s, &a, 1, NULL);
+	put_hit(f->s, &b, 1, NULL);
+	assert_int_equal(store_hits_each(f->s, stop_at_first, &calls), 7);
+	assert_int_equal(calls, 1);
+}
+
+static void test_bad_arguments_and_caps(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_hit h = sample_hit(NULL);
+	struct store_page p = sample_page(NULL);
+	size_t big = STORE_REC_MAX + 1;
+	char *huge = malloc(big + 1);
+	memset(huge, 'x', big);
+	huge[big] = '\0';
+	open_store(f);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_hit_put(t, &h, 1, NULL, NULL), ERR_USAGE);
+	assert_int_equal(store_page_put(t, &p), ERR_USAGE);
+	p.url = "https://a.example/";
+	p.title = huge;
+	assert_int_equal(store_page_put(t, &p), ERR_TOO_BIG);
+	store_write_abort(t);
+	free(huge);
+}
+
+/* ---- schema ---- */
+
+static void test_schema_newer(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	open_store(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_put_once(f->dir, "meta", "schema_version", 14, "3", 1);
+	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), ERR_SCHEMA);
+	assert_null(f->s);
+	char want[400];
+	snprintf(want, sizeof(want),
+		 "store at %s was written by a newer patrol (schema 3, this patrol knows %d)",
+		 f->dir, STORE_SCHEMA_VERSION);
+	assert_string_equal(err, want);
+}
+
+static void test_schema_older_migrated(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+	MDB_val k = {14, (char *)"schema_version"}, v;
+	char text[16];
+	open_store(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_put_once(f->dir, "meta", "schema_version", 14, "0", 1);
+	open_store(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_begin(&r, f->dir, "meta");
+	assert_int_equal(mdb_get(r.txn, r.dbi, &k, &v), 0);
+	snprintf(text, sizeof(text), "%.*s", (int)v.mv_size, (const char *)v.mv_data);
+	raw_end(&r);
+	assert_int_equal(atoi(text), STORE_SCHEMA_VERSION);
+}
+
+static void test_schema_garbage(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	open_store(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_put_once(f->dir, "meta", "schema_version", 14, "1x", 2);
+	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), ERR_STORE);
+	assert_non_null(strstr(err, f->dir));
+}
+
+/* ---- corruption and file-system errors ---- */
+
+static void test_corrupt_records(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit h = sample_hit("DE89");
+	struct store_txn *t;
+	uint8_t pkey[32] = {1}, hkey[8], junk[] = {STORE_REC_VERSION, 200, 0, 0, 0, 'a'};
+	struct kept_pages kp = {0};
+	struct kept_hits k = {0};
+	open_store(f);
+	assert_true(put_hit(f->s, &h, 1, NULL) == 1);
+	store_close(f->s);
+	f->s = NULL;
+	id_key(1, hkey);
+	raw_put_once(f->dir, "hits", hkey, 8, junk, sizeof(junk));
+	raw_put_once(f->dir, "pages", pkey, 32, junk, 3);
+	open_store(f);
+	assert_int_equal(store_hits_each(f->s, keep_hit, &k), ERR_STORE);
+	assert_int_equal(store_pages_each(f->s, keep_page, &kp), ERR_STORE);
+	assert_int_equal(kp.n, 0);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_hit_put(t, &h, 2, NULL, NULL), ERR_STORE); /* update reads it */
+	store_write_abort(t);
+}
+
+static void test_dir_under_regular_file(void **state)
+{
+	struct fixture *f = *state;
+	char file[300], dir[400], err[512];
+	struct store *s = NULL;
+	snprintf(file, sizeof(file), "%s/plain", f->root);
+	FILE *fp = fopen(file, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	snprintf(dir, sizeof(dir), "%s/db", file);
+	assert_int_equal(store_open(dir, &s, err, sizeof(err)), -ENOTDIR);
+	assert_null(s);
+	assert_non_null(strstr(err, dir));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(store_open(file, &s, err, sizeof(err)), -ENOTDIR);
+	assert_non_null(strstr(err, file));
+	assert_int_equal(store_open("", &s, err, sizeof(err)), -ENOENT);
+}
+
+static void test_creates_nested_dirs(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+	snprintf(f->dir, sizeof(f->dir), "%s/a/b//c/", f->root);
+	open_store(f);
+	char data[400];
+	snprintf(data, sizeof(data), "%s/a/b/c/data.mdb", f->root);
+	assert_int_equal(stat(data, &st), 0);
+	snprintf(data, sizeof(data), "%s/a/b/c", f->root);
+	assert_int_equal(stat(data, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700); /* the store's own directory: owner only */
+}
+
+/* ---- a reader beside the writer ---- */
+
+#define BATCHES	  40
+#define PER_BATCH 25
+
+struct reader {
+	struct store *s;
+	atomic_bool done;
+	int walks;
+	int bad;	  /* walks that saw something a committed batch could not produce */
+	uint64_t last_n;  /* hits seen by the previous walk */
+	uint64_t n, next; /* the current walk */
+};
+
+static int reader_visit(const struct store_hit *hit, void *ud)
+{
+	struct reader *r = ud;
+	if (hit->id != r->next || hit->count != 1 || strcmp(hit->status, "new"))
+		r->bad++;
+	r->next++;
+	r->n++;
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	bool last = false;
+	while (!last) {
+		last = atomic_load(&r->done);
+		r->n = 0;
+		r->next = 1;
+		if (store_hits_each(r->s, reader_visit, r) != 0)
+			r->bad++;
+		if (r->n % PER_BATCH != 0 || r->n < r->last_n)
+			r->bad++;
+		r->last_n = r->n;
+		r->walks++;
+	}
+	return NULL;
+}
+
+static void test_reader_beside_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct reader r = {0};
+	struct store_hit h = sample_hit("x");
+	pthread_t th;
+	char m[32];
+	open_store(f);
+	r.s = f->s;
+	atomic_init(&r.done, false);
+	assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+	for (int b = 0; b < BATCHES; b++) {
+		struct store_txn *t;
+		assert_int_equal(store_write_begin(f->s, &t), 0);
+		for (int i = 0; i < PER_BATCH; i++) {
+			snprintf(m, sizeof(m), "b%d-%d", b, i);
+			h.match = m;
+			assert_int_equal(store_hit_put(t, &h, b, NULL, NULL), 0);
+		}
+		assert_int_equal(store_write_commit(t), 0);
+	}
+	atomic_store(&r.done, true);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(r.bad, 0);
+	assert_true(r.walks >= 1);
+	/* The last walk began after the last commit. */
+	assert_true(r.last_n == BATCHES * PER_BATCH);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codec_truncated_and_malformed),
+		cmocka_unit_test(test_codec_page_exact),
+		T(test_pages_round_trip),
+		T(test_hit_round_trip),
+		T(test_hit_identity),
+		T(test_hit_many_in_one_txn),
+		T(test_status_survives_reput),
+		T(test_abort_discards),
+		T(test_reopen_persists),
+		T(test_walk_stops),
+		T(test_bad_arguments_and_caps),
+		T(test_schema_newer),
+		T(test_schema_older_migrated),
+		T(test_schema_garbage),
+		T(test_corrupt_records),
+		T(test_dir_under_regular_file),
+		T(test_creates_nested_dirs),
+		T(test_reader_beside_writer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
