@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* What the files of rules/ share: the compiled set, its caps, the condition tree and the PCRE2
+ * helpers. load.c builds a set, condition.c parses and evaluates conditions, match.c compiles
+ * patterns and matches, snippet.c cuts excerpts. Only this module includes pcre2.h.
+ *
+ * Everything a set points to lives in the set's arena or is a pcre2_code the set frees; nothing is
+ * written after rules_set_load returns, so threads share a set without locks.
+ */
+#ifndef PATROL_RULES_RULES_INT_H
+#define PATROL_RULES_RULES_INT_H
+
+#include "rules/rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Caps on what a pack may ask for (docs/rules.md lists them for rule authors). */
+enum {
+	RULES__MAX_FILE = 4 << 20,       /* bytes of one pack file */
+	RULES__MAX_DEPTH = 16,           /* YAML collections nested in one another */
+	RULES__MAX_NODES = 100000,       /* YAML nodes in one file */
+	RULES__MAX_ERRORS = 100,         /* error lines reported per file */
+	RULES__MAX_NAME = 128,           /* bytes of a pack name, rule id, pattern or list name */
+	RULES__MAX_RULES = 10000,        /* rules in one set */
+	RULES__MAX_PATTERNS = 64,        /* patterns in one rule */
+	RULES__MAX_PATTERN = 4096,       /* bytes of a pattern as written */
+	RULES__MAX_EXPANDED = 65536,     /* bytes of a pattern once its lists are expanded */
+	RULES__MAX_LISTS = 256,          /* lists in one pack */
+	RULES__MAX_LIST_ITEMS = 4096,    /* items in one list */
+	RULES__MAX_EXAMPLES = 256,       /* match or no-match examples in one rule */
+	RULES__MAX_CONDITION = 4096,     /* bytes of a condition */
+	RULES__MAX_COND_DEPTH = 32,      /* parentheses and nots nested in a condition */
+	RULES__MAX_COND_NODES = 1024,    /* nodes of a parsed condition */
+	RULES__MATCH_LIMIT = 1000000,    /* PCRE2 match limit, per start position */
+	RULES__DEPTH_LIMIT = 10000,      /* PCRE2 backtracking depth (interpreter only) */
+	RULES__HEAP_LIMIT = 65536,       /* PCRE2 heap limit in KiB (interpreter only) */
+	RULES__JIT_STACK_MIN = 32 << 10, /* a matcher's JIT stack starts here... */
+	RULES__JIT_STACK_MAX = 1 << 20,  /* ...and may grow to this */
+};
+
+/* The fields a rule may read, as bits of rules__rule.fields. */
+enum rules__field {
+	RULES__FIELD_TITLE,
+	RULES__FIELD_BODY,
+	RULES__FIELD_POST,
+	RULES__FIELD_AUTHOR,
+	RULES__FIELD_URL,
+	RULES__FIELD_LINK_TEXT,
+	RULES__NFIELDS
+};
+
+/* The index of the field named name, or -1. */
+int rules__field_find(const char *name, size_t len);
+
+/* A condition is a tree of nodes in one array; children of NOT, AND and OR are chained through
+ * next, the first child being arg. PAT's arg is a pattern index. ALL and ANY stand for "all of
+ * them" and "any of them" and have no children. */
+enum rules__op {
+	RULES__OP_PAT,
+	RULES__OP_NOT,
+	RULES__OP_AND,
+	RULES__OP_OR,
+	RULES__OP_ALL,
+	RULES__OP_ANY,
+};
+
+#define RULES__NONE UINT32_MAX
+
+struct rules__node {
+	uint32_t op;
+	uint32_t arg;
+	uint32_t next;
+};
+
+struct rules__cond {
+	struct rules__node *nodes; /* malloc'd by rules__cond_parse; the set keeps an arena copy */
+	size_t nnodes;
+	uint32_t root;
+};
+
+/* Reports one condition error: offset is the byte in the condition text it concerns. */
+typedef void (*rules__cond_error_fn)(void *ud, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parses src (len bytes) against the pattern names names[0..nnames). Unknown names are all
+ * reported; a syntax error stops the parse. Returns 0 and fills *ret_cond (nodes freed with
+ * free()), ERR_RULES after reporting through err, or -ENOMEM. */
+int rules__cond_parse(const char *src, size_t len, const char *const *names, size_t nnames,
+		      rules__cond_error_fn err, void *ud, struct rules__cond *ret_cond);
+
+/* Asks whether pattern i matched: 1 yes, 0 no, negative for an error. */
+typedef int (*rules__pat_fn)(void *ud, size_t i);
+
+/* Evaluates the condition, asking pat only for the patterns it needs (and, or, all and any stop
+ * early). npatterns is the rule's pattern count. Returns 1, 0 or pat's negative code. */
+int rules__cond_eval(const struct rules__node *nodes, uint32_t root, size_t npatterns,
+		     rules__pat_fn pat, void *ud);
+
+/* Marks in used[i] each pattern the condition names and in positive[i] each pattern it names
+ * under an even number of nots. Both arrays have npatterns entries and are set, not cleared. */
+void rules__cond_polarity(const struct rules__node *nodes, uint32_t root, size_t npatterns,
+			  bool *used, bool *positive);
+
+struct rules__pattern {
+	const char *name;
+	pcre2_code *code;
+	bool positive;
+};
+
+struct rules__rule {
+	struct rules_info info;
+	unsigned fields;     /* bit (1u << rules__field) for each field the rule reads */
+	unsigned test_field; /* the field selftest matches examples as */
+	struct rules__pattern *patterns;
+	const struct rules__node *cond;
+	uint32_t root;
+	const char *const *match; /* selftest examples */
+	size_t nmatch;
+	const char *const *nomatch;
+	size_t nnomatch;
+};
+
+struct rules__chunk;
+
+struct rules_set {
+	struct rules__chunk *arena; /* strings, patterns, conditions, examples */
+	struct rules__rule *rules;  /* malloc'd, nrules used of alloc */
+	size_t nrules, alloc;
+	size_t max_patterns; /* the most patterns any rule has: what a matcher must hold */
+};
+
+/* A pattern compiler: one PCRE2 compile context, reused for every pattern of a load. */
+struct rules__compiler {
+	pcre2_compile_context *ccontext;
+};
+
+int rules__compiler_init(struct rules__compiler *c);
+void rules__compiler_done(struct rules__compiler *c);
+
+/* A list usable in patterns as {name}; items are sorted longest first. */
+struct rules__list {
+	const char *name;
+	size_t namelen;
+	const char *const *items;
+	const size_t *itemlens;
+	size_t nitems;
+};
+
+/* A compile failure, for the loader to put after "pattern 'name': ". */
+struct rules__regex_error {
+	char msg[256];
+};
+
+/* Compiles pattern (len bytes as written): "literal:" text, or a regex whose {name} references
+ * are expanded from lists. Returns 0 and a code the caller frees with pcre2_code_free(), ERR_REGEX
+ * or ERR_RULES with *ret_err filled, or -ENOMEM. */
+int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_t len,
+			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
+			   struct rules__regex_error *ret_err);
+
+/* Matches text as field against rule number rule only. Returns 1 and fills *ret_hit (valid until
+ * the matcher is used again) when the rule holds, 0 when it does not, ERR_REGEX on a PCRE2 error.
+ */
+int rules__match_rule(struct rules_matcher *m, size_t rule, unsigned field, const char *text,
+		      size_t len, struct rules_hit *ret_hit);
+
+#endif
