@@ -1,1 +1,557 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: MIT */
+/* Patterns and matching: {list} expansion, PCRE2 compilation with JIT, the per-thread matcher,
+ * lazy rule evaluation and the self-test of a set's embedded examples.
+ *
+ * A matcher owns every mutable thing matching needs (match data, match context, JIT stack and the
+ * per-pattern state of the rule being evaluated); the set it reads is never written. A PCRE2
+ * failure, a hit match limit included, is ERR_REGEX and never counts as "no match".
+ */
+#include "rules/rules_int.h"
+
+#include "common/err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const field_names[RULES__NFIELDS] = {
+	[RULES__FIELD_TITLE] = "title", [RULES__FIELD_BODY] = "body",
+	[RULES__FIELD_POST] = "post",   [RULES__FIELD_AUTHOR] = "author",
+	[RULES__FIELD_URL] = "url",     [RULES__FIELD_LINK_TEXT] = "link_text",
+};
+
+int rules__field_find(const char *name, size_t len)
+{
+	for (unsigned i = 0; i < RULES__NFIELDS; i++)
+		if (strlen(field_names[i]) == len && memcmp(field_names[i], name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int rules__compiler_init(struct rules__compiler *c)
+{
+	c->ccontext = pcre2_compile_context_create(NULL);
+	if (!c->ccontext)
+		return -ENOMEM;
+	/* deep nesting costs compiler stack (PCRE2 issue #329); no rule needs more than this */
+	pcre2_set_parens_nest_limit(c->ccontext, 64);
+	pcre2_set_max_pattern_length(c->ccontext, RULES__MAX_EXPANDED);
+	return 0;
+}
+
+void rules__compiler_done(struct rules__compiler *c)
+{
+	pcre2_compile_context_free(c->ccontext);
+	c->ccontext = NULL;
+}
+
+/* ---- {list} expansion ---- */
+
+struct expand {
+	const char *pat;
+	size_t len, i;
+	struct buf out;
+	const struct rules__list *lists;
+	size_t nlists;
+	size_t query;  /* an offset into the expansion to map back to the pattern, or SIZE_MAX */
+	size_t answer; /* where query came from in the pattern */
+	bool answered;
+};
+
+/* Copies n bytes of the pattern as they are, noting where query falls. */
+static int copy(struct expand *x, size_t n)
+{
+	if (n > x->len - x->i)
+		n = x->len - x->i;
+	if (!x->answered && x->query >= x->out.len && x->query < x->out.len + n) {
+		x->answer = x->i + (x->query - x->out.len);
+		x->answered = true;
+	}
+	int rc = buf_add(&x->out, x->pat + x->i, n);
+	x->i += n;
+	return rc;
+}
+
+/* Copies up to and including the first occurrence of end (or to the end of the pattern). */
+static int copy_through(struct expand *x, size_t from, const char *end)
+{
+	const char *p = memmem(x->pat + from, x->len - from, end, strlen(end));
+	size_t stop = p ? (size_t)(p - x->pat) + strlen(end) : x->len;
+	return copy(x, stop - x->i);
+}
+
+static int add_item(struct buf *out, const char *s, size_t len)
+{
+	int rc = 0;
+	for (size_t k = 0; k < len && rc == 0; k++) {
+		unsigned char c = (unsigned char)s[k];
+		if (c < 0x20 || c == 0x7f)
+			rc = buf_addf(out, "\\x{%02x}", c);
+		else if (c < 0x80 && !(c >= '0' && c <= '9') &&
+			 !((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+			rc = buf_add(out, (const char[]){ '\\', (char)c }, 2);
+		else
+			rc = buf_addc(out, (char)c);
+	}
+	return rc;
+}
+
+static int add_list(struct expand *x, const struct rules__list *l, size_t reflen)
+{
+	size_t before = x->out.len;
+	/* an empty list is already an error; (*FAIL) keeps it from causing more */
+	int rc = buf_addstr(&x->out, l->nitems ? "(?:" : "(?:(*FAIL)");
+	for (size_t k = 0; k < l->nitems && rc == 0; k++) {
+		if (k > 0)
+			rc = buf_addc(&x->out, '|');
+		if (rc == 0)
+			rc = add_item(&x->out, l->items[k], l->itemlens[k]);
+	}
+	if (rc == 0)
+		rc = buf_addc(&x->out, ')');
+	if (!x->answered && x->query >= before && x->query < x->out.len) {
+		x->answer = x->i; /* anywhere in an expansion maps to its '{' */
+		x->answered = true;
+	}
+	x->i += reflen;
+	return rc;
+}
+
+static size_t name_len(const char *s, size_t n)
+{
+	size_t k = 0;
+	if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	while (k < n &&
+	       ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '_' || (s[k] >= '0' && s[k] <= '9')))
+		k++;
+	return k;
+}
+
+/* At a '{' outside escapes and classes: a list reference when it reads {identifier}. */
+static int brace(struct expand *x, struct rules__regex_error *err)
+{
+	const char *name = x->pat + x->i + 1;
+	size_t n = name_len(name, x->len - x->i - 1);
+	if (n == 0 || x->i + 1 + n >= x->len || name[n] != '}')
+		return copy(x, 1);
+	for (size_t k = 0; k < x->nlists; k++)
+		if (x->lists[k].namelen == n && memcmp(x->lists[k].name, name, n) == 0)
+			return add_list(x, &x->lists[k], n + 2);
+	snprintf(err->msg, sizeof(err->msg), "undefined list {%.*s} at offset %zu", (int)n, name,
+		 x->i);
+	return ERR_RULES;
+}
+
+/* At a backslash: \Q...\E and the braced escapes (\x{..}, \p{..}, ...) are copied whole. */
+static int backslash(struct expand *x)
+{
+	if (x->i + 1 >= x->len)
+		return copy(x, 1);
+	char d = x->pat[x->i + 1];
+	if (d == 'Q')
+		return copy_through(x, x->i + 2, "\\E");
+	if (strchr("xopPgkN", d) && x->i + 2 < x->len && x->pat[x->i + 2] == '{')
+		return copy_through(x, x->i + 3, "}");
+	return copy(x, 2);
+}
+
+/* At a '[': the class is copied whole, with ']' first or after '^' and [:posix:] inside. */
+static int char_class(struct expand *x)
+{
+	size_t k = x->i + 1;
+	if (k < x->len && x->pat[k] == '^')
+		k++;
+	if (k < x->len && x->pat[k] == ']')
+		k++;
+	while (k < x->len && x->pat[k] != ']') {
+		if (x->pat[k] == '\\') {
+			k += 2;
+		} else if (x->pat[k] == '[' && k + 1 < x->len && x->pat[k + 1] == ':') {
+			const char *e = memmem(x->pat + k + 2, x->len - k - 2, ":]", 2);
+			k = e ? (size_t)(e - x->pat) + 2 : k + 1;
+		} else {
+			k++;
+		}
+	}
+	return copy(x, (k < x->len ? k + 1 : x->len) - x->i);
+}
+
+static int expand_run(struct expand *x, struct rules__regex_error *err)
+{
+	int rc = 0;
+	while (x->i < x->len && rc == 0) {
+		char c = x->pat[x->i];
+		if (c == '\\')
+			rc = backslash(x);
+		else if (c == '[')
+			rc = char_class(x);
+		else if (c == '{')
+			rc = brace(x, err);
+		else
+			rc = copy(x, 1);
+	}
+	if (rc == ERR_TOO_BIG)
+		snprintf(err->msg, sizeof(err->msg), "longer than %d bytes once lists are expanded",
+			 RULES__MAX_EXPANDED);
+	return rc == ERR_TOO_BIG ? ERR_RULES : rc;
+}
+
+/* Maps offset off of the expansion back to the pattern as written. */
+static size_t expand_origin(const char *pat, size_t len, const struct rules__list *lists,
+			    size_t nlists, size_t off)
+{
+	struct rules__regex_error ignored;
+	struct expand x = {
+		.pat = pat, .len = len, .lists = lists, .nlists = nlists, .query = off
+	};
+	buf_init(&x.out, RULES__MAX_EXPANDED);
+	expand_run(&x, &ignored);
+	buf_done(&x.out);
+	return x.answered ? x.answer : len;
+}
+
+/* ---- compilation ---- */
+
+static int compile_error(int code, size_t offset, struct rules__regex_error *err)
+{
+	char msg[200];
+	if (code == PCRE2_ERROR_HEAP_FAILED)
+		return -ENOMEM;
+	if (pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof(msg)) < 0)
+		snprintf(msg, sizeof(msg), "PCRE2 error %d", code);
+	snprintf(err->msg, sizeof(err->msg), "regex error at offset %zu: %s", offset, msg);
+	return ERR_REGEX;
+}
+
+/* A pattern that matches the empty string would match every text: refuse it. */
+static int check_not_empty(pcre2_code *code, struct rules__regex_error *err)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (!md)
+		return -ENOMEM;
+	int rc = pcre2_match(code, (PCRE2_SPTR) "", 0, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return -ENOMEM;
+	if (rc < 0)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+		 "matches the empty string, so it would match any text");
+	return ERR_RULES;
+}
+
+static int compile_expanded(struct rules__compiler *c, const char *exp, size_t len, bool literal,
+			    pcre2_code **ret_code, int *ret_errcode, size_t *ret_erroffset)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF;
+	/* PCRE2_LITERAL allows neither UCP (irrelevant to literals) nor NEVER_BACKSLASH_C */
+	opts |= literal ? PCRE2_LITERAL : PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C;
+	PCRE2_SIZE off = 0;
+	pcre2_code *code =
+	    pcre2_compile((PCRE2_SPTR)exp, len, opts, ret_errcode, &off, c->ccontext);
+	*ret_erroffset = off;
+	if (!code)
+		return ERR_REGEX;
+	/* without JIT (unsupported CPU, no executable memory) the interpreter runs it */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	*ret_code = code;
+	return 0;
+}
+
+int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_t len,
+			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
+			   struct rules__regex_error *ret_err)
+{
+	static const char prefix[] = "literal:";
+	bool literal =
+	    len >= sizeof(prefix) - 1 && memcmp(pattern, prefix, sizeof(prefix) - 1) == 0;
+	struct expand x = {
+		.pat = pattern, .len = len, .lists = lists, .nlists = nlists, .query = SIZE_MAX
+	};
+	pcre2_code *code = NULL;
+	int errcode = 0;
+	size_t erroff = 0;
+	buf_init(&x.out, RULES__MAX_EXPANDED);
+	int rc = literal ? buf_add(&x.out, pattern + 8, len - 8) : expand_run(&x, ret_err);
+	if (rc != 0)
+		goto fail;
+	if (literal && x.out.len == 0) {
+		snprintf(ret_err->msg, sizeof(ret_err->msg), "empty literal");
+		rc = ERR_RULES;
+		goto fail;
+	}
+	rc = compile_expanded(c, buf_str(&x.out), x.out.len, literal, &code, &errcode, &erroff);
+	if (rc != 0) {
+		if (literal)
+			erroff += sizeof(prefix) - 1;
+		else
+			erroff = expand_origin(pattern, len, lists, nlists, erroff);
+		rc = compile_error(errcode, erroff, ret_err);
+		goto fail;
+	}
+	rc = check_not_empty(code, ret_err);
+	if (rc != 0)
+		goto fail;
+	buf_done(&x.out);
+	*ret_code = code;
+	return 0;
+fail:
+	pcre2_code_free(code);
+	buf_done(&x.out);
+	return rc;
+}
+
+/* ---- matching ---- */
+
+enum { STATE_UNKNOWN = -1, STATE_NO = 0, STATE_YES = 1 };
+
+struct rules_matcher {
+	const struct rules_set *set;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+	signed char *state;       /* per pattern of the rule being evaluated */
+	struct rules_span *where; /* where each pattern matched, when state is STATE_YES */
+	struct rules_span *spans; /* the hit's spans */
+	const struct rules__rule *rule;
+	const char *text;
+	size_t len;
+};
+
+static int matcher_alloc(struct rules_matcher *m, size_t npatterns)
+{
+	size_t n = npatterns ? npatterns : 1;
+	m->state = calloc(n, sizeof(*m->state));
+	m->where = calloc(n, sizeof(*m->where));
+	m->spans = calloc(n, sizeof(*m->spans));
+	m->md = pcre2_match_data_create(1, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	m->jit = pcre2_jit_stack_create(RULES__JIT_STACK_MIN, RULES__JIT_STACK_MAX, NULL);
+	/* a NULL JIT stack is fine: JIT then uses its 32 KiB default on the machine stack */
+	if (!m->state || !m->where || !m->spans || !m->md || !m->mctx)
+		return -ENOMEM;
+	pcre2_set_match_limit(m->mctx, RULES__MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mctx, RULES__DEPTH_LIMIT);
+	pcre2_set_heap_limit(m->mctx, RULES__HEAP_LIMIT);
+	if (m->jit)
+		pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+	return 0;
+}
+
+int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_matcher)
+{
+	struct rules_matcher *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->set = set;
+	int rc = matcher_alloc(m, set->max_patterns);
+	if (rc != 0)
+		goto fail;
+	*ret_matcher = m;
+	return 0;
+fail:
+	rules_matcher_free(m);
+	return rc;
+}
+
+void rules_matcher_free(struct rules_matcher *m)
+{
+	if (!m)
+		return;
+	pcre2_jit_stack_free(m->jit);
+	pcre2_match_context_free(m->mctx);
+	pcre2_match_data_free(m->md);
+	free(m->spans);
+	free(m->where);
+	free(m->state);
+	free(m);
+}
+
+/* rules__pat_fn: runs pattern i over the text the first time it is asked for. */
+static int pattern_matched(void *ud, size_t i)
+{
+	struct rules_matcher *m = ud;
+	if (m->state[i] != STATE_UNKNOWN)
+		return m->state[i];
+	const struct rules__pattern *p = &m->rule->patterns[i];
+	int rc = pcre2_match(p->code, (PCRE2_SPTR)m->text, m->len, 0, 0, m->md, m->mctx);
+	if (rc == PCRE2_ERROR_NOMATCH) {
+		m->state[i] = STATE_NO;
+		return 0;
+	}
+	/* rc == 0 only says the one-pair ovector is too small for the captures: still a match */
+	if (rc < 0)
+		return ERR_REGEX;
+	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	m->where[i] = (struct rules_span){ .pattern = p->name, .start = ov[0], .end = ov[1] };
+	m->state[i] = STATE_YES;
+	return 1;
+}
+
+/* After the condition held: every positive pattern is run, and those that matched are spans. */
+static int collect_spans(struct rules_matcher *m, size_t *ret_first)
+{
+	size_t n = 0, first = 0;
+	for (size_t i = 0; i < m->rule->info.npatterns; i++) {
+		if (!m->rule->patterns[i].positive)
+			continue;
+		int rc = pattern_matched(m, i);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		if (n == 0 || m->where[i].start < m->spans[first].start)
+			first = n;
+		m->spans[n++] = m->where[i];
+	}
+	*ret_first = first;
+	return (int)n;
+}
+
+int rules__match_rule(struct rules_matcher *m, size_t rule, unsigned field, const char *text,
+		      size_t len, struct rules_hit *ret_hit)
+{
+	const struct rules__rule *r = &m->set->rules[rule];
+	m->rule = r;
+	m->text = text ? text : "";
+	m->len = text ? len : 0;
+	memset(m->state, STATE_UNKNOWN, r->info.npatterns);
+	int rc = rules__cond_eval(r->cond, r->root, r->info.npatterns, pattern_matched, m);
+	if (rc <= 0)
+		return rc;
+	size_t first;
+	int n = collect_spans(m, &first);
+	if (n < 0)
+		return n;
+	/* a condition that holds has a matched positive pattern: the loader refuses the others */
+	if (n == 0)
+		return ERR_INTERNAL;
+	*ret_hit = (struct rules_hit){
+		.rule = rule,
+		.field = field_names[field],
+		.start = m->spans[first].start,
+		.end = m->spans[first].end,
+		.spans = m->spans,
+		.nspans = (size_t)n,
+	};
+	return 1;
+}
+
+int rules_match(struct rules_matcher *m, const char *field, const char *text, size_t len,
+		rules_hit_fn fn, void *ud)
+{
+	int f = field ? rules__field_find(field, strlen(field)) : -1;
+	if (f < 0)
+		return ERR_USAGE;
+	int failed = 0;
+	for (size_t i = 0; i < m->set->nrules; i++) {
+		if (!(m->set->rules[i].fields & (1u << f)))
+			continue;
+		struct rules_hit hit;
+		int rc = rules__match_rule(m, i, (unsigned)f, text, len, &hit);
+		if (rc < 0 && failed == 0)
+			failed = rc;
+		if (rc <= 0)
+			continue; /* one failing rule must not blind the others */
+		rc = fn(&hit, ud);
+		if (rc != 0)
+			return rc;
+	}
+	return failed;
+}
+
+/* ---- self-test ---- */
+
+/* Appends s in double quotes on one line, escaped, cut after about 200 bytes. */
+static int add_quoted(struct buf *b, const char *s)
+{
+	int rc = buf_addc(b, '"');
+	size_t n = strlen(s), k;
+	for (k = 0; k < n && k < 200 && rc == 0; k++) {
+		unsigned char c = (unsigned char)s[k];
+		if (c == '"' || c == '\\')
+			rc = buf_add(b, (const char[]){ '\\', (char)c }, 2);
+		else if (c == '\n')
+			rc = buf_addstr(b, "\\n");
+		else if (c < 0x20 || c == 0x7f)
+			rc = buf_addf(b, "\\x%02x", c);
+		else
+			rc = buf_addc(b, (char)c);
+	}
+	while (rc == 0 && k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+		rc = buf_addc(b, s[k++]);
+	if (rc == 0 && k < n)
+		rc = buf_addstr(b, "…");
+	return rc == 0 ? buf_addc(b, '"') : rc;
+}
+
+static int report(struct buf *b, const struct rules__rule *r, const char *what, size_t n,
+		  const char *outcome, const char *example)
+{
+	if (!b)
+		return 0;
+	size_t mark = b->len;
+	int rc =
+	    buf_addf(b, "%s: %s: %s example %zu %s: ", r->info.pack, r->info.id, what, n, outcome);
+	if (rc == 0)
+		rc = add_quoted(b, example);
+	if (rc == 0)
+		rc = buf_addc(b, '\n');
+	if (rc == ERR_TOO_BIG) { /* a full report keeps whole lines only */
+		b->len = mark;
+		if (b->data)
+			b->data[mark] = '\0';
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Runs one rule's examples of one kind; returns failures (>= 0) or -ENOMEM. */
+static int test_examples(struct rules_matcher *m, size_t i, bool want, struct buf *b)
+{
+	const struct rules__rule *r = &m->set->rules[i];
+	const char *const *ex = want ? r->match : r->nomatch;
+	size_t n = want ? r->nmatch : r->nnomatch;
+	int failed = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct rules_hit hit;
+		int rc = rules__match_rule(m, i, r->test_field, ex[k], strlen(ex[k]), &hit);
+		if (rc >= 0 && (rc > 0) == want)
+			continue;
+		failed++;
+		char outcome[80];
+		if (rc < 0)
+			snprintf(outcome, sizeof(outcome), "failed (%s)", err_str(rc));
+		else
+			snprintf(outcome, sizeof(outcome), want ? "did not match" : "matched");
+		rc = report(b, r, want ? "match" : "no-match", k + 1, outcome, ex[k]);
+		if (rc != 0)
+			return rc;
+	}
+	return failed;
+}
+
+int rules_set_selftest(const struct rules_set *set, struct buf *report, size_t *ret_failed)
+{
+	struct rules_matcher *m;
+	int rc = rules_matcher_new(set, &m);
+	if (rc != 0)
+		return rc;
+	size_t failed = 0;
+	for (size_t i = 0; i < set->nrules; i++) {
+		for (int want = 1; want >= 0; want--) {
+			rc = test_examples(m, i, want, report);
+			if (rc < 0)
+				goto fail;
+			failed += (size_t)rc;
+		}
+	}
+	rules_matcher_free(m);
+	*ret_failed = failed;
+	return 0;
+fail:
+	rules_matcher_free(m);
+	return rc;
+}
