@@ -1,1 +1,1307 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: MIT */
+/* Loading rule packs: libyaml events into a small node tree, then a strict schema walk that builds
+ * the set and collects every error of every file (docs/rules.md is the format).
+ *
+ * Anchors, aliases and tags are refused, every scalar is a string, and each file, tree, list and
+ * name has a cap. A set is all or nothing: if any file has an error, the caller gets the error
+ * lines sorted by position and no set. Nothing here is shared between calls.
+ */
+#include "rules/rules_int.h"
+
+#include "common/err.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+/* ---- arena: everything a set or a tree owns, freed in one go ---- */
+
+struct rules__chunk {
+	struct rules__chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+static void *arena_alloc(struct rules__chunk **arena, size_t size)
+{
+	const size_t align = sizeof(max_align_t);
+	if (size > SIZE_MAX / 2)
+		return NULL;
+	size = (size + align - 1) / align * align;
+	struct rules__chunk *c = *arena;
+	if (!c || c->size - c->used < size) {
+		size_t csize = size > 32768 ? size : 32768;
+		c = malloc(sizeof(*c) + csize);
+		if (!c)
+			return NULL;
+		*c = (struct rules__chunk){ .next = *arena, .size = csize };
+		*arena = c;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+static char *arena_strndup(struct rules__chunk **arena, const char *s, size_t n)
+{
+	char *p = arena_alloc(arena, n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+static void arena_free(struct rules__chunk *c)
+{
+	while (c) {
+		struct rules__chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
+/* ---- errors of one file, sorted by position before they are reported ---- */
+
+struct error {
+	size_t line, col, seq;
+	char *msg;
+};
+
+struct file {
+	const char *name;         /* as given; lives in the set's arena */
+	struct rules__chunk *tmp; /* the tree, lists and messages of this file */
+	struct error *errs;
+	size_t nerrs, alloc;
+	bool nomem;
+};
+
+__attribute__((format(printf, 4, 0))) static void verror_at(struct file *f, size_t line, size_t col,
+							    const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (f->nerrs == f->alloc) {
+		size_t alloc = f->alloc ? f->alloc * 2 : 16;
+		struct error *e = realloc(f->errs, alloc * sizeof(*e));
+		if (!e) {
+			f->nomem = true;
+			return;
+		}
+		f->errs = e;
+		f->alloc = alloc;
+	}
+	char *copy = arena_strndup(&f->tmp, msg, strlen(msg));
+	if (!copy) {
+		f->nomem = true;
+		return;
+	}
+	f->errs[f->nerrs] =
+	    (struct error){ .line = line, .col = col, .seq = f->nerrs, .msg = copy };
+	f->nerrs++;
+}
+
+/* Records an error at line:col (1-based; line 0 for one about the whole file). */
+__attribute__((format(printf, 4, 5))) static void error_at(struct file *f, size_t line, size_t col,
+							   const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	verror_at(f, line, col, fmt, ap);
+	va_end(ap);
+}
+
+static int error_cmp(const void *a, const void *b)
+{
+	const struct error *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Appends the file's errors, in position order and capped, to out (which may be NULL). */
+static void flush_errors(struct file *f, struct buf *out)
+{
+	if (f->nerrs > 1)
+		qsort(f->errs, f->nerrs, sizeof(*f->errs), error_cmp);
+	for (size_t i = 0; out && i < f->nerrs; i++) {
+		const struct error *e = &f->errs[i];
+		if (i == RULES__MAX_ERRORS) {
+			buf_addf(out, "%s: %zu more errors not shown\n", f->name, f->nerrs - i);
+			break;
+		}
+		if (e->line == 0)
+			buf_addf(out, "%s: %s\n", f->name, e->msg);
+		else
+			buf_addf(out, "%s:%zu:%zu: %s\n", f->name, e->line, e->col, e->msg);
+	}
+}
+
+/* ---- the YAML tree ---- */
+
+enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
+
+struct ynode {
+	enum ykind kind;
+	bool bad;  /* an alias: already reported, so checks skip it silently */
+	int style; /* yaml_scalar_style_t of a scalar */
+	size_t line, col, end_line, end_col; /* 1-based; end is just past the node */
+	const char *str;                     /* a scalar's value, NUL-terminated */
+	size_t len;
+	struct ynode *first, *last, *next; /* children; a mapping's alternate key, value */
+	size_t n;
+};
+
+struct tree {
+	struct file *f;
+	struct ynode *root;
+	struct ynode *stack[RULES__MAX_DEPTH];
+	size_t depth, nodes;
+	int docs;
+};
+
+static struct ynode *add_node(struct tree *t, enum ykind kind, const yaml_event_t *ev)
+{
+	if (++t->nodes > RULES__MAX_NODES) {
+		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
+			 "more than %d YAML nodes", RULES__MAX_NODES);
+		return NULL;
+	}
+	struct ynode *n = arena_alloc(&t->f->tmp, sizeof(*n));
+	if (!n) {
+		t->f->nomem = true;
+		return NULL;
+	}
+	*n = (struct ynode){
+		.kind = kind,
+		.line = ev->start_mark.line + 1,
+		.col = ev->start_mark.column + 1,
+		.end_line = ev->end_mark.line + 1,
+		.end_col = ev->end_mark.column + 1,
+		.str = "",
+	};
+	struct ynode *parent = t->depth ? t->stack[t->depth - 1] : NULL;
+	if (!parent)
+		t->root = n;
+	else if (parent->last)
+		parent->last = parent->last->next = n;
+	else
+		parent->first = parent->last = n;
+	if (parent)
+		parent->n++;
+	return n;
+}
+
+/* Anchors and tags may come with any node; neither is allowed. */
+static void check_props(struct tree *t, const yaml_event_t *ev, const yaml_char_t *anchor,
+			const yaml_char_t *tag)
+{
+	size_t line = ev->start_mark.line + 1, col = ev->start_mark.column + 1;
+	if (anchor)
+		error_at(t->f, line, col, "anchors are not allowed");
+	if (tag)
+		error_at(t->f, line, col, "tags are not allowed");
+}
+
+static int on_scalar(struct tree *t, const yaml_event_t *ev)
+{
+	check_props(t, ev, ev->data.scalar.anchor, ev->data.scalar.tag);
+	struct ynode *n = add_node(t, Y_SCALAR, ev);
+	if (!n)
+		return -1;
+	const char *v = (const char *)ev->data.scalar.value;
+	n->len = ev->data.scalar.length;
+	n->style = ev->data.scalar.style;
+	n->str = arena_strndup(&t->f->tmp, v, n->len);
+	if (!n->str) {
+		t->f->nomem = true;
+		return -1;
+	}
+	if (memchr(v, '\0', n->len)) {
+		error_at(t->f, n->line, n->col, "NUL character in a string");
+		n->bad = true;
+	}
+	return 0;
+}
+
+static int on_start(struct tree *t, const yaml_event_t *ev, enum ykind kind)
+{
+	if (kind == Y_MAP)
+		check_props(t, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag);
+	else
+		check_props(t, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag);
+	if (t->depth == RULES__MAX_DEPTH) {
+		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
+			 "nested deeper than %d levels", RULES__MAX_DEPTH);
+		return -1;
+	}
+	struct ynode *n = add_node(t, kind, ev);
+	if (!n)
+		return -1;
+	t->stack[t->depth++] = n;
+	return 0;
+}
+
+/* Adds one event to the tree: 0 to go on, 1 at the end, -1 to stop (error recorded). */
+static int on_event(struct tree *t, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++t->docs == 1)
+			return 0;
+		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
+			 "only one YAML document is allowed");
+		return -1;
+	case YAML_ALIAS_EVENT: {
+		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
+			 "aliases are not allowed");
+		struct ynode *n = add_node(t, Y_SCALAR, ev);
+		if (n)
+			n->bad = true;
+		return n ? 0 : -1;
+	}
+	case YAML_SCALAR_EVENT:
+		return on_scalar(t, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_start(t, ev, Y_SEQ);
+	case YAML_MAPPING_START_EVENT:
+		return on_start(t, ev, Y_MAP);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		t->stack[--t->depth]->end_line = ev->end_mark.line + 1;
+		t->stack[t->depth]->end_col = ev->end_mark.column + 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* libyaml's reader reports a byte offset only; turn it into line:col like the other marks. */
+static void offset_position(const char *data, size_t len, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (data[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static void yaml_error(struct file *f, const yaml_parser_t *p, const char *data, size_t len)
+{
+	size_t line = p->problem_mark.line + 1, col = p->problem_mark.column + 1;
+	if (p->error == YAML_MEMORY_ERROR) {
+		f->nomem = true;
+		return;
+	}
+	if (p->error == YAML_READER_ERROR)
+		offset_position(data, len, p->problem_offset, &line, &col);
+	if (p->context)
+		error_at(f, line, col, "invalid YAML: %s (%s)", p->problem ? p->problem : "error",
+			 p->context);
+	else
+		error_at(f, line, col, "invalid YAML: %s", p->problem ? p->problem : "error");
+}
+
+/* Builds the tree of data; returns its root, or NULL after recording why there is none. */
+static struct ynode *build_tree(struct file *f, const char *data, size_t len)
+{
+	struct tree t = { .f = f };
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p)) {
+		f->nomem = true;
+		return NULL;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	int r = 0;
+	while (r == 0) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			yaml_error(f, &p, data, len);
+			r = -1;
+			break;
+		}
+		r = on_event(&t, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (r < 0)
+		return NULL;
+	if (!t.root)
+		error_at(f, 1, 1,
+			 "empty file: expected a pack (a mapping with 'pack' and 'rules')");
+	return t.root;
+}
+
+/* ---- schema helpers ---- */
+
+struct key {
+	const char *name;
+	bool required;
+};
+
+static bool scalar_is(const struct ynode *n, const char *s)
+{
+	return n->kind == Y_SCALAR && strlen(s) == n->len && memcmp(n->str, s, n->len) == 0;
+}
+
+/* Checks map against keys: unknown, duplicate and missing keys are errors. vals[i] is the value
+ * of keys[i] or NULL, keynodes[i] its key. */
+static void map_fields(struct file *f, const struct ynode *map, const struct key *keys,
+		       size_t nkeys, const struct ynode **vals, const struct ynode **keynodes)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		vals[i] = keynodes[i] = NULL;
+	for (const struct ynode *k = map->first; k && k->next; k = k->next->next) {
+		size_t i = 0;
+		while (i < nkeys && !scalar_is(k, keys[i].name))
+			i++;
+		if (k->bad)
+			continue;
+		if (k->kind != Y_SCALAR)
+			error_at(f, k->line, k->col, "mapping keys must be strings");
+		else if (i == nkeys)
+			error_at(f, k->line, k->col, "unknown key '%s'", k->str);
+		else if (vals[i])
+			error_at(f, k->line, k->col, "duplicate key '%s'", k->str);
+		else
+			vals[i] = k->next, keynodes[i] = k;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		if (keys[i].required && !vals[i])
+			error_at(f, map->line, map->col, "missing required key '%s'", keys[i].name);
+}
+
+/* A string value; NULL (error recorded unless the node was bad) otherwise. */
+static const char *get_string(struct file *f, const struct ynode *v, const char *key, bool nonempty)
+{
+	if (v->bad)
+		return NULL;
+	if (v->kind != Y_SCALAR) {
+		error_at(f, v->line, v->col, "'%s' must be a string", key);
+		return NULL;
+	}
+	if (nonempty && v->len == 0) {
+		error_at(f, v->line, v->col, "'%s' must not be empty", key);
+		return NULL;
+	}
+	return v->str;
+}
+
+/* A list of strings with at most max items: returns false (error recorded) otherwise. */
+static bool check_string_list(struct file *f, const struct ynode *v, const char *key, size_t max)
+{
+	if (v->bad)
+		return false;
+	if (v->kind != Y_SEQ) {
+		error_at(f, v->line, v->col, "'%s' must be a list of strings", key);
+		return false;
+	}
+	if (v->n > max) {
+		error_at(f, v->line, v->col, "'%s' has more than %zu items", key, max);
+		return false;
+	}
+	bool ok = true;
+	for (const struct ynode *i = v->first; i; i = i->next) {
+		if (i->kind != Y_SCALAR && !i->bad)
+			error_at(f, i->line, i->col, "'%s' must be a list of strings", key);
+		ok &= i->kind == Y_SCALAR && !i->bad;
+	}
+	return ok;
+}
+
+static bool check_map(struct file *f, const struct ynode *v, const char *key)
+{
+	if (v->kind == Y_MAP)
+		return true;
+	if (!v->bad)
+		error_at(f, v->line, v->col, "'%s' must be a mapping", key);
+	return false;
+}
+
+/* [a-z0-9][a-z0-9._-]* for packs and rule ids; [a-z_][a-z0-9_]* for patterns and lists. */
+static bool valid_name(const char *s, size_t len, bool dotted)
+{
+	if (len == 0 || len > RULES__MAX_NAME)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9' && (dotted || i > 0)) ||
+			  (c == '_' && (!dotted || i > 0)) ||
+			  (dotted && i > 0 && (c == '.' || c == '-'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+#define DOTTED_NAMES "[a-z0-9][a-z0-9._-]*, at most 128 bytes"
+#define PLAIN_NAMES "[a-z_][a-z0-9_]*, at most 128 bytes"
+
+/* ---- names defined once per set: rule ids and packs ---- */
+
+struct origin {
+	const char *key, *file;
+	size_t line, col;
+};
+
+struct table {
+	struct origin *slots;
+	size_t cap, n;
+};
+
+static size_t hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static int table_grow(struct table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	struct origin *slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].key)
+			continue;
+		size_t j = hash(t->slots[i].key) & (cap - 1);
+		while (slots[j].key)
+			j = (j + 1) & (cap - 1);
+		slots[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+/* Adds o unless its key is there: returns the earlier origin, or NULL after adding it. */
+static const struct origin *table_add(struct table *t, const struct origin *o, int *rc)
+{
+	*rc = 0;
+	if (2 * (t->n + 1) > t->cap && (*rc = table_grow(t)) != 0)
+		return NULL;
+	size_t j = hash(o->key) & (t->cap - 1);
+	for (; t->slots[j].key; j = (j + 1) & (t->cap - 1))
+		if (strcmp(t->slots[j].key, o->key) == 0)
+			return &t->slots[j];
+	t->slots[j] = *o;
+	t->n++;
+	return NULL;
+}
+
+/* ---- loading ---- */
+
+struct loader {
+	struct rules_set *set;
+	struct rules__compiler compiler;
+	struct table ids, packs;
+	struct buf *errors;
+	bool failed; /* some file had an error */
+	int rc;      /* -ENOMEM and the like: stops everything */
+};
+
+struct pack {
+	const char *name, *version;
+	const struct rules__list *lists;
+	size_t nlists;
+};
+
+/* Notes name as defined at node n; reports it if it was defined before. */
+static void define_once(struct loader *L, struct file *f, struct table *t, const char *what,
+			const char *name, const struct ynode *n)
+{
+	struct origin o = { .key = name, .file = f->name, .line = n->line, .col = n->col };
+	int rc;
+	const struct origin *prev = table_add(t, &o, &rc);
+	if (rc != 0)
+		L->rc = rc;
+	else if (prev)
+		error_at(f, n->line, n->col, "duplicate %s '%s' (first defined at %s:%zu:%zu)",
+			 what, name, prev->file, prev->line, prev->col);
+}
+
+static struct rules__rule *new_rule(struct loader *L)
+{
+	struct rules_set *s = L->set;
+	if (s->nrules == s->alloc) {
+		size_t alloc = s->alloc ? s->alloc * 2 : 64;
+		struct rules__rule *r = realloc(s->rules, alloc * sizeof(*r));
+		if (!r) {
+			L->rc = -ENOMEM;
+			return NULL;
+		}
+		s->rules = r;
+		s->alloc = alloc;
+	}
+	struct rules__rule *r = &s->rules[s->nrules++];
+	*r = (struct rules__rule){ 0 };
+	return r;
+}
+
+static const char *set_strdup(struct loader *L, const char *s)
+{
+	const char *p = arena_strndup(&L->set->arena, s, strlen(s));
+	if (!p)
+		L->rc = -ENOMEM;
+	return p;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct ynode *x = *(const struct ynode *const *)a,
+			   *y = *(const struct ynode *const *)b;
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	return x->line != y->line ? (x->line < y->line ? -1 : 1)
+				  : (x->col > y->col) - (x->col < y->col);
+}
+
+/* One list: its items sorted longest first, so the longest alternative wins at a position. */
+static void load_list(struct loader *L, struct file *f, const struct ynode *k,
+		      const struct ynode *v, struct rules__list *l)
+{
+	*l = (struct rules__list){ .name = k->str, .namelen = k->len };
+	if (!check_string_list(f, v, k->str, RULES__MAX_LIST_ITEMS))
+		return;
+	if (v->n == 0)
+		error_at(f, v->line, v->col, "list '%s' must not be empty", k->str);
+	const struct ynode **sorted = arena_alloc(&f->tmp, (v->n + 1) * sizeof(*sorted));
+	const char **items = arena_alloc(&f->tmp, (v->n + 1) * sizeof(*items));
+	size_t *lens = arena_alloc(&f->tmp, (v->n + 1) * sizeof(*lens));
+	if (!sorted || !items || !lens) {
+		L->rc = -ENOMEM;
+		return;
+	}
+	size_t n = 0;
+	for (const struct ynode *i = v->first; i; i = i->next) {
+		if (i->len == 0)
+			error_at(f, i->line, i->col, "list '%s' has an empty item", k->str);
+		else
+			sorted[n++] = i;
+	}
+	qsort(sorted, n, sizeof(*sorted), item_cmp);
+	for (size_t i = 0; i < n; i++)
+		items[i] = sorted[i]->str, lens[i] = sorted[i]->len;
+	l->items = items;
+	l->itemlens = lens;
+	l->nitems = n;
+}
+
+static void load_lists(struct loader *L, struct file *f, const struct ynode *v, struct pack *pk)
+{
+	if (!check_map(f, v, "lists"))
+		return;
+	if (v->n / 2 > RULES__MAX_LISTS) {
+		error_at(f, v->line, v->col, "more than %d lists", RULES__MAX_LISTS);
+		return;
+	}
+	struct rules__list *lists = arena_alloc(&f->tmp, (v->n / 2 + 1) * sizeof(*lists));
+	if (!lists) {
+		L->rc = -ENOMEM;
+		return;
+	}
+	size_t n = 0;
+	for (const struct ynode *k = v->first; k && k->next && L->rc == 0; k = k->next->next) {
+		if (k->bad)
+			continue;
+		if (k->kind != Y_SCALAR || !valid_name(k->str, k->len, false)) {
+			error_at(f, k->line, k->col,
+				 "invalid list name '%s' (allowed: " PLAIN_NAMES ")",
+				 k->kind == Y_SCALAR ? k->str : "");
+			continue;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = strcmp(lists[i].name, k->str) == 0;
+		if (dup)
+			error_at(f, k->line, k->col, "duplicate key '%s'", k->str);
+		else
+			load_list(L, f, k, k->next, &lists[n++]);
+	}
+	pk->lists = lists;
+	pk->nlists = n;
+}
+
+/* ---- one rule ---- */
+
+enum rkey {
+	R_ID,
+	R_TITLE,
+	R_DESCRIPTION,
+	R_CATEGORY,
+	R_SEVERITY,
+	R_FIELDS,
+	R_PATTERNS,
+	R_CONDITION,
+	R_TESTS,
+	R_REFERENCES,
+	R_NKEYS
+};
+
+static const struct key rule_keys[R_NKEYS] = {
+	[R_ID] = { "id", true },
+	[R_TITLE] = { "title", true },
+	[R_DESCRIPTION] = { "description", false },
+	[R_CATEGORY] = { "category", true },
+	[R_SEVERITY] = { "severity", true },
+	[R_FIELDS] = { "fields", false },
+	[R_PATTERNS] = { "patterns", true },
+	[R_CONDITION] = { "condition", false },
+	[R_TESTS] = { "tests", false },
+	[R_REFERENCES] = { "references", false },
+};
+
+struct rule_ctx {
+	struct loader *L;
+	struct file *f;
+	const struct pack *pk;
+	struct rules__rule *r;
+	const struct ynode *v[R_NKEYS], *k[R_NKEYS];
+	const struct ynode *patkeys[RULES__MAX_PATTERNS]; /* each pattern's key node */
+	const char *names[RULES__MAX_PATTERNS];
+	bool patterns_ok; /* the patterns mapping was read; invalid names are "" in names */
+};
+
+static void load_severity(struct rule_ctx *c)
+{
+	static const char *const levels[] = { "info", "low", "medium", "high", "critical" };
+	const struct ynode *v = c->v[R_SEVERITY];
+	if (!v || !get_string(c->f, v, "severity", false))
+		return;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (scalar_is(v, levels[i]))
+			c->r->info.severity = levels[i];
+	if (!c->r->info.severity)
+		error_at(c->f, v->line, v->col,
+			 "invalid severity '%s' (allowed: info, low, medium, high, critical)",
+			 v->str);
+}
+
+static void load_fields(struct rule_ctx *c)
+{
+	const struct ynode *v = c->v[R_FIELDS];
+	c->r->fields = 1u << RULES__FIELD_TITLE | 1u << RULES__FIELD_BODY;
+	c->r->test_field = RULES__FIELD_BODY;
+	if (!v)
+		return;
+	if (!check_string_list(c->f, v, "fields", RULES__NFIELDS))
+		return;
+	if (v->n == 0)
+		error_at(c->f, v->line, v->col, "'fields' must not be empty");
+	c->r->fields = 0;
+	for (const struct ynode *i = v->first; i; i = i->next) {
+		int fi = rules__field_find(i->str, i->len);
+		if (fi < 0) {
+			error_at(c->f, i->line, i->col,
+				 "unknown field '%s' (allowed: title, body, post, author, url, "
+				 "link_text)",
+				 i->str);
+		} else if (c->r->fields & (1u << fi)) {
+			error_at(c->f, i->line, i->col, "duplicate field '%s'", i->str);
+		} else {
+			if (c->r->fields == 0 || fi == RULES__FIELD_BODY)
+				c->r->test_field = (unsigned)fi;
+			c->r->fields |= 1u << fi;
+		}
+	}
+}
+
+static bool reserved(const char *s)
+{
+	static const char *const words[] = { "and", "or", "not", "all", "any", "of", "them" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(s, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A pattern's name: valid, not a keyword of the condition language, not seen before. */
+static bool check_pattern_name(struct rule_ctx *c, const struct ynode *k, size_t n)
+{
+	if (k->bad)
+		return false;
+	if (k->kind != Y_SCALAR || !valid_name(k->str, k->len, false)) {
+		error_at(c->f, k->line, k->col,
+			 "invalid pattern name '%s' (allowed: " PLAIN_NAMES ")",
+			 k->kind == Y_SCALAR ? k->str : "");
+		return false;
+	}
+	if (reserved(k->str)) {
+		error_at(c->f, k->line, k->col, "pattern name '%s' is a reserved word", k->str);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(c->names[i], k->str) == 0) {
+			error_at(c->f, k->line, k->col, "duplicate key '%s'", k->str);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void compile_pattern(struct rule_ctx *c, const struct ynode *k, const struct ynode *v,
+			    struct rules__pattern *p)
+{
+	if (!get_string(c->f, v, k->str, true))
+		return;
+	if (v->len > RULES__MAX_PATTERN) {
+		error_at(c->f, v->line, v->col, "pattern '%s': longer than %d bytes", k->str,
+			 RULES__MAX_PATTERN);
+		return;
+	}
+	struct rules__regex_error err;
+	int rc = rules__pattern_compile(&c->L->compiler, v->str, v->len, c->pk->lists,
+					c->pk->nlists, &p->code, &err);
+	if (rc == ERR_REGEX || rc == ERR_RULES)
+		error_at(c->f, v->line, v->col, "pattern '%s': %s", k->str, err.msg);
+	else if (rc != 0)
+		c->L->rc = rc;
+}
+
+static void load_patterns(struct rule_ctx *c)
+{
+	const struct ynode *v = c->v[R_PATTERNS];
+	if (!v || !check_map(c->f, v, "patterns"))
+		return;
+	size_t n = v->n / 2;
+	if (n == 0) {
+		error_at(c->f, v->line, v->col, "'patterns' must not be empty");
+		return;
+	}
+	if (n > RULES__MAX_PATTERNS) {
+		error_at(c->f, v->line, v->col, "more than %d patterns", RULES__MAX_PATTERNS);
+		return;
+	}
+	struct rules__pattern *pats = arena_alloc(&c->L->set->arena, n * sizeof(*pats));
+	if (!pats) {
+		c->L->rc = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		pats[i] = (struct rules__pattern){ .name = "", .positive = true };
+	c->r->patterns = pats; /* from here on the set frees what is compiled */
+	c->r->info.npatterns = n;
+	size_t i = 0;
+	for (const struct ynode *k = v->first; k && k->next; k = k->next->next, i++) {
+		c->patkeys[i] = k;
+		c->names[i] = "";
+		if (!check_pattern_name(c, k, i))
+			continue;
+		c->names[i] = pats[i].name = set_strdup(c->L, k->str);
+		if (!pats[i].name)
+			return;
+		compile_pattern(c, k, k->next, &pats[i]);
+	}
+	c->patterns_ok = true;
+}
+
+/* ---- the condition ---- */
+
+struct cond_error {
+	struct file *f;
+	const struct ynode *v;
+};
+
+static size_t count_chars(const char *s, size_t n)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return chars;
+}
+
+/* rules__cond_error_fn: points at the offending character when the scalar sits on one line as
+ * written (plain, or quoted without escapes); otherwise at the scalar, naming the character. */
+__attribute__((format(printf, 3, 4))) static void cond_error(void *ud, size_t offset,
+							     const char *fmt, ...)
+{
+	struct cond_error *e = ud;
+	const struct ynode *v = e->v;
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bool quoted = v->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		      v->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	bool exact = (quoted || v->style == YAML_PLAIN_SCALAR_STYLE) && v->line == v->end_line &&
+		     v->end_col - v->col == count_chars(v->str, v->len) + 2 * quoted;
+	size_t at = count_chars(v->str, offset);
+	if (exact)
+		error_at(e->f, v->line, v->col + quoted + at, "%s", msg);
+	else
+		error_at(e->f, v->line, v->col, "%s (at character %zu of the condition)", msg,
+			 at + 1);
+}
+
+/* The default condition: every pattern must match. */
+static int default_cond(size_t n, struct rules__cond *ret)
+{
+	struct rules__node *nodes = calloc(n + 1, sizeof(*nodes));
+	if (!nodes)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		nodes[i] = (struct rules__node){ RULES__OP_PAT, (uint32_t)i,
+						 i + 1 < n ? (uint32_t)i + 1 : RULES__NONE };
+	nodes[n] = (struct rules__node){ RULES__OP_AND, 0, RULES__NONE };
+	*ret = (struct rules__cond){ .nodes = nodes, .nnodes = n + 1, .root = (uint32_t)n };
+	return 0;
+}
+
+static int no_pattern(void *ud, size_t i)
+{
+	(void)ud;
+	(void)i;
+	return 0;
+}
+
+/* A condition must name every pattern and must need at least one to match. */
+static void check_cond(struct rule_ctx *c, const struct rules__cond *cond)
+{
+	size_t n = c->r->info.npatterns;
+	bool used[RULES__MAX_PATTERNS] = { false }, positive[RULES__MAX_PATTERNS] = { false };
+	const struct ynode *v = c->v[R_CONDITION];
+	if (rules__cond_eval(cond->nodes, cond->root, n, no_pattern, NULL) == 1)
+		error_at(c->f, v->line, v->col, "condition holds when no pattern matches");
+	rules__cond_polarity(cond->nodes, cond->root, n, used, positive);
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *k = c->patkeys[i];
+		if (!used[i] && c->names[i][0] != '\0')
+			error_at(c->f, k->line, k->col, "pattern '%s' is not used by the condition",
+				 k->str);
+		c->r->patterns[i].positive = positive[i];
+	}
+}
+
+static void load_condition(struct rule_ctx *c)
+{
+	const struct ynode *v = c->v[R_CONDITION];
+	struct rules__cond cond;
+	int rc;
+	if (!c->patterns_ok || c->L->rc != 0)
+		return;
+	if (!v) {
+		rc = default_cond(c->r->info.npatterns, &cond);
+	} else {
+		if (!get_string(c->f, v, "condition", false))
+			return;
+		struct cond_error e = { c->f, v };
+		rc = rules__cond_parse(v->str, v->len, c->names, c->r->info.npatterns, cond_error,
+				       &e, &cond);
+		if (rc == ERR_RULES)
+			return;
+	}
+	if (rc != 0) {
+		c->L->rc = rc;
+		return;
+	}
+	if (v)
+		check_cond(c, &cond);
+	struct rules__node *nodes = arena_alloc(&c->L->set->arena, cond.nnodes * sizeof(*nodes));
+	if (nodes) {
+		memcpy(nodes, cond.nodes, cond.nnodes * sizeof(*nodes));
+		c->r->cond = nodes;
+		c->r->root = cond.root;
+	} else {
+		c->L->rc = -ENOMEM;
+	}
+	free(cond.nodes);
+}
+
+/* ---- tests and references ---- */
+
+/* Copies a checked list of strings into the set. */
+static const char *const *copy_strings(struct rule_ctx *c, const struct ynode *v, size_t *ret_n)
+{
+	const char **out = arena_alloc(&c->L->set->arena, (v->n + 1) * sizeof(*out));
+	size_t n = 0;
+	if (!out) {
+		c->L->rc = -ENOMEM;
+		return NULL;
+	}
+	for (const struct ynode *i = v->first; i && c->L->rc == 0; i = i->next)
+		out[n++] = set_strdup(c->L, i->str);
+	*ret_n = n;
+	return out;
+}
+
+static void load_tests(struct rule_ctx *c)
+{
+	static const struct key keys[] = { { "match", false }, { "no-match", false } };
+	const struct ynode *vals[2], *knodes[2], *v = c->v[R_TESTS];
+	if (!v || !check_map(c->f, v, "tests"))
+		return;
+	map_fields(c->f, v, keys, 2, vals, knodes);
+	if (vals[0] && check_string_list(c->f, vals[0], "match", RULES__MAX_EXAMPLES))
+		c->r->match = copy_strings(c, vals[0], &c->r->nmatch);
+	if (vals[1] && check_string_list(c->f, vals[1], "no-match", RULES__MAX_EXAMPLES))
+		c->r->nomatch = copy_strings(c, vals[1], &c->r->nnomatch);
+}
+
+static void load_info(struct rule_ctx *c)
+{
+	struct rules_info *info = &c->r->info;
+	const struct ynode *v;
+	info->pack = c->pk->name;
+	info->pack_version = c->pk->version;
+	if ((v = c->v[R_ID]) && get_string(c->f, v, "id", false)) {
+		if (!valid_name(v->str, v->len, true))
+			error_at(c->f, v->line, v->col,
+				 "invalid rule id '%s' (allowed: " DOTTED_NAMES ")", v->str);
+		info->id = set_strdup(c->L, v->str);
+		if (info->id)
+			define_once(c->L, c->f, &c->L->ids, "rule id", info->id, v);
+	}
+	if ((v = c->v[R_TITLE]) && get_string(c->f, v, "title", true))
+		info->title = set_strdup(c->L, v->str);
+	if ((v = c->v[R_CATEGORY]) && get_string(c->f, v, "category", true))
+		info->category = set_strdup(c->L, v->str);
+	if ((v = c->v[R_DESCRIPTION]))
+		get_string(c->f, v, "description", false);
+	if ((v = c->v[R_REFERENCES]))
+		check_string_list(c->f, v, "references", RULES__MAX_EXAMPLES);
+	load_severity(c);
+}
+
+static void load_rule(struct loader *L, struct file *f, const struct pack *pk,
+		      const struct ynode *n)
+{
+	if (n->kind != Y_MAP) {
+		if (!n->bad)
+			error_at(f, n->line, n->col, "a rule must be a mapping");
+		return;
+	}
+	struct rule_ctx c = { .L = L, .f = f, .pk = pk, .r = new_rule(L) };
+	if (!c.r)
+		return;
+	map_fields(f, n, rule_keys, R_NKEYS, c.v, c.k);
+	load_info(&c);
+	load_fields(&c);
+	load_patterns(&c);
+	load_condition(&c);
+	load_tests(&c);
+	if (c.r->info.npatterns > L->set->max_patterns)
+		L->set->max_patterns = c.r->info.npatterns;
+}
+
+/* ---- one pack ---- */
+
+enum pkey { P_PACK, P_VERSION, P_DESCRIPTION, P_LISTS, P_RULES, P_NKEYS };
+
+static const struct key pack_keys[P_NKEYS] = {
+	[P_PACK] = { "pack", true },
+	[P_VERSION] = { "version", false },
+	[P_DESCRIPTION] = { "description", false },
+	[P_LISTS] = { "lists", false },
+	[P_RULES] = { "rules", true },
+};
+
+static void load_pack_header(struct loader *L, struct file *f, const struct ynode **v,
+			     struct pack *pk)
+{
+	pk->name = pk->version = "";
+	if (v[P_PACK] && get_string(f, v[P_PACK], "pack", false)) {
+		const struct ynode *n = v[P_PACK];
+		if (!valid_name(n->str, n->len, true))
+			error_at(f, n->line, n->col,
+				 "invalid pack name '%s' (allowed: " DOTTED_NAMES ")", n->str);
+		pk->name = set_strdup(L, n->str);
+		if (pk->name)
+			define_once(L, f, &L->packs, "pack", pk->name, n);
+	}
+	if (v[P_VERSION] && get_string(f, v[P_VERSION], "version", false))
+		pk->version = set_strdup(L, v[P_VERSION]->str);
+	if (v[P_DESCRIPTION])
+		get_string(f, v[P_DESCRIPTION], "description", false);
+	if (v[P_LISTS])
+		load_lists(L, f, v[P_LISTS], pk);
+}
+
+static void load_pack(struct loader *L, struct file *f, const struct ynode *root)
+{
+	const struct ynode *v[P_NKEYS], *k[P_NKEYS];
+	struct pack pk = { 0 };
+	if (root->kind != Y_MAP) {
+		if (!root->bad)
+			error_at(f, root->line, root->col,
+				 "expected a pack (a mapping with 'pack' and 'rules')");
+		return;
+	}
+	map_fields(f, root, pack_keys, P_NKEYS, v, k);
+	load_pack_header(L, f, v, &pk);
+	const struct ynode *rules = v[P_RULES];
+	if (L->rc != 0 || !rules || rules->bad)
+		return;
+	if (rules->kind != Y_SEQ || rules->n == 0) {
+		error_at(f, rules->line, rules->col,
+			 rules->kind != Y_SEQ ? "'rules' must be a list of rules"
+					      : "'rules' must not be empty");
+		return;
+	}
+	for (const struct ynode *n = rules->first; n && L->rc == 0; n = n->next) {
+		if (L->set->nrules == RULES__MAX_RULES) {
+			error_at(f, n->line, n->col, "more than %d rules", RULES__MAX_RULES);
+			return;
+		}
+		load_rule(L, f, &pk, n);
+	}
+}
+
+/* ---- files ---- */
+
+/* Loads one pack held in memory as file name; errors go to L->errors. */
+static void load_buffer(struct loader *L, const char *name, const char *data, size_t len)
+{
+	struct file f = { .name = set_strdup(L, name) };
+	if (!f.name)
+		return;
+	if (len > RULES__MAX_FILE) {
+		error_at(&f, 0, 0, "larger than %d bytes", RULES__MAX_FILE);
+	} else {
+		const struct ynode *root = build_tree(&f, data ? data : "", data ? len : 0);
+		if (root)
+			load_pack(L, &f, root);
+	}
+	if (f.nomem && L->rc == 0)
+		L->rc = -ENOMEM;
+	if (f.nerrs > 0)
+		L->failed = true;
+	flush_errors(&f, L->errors);
+	free(f.errs);
+	arena_free(f.tmp);
+}
+
+static void file_error(struct loader *L, const char *path, const char *what, int rc)
+{
+	struct file f = { .name = path };
+	error_at(&f, 0, 0, "%s: %s", what, err_str(rc));
+	L->failed = true;
+	if (f.nomem)
+		L->rc = -ENOMEM;
+	flush_errors(&f, L->errors);
+	free(f.errs);
+	arena_free(f.tmp);
+}
+
+/* Reads at most RULES__MAX_FILE + 1 bytes: one more than allowed is enough to refuse the file.
+ * *ret_data is the caller's to free(). */
+static int read_file(const char *path, char **ret_data, size_t *ret_len)
+{
+	const size_t max = RULES__MAX_FILE + 1u;
+	char chunk[16384];
+	struct buf b;
+	int rc = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf_init(&b, max);
+	while (rc == 0 && b.len < max) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		rc = buf_add(&b, chunk, (size_t)n < max - b.len ? (size_t)n : max - b.len);
+	}
+	close(fd);
+	size_t len = b.len;
+	char *data = rc == 0 ? buf_take(&b) : NULL;
+	buf_done(&b);
+	if (rc == 0 && !data)
+		rc = -ENOMEM;
+	if (rc != 0)
+		return rc;
+	*ret_data = data;
+	*ret_len = len;
+	return 0;
+}
+
+static void load_path_file(struct loader *L, const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc = read_file(path, &data, &len);
+	if (rc == -ENOMEM)
+		L->rc = rc;
+	else if (rc != 0)
+		file_error(L, path, "cannot read", rc);
+	else
+		load_buffer(L, path, data, len);
+	if (rc == 0)
+		free(data);
+}
+
+static bool is_pack_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (name[0] == '.')
+		return false;
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.yaml and *.yml names in dir, sorted bytewise; the caller frees each and the array. */
+static int list_dir(const char *dir, char ***ret_names, size_t *ret_n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		if (!is_pack_name(e->d_name))
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			char **p = realloc(names, alloc * sizeof(*p));
+			rc = p ? 0 : -ENOMEM;
+			names = p ? p : names;
+		}
+		if (rc == 0 && !(names[n++] = strdup(e->d_name)))
+			rc = -ENOMEM;
+	}
+	closedir(d);
+	if (rc == 0 && n > 0)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*ret_names = names;
+	*ret_n = n;
+	return rc;
+}
+
+static void load_dir(struct loader *L, const char *dir)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc = list_dir(dir, &names, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *path = NULL;
+		if (rc == 0 && L->rc == 0 && asprintf(&path, "%s/%s", dir, names[i]) < 0)
+			rc = -ENOMEM;
+		else if (path)
+			load_path_file(L, path);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	if (rc == -ENOMEM)
+		L->rc = rc;
+	else if (rc != 0)
+		file_error(L, dir, "cannot list", rc);
+}
+
+static void load_path(struct loader *L, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		file_error(L, path, "cannot read", -errno);
+	else if (S_ISDIR(st.st_mode))
+		load_dir(L, path);
+	else
+		load_path_file(L, path);
+}
+
+/* ---- the set ---- */
+
+void rules_set_free(struct rules_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->nrules; i++)
+		for (size_t k = 0; set->rules[i].patterns && k < set->rules[i].info.npatterns; k++)
+			pcre2_code_free(set->rules[i].patterns[k].code);
+	free(set->rules);
+	arena_free(set->arena);
+	free(set);
+}
+
+static int loader_init(struct loader *L, struct buf *errors)
+{
+	*L = (struct loader){ .errors = errors };
+	L->set = calloc(1, sizeof(*L->set));
+	if (!L->set)
+		return -ENOMEM;
+	int rc = rules__compiler_init(&L->compiler);
+	if (rc != 0) {
+		free(L->set);
+		return rc;
+	}
+	return 0;
+}
+
+/* Ends a load: hands the set over if every file was clean. */
+static int loader_done(struct loader *L, struct rules_set **ret_set)
+{
+	int rc = L->rc != 0 ? L->rc : L->failed ? ERR_RULES : 0;
+	rules__compiler_done(&L->compiler);
+	free(L->ids.slots);
+	free(L->packs.slots);
+	if (rc != 0) {
+		rules_set_free(L->set);
+		return rc;
+	}
+	*ret_set = L->set;
+	return 0;
+}
+
+int rules_set_load(const char *const *paths, size_t npaths, struct rules_set **ret_set,
+		   struct buf *errors)
+{
+	struct loader L;
+	int rc = loader_init(&L, errors);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < npaths && L.rc == 0; i++)
+		load_path(&L, paths[i]);
+	return loader_done(&L, ret_set);
+}
+
+int rules_set_load_mem(const char *name, const char *yaml, size_t len, struct rules_set **ret_set,
+		       struct buf *errors)
+{
+	struct loader L;
+	int rc = loader_init(&L, errors);
+	if (rc != 0)
+		return rc;
+	load_buffer(&L, name ? name : "<memory>", yaml, len);
+	return loader_done(&L, ret_set);
+}
+
+size_t rules_set_count(const struct rules_set *set)
+{
+	return set->nrules;
+}
+
+void rules_set_rule(const struct rules_set *set, size_t i, struct rules_info *ret_info)
+{
+	assert(i < set->nrules);
+	*ret_info = set->rules[i].info;
+}
