@@ -1284,15 +1284,23 @@ int rules_set_load(const char *const *paths, size_t npaths, struct rules_set **r
 	return loader_done(&L, ret_set);
 }
 
-int rules_set_load_mem(const char *name, const char *yaml, size_t len, struct rules_set **ret_set,
-		       struct buf *errors)
+int rules_set_load_sources(const struct rules_source *src, size_t n, struct rules_set **ret_set,
+			   struct buf *errors)
 {
 	struct loader L;
 	int rc = loader_init(&L, errors);
 	if (rc != 0)
 		return rc;
-	load_buffer(&L, name ? name : "<memory>", yaml, len);
+	for (size_t i = 0; i < n && L.rc == 0; i++)
+		load_buffer(&L, src[i].name ? src[i].name : "<memory>", src[i].data, src[i].len);
 	return loader_done(&L, ret_set);
+}
+
+int rules_set_load_mem(const char *name, const char *yaml, size_t len, struct rules_set **ret_set,
+		       struct buf *errors)
+{
+	struct rules_source src = { .name = name, .data = yaml, .len = len };
+	return rules_set_load_sources(&src, 1, ret_set, errors);
 }
 
 size_t rules_set_count(const struct rules_set *set)

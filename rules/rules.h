@@ -17,13 +17,27 @@ struct rules_matcher;
 
 /* Loads every pack named by paths: a path is a .yaml/.yml file or a directory whose *.yaml and
  * *.yml files are loaded in name order. All errors found are appended to errors, one per line, as
- * "file:line:col: message", and the call fails with ERR_RULES; nothing is half-loaded. On success
- * *ret_set is a new set the caller frees with rules_set_free(). errors may be NULL. */
+ * "file:line:col: message" (sorted by position within each file; "file: message" for errors about a
+ * whole file), and the call fails with ERR_RULES; nothing is half-loaded. On success *ret_set is a
+ * new set the caller frees with rules_set_free(); on failure it is untouched. errors may be NULL.
+ * Other errors: -ENOMEM. */
 int rules_set_load(const char *const *paths, size_t npaths, struct rules_set **ret_set,
 		   struct buf *errors);
 /* Same, from one pack held in memory; name is used in error messages. */
 int rules_set_load_mem(const char *name, const char *yaml, size_t len, struct rules_set **ret_set,
 		       struct buf *errors);
+
+/* One pack held in memory, for rules_set_load_sources. */
+struct rules_source {
+	const char *name; /* stands for the file name in error messages */
+	const char *data; /* the pack's YAML, len bytes; need not be NUL-terminated */
+	size_t len;
+};
+
+/* Same, from n packs held in memory (such as packs compiled into the binary), loaded in the order
+ * given into one set: rule ids and pack names must be unique across all of them. */
+int rules_set_load_sources(const struct rules_source *src, size_t n, struct rules_set **ret_set,
+			   struct buf *errors);
 void rules_set_free(struct rules_set *set);
 
 struct rules_info {
@@ -40,8 +54,11 @@ size_t rules_set_count(const struct rules_set *set);
 /* Borrowed view of rule i (0 <= i < count); strings live as long as the set. */
 void rules_set_rule(const struct rules_set *set, size_t i, struct rules_info *ret_info);
 
-/* Runs every rule's embedded test examples; one line per failure is appended to report.
- * *ret_failed counts failures. Returns 0 when the examples could be run (even if some failed). */
+/* Runs every rule's embedded test examples, each as the rule's "body" field if it reads body, else
+ * as its first field. One line per failure is appended to report (which may be NULL), as
+ * "pack: rule-id: match example N did not match: \"...\"" (or "no-match example N matched", or
+ * "failed (reason)" for a PCRE2 error). *ret_failed counts failures. Returns 0 when the examples
+ * could be run (even if some failed), -ENOMEM otherwise. Uses its own matcher; thread-safe. */
 int rules_set_selftest(const struct rules_set *set, struct buf *report, size_t *ret_failed);
 
 int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_matcher);
@@ -65,14 +82,19 @@ struct rules_hit {
  * and becomes rules_match's return value. */
 typedef int (*rules_hit_fn)(const struct rules_hit *hit, void *ud);
 
-/* Matches text (UTF-8, len bytes) as field field ("title", "body", "post", "author", "url",
- * "link_text") against every rule that reads that field, calling fn for each rule that holds.
- * Errors: ERR_REGEX when PCRE2 fails (a match limit hit is an error, never "no match"). */
+/* Matches text (UTF-8, len bytes; invalid UTF-8 is tolerated) as field field ("title", "body",
+ * "post", "author", "url", "link_text") against every rule that reads that field, in rule order,
+ * calling fn for each rule that holds. Errors: ERR_USAGE for an unknown field; ERR_REGEX when PCRE2
+ * fails for some rule (a match limit hit is an error, never "no match") — the other rules are
+ * still matched and their hits reported, and ERR_REGEX is returned at the end. A matcher is used by
+ * one thread at a time. */
 int rules_match(struct rules_matcher *m, const char *field, const char *text, size_t len,
 		rules_hit_fn fn, void *ud);
 
-/* A one-line excerpt of text around [start, end): up to context code points either side, cut on
- * character boundaries, whitespace runs collapsed to one space, "…" where text was cut. */
+/* Appends to out a one-line excerpt of text around [start, end): up to context code points either
+ * side, cut on character boundaries, whitespace and control characters collapsed to one space and
+ * dropped at the excerpt's edges, invalid UTF-8 as U+FFFD, "…" where text was cut. Errors:
+ * ERR_USAGE when start > end or end > len; ERR_TOO_BIG when out is full (out is then unchanged). */
 int rules_snippet(const char *text, size_t len, size_t start, size_t end, size_t context,
 		  struct buf *out);
 

@@ -606,6 +606,41 @@ static void test_load_directory(void **state)
 	remove_dir(dir);
 }
 
+/* Packs held in memory load as one set: duplicates are found across them. */
+static void test_load_sources(void **state)
+{
+	(void)state;
+	static const char a[] =
+	    "pack: a\nrules:\n  - {id: x, title: T, category: c, severity: low, "
+	    "patterns: {p: one}}\n";
+	static const char b[] =
+	    "pack: b\nrules:\n  - {id: y, title: T, category: c, severity: low, "
+	    "patterns: {p: two}}\n";
+	struct rules_source src[] = {
+		{ "packs/a.yaml", a, sizeof(a) - 1 },
+		{ "packs/b.yaml", b, sizeof(b) - 1 },
+		{ "packs/c.yaml", a, sizeof(a) - 1 },
+	};
+	struct rules_set *set = NULL;
+	struct buf errors;
+	buf_init(&errors, 1 << 16);
+	assert_int_equal(rules_set_load_sources(src, 2, &set, &errors), 0);
+	assert_int_equal(rules_set_count(set), 2);
+	struct rules_info info;
+	rules_set_rule(set, 1, &info);
+	assert_string_equal(info.pack, "b");
+	rules_set_free(set);
+	set = NULL;
+	assert_int_equal(rules_set_load_sources(src, 3, &set, &errors), ERR_RULES);
+	assert_null(set);
+	assert_string_equal(
+	    buf_str(&errors),
+	    "packs/c.yaml:1:7: duplicate pack 'a' (first defined at packs/a.yaml:1:7)\n"
+	    "packs/c.yaml:3:10: duplicate rule id 'x' (first defined at "
+	    "packs/a.yaml:3:10)\n");
+	buf_done(&errors);
+}
+
 /* ---- the condition language ---- */
 
 static void test_condition_precedence(void **state)
@@ -1060,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_error_nul_in_string),
 		cmocka_unit_test(test_error_many_at_once),
 		cmocka_unit_test(test_load_directory),
+		cmocka_unit_test(test_load_sources),
 		cmocka_unit_test(test_condition_precedence),
 		cmocka_unit_test(test_condition_of_them),
 		cmocka_unit_test(test_condition_default_and_spans),
