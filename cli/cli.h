@@ -32,6 +32,7 @@ int cmd_crawl(struct cli *cli, int argc, char **argv);
 int cmd_hits(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
+int cmd_robots(struct cli *cli, int argc, char **argv);
 
 /* "patrol: " + the message + newline, on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -50,7 +50,7 @@ static void crawl_print_summary(const struct cli *cli, const char *venue,
 			json_object_set_new(oc, crawl_outcome_name(i), json_integer((json_int_t)s->outcomes[i]));
 		json_t *o = json_pack("{ss sI sI so sI sI sI sf}", "venue", venue, "pages",
 				      (json_int_t)s->pages, "bytes", (json_int_t)s->bytes, "outcomes",
-				      oc, "robots_blocked", (json_int_t)0, "off_venue",
+				      oc, "robots_blocked", (json_int_t)s->robots_blocked, "off_venue",
 				      (json_int_t)s->off_site, "hits_new", (json_int_t)s->hits_new,
 				      "seconds", (double)s->elapsed_ms / 1000.0);
 		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

@@ -20,6 +20,7 @@ static const struct {
 	{"crawl", cmd_crawl, "crawl a site from a seed URL into the store"},
 	{"hits", cmd_hits, "list the hits in the store"},
 	{"rules", cmd_rules, "check rule packs: lint, test, list"},
+	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
 };
 
 static void usage(FILE *out)

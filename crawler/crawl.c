@@ -12,6 +12,7 @@
 #include "common/digest.h"
 #include "common/err.h"
 #include "crawler/crawler_int.h"
+#include "crawler/robots.h"
 #include "index/store.h"
 #include "parsers/doc.h"
 #include "parsers/url.h"
@@ -27,6 +28,8 @@
 #define CRAWL_SNIPPET_CONTEXT 60
 #define CRAWL_MAX_MATCH 1024       /* bytes of matched text kept in a hit */
 #define CRAWL_MAX_PAGE_HITS 1000   /* hits kept per page; a page cannot flood the store */
+#define CRAWL_ROBOTS_HOPS 5        /* redirects followed for robots.txt (RFC 9309 §2.3.1.2) */
+#define CRAWL_ROBOTS_UD ((void *)(uintptr_t)UINT32_MAX) /* marks the robots.txt transfer */
 
 struct crawl {
 	const struct crawl_opts *o;
@@ -40,6 +43,11 @@ struct crawl {
 	char *origin;
 	char *seed;        /* canonical; replaced by its target when it redirects */
 	bool seed_done;
+	struct robots *robots;  /* NULL until robots.txt is known */
+	bool robots_pending;    /* its transfer is in flight */
+	unsigned robots_hops;
+	char robots_why[160];   /* why everything is disallowed, when robots.txt failed */
+	int robots_fail;        /* the error a disallowed seed gets: ERR_NET when unreachable */
 	crawl_event_fn on_event;
 	void *ud;
 	struct crawl_stats stats;
@@ -87,6 +95,7 @@ const char *crawl_outcome_name(enum crawl_outcome o)
 {
 	static const char *const names[CRAWL_OUTCOME_COUNT] = {
 		"ok", "not_html", "redirect", "http_error", "too_big", "refused", "net_error",
+		"robots",
 	};
 	return o < CRAWL_OUTCOME_COUNT ? names[o] : "unknown";
 }
@@ -337,9 +346,91 @@ fail:
 	return rc == ERR_TOO_BIG ? 0 : rc;
 }
 
+/* robots.txt could not be had: RFC 9309 §2.3.1.3-4 says crawl nothing, and try again later. */
+static int crawl_robots_unreachable(struct crawl *c, int fail, const char *why)
+{
+	snprintf(c->robots_why, sizeof(c->robots_why), "robots.txt %s", why);
+	c->robots_fail = fail;
+	return robots_new_disallow_all(&c->robots);
+}
+
+static int crawl_robots_redirect(struct crawl *c, const struct fetch_result *r)
+{
+	char *target = NULL;
+	if (++c->robots_hops > CRAWL_ROBOTS_HOPS || !r->location[0] ||
+	    url_resolve(r->url, r->location, &target) != 0)
+		return robots_new_allow_all(&c->robots); /* §2.3.1.2: past 5 hops, unavailable */
+	int rc = fetch_add(c->fetch, target, CRAWL_ROBOTS_UD);
+	free(target);
+	if (rc == 0)
+		c->robots_pending = true;
+	return rc;
+}
+
+/* The answer for robots.txt decides what the whole crawl may fetch (RFC 9309 §2.3.1). */
+static int crawl_robots_done(struct crawl *c, const struct fetch_result *r)
+{
+	char why[128];
+	char agent[64];
+	c->robots_pending = false;
+	switch (r->status) {
+	case FETCH_FAILED:
+		snprintf(why, sizeof(why), "is unreachable (%s)", r->error);
+		return crawl_robots_unreachable(c, ERR_NET, why);
+	case FETCH_REFUSED:
+		/* The site's own address is refused: there is nothing this crawl may fetch. */
+		snprintf(c->err, c->errlen, "cannot crawl %s: the server's address is private or "
+			 "loopback (allow it with --allow-private)", c->origin);
+		return ERR_SCOPE;
+	case FETCH_TOO_BIG: /* what arrived is more than the 500 KiB a parser must read */
+	case FETCH_DONE:
+		break;
+	}
+	long st = r->http_status;
+	if (st >= 200 && st < 300) {
+		robots_agent_token(c->o->user_agent, agent, sizeof(agent));
+		return robots_parse(r->body, r->len, agent, &c->robots);
+	}
+	if (st >= 300 && st < 400)
+		return crawl_robots_redirect(c, r);
+	if (st >= 400 && st < 500)
+		return robots_new_allow_all(&c->robots); /* "unavailable": no restrictions */
+	snprintf(why, sizeof(why), "answered HTTP %ld", st);
+	return crawl_robots_unreachable(c, ERR_SCOPE, why);
+}
+
+static int crawl_robots_fetch(struct crawl *c)
+{
+	char url[URL_MAX_LEN + 16];
+	snprintf(url, sizeof(url), "%s/robots.txt", c->origin);
+	int rc = fetch_add(c->fetch, url, CRAWL_ROBOTS_UD);
+	if (rc == 0)
+		c->robots_pending = true;
+	return rc;
+}
+
+/* False when robots.txt disallows url; the seed being disallowed ends the crawl with why. */
+static bool crawl_robots_allow(struct crawl *c, const char *url, int *ret_rc)
+{
+	bool allowed = false;
+	*ret_rc = 0;
+	if (robots_allowed_url(c->robots, url, &allowed) == 0 && allowed)
+		return true;
+	c->stats.robots_blocked++;
+	crawl_event(c, url, CRAWL_ROBOTS, 0, c->robots_why, 0);
+	if (!c->seed_done && c->seed && strcmp(url, c->seed) == 0) {
+		snprintf(c->err, c->errlen, "cannot crawl %s: %s", url,
+			 c->robots_why[0] ? c->robots_why : "robots.txt disallows it");
+		*ret_rc = c->robots_fail ? c->robots_fail : ERR_SCOPE;
+	}
+	return false;
+}
+
 static int crawl_on_done(const struct fetch_result *r, void *ud)
 {
 	struct crawl *c = ud;
+	if (r->ud == CRAWL_ROBOTS_UD)
+		return crawl_robots_done(c, r);
 	unsigned depth = (unsigned)(uintptr_t)r->ud;
 	bool is_seed = !c->seed_done && c->seed && strcmp(r->url, c->seed) == 0;
 	c->stats.fetched++;
@@ -374,14 +465,23 @@ static int crawl_on_done(const struct fetch_result *r, void *ud)
 static int crawl_loop(struct crawl *c)
 {
 	size_t started = 0;
+	int rc = crawl_robots_fetch(c);
+	if (rc)
+		return rc;
 	for (;;) {
-		while (fetch_in_flight(c->fetch) < c->o->connections &&
+		while (!c->robots_pending && fetch_in_flight(c->fetch) < c->o->connections &&
 		       (!c->o->max_pages || started < c->o->max_pages)) {
 			char *url;
 			unsigned depth;
 			if (frontier_pop(c->frontier, &url, &depth) != 0)
 				break;
-			int rc = fetch_add(c->fetch, url, (void *)(uintptr_t)depth);
+			if (!crawl_robots_allow(c, url, &rc)) {
+				free(url);
+				if (rc)
+					return rc;
+				continue;
+			}
+			rc = fetch_add(c->fetch, url, (void *)(uintptr_t)depth);
 			free(url);
 			if (rc) {
 				snprintf(c->err, c->errlen, "cannot start a transfer: %s", err_str(rc));
@@ -391,7 +491,7 @@ static int crawl_loop(struct crawl *c)
 		}
 		if (fetch_in_flight(c->fetch) == 0)
 			return 0;
-		int rc = fetch_poll(c->fetch, 1000, crawl_on_done, c);
+		rc = fetch_poll(c->fetch, 1000, crawl_on_done, c);
 		if (rc) {
 			if (!c->err[0])
 				snprintf(c->err, c->errlen, "crawl failed: %s", err_str(rc));
@@ -444,6 +544,7 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	fetch_free(c.fetch);
 	rules_matcher_free(c.matcher);
 	frontier_free(c.frontier);
+	robots_free(c.robots);
 	free(c.origin);
 	free(c.seed);
 	c.stats.elapsed_ms = clock_mono_ms() - start;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The crawl: from a seed, fetch every page of the seed's site breadth-first, turn each HTML page
- * into a document, match it against the rules and store pages and hits.
+/* The crawl: from a seed, fetch every page of the seed's site breadth-first that its robots.txt
+ * allows, turn each HTML page into a document, match it against the rules and store pages and hits.
  *
- * This is the crawler's whole interface. Today a crawl covers one site (the seed's origin) with
- * an in-memory frontier; venues, robots.txt, politeness and the persistent frontier grow behind
+ * With robots.h, this is the crawler's whole interface. Today a crawl covers one site (the seed's
+ * origin) with an in-memory frontier; venues, politeness and the persistent frontier grow behind
  * this same call. crawl_run blocks; it uses one thread, libcurl's multi interface keeping several
  * transfers in flight. Per-page failures are outcomes counted in the stats, not errors.
  */
@@ -57,10 +57,11 @@ enum crawl_outcome {
 	CRAWL_TOO_BIG,     /* body over max_body */
 	CRAWL_REFUSED,     /* the address guard refused the server's address */
 	CRAWL_NET_ERROR,   /* DNS, connect, TLS, timeout */
+	CRAWL_ROBOTS,      /* robots.txt disallows it: not fetched */
 	CRAWL_OUTCOME_COUNT
 };
 
-/* "ok", "not_html", "redirect", "http_error", "too_big", "refused", "net_error". */
+/* "ok", "not_html", "redirect", "http_error", "too_big", "refused", "net_error", "robots". */
 const char *crawl_outcome_name(enum crawl_outcome o);
 
 struct crawl_stats {
@@ -69,6 +70,7 @@ struct crawl_stats {
 	uint64_t bytes;                          /* body bytes received */
 	uint64_t outcomes[CRAWL_OUTCOME_COUNT];
 	uint64_t off_site;                       /* links outside the seed's site, not followed */
+	uint64_t robots_blocked;                 /* URLs robots.txt disallowed */
 	uint64_t hits;                           /* hits found, new or seen before */
 	uint64_t hits_new;                       /* hits the store did not have */
 	int64_t elapsed_ms;
@@ -88,6 +90,8 @@ typedef void (*crawl_event_fn)(const struct crawl_event *ev, void *ud);
  * Returns 0 when the crawl ran (individual pages may have failed), or an error with a one-line
  * reason in err: the seed is not a valid URL (ERR_URL), the seed itself could not be fetched
  * (ERR_NET, ERR_SCOPE), answered with an error (ERR_HTTP) or is not an HTML page (ERR_HTTP),
+ * robots.txt disallows the seed, or could not be fetched, which RFC 9309 reads as "disallow
+ * everything" (ERR_SCOPE),
  * the store failed (ERR_STORE or -errno), or a rule failed to run (ERR_REGEX). */
 int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct store *store,
 	      crawl_event_fn on_event, void *ud, struct crawl_stats *ret_stats, char *err,

@@ -32,6 +32,7 @@ struct env {
 };
 
 static char big_body[2u << 20];
+static _Atomic int robots_status = 200; /* what /robots.txt answers: 200 serves the fixture's file */
 
 /* The fixture site plus a few paths that a directory cannot express. */
 static int site_handler(void *ud, const struct httpd_request *req, struct httpd_response *resp)
@@ -48,6 +49,12 @@ static int site_handler(void *ud, const struct httpd_request *req, struct httpd_
 		resp->content_type = "text/html";
 		resp->body = "<p>oops</p>";
 		resp->len = 11;
+		resp->body_static = true;
+		return 0;
+	}
+	if (strcmp(req->path, "/robots.txt") == 0 && robots_status != 200) {
+		resp->status = robots_status;
+		resp->body = "";
 		resp->body_static = true;
 		return 0;
 	}
@@ -200,7 +207,9 @@ static void crawl_site_stores_pages_and_hits(void **state)
 	assert_int_equal(st.outcomes[CRAWL_REDIRECT], 1);
 	assert_int_equal(st.outcomes[CRAWL_HTTP_ERROR], 2); /* missing.html, error */
 	assert_int_equal(st.outcomes[CRAWL_TOO_BIG], 1);
-	assert_int_equal(st.off_site, 1);
+	assert_int_equal(st.off_site, 2); /* example.com, linked from / and /index.html */
+	assert_int_equal(st.robots_blocked, 1); /* /private.html */
+	assert_int_equal(st.outcomes[CRAWL_ROBOTS], 1);
 
 	/* The same crawl again: the same pages and hits, each hit seen twice, none new. */
 	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)), 0);
@@ -239,6 +248,33 @@ static void crawl_refuses_loopback_unless_allowed(void **state)
 			 ERR_SCOPE);
 	assert_non_null(strstr(err, "private or loopback"));
 	assert_int_equal(st.pages, 0);
+}
+
+static void crawl_obeys_robots_failures(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o = test_opts(e);
+	struct crawl_stats st;
+	char err[512];
+	/* 5xx: RFC 9309 says assume everything is disallowed, so the seed is refused. */
+	robots_status = 503;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)),
+			 ERR_SCOPE);
+	assert_non_null(strstr(err, "robots.txt answered HTTP 503"));
+	assert_int_equal(st.fetched, 0);
+	/* 4xx: robots.txt is unavailable, everything is allowed, even /private.html. */
+	robots_status = 404;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.robots_blocked, 0);
+	assert_int_equal(st.pages, 9);
+	robots_status = 200;
+	/* The seed itself disallowed. */
+	char seed[96];
+	snprintf(seed, sizeof(seed), "%sprivate.html", e->seed);
+	o.seed = seed;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)),
+			 ERR_SCOPE);
+	assert_non_null(strstr(err, "robots.txt disallows it"));
 }
 
 static void crawl_unreachable_seed_fails(void **state)
@@ -286,6 +322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crawl_max_pages_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_refuses_loopback_unless_allowed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(crawl_obeys_robots_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_unreachable_seed_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_non_html_seed_fails, setup, teardown),
 	};
