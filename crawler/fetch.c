@@ -204,9 +204,12 @@ static void fetch_result_fill(struct xfer *x, CURLcode code, struct fetch_result
 int fetch_poll(struct fetch *f, int timeout_ms, fetch_done_fn done, void *ud)
 {
 	int running = 0;
-	if (curl_multi_perform(f->multi, &running) != CURLM_OK ||
-	    curl_multi_poll(f->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK ||
-	    curl_multi_perform(f->multi, &running) != CURLM_OK)
+	if (curl_multi_perform(f->multi, &running) != CURLM_OK)
+		return ERR_NET;
+	/* Wait only when no transfer has finished yet: finished ones are reported at once. */
+	if ((size_t)running == f->in_flight &&
+	    (curl_multi_poll(f->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK ||
+	     curl_multi_perform(f->multi, &running) != CURLM_OK))
 		return ERR_NET;
 	CURLMsg *msg;
 	int left, rc = 0;

@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The patrol binary on bad input: each case must end with a clear one-line error and the
+# documented exit status (DESIGN.md §4), never a crash. Also the --help of every command.
+#   usage: cli_test.sh PATROL TESTSRV SRCROOT
+set -u
+patrol=$1
+testsrv=$2
+src=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/patrol-cli-test-XXXXXX")
+fifo="$work/srv.in"
+mkfifo "$fifo"
+# The server lives while this script holds the fifo open; it reads its port from its stdout.
+"$testsrv" "$src/tests/fixtures/site" 60 <"$fifo" >"$work/port" &
+exec 3>"$fifo"
+trap 'exec 3>&-; rm -rf "$work"' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -s "$work/port" ] && break
+	sleep 0.1
+done
+port=$(head -n 1 "$work/port")
+base="http://127.0.0.1:$port"
+rules="$src/tests/fixtures/site-rules.yaml"
+failures=0
+n=0
+
+# expect STATUS PATTERN CMD...: runs CMD, checks its exit status and that stderr matches PATTERN
+# on a single line.
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	n=$((n + 1))
+	"$@" >"$work/out" 2>"$work/err"
+	got=$?
+	if [ "$got" -ne "$want" ] || { [ -n "$pattern" ] && ! grep -q -- "$pattern" "$work/err"; }; then
+		echo "not ok $n - $*: exit $got (want $want), stderr:"
+		sed 's/^/#   /' "$work/err"
+		failures=$((failures + 1))
+		return
+	fi
+	if grep -q -i -e "sanitizer" -e "segmentation" "$work/err"; then
+		echo "not ok $n - $*: crashed"
+		failures=$((failures + 1))
+		return
+	fi
+	echo "ok $n - $*"
+}
+
+db="$work/db"
+expect 1 "cannot crawl http://127.0.0.1:1/: .*" \
+	"$patrol" --db "$db" crawl --allow-private --rules "$rules" --seed "http://127.0.0.1:1/"
+expect 1 "not an HTML page (Content-Type: text/plain)" \
+	"$patrol" --db "$db" crawl --allow-private --rules "$rules" --seed "$base/file.txt"
+expect 1 "private or loopback" \
+	"$patrol" --db "$db" crawl --rules "$rules" --seed "$base/"
+expect 1 "invalid seed URL 'nonsense'" \
+	"$patrol" --db "$db" crawl --rules "$rules" --seed nonsense
+printf 'pack: broken\nrules:\n  - id: x\n    bogus: 1\n' >"$work/bad.yaml"
+expect 1 "bad.yaml:4:5: " \
+	"$patrol" --db "$db" crawl --allow-private --rules "$work/bad.yaml" --seed "$base/"
+expect 2 "bad.yaml:4:5: " "$patrol" rules lint "$work/bad.yaml"
+expect 1 "cannot load rules" \
+	"$patrol" --db "$db" crawl --rules "$work/missing.yaml" --seed "$base/"
+: >"$work/file"
+expect 1 "$work/file/db" \
+	"$patrol" --db "$work/file/db" crawl --allow-private --rules "$rules" --seed "$base/"
+expect 1 "no store at $work/none" "$patrol" --db "$work/none" hits
+expect 2 "unknown command 'frobnicate'" "$patrol" frobnicate
+expect 2 "--seed URL is required" "$patrol" crawl
+expect 2 "wants a non-negative number" "$patrol" crawl --seed "$base/" --max-pages -3
+expect 2 "Try 'patrol --help'" "$patrol" --no-such-option
+
+# A good crawl, then hits; and every command's --help goes to stdout with status 0.
+expect 0 "" "$patrol" --db "$db" -q crawl --allow-private --rules "$rules" --seed "$base/"
+n=$((n + 1))
+count=$("$patrol" --db "$db" --json hits | wc -l)
+if [ "$count" -eq 2 ]; then
+	echo "ok $n - hits lists the 2 hits of the static site (no /redirect here)"
+else
+	echo "not ok $n - hits lists $count hits, not 2"
+	failures=$((failures + 1))
+fi
+for cmd in demo crawl hits rules robots; do
+	n=$((n + 1))
+	if "$patrol" "$cmd" --help | grep -q "^usage: patrol $cmd"; then
+		echo "ok $n - patrol $cmd --help"
+	else
+		echo "not ok $n - patrol $cmd --help"
+		failures=$((failures + 1))
+	fi
+done
+echo "1..$n"
+[ "$failures" -eq 0 ]
