@@ -53,7 +53,8 @@ static void crawl_print_summary(const struct cli *cli, const char *venue,
 				      oc, "robots_blocked", (json_int_t)s->robots_blocked, "off_venue",
 				      (json_int_t)s->off_site, "hits_new", (json_int_t)s->hits_new,
 				      "seconds", (double)s->elapsed_ms / 1000.0);
-		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+						JSON_REAL_PRECISION(6)) : NULL;
 		if (text)
 			puts(text);
 		free(text);
@@ -63,7 +64,7 @@ static void crawl_print_summary(const struct cli *cli, const char *venue,
 	if (cli->quiet)
 		return;
 	printf("%s: %llu pages, %llu fetches, %llu hits (%llu new), %llu off-site links skipped, "
-	       "%.1f s\n",
+	       "%.2f s\n",
 	       venue, (unsigned long long)s->pages, (unsigned long long)s->fetched,
 	       (unsigned long long)s->hits, (unsigned long long)s->hits_new,
 	       (unsigned long long)s->off_site, (double)s->elapsed_ms / 1000.0);

@@ -95,18 +95,18 @@ struct print_ctx {
 static int print_hit_json(const struct store_hit *h)
 {
 	char first[32], last[32];
-	json_t *o = json_pack("{sI ss ss ss ss ss ss ss? ss ss ss ss sI sn}", "id", (json_int_t)h->id,
-			      "rule", h->rule, "category", h->category, "severity", h->severity,
-			      "venue", h->venue, "url", h->url, "field", h->field, "post", NULL,
+	/* DESIGN.md §4's keys, in its order. The evidence digest arrives with evidence storage. */
+	json_t *o = json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI sn}",
+			      "id", (json_int_t)h->id, "rule", h->rule, "category", h->category,
+			      "severity", h->severity, "venue", h->venue, "url", h->url,
+			      "field", h->field,
+			      "post", h->post >= 0 ? json_integer(h->post) : json_null(),
 			      "match", h->match, "snippet", h->snippet, "status", h->status,
 			      "first_seen", clock_iso8601(h->first_seen, first, sizeof(first)),
+			      "last_seen", clock_iso8601(h->last_seen, last, sizeof(last)),
 			      "count", (json_int_t)h->count, "evidence");
 	if (!o)
 		return -ENOMEM;
-	json_object_set_new(o, "last_seen", json_string(clock_iso8601(h->last_seen, last,
-									 sizeof(last))));
-	if (h->post >= 0)
-		json_object_set_new(o, "post", json_integer(h->post));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!s)
