@@ -1,1 +1,631 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: MIT */
+/* URL resolution and canonicalization (url.h) on libcurl's URL API (CURLU).
+ *
+ * CURLU parses and resolves RFC 3986 URLs; what browsers do on top of that (the WHATWG URL
+ * Standard) happens here first: outer C0 controls and spaces are stripped, tabs and newlines
+ * removed, backslashes read as slashes, extra slashes after "http:" ignored, "http:x" taken as
+ * relative to an http base, and the bytes a URL may not hold percent-encoded the way WHATWG does.
+ * The fragment is dropped before anything else. No shared state: every call has its own handles.
+ */
+#include "parsers/url.h"
+
+#include "common/buf.h"
+#include "common/err.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Percent-encoding triples a byte; the work buffers allow for that, the result is checked. */
+#define URL_WORK_MAX (3 * URL_MAX_LEN + 16)
+
+static int curlu_err(CURLUcode uc)
+{
+	return uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : ERR_URL;
+}
+
+static bool is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_slash(char c)
+{
+	return c == '/' || c == '\\';
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static bool is_special(const char *scheme, size_t len)
+{
+	return (len == 4 && strncasecmp(scheme, "http", 4) == 0) ||
+	       (len == 5 && strncasecmp(scheme, "https", 5) == 0);
+}
+
+/* The length of the scheme that starts s ("http" in "http:x"), 0 when s has none. */
+static size_t scheme_len(const char *s)
+{
+	if (!is_alpha((unsigned char)s[0]))
+		return 0;
+	size_t i = 1;
+	while (is_alpha((unsigned char)s[i]) || is_digit((unsigned char)s[i]) || s[i] == '+' ||
+	       s[i] == '-' || s[i] == '.')
+		i++;
+	return s[i] == ':' ? i : 0;
+}
+
+/* The input as the URL parser reads it: outer C0 controls and spaces stripped, tabs and newlines
+ * removed, the fragment dropped. */
+static int url_clean(const char *in, struct buf *out)
+{
+	size_t n = strlen(in);
+	if (n > URL_MAX_LEN)
+		return ERR_TOO_BIG;
+	while (n > 0 && (unsigned char)in[0] <= 0x20) {
+		in++;
+		n--;
+	}
+	while (n > 0 && (unsigned char)in[n - 1] <= 0x20)
+		n--;
+	for (size_t i = 0; i < n && in[i] != '#'; i++) {
+		if (in[i] == '\t' || in[i] == '\n' || in[i] == '\r')
+			continue;
+		int rc = buf_addc(out, in[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_escaped(struct buf *out, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+	return buf_add(out, e, sizeof(e));
+}
+
+/* WHATWG's percent-encode sets, for the bytes between 0x20 and 0x7E (all others are encoded). */
+static bool in_set(unsigned char c, const char *set)
+{
+	return c < 0x20 || c >= 0x7F || (c && strchr(set, c));
+}
+
+#define SET_PATH " \"#<>?`{}"
+#define SET_QUERY " \"#<>'"
+#define SET_USERINFO " \"#<>?`{}/:;=@[\\]^|"
+
+static int add_set(const char *s, size_t n, const char *set, struct buf *out)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = in_set((unsigned char)s[i], set) ? add_escaped(out, (unsigned char)s[i])
+						      : buf_addc(out, s[i]);
+	return rc;
+}
+
+/* A path segment that WHATWG reads as "." or ".." although it is written "%2e" or the like:
+ * its replacement, or NULL. */
+static const char *dot_segment(const char *s, size_t n)
+{
+	if (n == 3 && strncasecmp(s, "%2e", 3) == 0)
+		return ".";
+	if ((n == 4 && (strncasecmp(s, ".%2e", 4) == 0 || strncasecmp(s, "%2e.", 4) == 0)) ||
+	    (n == 6 && strncasecmp(s, "%2e%2e", 6) == 0))
+		return "..";
+	return NULL;
+}
+
+/* Appends a path and query (relative or absolute path, up to the end of s): backslashes in the
+ * path read as slashes, encoded dot segments decoded, the WHATWG sets percent-encoded. */
+static int add_path_query(const char *s, struct buf *out)
+{
+	int rc = 0;
+	while (*s && *s != '?' && !rc) {
+		if (is_slash(*s)) {
+			rc = buf_addc(out, '/');
+			s++;
+			continue;
+		}
+		size_t n = strcspn(s, "/\\?");
+		const char *dots = dot_segment(s, n);
+		rc = dots ? buf_addstr(out, dots) : add_set(s, n, SET_PATH, out);
+		s += n;
+	}
+	if (!rc && *s == '?')
+		rc = add_set(s, strlen(s), SET_QUERY, out);
+	return rc;
+}
+
+/* user[:password]@, percent-encoded; nothing when both are empty, no ':' when the password is. */
+static int add_userinfo(const char *s, size_t n, struct buf *out)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t user_n = colon ? (size_t)(colon - s) : n;
+	size_t pass_n = colon ? n - user_n - 1 : 0;
+	if (user_n == 0 && pass_n == 0)
+		return 0;
+	int rc = add_set(s, user_n, SET_USERINFO, out);
+	if (!rc && pass_n > 0) {
+		rc = buf_addc(out, ':');
+		if (!rc)
+			rc = add_set(colon + 1, pass_n, SET_USERINFO, out);
+	}
+	return rc ? rc : buf_addc(out, '@');
+}
+
+static int hex_value(char c)
+{
+	if (is_digit((unsigned char)c))
+		return c - '0';
+	c = lower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Parses one part of an IPv4 address (decimal, 0 octal or 0x hex); saturates above 2^32. */
+static bool ipv4_number(const char *s, size_t n, uint64_t *ret)
+{
+	unsigned radix = 10;
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		radix = 16;
+		s += 2;
+		n -= 2;
+	} else if (n >= 2 && s[0] == '0') {
+		radix = 8;
+		s++;
+		n--;
+	}
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = hex_value(s[i]);
+		if (d < 0 || (unsigned)d >= radix)
+			return false;
+		v = v * radix + (unsigned)d;
+		if (v > 0xFFFFFFFFull)
+			v = 0x100000000ull;
+	}
+	*ret = v;
+	return true;
+}
+
+/* WHATWG's "ends in a number": the last label (a trailing dot aside) is digits or 0x-hex. */
+static bool ends_in_number(const char *h, size_t n)
+{
+	if (n > 1 && h[n - 1] == '.')
+		n--;
+	size_t start = n;
+	while (start > 0 && h[start - 1] != '.')
+		start--;
+	const char *last = h + start;
+	size_t len = n - start;
+	if (len == 0)
+		return false;
+	if (strspn(last, "0123456789") >= len)
+		return true;
+	uint64_t v;
+	return len >= 2 && last[0] == '0' && lower(last[1]) == 'x' && ipv4_number(last, len, &v);
+}
+
+/* WHATWG's IPv4 parser: up to four parts, the last filling the remaining bytes. */
+static int ipv4_parse(const char *h, size_t n, struct buf *out)
+{
+	uint64_t part[4], addr = 0;
+	size_t count = 0;
+	if (n > 1 && h[n - 1] == '.')
+		n--;
+	for (size_t pos = 0; pos <= n; count++) {
+		size_t len = strcspn(h + pos, ".");
+		if (len > n - pos)
+			len = n - pos;
+		if (count == 4 || len == 0 || !ipv4_number(h + pos, len, &part[count]))
+			return ERR_URL;
+		pos += len + 1;
+	}
+	for (size_t i = 0; i + 1 < count; i++) {
+		if (part[i] > 255)
+			return ERR_URL;
+		addr |= part[i] << (8 * (3 - i));
+	}
+	if (part[count - 1] >= (1ull << (8 * (5 - count))))
+		return ERR_URL;
+	addr |= part[count - 1];
+	return buf_addf(out, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16) & 255,
+			(unsigned)(addr >> 8) & 255, (unsigned)addr & 255);
+}
+
+/* An IPv6 literal without its brackets, serialized as WHATWG does: lowercase hex, the first
+ * longest run of two or more zero pieces compressed. */
+static int ipv6_canon(const char *s, size_t n, struct buf *out)
+{
+	char text[64];
+	unsigned char a[16];
+	if (n >= sizeof(text))
+		return ERR_URL;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET6, text, a) != 1)
+		return ERR_URL;
+	unsigned piece[8];
+	int best = -1, best_len = 1;
+	for (int i = 0; i < 8; i++)
+		piece[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8; i++) {
+		int j = i;
+		while (j < 8 && piece[j] == 0)
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+	}
+	int rc = buf_addc(out, '[');
+	for (int i = 0; i < 8 && !rc; i++) {
+		if (i == best) {
+			rc = buf_addstr(out, i == 0 ? "::" : ":");
+			i += best_len - 1;
+			continue;
+		}
+		rc = buf_addf(out, "%x%s", piece[i], i < 7 ? ":" : "");
+	}
+	return rc ? rc : buf_addc(out, ']');
+}
+
+#define HOST_FORBIDDEN " #%/:<>?@[\\]^|"
+
+/* Checks an ASCII host (lowercased here) against WHATWG's forbidden domain code points and turns
+ * a host that ends in a number into dotted IPv4. */
+static int host_finish(char *host, size_t len, struct buf *out)
+{
+	if (len == 0)
+		return ERR_URL;
+	for (size_t i = 0; i < len; i++) {
+		if (in_set((unsigned char)host[i], HOST_FORBIDDEN))
+			return ERR_URL;
+		host[i] = lower(host[i]);
+	}
+	if (ends_in_number(host, len))
+		return ipv4_parse(host, len, out);
+	return buf_add(out, host, len);
+}
+
+/* The host, percent-decoded and checked. A non-ASCII host is left for libcurl's IDNA and checked
+ * again after it (canon_host). */
+static int add_host(const char *s, size_t n, struct buf *out)
+{
+	if (n > 0 && s[0] == '[')
+		return n > 1 && s[n - 1] == ']' ? ipv6_canon(s + 1, n - 2, out) : ERR_URL;
+	char host[256];
+	size_t len = 0;
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			c = (char)(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]));
+			i += 2;
+		}
+		if (len + 1 >= sizeof(host))
+			return ERR_URL; /* DNS names are at most 253 bytes */
+		ascii = ascii && (unsigned char)c < 0x80;
+		host[len++] = c;
+	}
+	if (ascii)
+		return host_finish(host, len, out);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)host[i] < 0x80 && in_set((unsigned char)host[i], HOST_FORBIDDEN))
+			return ERR_URL;
+	return buf_add(out, host, len);
+}
+
+/* Appends the authority at the start of s (up to a slash, backslash or '?'); *ret_n is its length
+ * in s. */
+static int add_authority(const char *s, struct buf *out, size_t *ret_n)
+{
+	size_t n = strcspn(s, "/\\?");
+	const char *host = s;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '@')
+			host = s + i + 1;
+	if (host > s)
+		rc = add_userinfo(s, (size_t)(host - s) - 1, out);
+	size_t host_n = (size_t)(s + n - host);
+	const char *colon = NULL;
+	if (host_n > 0 && host[0] == '[') {
+		const char *close = memchr(host, ']', host_n);
+		colon = close && close + 1 < s + n ? close + 1 : NULL;
+	} else {
+		colon = memchr(host, ':', host_n);
+	}
+	if (!rc)
+		rc = add_host(host, colon ? (size_t)(colon - host) : host_n, out);
+	if (!rc && colon)
+		rc = buf_add(out, colon, (size_t)(s + n - colon));
+	*ret_n = n;
+	return rc;
+}
+
+/* Builds "scheme://authority/path?query" from s, the slashes before the authority skipped. */
+static int absolute_from(const char *scheme, size_t scheme_n, const char *s, struct buf *out)
+{
+	size_t n;
+	int rc = 0;
+	for (size_t i = 0; i < scheme_n && !rc; i++)
+		rc = buf_addc(out, lower(scheme[i]));
+	if (!rc)
+		rc = buf_addstr(out, "://");
+	while (is_slash(*s))
+		s++;
+	if (!rc)
+		rc = add_authority(s, out, &n);
+	return rc ? rc : add_path_query(s + n, out);
+}
+
+static int curlu_set_url(CURLU *u, const char *s)
+{
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
+	return uc ? curlu_err(uc) : 0;
+}
+
+/* A new handle on the absolute URL in s. */
+static int curlu_new(const char *s, CURLU **ret)
+{
+	CURLU *u = curl_url();
+	if (!u)
+		return -ENOMEM;
+	int rc = curlu_set_url(u, s);
+	if (rc) {
+		curl_url_cleanup(u);
+		return rc;
+	}
+	*ret = u;
+	return 0;
+}
+
+static int url_parse(const char *base, const char *ref, CURLU **ret);
+
+/* Resolves the relative reference rel (cleaned) against the parsed base bu, in place. */
+static int resolve_relative(CURLU *bu, const char *rel, struct buf *work)
+{
+	char *scheme = NULL;
+	int rc = 0;
+	if (is_slash(rel[0]) && is_slash(rel[1])) {
+		CURLUcode uc = curl_url_get(bu, CURLUPART_SCHEME, &scheme, 0);
+		if (uc)
+			return curlu_err(uc);
+		rc = absolute_from(scheme, strlen(scheme), rel, work);
+		curl_free(scheme);
+	} else if (rel[0] == '\0') {
+		return 0;
+	} else {
+		/* A first segment with a ':' would read as a scheme ("http:x:y" against an http
+		 * base is the path "x:y"): RFC 3986 4.2 writes it "./x:y". */
+		size_t seg = strcspn(rel, "/\\?");
+		if (memchr(rel, ':', seg))
+			rc = buf_addstr(work, "./");
+		if (!rc)
+			rc = add_path_query(rel, work);
+	}
+	return rc ? rc : curlu_set_url(bu, buf_str(work));
+}
+
+/* Splits the cleaned reference r: an absolute URL goes into work (ret_rel NULL), a reference
+ * relative to base is returned in ret_rel. */
+static int classify(const char *r, CURLU *bu, const char **ret_rel, struct buf *work)
+{
+	size_t n = scheme_len(r);
+	*ret_rel = NULL;
+	if (n == 0) {
+		*ret_rel = r;
+		return bu ? 0 : ERR_URL;
+	}
+	if (!is_special(r, n))
+		return ERR_URL;
+	const char *rest = r + n + 1;
+	if (bu && !(is_slash(rest[0]) && is_slash(rest[1]))) {
+		char *bs = NULL;
+		CURLUcode uc = curl_url_get(bu, CURLUPART_SCHEME, &bs, 0);
+		if (uc)
+			return curlu_err(uc);
+		bool same = strlen(bs) == n && strncasecmp(bs, r, n) == 0;
+		curl_free(bs);
+		if (same) {
+			*ret_rel = rest;
+			return 0;
+		}
+	}
+	return absolute_from(r, n, rest, work);
+}
+
+static int url_parse_with(CURLU *bu, const char *r, struct buf *work, CURLU **ret)
+{
+	const char *rel;
+	int rc = classify(r, bu, &rel, work);
+	if (rc)
+		return rc;
+	if (!rel)
+		return curlu_new(buf_str(work), ret);
+	rc = resolve_relative(bu, rel, work);
+	if (rc)
+		return rc;
+	*ret = curl_url_dup(bu);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Checks that u is http(s) with a host. */
+static int check_http(CURLU *u)
+{
+	char *scheme = NULL, *host = NULL;
+	CURLUcode uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (!uc)
+		uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+	int rc = uc ? curlu_err(uc) : 0;
+	if (!rc && (!is_special(scheme, strlen(scheme)) || host[0] == '\0'))
+		rc = ERR_URL;
+	curl_free(scheme);
+	curl_free(host);
+	return rc;
+}
+
+/* A handle on ref resolved against base (NULL: ref must be absolute). */
+static int url_parse(const char *base, const char *ref, CURLU **ret)
+{
+	CURLU *bu = NULL, *u = NULL;
+	struct buf r, work;
+	buf_init(&r, URL_MAX_LEN);
+	buf_init(&work, URL_WORK_MAX);
+	int rc = base ? url_parse(NULL, base, &bu) : 0;
+	if (rc)
+		goto fail;
+	rc = url_clean(ref, &r);
+	if (rc)
+		goto fail;
+	rc = url_parse_with(bu, buf_str(&r), &work, &u);
+	if (rc)
+		goto fail;
+	rc = check_http(u);
+	if (rc)
+		goto fail;
+	*ret = u;
+	u = NULL;
+fail:
+	curl_url_cleanup(u);
+	curl_url_cleanup(bu);
+	buf_done(&r);
+	buf_done(&work);
+	return rc;
+}
+
+static bool has_non_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* Finishes the host in u: a non-ASCII host goes through libcurl's IDNA (libidn2, which reads the
+ * host in the locale's charset: without a UTF-8 LC_CTYPE it fails, and so does the URL), then
+ * every host but an IPv6 literal through the checks of host_finish. */
+static int canon_host(CURLU *u)
+{
+	char *host = NULL;
+	CURLUcode uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+	if (uc)
+		return curlu_err(uc);
+	bool ascii = !has_non_ascii(host), ipv6 = host[0] == '[';
+	curl_free(host);
+	if (ipv6)
+		return 0;
+	host = NULL;
+	uc = curl_url_get(u, CURLUPART_HOST, &host, ascii ? 0 : CURLU_PUNYCODE);
+	if (uc != CURLUE_OK) {
+		curl_free(host);
+		return ascii ? curlu_err(uc) : ERR_URL;
+	}
+	struct buf b;
+	buf_init(&b, 256);
+	int rc = host_finish(host, strlen(host), &b);
+	curl_free(host);
+	if (!rc) {
+		uc = curl_url_set(u, CURLUPART_HOST, buf_str(&b), 0);
+		rc = uc ? curlu_err(uc) : 0;
+	}
+	buf_done(&b);
+	return rc;
+}
+
+/* A malloc'ed copy of a curl string, which is then freed; length-checked. */
+static int take_string(char *s, char **ret)
+{
+	if (strlen(s) > URL_MAX_LEN) {
+		curl_free(s);
+		return ERR_TOO_BIG;
+	}
+	char *copy = strdup(s);
+	curl_free(s);
+	if (!copy)
+		return -ENOMEM;
+	*ret = copy;
+	return 0;
+}
+
+static int url_get(const char *base, const char *ref, CURLUPart part, unsigned flags, char **ret)
+{
+	CURLU *u = NULL;
+	char *s = NULL;
+	int rc = url_parse(base, ref, &u);
+	if (!rc)
+		rc = canon_host(u);
+	if (!rc) {
+		CURLUcode uc = curl_url_get(u, part, &s, flags);
+		rc = uc ? curlu_err(uc) : take_string(s, ret);
+	}
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int url_resolve(const char *base, const char *ref, char **ret_url)
+{
+	return url_get(base, ref, CURLUPART_URL, CURLU_NO_DEFAULT_PORT, ret_url);
+}
+
+int url_host(const char *url, char **ret_host)
+{
+	char *host = NULL;
+	int rc = url_get(NULL, url, CURLUPART_HOST, 0, &host);
+	if (rc)
+		return rc;
+	size_t n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	*ret_host = host;
+	return 0;
+}
+
+int url_origin(const char *url, char **ret_origin)
+{
+	CURLU *u = NULL;
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	struct buf b;
+	buf_init(&b, URL_MAX_LEN);
+	int rc = url_parse(NULL, url, &u);
+	if (!rc)
+		rc = canon_host(u);
+	if (rc)
+		goto fail;
+	CURLUcode uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (!uc)
+		uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+	if (!uc) {
+		uc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT);
+		if (uc == CURLUE_NO_PORT)
+			uc = CURLUE_OK;
+	}
+	rc = uc ? curlu_err(uc) : buf_addf(&b, "%s://%s%s%s", scheme, host, port ? ":" : "",
+					   port ? port : "");
+	if (rc)
+		goto fail;
+	*ret_origin = buf_take(&b);
+	rc = *ret_origin ? 0 : -ENOMEM;
+fail:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	buf_done(&b);
+	return rc;
+}
