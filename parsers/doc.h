@@ -6,6 +6,7 @@
  * hidden inputs skipped), and the links resolved against <base href> or the page URL (url.h).
  * Every output is capped (struct doc_limits); hostile HTML gives a smaller document, never a crash.
  * A doc owns all its strings; nothing in it points into the input or into Gumbo's tree.
+ * Thread-safe: no shared state; a doc belongs to the thread that made it until handed on.
  */
 #ifndef PATROL_PARSERS_DOC_H
 #define PATROL_PARSERS_DOC_H
@@ -17,9 +18,11 @@
 
 struct doc_limits {
 	size_t max_input;  /* decoded bytes handed to Gumbo */
-	size_t max_text;   /* bytes of body text kept */
+	size_t max_text;   /* bytes of body text kept, and of link_text */
 	size_t max_links;  /* links kept; the rest are counted in links_dropped */
-	unsigned max_depth; /* element depth walked; deeper content is skipped */
+	/* Element depth walked; deeper content is skipped. Markup nested deeper than max_depth / 2
+	 * is flattened before parsing (its text kept), which bounds Gumbo's work. */
+	unsigned max_depth;
 };
 
 /* 16 MiB input, 4 MiB text, 5000 links, depth 256. */
@@ -35,17 +38,18 @@ struct doc {
 	char encoding[CHARSET_NAME_MAX];
 	enum charset_source encoding_source;
 	char *title;     /* whitespace collapsed; "" when none */
-	char *body;      /* visible text of <body>; blocks separated by '\n', runs of blanks collapsed */
-	char *link_text; /* anchor texts joined by '\n' */
+	char *body;      /* visible text; blocks separated by '\n', runs of blanks collapsed */
+	char *link_text; /* the non-empty texts of all <a href> and <area href>, joined by '\n' */
 	struct doc_link *links; /* in document order, duplicates removed */
 	size_t nlinks;
-	size_t links_dropped; /* links beyond max_links, unparsable or not http(s) */
+	size_t links_dropped; /* occurrences of links beyond max_links, unparsable or not http(s) */
 	bool truncated;       /* a cap cut the input, the text or the depth */
 };
 
 /* Parses raw (len bytes as fetched) into a new doc. content_type may be NULL; page_url is the
- * URL the page was fetched from (links resolve against it unless <base href> says otherwise);
- * lim NULL means the defaults. The caller frees *ret_doc with doc_free().
+ * URL the page was fetched from (links resolve against it unless <base href> says otherwise), or
+ * NULL for a page from nowhere (then only absolute links and those under an absolute <base href>
+ * are kept); lim NULL means the defaults. The caller frees *ret_doc with doc_free().
  * Errors: -ENOMEM, ERR_TOO_BIG (decoded input over max_input is cut, not an error; this is only
  * for sizes the decoder cannot hold), ERR_URL (page_url is not an absolute http(s) URL). */
 int doc_parse(const char *raw, size_t len, const char *content_type, const char *page_url,
