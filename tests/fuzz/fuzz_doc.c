@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz target for doc_parse (and so charset, the nesting cap, Gumbo and the link resolution).
+ *
+ * An input that starts with an ASCII digit uses it to pick a Content-Type and a set of limits,
+ * and the rest is the page; any other input is a page served without a Content-Type. The
+ * document must come out with valid UTF-8 text, within its caps, with http(s) links only;
+ * anything else aborts.
+ */
+#include "common/buf.h"
+#include "common/err.h"
+#include "parsers/charset.h"
+#include "parsers/doc.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const content_types[10] = {
+	NULL,
+	"text/html",
+	"text/html; charset=gbk",
+	"text/html; charset=utf-8",
+	"text/html; charset=big5",
+	"text/html; charset=shift_jis",
+	"text/html; charset=utf-16le",
+	"text/html; charset=\"iso-2022-jp\"",
+	"text/html; charset=x-user-defined",
+	"text/html; charset=euc-kr",
+};
+
+static bool valid_utf8n(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i] < 0x80 ? 1 : p[i] < 0xC2 ? 0 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3
+			   : p[i] < 0xF5 ? 4 : 0;
+		if (len == 0 || len > n - i)
+			return false;
+		for (size_t k = 1; k < len; k++)
+			if ((p[i + k] & 0xC0) != 0x80)
+				return false;
+		i += len;
+	}
+	return true;
+}
+
+static bool valid_utf8(const char *s)
+{
+	return valid_utf8n(s, strlen(s));
+}
+
+static void check_doc(const struct doc *d, const struct doc_limits *lim)
+{
+	if (!valid_utf8(d->title) || !valid_utf8(d->body) || !valid_utf8(d->link_text))
+		abort();
+	if (strlen(d->body) > lim->max_text || strlen(d->link_text) > lim->max_text)
+		abort();
+	if (d->nlinks > lim->max_links)
+		abort();
+	for (size_t i = 0; i < d->nlinks; i++) {
+		const char *u = d->links[i].url;
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+			abort();
+		if (!valid_utf8(d->links[i].text) || !valid_utf8(d->links[i].rel))
+			abort();
+	}
+}
+
+/* charset_decode into a small buffer: the cap must leave whole characters. */
+static void check_decode_cap(const char *page, size_t len, const char *ct)
+{
+	struct buf out;
+	char name[CHARSET_NAME_MAX];
+	enum charset_source src;
+	buf_init(&out, 61);
+	int rc = charset_decode(page, len, ct, &out, name, &src);
+	if (rc != 0 && rc != ERR_TOO_BIG && rc != -ENOMEM)
+		abort();
+	if (out.len > 61 || !valid_utf8n(buf_str(&out), out.len))
+		abort();
+	buf_done(&out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *page = (const char *)data;
+	const char *ct = NULL;
+	struct doc_limits lim;
+	doc_limits_default(&lim);
+	if (size > 0 && data[0] >= '0' && data[0] <= '9') {
+		ct = content_types[data[0] - '0'];
+		if (data[0] >= '5') { /* tight limits, to reach the caps */
+			lim.max_text = 64;
+			lim.max_links = 2;
+			lim.max_depth = 8;
+			lim.max_input = 4096;
+		}
+		page++;
+		size--;
+	}
+	struct doc *d = NULL;
+	int rc = doc_parse(page, size, ct, "http://fuzz.example/dir/page.html", &lim, &d);
+	if (rc == 0)
+		check_doc(d, &lim);
+	else if (rc != -ENOMEM)
+		abort();
+	doc_free(d);
+	check_decode_cap(page, size, ct);
+	return 0;
+}

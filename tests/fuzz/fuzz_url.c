@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz target for url_resolve, url_host and url_origin.
+ *
+ * The input up to its first newline is the base, the rest the reference; with no newline there
+ * is no base. A resolved URL must be printable ASCII within URL_MAX_LEN, http(s), stable when
+ * resolved again, and have a host and an origin (scheme://host[:port], found in the URL);
+ * anything else aborts.
+ */
+#include "common/err.h"
+#include "parsers/url.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char *cstr(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	if (!s)
+		abort();
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void check_url(const char *url)
+{
+	if (strlen(url) > URL_MAX_LEN)
+		abort();
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		abort();
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7F || *p == '#')
+			abort();
+	char *again = NULL, *host = NULL, *origin = NULL;
+	if (url_resolve(NULL, url, &again) != 0 || strcmp(again, url) != 0)
+		abort();
+	if (url_host(url, &host) != 0 || host[0] == '\0')
+		abort();
+	if (url_origin(url, &origin) != 0 || strncmp(url, origin, 4) != 0)
+		abort();
+	const char *authority = strstr(origin, "://") + 3;
+	if (strpbrk(authority, "/?@") || strstr(url, authority) == NULL)
+		abort();
+	free(again);
+	free(host);
+	free(origin);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	char *base = nl ? cstr(data, (size_t)(nl - data)) : NULL;
+	char *ref = nl ? cstr(nl + 1, size - (size_t)(nl - data) - 1) : cstr(data, size);
+	char *url = NULL;
+	int rc = url_resolve(base, ref, &url);
+	if (rc == 0)
+		check_url(url);
+	else if (rc != ERR_URL && rc != ERR_TOO_BIG && rc != -ENOMEM)
+		abort();
+	free(url);
+	free(base);
+	free(ref);
+	return 0;
+}

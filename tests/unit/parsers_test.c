@@ -1,0 +1,1005 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of parsers/: charset sniffing and decoding, URL resolution, HTML to document.
+ *
+ * With PATROL_CONFORMANCE set to ../shared/conformance, the charset manifest and the http(s)
+ * subset of WPT's urltestdata.json run too, and their pass counts are printed as TAP comments;
+ * without it those tests are skipped, saying so. A small JSON reader below serves them only.
+ */
+#include "common/buf.h"
+#include "common/err.h"
+#include "parsers/charset.h"
+#include "parsers/doc.h"
+#include "parsers/url.h"
+
+#include <setjmp.h> /* cmocka needs these first */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- helpers ---- */
+
+static char *decode(const char *raw, size_t len, const char *ct, char name[CHARSET_NAME_MAX],
+		    enum charset_source *src)
+{
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	assert_int_equal(charset_decode(raw, len, ct, &out, name, src), 0);
+	return buf_take(&out);
+}
+
+static void assert_decodes(const char *raw, size_t len, const char *ct, const char *want_name,
+			   enum charset_source want_src, const char *want_text)
+{
+	char name[CHARSET_NAME_MAX];
+	enum charset_source src;
+	char *text = decode(raw, len, ct, name, &src);
+	assert_string_equal(name, want_name);
+	assert_string_equal(charset_source_name(src), charset_source_name(want_src));
+	assert_string_equal(text, want_text);
+	free(text);
+}
+
+static char *resolve(const char *base, const char *ref)
+{
+	char *url = NULL;
+	int rc = url_resolve(base, ref, &url);
+	if (rc)
+		return NULL;
+	return url;
+}
+
+static void assert_resolves(const char *base, const char *ref, const char *want)
+{
+	char *got = resolve(base, ref);
+	if (!got)
+		fail_msg("url_resolve(%s, %s) failed, want %s", base ? base : "NULL", ref, want);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void assert_url_fails(const char *base, const char *ref, int want)
+{
+	char *url = NULL;
+	assert_int_equal(url_resolve(base, ref, &url), want);
+	assert_null(url);
+}
+
+static struct doc *parse(const char *html, const char *ct, const char *page_url)
+{
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse(html, strlen(html), ct, page_url, NULL, &d), 0);
+	assert_non_null(d);
+	return d;
+}
+
+static bool valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i] < 0x80 ? 1 : p[i] < 0xC2 ? 0 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3
+			   : p[i] < 0xF5 ? 4 : 0;
+		if (len == 0 || i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++)
+			if ((p[i + k] & 0xC0) != 0x80)
+				return false;
+		i += len;
+	}
+	return true;
+}
+
+/* A file under PATROL_CONFORMANCE, or NULL (the test is then skipped by the caller). */
+static char *read_conformance(const char *rel, size_t *ret_len)
+{
+	const char *dir = getenv("PATROL_CONFORMANCE");
+	char path[4096];
+	if (!dir)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 64 << 20);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(buf_add(&b, chunk, n), 0);
+	fclose(f);
+	*ret_len = b.len;
+	return buf_take(&b);
+}
+
+/* ---- a small JSON reader, for the conformance files ---- */
+
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
+
+struct json {
+	enum json_type type;
+	bool boolean;
+	char *str;           /* JSON_STRING, NUL-terminated UTF-8 */
+	size_t len;          /* of str, which may hold NULs */
+	struct json *items;  /* JSON_ARRAY and JSON_OBJECT values */
+	char **keys;         /* JSON_OBJECT */
+	size_t n;
+};
+
+struct json_in {
+	const char *s;
+	size_t pos, len;
+};
+
+static void json_ws(struct json_in *in)
+{
+	while (in->pos < in->len && strchr(" \t\r\n", in->s[in->pos]))
+		in->pos++;
+}
+
+static void utf8_put(struct buf *b, unsigned long cp)
+{
+	char u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 63));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | cp >> 12);
+		u[1] = (char)(0x80 | ((cp >> 6) & 63));
+		u[2] = (char)(0x80 | (cp & 63));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | cp >> 18);
+		u[1] = (char)(0x80 | ((cp >> 12) & 63));
+		u[2] = (char)(0x80 | ((cp >> 6) & 63));
+		u[3] = (char)(0x80 | (cp & 63));
+		n = 4;
+	}
+	assert_int_equal(buf_add(b, u, n), 0);
+}
+
+static unsigned long json_hex4(struct json_in *in)
+{
+	char hex[5] = {0};
+	assert_true(in->pos + 4 <= in->len);
+	memcpy(hex, in->s + in->pos, 4);
+	in->pos += 4;
+	return strtoul(hex, NULL, 16);
+}
+
+/* A \u escape (after "\u"); lone surrogates become U+FFFD, as a USVString would have them. */
+static unsigned long json_unicode(struct json_in *in)
+{
+	unsigned long cp = json_hex4(in);
+	if (cp >= 0xD800 && cp < 0xDC00 && in->pos + 6 <= in->len && in->s[in->pos] == '\\' &&
+	    in->s[in->pos + 1] == 'u') {
+		size_t save = in->pos;
+		in->pos += 2;
+		unsigned long lo = json_hex4(in);
+		if (lo >= 0xDC00 && lo < 0xE000)
+			return 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		in->pos = save;
+	}
+	return cp >= 0xD800 && cp < 0xE000 ? 0xFFFD : cp;
+}
+
+static char *json_string(struct json_in *in, size_t *ret_len)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	assert_true(in->s[in->pos] == '"');
+	in->pos++;
+	while (in->pos < in->len && in->s[in->pos] != '"') {
+		char c = in->s[in->pos++];
+		if (c != '\\') {
+			assert_int_equal(buf_addc(&b, c), 0);
+			continue;
+		}
+		c = in->s[in->pos++];
+		const char *esc = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", c);
+		if (c == 'u')
+			utf8_put(&b, json_unicode(in));
+		else if (esc)
+			assert_int_equal(buf_addc(&b, esc[1]), 0);
+		else
+			fail_msg("bad JSON escape");
+	}
+	in->pos++;
+	if (ret_len)
+		*ret_len = b.len;
+	return buf_take(&b);
+}
+
+static void json_value(struct json_in *in, struct json *v);
+
+static void json_list(struct json_in *in, struct json *v, char close, bool object)
+{
+	size_t alloc = 0;
+	in->pos++;
+	json_ws(in);
+	while (in->pos < in->len && in->s[in->pos] != close) {
+		if (v->n == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			v->items = realloc(v->items, alloc * sizeof(*v->items));
+			v->keys = object ? realloc(v->keys, alloc * sizeof(*v->keys)) : NULL;
+			assert_non_null(v->items);
+		}
+		if (object) {
+			v->keys[v->n] = json_string(in, NULL);
+			json_ws(in);
+			assert_true(in->s[in->pos++] == ':');
+		}
+		json_value(in, &v->items[v->n++]);
+		json_ws(in);
+		if (in->s[in->pos] == ',')
+			in->pos++;
+		json_ws(in);
+	}
+	in->pos++;
+}
+
+static void json_value(struct json_in *in, struct json *v)
+{
+	memset(v, 0, sizeof(*v));
+	json_ws(in);
+	char c = in->s[in->pos];
+	if (c == '"') {
+		v->type = JSON_STRING;
+		v->str = json_string(in, &v->len);
+	} else if (c == '[') {
+		v->type = JSON_ARRAY;
+		json_list(in, v, ']', false);
+	} else if (c == '{') {
+		v->type = JSON_OBJECT;
+		json_list(in, v, '}', true);
+	} else if (strncmp(in->s + in->pos, "null", 4) == 0) {
+		in->pos += 4;
+	} else if (strncmp(in->s + in->pos, "true", 4) == 0 ||
+		   strncmp(in->s + in->pos, "false", 5) == 0) {
+		v->type = JSON_BOOL;
+		v->boolean = c == 't';
+		in->pos += v->boolean ? 4 : 5;
+	} else {
+		v->type = JSON_NUMBER;
+		while (in->pos < in->len && strchr("+-.0123456789eE", in->s[in->pos]))
+			in->pos++;
+	}
+}
+
+static void json_free(struct json *v)
+{
+	free(v->str);
+	for (size_t i = 0; i < v->n; i++) {
+		json_free(&v->items[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+}
+
+static const struct json *json_get(const struct json *obj, const char *key)
+{
+	for (size_t i = 0; obj->type == JSON_OBJECT && i < obj->n; i++)
+		if (strcmp(obj->keys[i], key) == 0)
+			return &obj->items[i];
+	return NULL;
+}
+
+/* The string member key of obj, or NULL when absent, not a string, or holding a NUL. */
+static const char *json_str(const struct json *obj, const char *key)
+{
+	const struct json *v = json_get(obj, key);
+	return v && v->type == JSON_STRING && strlen(v->str) == v->len ? v->str : NULL;
+}
+
+static bool json_true(const struct json *obj, const char *key)
+{
+	const struct json *v = json_get(obj, key);
+	return v && v->type == JSON_BOOL && v->boolean;
+}
+
+static bool json_load(const char *rel, struct json *root)
+{
+	size_t len;
+	char *text = read_conformance(rel, &len);
+	if (!text)
+		return false;
+	struct json_in in = {text, 0, len};
+	json_value(&in, root);
+	free(text);
+	return true;
+}
+
+/* ---- charset ---- */
+
+static void test_charset_source_names(void **state)
+{
+	(void)state;
+	assert_string_equal(charset_source_name(CHARSET_SOURCE_BOM), "bom");
+	assert_string_equal(charset_source_name(CHARSET_SOURCE_HEADER), "header");
+	assert_string_equal(charset_source_name(CHARSET_SOURCE_META), "meta");
+	assert_string_equal(charset_source_name(CHARSET_SOURCE_DETECTED), "detected");
+	assert_string_equal(charset_source_name(CHARSET_SOURCE_DEFAULT), "default");
+}
+
+static void test_charset_bom(void **state)
+{
+	(void)state;
+	/* The BOM beats the header and the meta, and is not part of the text. */
+	const char utf8[] = "\xEF\xBB\xBF<meta charset=gbk>caf\xC3\xA9";
+	assert_decodes(utf8, sizeof(utf8) - 1, "text/html; charset=windows-1252", "UTF-8",
+		       CHARSET_SOURCE_BOM, "<meta charset=gbk>caf\xC3\xA9");
+	const char le[] = "\xFF\xFEh\0i\0\xAC\x20";
+	assert_decodes(le, sizeof(le) - 1, NULL, "UTF-16LE", CHARSET_SOURCE_BOM,
+		       "hi\xE2\x82\xAC");
+	const char be[] = "\xFE\xFF\0h\x4E\x2D";
+	assert_decodes(be, sizeof(be) - 1, NULL, "UTF-16BE", CHARSET_SOURCE_BOM, "h\xE4\xB8\xAD");
+}
+
+static void test_charset_header(void **state)
+{
+	(void)state;
+	const char gbk[] = "\xC2\xDB\xCC\xB3";
+	assert_decodes(gbk, 4, "text/html; charset=GB2312", "GBK", CHARSET_SOURCE_HEADER,
+		       "论坛");
+	assert_decodes(gbk, 4, "text/html;Charset=\"gbk\" ; q=1", "GBK", CHARSET_SOURCE_HEADER,
+		       "论坛");
+	assert_decodes(gbk, 4, "text/html; a=\"x;charset=big5\"; charset=x-gbk", "GBK",
+		       CHARSET_SOURCE_HEADER, "论坛");
+	/* An unknown label is ignored: the meta decides. */
+	const char page[] = "<meta charset=\"euc-kr\">\xBE\xC8\xB3\xE7";
+	assert_decodes(page, sizeof(page) - 1, "text/html; charset=x-unknown", "EUC-KR",
+		       CHARSET_SOURCE_META, "<meta charset=\"euc-kr\">안녕");
+	/* The header beats the meta. */
+	const char big5[] = "<meta charset=gb2312>\xA4\xA4\xA4\xE5";
+	assert_decodes(big5, sizeof(big5) - 1, "text/html; charset=Big5", "Big5",
+		       CHARSET_SOURCE_HEADER, "<meta charset=gb2312>中文");
+}
+
+static void test_charset_meta_gbk(void **state)
+{
+	(void)state;
+	const char page[] = "<html><head><meta charset=\"gbk\"><title>\xC2\xDB\xCC\xB3\xCA"
+			    "\xD7\xD2\xB3</title></head><body><p>\xCB\xA2\xB5\xA5\xB7\xB5\xC0"
+			    "\xFB\xA3\xAC\xC8\xD5\xBD\xE1\xD3\xB6\xBD\xF0\xA3\xA1</p></body>"
+			    "</html>";
+	assert_decodes(page, sizeof(page) - 1, "text/html", "GBK", CHARSET_SOURCE_META,
+		       "<html><head><meta charset=\"gbk\"><title>论坛首页</title></head><body>"
+		       "<p>刷单返利，日结佣金！</p></body></html>");
+}
+
+static void test_charset_meta_prescan(void **state)
+{
+	(void)state;
+	char name[CHARSET_NAME_MAX];
+	enum charset_source src;
+	static const struct {
+		const char *html, *name;
+	} cases[] = {
+		{"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">", "Big5"},
+		{"<META CONTENT='text/html;CHARSET=Shift_JIS' HTTP-EQUIV=content-type>",
+		 "Shift_JIS"},
+		{"<meta content=\"charset=koi8-r\">\x80", "windows-1252"}, /* no http-equiv */
+		{"<!-- <meta charset=gbk> --><meta charset=euc-kr>", "EUC-KR"},
+		{"<meta charset=gbk", "UTF-8"}, /* cut: the prescan gives up, the bytes are ASCII */
+		{"<!--><meta charset=gbk>", "GBK"}, /* "<!-->" is a whole comment */
+		{"<div title='<meta charset=gbk>'><meta/charset=latin1>\x80", "windows-1252"},
+		{"<meta charset=utf-16le>\x80", "UTF-8"}, /* UTF-16 from a meta means UTF-8 */
+		{"<meta charset=x-user-defined>\x80", "windows-1252"},
+		{"<meta charset=bogus><meta charset=gbk>\x80", "GBK"},
+		{"<meta name=x charset=iso-8859-2 charset=gbk>\x80", "ISO-8859-2"},
+		{"<meta http-equiv=content-type content=\"x; charset = 'euc-jp'\">", "EUC-JP"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *html = cases[i].html;
+		charset_sniff(html, strlen(html), NULL, name, &src);
+		if (strcmp(name, cases[i].name) != 0)
+			fail_msg("case %zu: %s: got %s, want %s", i, html, name, cases[i].name);
+	}
+}
+
+static void test_charset_late_meta(void **state)
+{
+	(void)state;
+	/* After the 1024-byte prescan window, a meta still counts when the bytes are not UTF-8. */
+	char page[2048];
+	memset(page, ' ', sizeof(page));
+	static const char big5[] = "--><meta charset=big5>\xA4\xA4";
+	static const char utf8[] = "--><meta charset=big5>\xE4\xB8\xAD";
+	memcpy(page, "<!--", 4);
+	memcpy(page + 1200, big5, sizeof(big5) - 1);
+	char name[CHARSET_NAME_MAX];
+	enum charset_source src;
+	charset_sniff(page, 1200 + sizeof(big5) - 1, NULL, name, &src);
+	assert_string_equal(name, "Big5");
+	assert_int_equal(src, CHARSET_SOURCE_META);
+	/* Valid UTF-8 wins over such a late meta. */
+	memcpy(page + 1200, utf8, sizeof(utf8) - 1);
+	charset_sniff(page, 1200 + sizeof(utf8) - 1, NULL, name, &src);
+	assert_string_equal(name, "UTF-8");
+	assert_int_equal(src, CHARSET_SOURCE_DETECTED);
+}
+
+static void test_charset_detect_and_default(void **state)
+{
+	(void)state;
+	assert_decodes("caf\xC3\xA9 \xF0\x9F\x98\x80", 10, NULL, "UTF-8", CHARSET_SOURCE_DETECTED,
+		       "caf\xC3\xA9 \xF0\x9F\x98\x80");
+	/* A UTF-8 sequence cut by the end (a capped body) still counts as UTF-8. */
+	assert_decodes("caf\xC3\xA9\xE4\xB8", 7, NULL, "UTF-8", CHARSET_SOURCE_DETECTED,
+		       "caf\xC3\xA9\xEF\xBF\xBD");
+	/* WHATWG windows-1252: 0x80 is the euro sign, 0x81 maps to U+0081. */
+	assert_decodes("\x80 \x93q\x94 \x81\xE9", 8, NULL, "windows-1252", CHARSET_SOURCE_DEFAULT,
+		       "\xE2\x82\xAC \xE2\x80\x9Cq\xE2\x80\x9D \xC2\x81\xC3\xA9");
+	assert_decodes("", 0, NULL, "UTF-8", CHARSET_SOURCE_DETECTED, "");
+}
+
+static void test_charset_repairs_utf8(void **state)
+{
+	(void)state;
+	/* Declared UTF-8 is still repaired: one U+FFFD per maximal invalid subpart. */
+	const char bad[] = "a\xC0\x80" "b\xED\xA0\x80" "c\xF4\x90\x80\x80" "d\xE4\xB8" "e\xFF";
+	assert_decodes(bad, sizeof(bad) - 1, "text/html; charset=utf-8", "UTF-8",
+		       CHARSET_SOURCE_HEADER,
+		       "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+		       "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "d\xEF\xBF\xBD"
+		       "e\xEF\xBF\xBD");
+	const char nul[] = "a\0b";
+	char name[CHARSET_NAME_MAX];
+	enum charset_source src;
+	struct buf out;
+	buf_init(&out, 100);
+	assert_int_equal(charset_decode(nul, 3, "text/html; charset=utf-8", &out, name, &src), 0);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.data, "a\0b", 3);
+	buf_done(&out);
+}
+
+static void test_charset_legacy_decoders(void **state)
+{
+	(void)state;
+	/* GBK decodes with gb18030: 4-byte sequences and 0x80 work; a bad pair becomes U+FFFD and
+	 * the rest survives. */
+	const char gbk[] = "\x95\x34\xB2\x35\x94\x39\xFC\x36\x80\xC2 \xFF\xC2\xDB";
+	assert_decodes(gbk, sizeof(gbk) - 1, "text/html; charset=gb2312", "GBK",
+		       CHARSET_SOURCE_HEADER, "\xF0\xA0\xAE\xB7\xF0\x9F\x98\x80\xE2\x82\xAC"
+					      "\xEF\xBF\xBD \xEF\xBF\xBD论");
+	/* Shift_JIS is CP932: 0x5C is a backslash, not a yen sign. */
+	const char sjis[] = "\x83\x65\x83\x58\x83\x67\x5C";
+	assert_decodes(sjis, sizeof(sjis) - 1, "text/html; charset=sjis", "Shift_JIS",
+		       CHARSET_SOURCE_HEADER, "テスト\\");
+	/* EUC-KR is CP949: U+B620 (0x8C63) is outside EUC-KR proper. */
+	const char kr[] = "\x8C\x63\xB9\xE6\xB0\xA2\xC7\xCF";
+	assert_decodes(kr, sizeof(kr) - 1, "text/html; charset=ks_c_5601-1987", "EUC-KR",
+		       CHARSET_SOURCE_HEADER, "똠방각하");
+	const char ru[] = "\xF0\xD2\xC9\xD7\xC5\xD4";
+	assert_decodes(ru, sizeof(ru) - 1, "text/html; charset=koi8-r", "KOI8-R",
+		       CHARSET_SOURCE_HEADER, "Привет");
+	/* A multi-byte sequence cut by the end is one U+FFFD. */
+	assert_decodes("a\xC2", 2, "text/html; charset=gbk", "GBK", CHARSET_SOURCE_HEADER,
+		       "a\xEF\xBF\xBD");
+	/* The replacement encoding: the whole input is one error. */
+	assert_decodes("\x1B$)Cabc", 7, "text/html; charset=iso-2022-kr", "replacement",
+		       CHARSET_SOURCE_HEADER, "\xEF\xBF\xBD");
+	/* x-user-defined, from a header only. */
+	assert_decodes("a\x80", 2, "text/html; charset=x-user-defined", "x-user-defined",
+		       CHARSET_SOURCE_HEADER, "a\xEF\x9E\x80");
+}
+
+static void test_charset_convert(void **state)
+{
+	(void)state;
+	struct buf out;
+	buf_init(&out, 100);
+	assert_int_equal(charset_convert("x", 1, "no-such-charset", &out), ERR_CHARSET);
+	assert_int_equal(charset_convert("\xA4\xA4", 2, " BIG5-HKSCS ", &out), 0);
+	assert_string_equal(buf_str(&out), "中");
+	buf_done(&out);
+}
+
+static void test_charset_cap(void **state)
+{
+	(void)state;
+	/* 4 CJK characters (12 bytes of UTF-8) into a 10-byte cap: 3 whole ones are kept. */
+	const char gbk[] = "\xC2\xDB\xCC\xB3\xCA\xD7\xD2\xB3";
+	char name[CHARSET_NAME_MAX] = "unset";
+	enum charset_source src = CHARSET_SOURCE_DEFAULT;
+	struct buf out;
+	buf_init(&out, 10);
+	assert_int_equal(charset_decode(gbk, 8, "text/html; charset=gbk", &out, name, &src),
+			 ERR_TOO_BIG);
+	assert_string_equal(buf_str(&out), "论坛首");
+	assert_string_equal(name, "unset"); /* untouched on failure */
+	buf_done(&out);
+	/* The same through UTF-8 repair and windows-1252. */
+	buf_init(&out, 4);
+	assert_int_equal(charset_convert("ab\xC3\xA9\xC3\xA9", 6, "utf-8", &out), ERR_TOO_BIG);
+	assert_string_equal(buf_str(&out), "ab\xC3\xA9");
+	buf_done(&out);
+	buf_init(&out, 5);
+	assert_int_equal(charset_convert("abc\x80", 4, "latin1", &out), ERR_TOO_BIG);
+	assert_string_equal(buf_str(&out), "abc");
+	buf_done(&out);
+}
+
+static void test_charset_conformance(void **state)
+{
+	(void)state;
+	struct json root;
+	if (!json_load("charset/manifest.json", &root)) {
+		/* Not skip(): cmocka reports it as "not ok # SKIP", which meson counts as failed. */
+		printf("# charset conformance: PATROL_CONFORMANCE not set or absent, skipped\n");
+		return;
+	}
+	const struct json *cases = json_get(&root, "cases");
+	assert_non_null(cases);
+	size_t pass = 0, fail_detect = 0, fail = 0;
+	for (size_t i = 0; i < cases->n; i++) {
+		const struct json *c = &cases->items[i];
+		size_t len;
+		char rel[1024];
+		snprintf(rel, sizeof(rel), "charset/%s", json_str(c, "file"));
+		char *raw = read_conformance(rel, &len);
+		assert_non_null(raw);
+		struct doc *d = NULL;
+		assert_int_equal(doc_parse(raw, len, json_str(c, "http_content_type"),
+					   "http://example.com/", NULL, &d), 0);
+		bool ok = strcmp(d->encoding, json_str(c, "expected_encoding")) == 0 &&
+			  strstr(d->body, json_str(c, "expected_target_text")) != NULL;
+		if (ok)
+			pass++;
+		else if (json_true(c, "detection_required"))
+			fail_detect++;
+		else
+			fail++;
+		if (!ok)
+			printf("# charset conformance: %s: got %s (%s)%s\n", json_str(c, "id"),
+			       d->encoding, charset_source_name(d->encoding_source),
+			       json_true(c, "detection_required") ? ", needs detection" : "");
+		doc_free(d);
+		free(raw);
+	}
+	printf("# charset conformance: %zu/%zu pass; %zu fail that need statistical detection "
+	       "(not yet implemented); %zu other failures\n",
+	       pass, cases->n, fail_detect, fail);
+	assert_int_equal(fail, 0);
+	assert_true(pass > 0);
+	json_free(&root);
+}
+
+/* ---- url ---- */
+
+static void test_url_resolve(void **state)
+{
+	(void)state;
+	const char *base = "http://a.example/b/c/d;p?q";
+	assert_resolves(base, "g", "http://a.example/b/c/g");
+	assert_resolves(base, "./g/", "http://a.example/b/c/g/");
+	assert_resolves(base, "/g", "http://a.example/g");
+	assert_resolves(base, "//g.example", "http://g.example/");
+	assert_resolves(base, "?y", "http://a.example/b/c/d;p?y");
+	assert_resolves(base, "#s", "http://a.example/b/c/d;p?q");
+	assert_resolves(base, "", "http://a.example/b/c/d;p?q");
+	assert_resolves(base, "../../../g", "http://a.example/g");
+	assert_resolves(base, "g;x=1/../y", "http://a.example/b/c/y");
+	assert_resolves(base, "%2e%2E/x", "http://a.example/b/x");
+	assert_resolves("https://a.example/", "//b.example/x", "https://b.example/x");
+}
+
+static void test_url_canonical(void **state)
+{
+	(void)state;
+	assert_resolves(NULL, "HTTP://WWW.Example.COM:80/a/./b/../c?Q=1#frag",
+			"http://www.example.com/a/c?Q=1");
+	assert_resolves(NULL, "https://example.com:443", "https://example.com/");
+	assert_resolves(NULL, "https://example.com:8443/", "https://example.com:8443/");
+	assert_resolves(NULL, "http://example.com", "http://example.com/");
+	assert_resolves(NULL, "  \t http://exa\tmple.com/a\nb \x01", "http://example.com/ab");
+	assert_resolves(NULL, "http:\\\\example.com\\a\\b?c\\d", "http://example.com/a/b?c\\d");
+	assert_resolves(NULL, "http:////example.com/", "http://example.com/");
+	assert_resolves(NULL, "http://example.com/a b/\xC3\xA9?x y=\xC3\xA9'",
+			"http://example.com/a%20b/%C3%A9?x%20y=%C3%A9%27");
+	assert_resolves(NULL, "http://example.com/%7efoo", "http://example.com/%7efoo");
+	assert_resolves(NULL, "http://0x7F.1/", "http://127.0.0.1/");
+	assert_resolves(NULL, "http://[0:0::1]:80/", "http://[::1]/");
+	assert_resolves(NULL, "http://user:@example.com/", "http://user@example.com/");
+	assert_resolves("http://example.com/a/b", "http:c", "http://example.com/a/c");
+	assert_resolves("https://example.com/a/b", "http:c", "http://c/");
+}
+
+static void test_url_rejects(void **state)
+{
+	(void)state;
+	assert_url_fails(NULL, "javascript:alert(1)", ERR_URL);
+	assert_url_fails("http://example.com/", "mailto:a@example.com", ERR_URL);
+	assert_url_fails("http://example.com/", "data:text/html,x", ERR_URL);
+	assert_url_fails(NULL, "ftp://example.com/", ERR_URL);
+	assert_url_fails(NULL, "/relative", ERR_URL);
+	assert_url_fails(NULL, "http://", ERR_URL);
+	assert_url_fails(NULL, "http://exa mple.com/", ERR_URL);
+	assert_url_fails(NULL, "http://example.com:99999/", ERR_URL);
+	assert_url_fails(NULL, "http://1.2.3.256/", ERR_URL);
+	assert_url_fails(NULL, "http://[::1/", ERR_URL);
+	assert_url_fails("mailto:x@example.com", "a", ERR_URL);
+	char *big = malloc(URL_MAX_LEN + 100);
+	assert_non_null(big);
+	memset(big, 'a', URL_MAX_LEN + 99);
+	memcpy(big, "http://example.com/", 19);
+	big[URL_MAX_LEN + 99] = '\0';
+	assert_url_fails(NULL, big, ERR_TOO_BIG);
+	/* Percent-encoding may grow a URL past the cap. */
+	memset(big + 19, ' ', URL_MAX_LEN / 2);
+	big[19 + URL_MAX_LEN / 2] = 'x';
+	big[20 + URL_MAX_LEN / 2] = '\0';
+	assert_url_fails(NULL, big, ERR_TOO_BIG);
+	free(big);
+}
+
+static void test_url_host_origin(void **state)
+{
+	(void)state;
+	char *s = NULL;
+	assert_int_equal(url_host("https://User@WWW.Example.com:8080/x", &s), 0);
+	assert_string_equal(s, "www.example.com");
+	free(s);
+	assert_int_equal(url_host("http://[2001:DB8::1]/", &s), 0);
+	assert_string_equal(s, "2001:db8::1");
+	free(s);
+	assert_int_equal(url_origin("https://User@WWW.Example.com:8080/x?y", &s), 0);
+	assert_string_equal(s, "https://www.example.com:8080");
+	free(s);
+	assert_int_equal(url_origin("http://example.com:80/x", &s), 0);
+	assert_string_equal(s, "http://example.com");
+	free(s);
+	assert_int_equal(url_origin("http://[::1]:81/", &s), 0);
+	assert_string_equal(s, "http://[::1]:81");
+	free(s);
+	s = NULL;
+	assert_int_equal(url_host("relative/x", &s), ERR_URL);
+	assert_int_equal(url_origin("ftp://example.com/", &s), ERR_URL);
+	assert_null(s);
+}
+
+static bool is_http_scheme(const char *s)
+{
+	while (*s && (unsigned char)*s <= 0x20)
+		s++;
+	return strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0;
+}
+
+static bool has_scheme(const char *s)
+{
+	while (*s && (unsigned char)*s <= 0x20)
+		s++;
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	return n > 0 && s[n] == ':' && ((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z');
+}
+
+/* Whether a WPT case is in what url.c claims: http(s) results, and failures of http(s) input
+ * or of references against an http(s) base. */
+static bool url_case_in_scope(const struct json *t, const char *input, const char *base)
+{
+	if (json_true(t, "failure"))
+		return is_http_scheme(input) ||
+		       (!has_scheme(input) && base && is_http_scheme(base));
+	const char *protocol = json_str(t, "protocol");
+	return protocol && (strcmp(protocol, "http:") == 0 || strcmp(protocol, "https:") == 0);
+}
+
+static bool url_case_passes(const struct json *t, const char *input, const char *base)
+{
+	char *got = NULL;
+	int rc = url_resolve(base, input, &got);
+	if (json_true(t, "failure"))
+		return rc != 0;
+	bool ok = false;
+	if (rc == 0) {
+		const char *href = json_str(t, "href");
+		size_t n = strcspn(href, "#"); /* the canonical form has no fragment */
+		ok = strlen(got) == n && strncmp(got, href, n) == 0;
+	}
+	free(got);
+	return ok;
+}
+
+static void test_url_conformance(void **state)
+{
+	(void)state;
+	struct json root;
+	if (!json_load("url/urltestdata.json", &root)) {
+		/* Not skip(): cmocka reports it as "not ok # SKIP", which meson counts as failed. */
+		printf("# url conformance: PATROL_CONFORMANCE not set or absent, skipped\n");
+		return;
+	}
+	size_t total = 0, pass = 0;
+	for (size_t i = 0; i < root.n; i++) {
+		const struct json *t = &root.items[i];
+		if (t->type != JSON_OBJECT)
+			continue;
+		const char *input = json_str(t, "input");
+		const char *base = json_str(t, "base");
+		const struct json *base_v = json_get(t, "base");
+		if (base && strcmp(base, "about:blank") == 0)
+			base = NULL;
+		/* C strings cannot hold the inputs with NUL in them. */
+		if (!input || (!base && base_v && base_v->type == JSON_STRING) ||
+		    !url_case_in_scope(t, input, base))
+			continue;
+		total++;
+		if (url_case_passes(t, input, base))
+			pass++;
+		else if (getenv("PATROL_TEST_VERBOSE"))
+			printf("# url conformance miss: input <%s> base <%s>\n", input,
+			       base ? base : "none");
+	}
+	printf("# url conformance (WPT urltestdata, http(s) subset, inputs without NUL): %zu/%zu "
+	       "pass; known misses: non-ASCII hosts (IDNA through libidn2 needs a UTF-8 locale), "
+	       "an empty query or fragment kept as '?' by WHATWG and dropped here, one host of "
+	       "punctuation libcurl refuses; PATROL_TEST_VERBOSE=1 lists them\n",
+	       pass, total);
+	/* Measured on Debian 12 (libcurl 7.88.1): 422 of 435 in the C locale. */
+	assert_true(total >= 400);
+	assert_true(pass >= 420);
+	json_free(&root);
+}
+
+/* ---- doc ---- */
+
+static void test_doc_gbk_page(void **state)
+{
+	(void)state;
+	const char page[] = "<html><head><meta charset=gbk><title> \xC2\xDB\xCC\xB3  \xCA\xD7"
+			    "\xD2\xB3 </title></head><body><p>\xCB\xA2\xB5\xA5\xB7\xB5\xC0\xFB\xA3"
+			    "\xAC\xC8\xD5\xBD\xE1\xD3\xB6\xBD\xF0\xA3\xA1</p></body></html>";
+	struct doc *d = parse(page, "text/html", "http://bbs.example.com/thread-1.html");
+	assert_string_equal(d->encoding, "GBK");
+	assert_int_equal(d->encoding_source, CHARSET_SOURCE_META);
+	assert_string_equal(d->title, "论坛 首页");
+	assert_string_equal(d->body, "刷单返利，日结佣金！");
+	assert_false(d->truncated);
+	doc_free(d);
+}
+
+static void test_doc_text(void **state)
+{
+	(void)state;
+	const char page[] =
+		"<!doctype html><html><head><title>T</title><style>p{color:red}</style>"
+		"<script>var s = '<p>not text</p>';</script><meta name=x content=y></head>"
+		"<body>\n  <h1>Head   line</h1><p>one<br>two</p><div>a <b>bold</b>\tword</div>"
+		"<ul><li>x</li><li>y</li></ul><table><tr><td>c1</td><td>c2</td></tr></table>"
+		"<noscript>no</noscript><template><p>tpl</p></template><!-- comment -->"
+		"<input type=hidden value=secret><input type=submit value=Send>"
+		"<script>alert(1)</script><pre>l1\n  l2</pre><span>in</span><span>line</span>"
+		"<svg><text>svgtext</text><script>x()</script></svg>"
+		"<p>\n\n</p><p>last &amp; <i>entity</i>&nbsp;!</p></body></html>";
+	struct doc *d = parse(page, NULL, "http://example.com/");
+	assert_string_equal(d->title, "T");
+	assert_string_equal(d->body, "Head line\none\ntwo\na bold word\nx\ny\nc1\nc2\nSend\nl1\n"
+				     "l2\ninlinesvgtext\nlast & entity\xC2\xA0!");
+	assert_string_equal(d->link_text, "");
+	assert_int_equal(d->nlinks, 0);
+	doc_free(d);
+}
+
+static void test_doc_links(void **state)
+{
+	(void)state;
+	const char page[] =
+		"<html><head><base href=\"/forum/\"><base href=\"/ignored/\"></head><body>"
+		"<a href=\"thread-1.html\" rel=\"nofollow  ugc\">First\n  <b>thread</b></a>"
+		"<a href=\"javascript:void(0)\">js</a><a href=\"mailto:x@example.com\">mail</a>"
+		"<a href=\"thread-1.html#p2\">again</a><a href=\"//cdn.example.com/x\"></a>"
+		"<a name=anchor>no href</a><a href=\"HTTP://Other.EXAMPLE:80/a/../b\">Other</a>"
+		"<map><area href=\"/map\" alt=\"Map\"></map><a href=\"http://[bad\">bad</a>"
+		"</body></html>";
+	struct doc *d = parse(page, NULL, "http://bbs.example.com/index.php?x=1");
+	assert_int_equal(d->nlinks, 4);
+	assert_string_equal(d->links[0].url, "http://bbs.example.com/forum/thread-1.html");
+	assert_string_equal(d->links[0].text, "First thread");
+	assert_string_equal(d->links[0].rel, "nofollow ugc");
+	assert_string_equal(d->links[1].url, "http://cdn.example.com/x");
+	assert_string_equal(d->links[1].text, "");
+	assert_string_equal(d->links[1].rel, "");
+	assert_string_equal(d->links[2].url, "http://other.example/b");
+	assert_string_equal(d->links[3].url, "http://bbs.example.com/map");
+	assert_string_equal(d->links[3].text, "Map");
+	assert_int_equal(d->links_dropped, 3); /* javascript:, mailto:, the bad host */
+	assert_string_equal(d->link_text, "First thread\njs\nmail\nagain\nOther\nMap\nbad");
+	assert_string_equal(d->body, "First threadjsmailagainno hrefOtherbad");
+	doc_free(d);
+
+	/* Without a page URL, only absolute links survive; a relative <base> does not help. */
+	d = parse("<base href=x/><a href=a>a</a><a href=http://e.example/>e</a>", NULL, NULL);
+	assert_int_equal(d->nlinks, 1);
+	assert_string_equal(d->links[0].url, "http://e.example/");
+	assert_int_equal(d->links_dropped, 1);
+	doc_free(d);
+	/* An absolute <base> alone is enough. */
+	d = parse("<base href=http://b.example/dir/><a href=a>a</a>", NULL, NULL);
+	assert_int_equal(d->nlinks, 1);
+	assert_string_equal(d->links[0].url, "http://b.example/dir/a");
+	doc_free(d);
+}
+
+static void test_doc_page_url(void **state)
+{
+	(void)state;
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse("<p>x", 4, NULL, "ftp://example.com/", NULL, &d), ERR_URL);
+	assert_int_equal(doc_parse("<p>x", 4, NULL, "not a url", NULL, &d), ERR_URL);
+	assert_null(d);
+	assert_int_equal(doc_parse(NULL, 0, NULL, "http://example.com/", NULL, &d), 0);
+	assert_string_equal(d->body, "");
+	assert_string_equal(d->title, "");
+	doc_free(d);
+	doc_free(NULL);
+}
+
+static void test_doc_limits(void **state)
+{
+	(void)state;
+	struct doc_limits lim;
+	doc_limits_default(&lim);
+	assert_int_equal(lim.max_input, 16u << 20);
+	assert_int_equal(lim.max_text, 4u << 20);
+	assert_int_equal(lim.max_links, 5000);
+	assert_int_equal(lim.max_depth, 256);
+
+	struct buf page;
+	buf_init(&page, 1 << 20);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_addf(&page, "<p><a href=/t%d>link %d</a></p>", i % 50, i), 0);
+	lim.max_links = 10;
+	lim.max_text = 20;
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse(page.data, page.len, NULL, "http://e.example/", &lim, &d), 0);
+	assert_int_equal(d->nlinks, 10);
+	/* 40 unique links beyond the cap, counted again when they recur; duplicates of kept links
+	 * are not counted. */
+	assert_int_equal(d->links_dropped, 80);
+	assert_string_equal(d->body, "link 0\nlink 1\nlink 2");
+	assert_true(d->truncated);
+	doc_free(d);
+
+	/* The input cap cuts the decoded text on a character boundary. */
+	doc_limits_default(&lim);
+	lim.max_input = 8;
+	assert_int_equal(doc_parse("<p>\xE4\xB8\xAD\xE6\x96\x87", 9, NULL, NULL, &lim, &d), 0);
+	assert_string_equal(d->body, "\xE4\xB8\xAD");
+	assert_true(d->truncated);
+	doc_free(d);
+
+	/* Nesting deeper than max_depth is flattened, its text kept. */
+	buf_reset(&page);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(buf_addf(&page, "<div>d%d", i), 0);
+	doc_limits_default(&lim);
+	lim.max_depth = 16;
+	assert_int_equal(doc_parse(page.data, page.len, NULL, NULL, &lim, &d), 0);
+	assert_true(d->truncated);
+	assert_non_null(strstr(d->body, "d39"));
+	assert_non_null(strstr(d->body, "d5\nd6"));
+	doc_free(d);
+	buf_done(&page);
+}
+
+/* A page of n copies of unit, each with its number in place of the '@' in unit, if any. */
+static struct doc *parse_repeated(const char *unit, size_t n)
+{
+	struct buf page;
+	buf_init(&page, 64 << 20);
+	const char *at = strchr(unit, '@');
+	int prefix = at ? (int)(at - unit) : (int)strlen(unit);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_addf(&page, "%.*s%zu%s", prefix, unit, i, at ? at + 1 : ""),
+				 0);
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse(page.data, page.len, NULL, "http://e.example/", NULL, &d), 0);
+	buf_done(&page);
+	return d;
+}
+
+static void test_doc_deep_nesting(void **state)
+{
+	(void)state;
+	/* 100k nested <div>s: without the nesting cap Gumbo takes 14 s on them. */
+	struct doc *d = parse_repeated("<div>@", 100000);
+	assert_true(d->truncated);
+	assert_non_null(strstr(d->body, "99999"));
+	doc_free(d);
+	/* 1M nested <span>s: gumbo_destroy_output would overflow the stack; the arena does not. */
+	d = parse_repeated("<span>", 1000000);
+	assert_true(d->truncated);
+	doc_free(d);
+	/* Misnested formatting and anchors, each quadratic in Gumbo without the cap. */
+	static const char *const units[] = {
+		"<a href=x@><div>x</a>",
+		"<div><b id=@><object></b></object></div>",
+		"<font color=@>x",
+		"<x-a><span></x-b>",
+		"<b><i><u><s>@",
+		"<table><tr><td>@",
+	};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		d = parse_repeated(units[i], 50000);
+		assert_true(valid_utf8(d->body, strlen(d->body)));
+		doc_free(d);
+	}
+}
+
+static void test_doc_hostile(void **state)
+{
+	(void)state;
+	/* NUL bytes, invalid UTF-8, unclosed everything, a huge attribute, a meta trick. */
+	const char nul[] = "<p>a\0b</p><p x=\"\0\">c<scr\0ipt>d<!--";
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse(nul, sizeof(nul) - 1, NULL, NULL, NULL, &d), 0);
+	assert_true(valid_utf8(d->body, strlen(d->body)));
+	assert_non_null(strstr(d->body, "a"));
+	doc_free(d);
+
+	d = parse("<meta charset=utf-8><title>\xFF\xFE<p>\xC3<a href='http://e.example/\xFF'>"
+		  "\xE4\xB8</a><div><span><table><td><b>x", NULL, NULL);
+	assert_string_equal(d->encoding, "UTF-8");
+	assert_true(valid_utf8(d->title, strlen(d->title)));
+	assert_true(valid_utf8(d->body, strlen(d->body)));
+	doc_free(d);
+
+	struct buf page;
+	buf_init(&page, 8 << 20);
+	assert_int_equal(buf_addstr(&page, "<a href=\"http://e.example/"), 0);
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(buf_addstr(&page, "aaaaaaaaaa"), 0);
+	assert_int_equal(buf_addstr(&page, "\" title='"), 0);
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(buf_addstr(&page, "<div>"), 0);
+	assert_int_equal(buf_addstr(&page, "'>text</a>"), 0);
+	assert_int_equal(doc_parse(page.data, page.len, NULL, NULL, NULL, &d), 0);
+	assert_string_equal(d->body, "text");
+	assert_int_equal(d->nlinks, 0);
+	assert_int_equal(d->links_dropped, 1); /* the URL is longer than URL_MAX_LEN */
+	doc_free(d);
+	buf_done(&page);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_charset_source_names),
+		cmocka_unit_test(test_charset_bom),
+		cmocka_unit_test(test_charset_header),
+		cmocka_unit_test(test_charset_meta_gbk),
+		cmocka_unit_test(test_charset_meta_prescan),
+		cmocka_unit_test(test_charset_late_meta),
+		cmocka_unit_test(test_charset_detect_and_default),
+		cmocka_unit_test(test_charset_repairs_utf8),
+		cmocka_unit_test(test_charset_legacy_decoders),
+		cmocka_unit_test(test_charset_convert),
+		cmocka_unit_test(test_charset_cap),
+		cmocka_unit_test(test_charset_conformance),
+		cmocka_unit_test(test_url_resolve),
+		cmocka_unit_test(test_url_canonical),
+		cmocka_unit_test(test_url_rejects),
+		cmocka_unit_test(test_url_host_origin),
+		cmocka_unit_test(test_url_conformance),
+		cmocka_unit_test(test_doc_gbk_page),
+		cmocka_unit_test(test_doc_text),
+		cmocka_unit_test(test_doc_links),
+		cmocka_unit_test(test_doc_page_url),
+		cmocka_unit_test(test_doc_limits),
+		cmocka_unit_test(test_doc_deep_nesting),
+		cmocka_unit_test(test_doc_hostile),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
