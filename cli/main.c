@@ -7,6 +7,7 @@
 #include "crawler/crawl.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,11 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct cli cli = {.db = "./patrol-data"};
+	/* patrol's text is UTF-8 whatever the user's locale: character classes and IDN hosts need
+	 * a UTF-8 LC_CTYPE. Messages keep the user's locale. */
+	setlocale(LC_ALL, "");
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	const char *env_db = getenv("PATROL_DB");
 	if (env_db && env_db[0]) {
 		cli.db = env_db;
