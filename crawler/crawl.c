@@ -285,6 +285,7 @@ static int crawl_check_seed(struct crawl *c, const struct fetch_result *r)
 	char why[256];
 	switch (r->status) {
 	case FETCH_FAILED:
+	case FETCH_TIMEOUT:
 		crawl_seed_failed(c, r, r->error);
 		return ERR_NET;
 	case FETCH_REFUSED:
@@ -360,7 +361,7 @@ static int crawl_robots_redirect(struct crawl *c, const struct fetch_result *r)
 	if (++c->robots_hops > CRAWL_ROBOTS_HOPS || !r->location[0] ||
 	    url_resolve(r->url, r->location, &target) != 0)
 		return robots_new_allow_all(&c->robots); /* §2.3.1.2: past 5 hops, unavailable */
-	int rc = fetch_add(c->fetch, target, CRAWL_ROBOTS_UD);
+	int rc = fetch_add(c->fetch, target, NULL, CRAWL_ROBOTS_UD);
 	free(target);
 	if (rc == 0)
 		c->robots_pending = true;
@@ -375,6 +376,7 @@ static int crawl_robots_done(struct crawl *c, const struct fetch_result *r)
 	c->robots_pending = false;
 	switch (r->status) {
 	case FETCH_FAILED:
+	case FETCH_TIMEOUT:
 		snprintf(why, sizeof(why), "is unreachable (%s)", r->error);
 		return crawl_robots_unreachable(c, ERR_NET, why);
 	case FETCH_REFUSED:
@@ -403,7 +405,7 @@ static int crawl_robots_fetch(struct crawl *c)
 {
 	char url[URL_MAX_LEN + 16];
 	snprintf(url, sizeof(url), "%s/robots.txt", c->origin);
-	int rc = fetch_add(c->fetch, url, CRAWL_ROBOTS_UD);
+	int rc = fetch_add(c->fetch, url, NULL, CRAWL_ROBOTS_UD);
 	if (rc == 0)
 		c->robots_pending = true;
 	return rc;
@@ -426,7 +428,7 @@ static bool crawl_robots_allow(struct crawl *c, const char *url, int *ret_rc)
 	return false;
 }
 
-static int crawl_on_done(const struct fetch_result *r, void *ud)
+static int crawl_on_done(struct fetch_result *r, void *ud)
 {
 	struct crawl *c = ud;
 	if (r->ud == CRAWL_ROBOTS_UD)
@@ -440,6 +442,7 @@ static int crawl_on_done(const struct fetch_result *r, void *ud)
 		return rc;
 	switch (r->status) {
 	case FETCH_FAILED:
+	case FETCH_TIMEOUT:
 		crawl_event(c, r->url, CRAWL_NET_ERROR, 0, r->error, 0);
 		return 0;
 	case FETCH_REFUSED:
@@ -481,7 +484,7 @@ static int crawl_loop(struct crawl *c)
 					return rc;
 				continue;
 			}
-			rc = fetch_add(c->fetch, url, (void *)(uintptr_t)depth);
+			rc = fetch_add(c->fetch, url, NULL, (void *)(uintptr_t)depth);
 			free(url);
 			if (rc) {
 				snprintf(c->err, c->errlen, "cannot start a transfer: %s", err_str(rc));

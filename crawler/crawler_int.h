@@ -38,18 +38,29 @@ struct fetch;
 
 struct fetch_opts {
 	const char *user_agent;
+	const char *from;         /* the From header (an operator's address), or NULL */
+	const char *proxy;        /* NULL: libcurl reads the environment (http_proxy, ...) */
 	bool allow_private;
 	long connect_timeout_ms;
 	long timeout_ms;
+	long low_speed_bytes;     /* slower than this many bytes a second... */
+	long low_speed_seconds;   /* ...for this long, and the transfer is dropped */
 	size_t max_body;
-	const char *connect_to; /* see crawl_opts */
+	const char *connect_to;   /* see crawl_opts */
 };
 
 enum fetch_status {
 	FETCH_DONE,     /* a response arrived: see http_status */
 	FETCH_TOO_BIG,  /* the body passed max_body; what arrived is in body */
 	FETCH_REFUSED,  /* the address guard refused every address of the host */
-	FETCH_FAILED,   /* DNS, connect, TLS, timeout, protocol error: see error */
+	FETCH_TIMEOUT,  /* the total time or the low-speed limit ran out */
+	FETCH_FAILED,   /* DNS, connect, TLS, protocol error: see error */
+};
+
+/* A conditional request: validators from the last visit, or NULL/"" for none. */
+struct fetch_cond {
+	const char *etag;
+	const char *last_modified;
 };
 
 struct fetch_result {
@@ -58,23 +69,34 @@ struct fetch_result {
 	enum fetch_status status;
 	long http_status;
 	const char *content_type; /* "" when none */
-	const char *location;     /* the Location header of a redirect, "" when none */
+	const char *location;     /* the Location header of a redirect, resolved; "" when none */
+	const char *etag;         /* response validators and directives, "" when absent */
+	const char *last_modified;
+	const char *x_robots_tag;
+	long retry_after_s;       /* Retry-After in seconds (either form), -1 when absent */
 	const char *body;         /* decompressed, NUL-terminated; len bytes */
 	size_t len;
-	const char *error;        /* libcurl's reason when status is FETCH_FAILED, else "" */
+	const char *error;        /* libcurl's reason when the transfer failed, else "" */
+	void *priv;               /* the fetcher's; see fetch_result_take_body */
 };
 
-/* Called for each finished transfer; everything in r is valid during the call only. */
-typedef int (*fetch_done_fn)(const struct fetch_result *r, void *ud);
+/* Called for each finished transfer; r is valid during the call only. */
+typedef int (*fetch_done_fn)(struct fetch_result *r, void *ud);
 
 int fetch_new(const struct fetch_opts *o, struct fetch **ret_fetch);
 /* Frees the fetcher, abandoning transfers still in flight. NULL does nothing. */
 void fetch_free(struct fetch *f);
-/* Starts fetching url. ud comes back in the result. */
-int fetch_add(struct fetch *f, const char *url, void *ud);
+/* Starts fetching url, conditionally when cond has validators (may be NULL). ud comes back in
+ * the result. */
+int fetch_add(struct fetch *f, const char *url, const struct fetch_cond *cond, void *ud);
 size_t fetch_in_flight(const struct fetch *f);
 /* Waits up to timeout_ms for progress, then reports every finished transfer to done. A non-zero
  * return of done stops the reporting and is returned. */
 int fetch_poll(struct fetch *f, int timeout_ms, fetch_done_fn done, void *ud);
+/* Wakes a fetch_poll waiting in another thread. */
+void fetch_wakeup(struct fetch *f);
+/* Moves the body out of r, so it can outlive the callback: a NUL-terminated malloc'd string of
+ * r->len bytes the caller frees. r->body becomes "". NULL when out of memory. */
+char *fetch_result_take_body(struct fetch_result *r);
 
 #endif
