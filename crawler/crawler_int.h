@@ -7,8 +7,10 @@
 
 #include "common/buf.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* --- guard.c: which server addresses a crawl may connect to --- */
@@ -98,5 +100,26 @@ void fetch_wakeup(struct fetch *f);
 /* Moves the body out of r, so it can outlive the callback: a NUL-terminated malloc'd string of
  * r->len bytes the caller frees. r->body becomes "". NULL when out of memory. */
 char *fetch_result_take_body(struct fetch_result *r);
+
+/* --- queue.c: bounded queues between the crawl's threads --- */
+
+struct queue {
+	void **items;
+	size_t cap, head, len;
+	bool closed;
+	pthread_mutex_t lock;
+	pthread_cond_t not_empty, not_full;
+};
+
+int queue_init(struct queue *q, size_t cap);
+void queue_done(struct queue *q);
+/* Blocks while the queue is full. ERR_USAGE once the queue is closed (the item stays the
+ * caller's). */
+int queue_push(struct queue *q, void *item);
+/* Waits up to timeout_ms (-1: no limit). -ETIMEDOUT, or ERR_NOT_FOUND when closed and empty;
+ * items pushed before the close are still handed out. */
+int queue_pop(struct queue *q, int timeout_ms, void **ret_item);
+void queue_close(struct queue *q);
+size_t queue_len(struct queue *q);
 
 #endif
