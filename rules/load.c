@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Loading rule packs: libyaml events into a small node tree, then a strict schema walk that builds
- * the set and collects every error of every file (docs/rules.md is the format).
+/* Loading rule packs: each file read into a tree by the strict YAML reader (parsers/yaml.h), then
+ * a strict schema walk that builds the set and collects every error of every file (docs/rules.md
+ * is the format).
  *
  * Anchors, aliases and tags are refused, every scalar is a string, and each file, tree, list and
  * name has a cap. A set is all or nothing: if any file has an error, the caller gets the error
@@ -9,20 +10,18 @@
 #include "rules/rules_int.h"
 
 #include "common/err.h"
+#include "parsers/yaml.h"
 
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <yaml.h>
 
-/* ---- arena: everything a set or a tree owns, freed in one go ---- */
+/* ---- arena: everything a set owns, freed in one go ---- */
 
 struct rules__chunk {
 	struct rules__chunk *next;
@@ -69,371 +68,20 @@ static void arena_free(struct rules__chunk *c)
 	}
 }
 
-/* ---- errors of one file, sorted by position before they are reported ---- */
-
-struct error {
-	size_t line, col, seq;
-	char *msg;
-};
+/* ---- one file: its YAML doc (tree and errors) and its name for the set's messages ---- */
 
 struct file {
-	const char *name;         /* as given; lives in the set's arena */
-	struct rules__chunk *tmp; /* the tree, lists and messages of this file */
-	struct error *errs;
-	size_t nerrs, alloc;
-	bool nomem;
+	const char *name;     /* as given; lives in the set's arena */
+	struct yaml_doc *doc; /* the tree, scratch lists and errors of this file */
 };
 
-__attribute__((format(printf, 4, 0))) static void verror_at(struct file *f, size_t line, size_t col,
-							    const char *fmt, va_list ap)
-{
-	char msg[512];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (f->nerrs == f->alloc) {
-		size_t alloc = f->alloc ? f->alloc * 2 : 16;
-		struct error *e = realloc(f->errs, alloc * sizeof(*e));
-		if (!e) {
-			f->nomem = true;
-			return;
-		}
-		f->errs = e;
-		f->alloc = alloc;
-	}
-	char *copy = arena_strndup(&f->tmp, msg, strlen(msg));
-	if (!copy) {
-		f->nomem = true;
-		return;
-	}
-	f->errs[f->nerrs] =
-	    (struct error){ .line = line, .col = col, .seq = f->nerrs, .msg = copy };
-	f->nerrs++;
-}
-
-/* Records an error at line:col (1-based; line 0 for one about the whole file). */
-__attribute__((format(printf, 4, 5))) static void error_at(struct file *f, size_t line, size_t col,
-							   const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	verror_at(f, line, col, fmt, ap);
-	va_end(ap);
-}
-
-static int error_cmp(const void *a, const void *b)
-{
-	const struct error *x = a, *y = b;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Appends the file's errors, in position order and capped, to out (which may be NULL). */
-static void flush_errors(struct file *f, struct buf *out)
-{
-	if (f->nerrs > 1)
-		qsort(f->errs, f->nerrs, sizeof(*f->errs), error_cmp);
-	for (size_t i = 0; out && i < f->nerrs; i++) {
-		const struct error *e = &f->errs[i];
-		if (i == RULES__MAX_ERRORS) {
-			buf_addf(out, "%s: %zu more errors not shown\n", f->name, f->nerrs - i);
-			break;
-		}
-		if (e->line == 0)
-			buf_addf(out, "%s: %s\n", f->name, e->msg);
-		else
-			buf_addf(out, "%s:%zu:%zu: %s\n", f->name, e->line, e->col, e->msg);
-	}
-}
-
-/* ---- the YAML tree ---- */
-
-enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
-
-struct ynode {
-	enum ykind kind;
-	bool bad;  /* an alias: already reported, so checks skip it silently */
-	int style; /* yaml_scalar_style_t of a scalar */
-	size_t line, col, end_line, end_col; /* 1-based; end is just past the node */
-	const char *str;                     /* a scalar's value, NUL-terminated */
-	size_t len;
-	struct ynode *first, *last, *next; /* children; a mapping's alternate key, value */
-	size_t n;
+/* The caps of rules_int.h, as the YAML reader takes them. */
+static const struct yaml_limits pack_limits = {
+	.max_bytes = RULES__MAX_FILE,
+	.max_depth = RULES__MAX_DEPTH,
+	.max_nodes = RULES__MAX_NODES,
+	.max_errors = RULES__MAX_ERRORS,
 };
-
-struct tree {
-	struct file *f;
-	struct ynode *root;
-	struct ynode *stack[RULES__MAX_DEPTH];
-	size_t depth, nodes;
-	int docs;
-};
-
-static struct ynode *add_node(struct tree *t, enum ykind kind, const yaml_event_t *ev)
-{
-	if (++t->nodes > RULES__MAX_NODES) {
-		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
-			 "more than %d YAML nodes", RULES__MAX_NODES);
-		return NULL;
-	}
-	struct ynode *n = arena_alloc(&t->f->tmp, sizeof(*n));
-	if (!n) {
-		t->f->nomem = true;
-		return NULL;
-	}
-	*n = (struct ynode){
-		.kind = kind,
-		.line = ev->start_mark.line + 1,
-		.col = ev->start_mark.column + 1,
-		.end_line = ev->end_mark.line + 1,
-		.end_col = ev->end_mark.column + 1,
-		.str = "",
-	};
-	struct ynode *parent = t->depth ? t->stack[t->depth - 1] : NULL;
-	if (!parent)
-		t->root = n;
-	else if (parent->last)
-		parent->last = parent->last->next = n;
-	else
-		parent->first = parent->last = n;
-	if (parent)
-		parent->n++;
-	return n;
-}
-
-/* Anchors and tags may come with any node; neither is allowed. */
-static void check_props(struct tree *t, const yaml_event_t *ev, const yaml_char_t *anchor,
-			const yaml_char_t *tag)
-{
-	size_t line = ev->start_mark.line + 1, col = ev->start_mark.column + 1;
-	if (anchor)
-		error_at(t->f, line, col, "anchors are not allowed");
-	if (tag)
-		error_at(t->f, line, col, "tags are not allowed");
-}
-
-static int on_scalar(struct tree *t, const yaml_event_t *ev)
-{
-	check_props(t, ev, ev->data.scalar.anchor, ev->data.scalar.tag);
-	struct ynode *n = add_node(t, Y_SCALAR, ev);
-	if (!n)
-		return -1;
-	const char *v = (const char *)ev->data.scalar.value;
-	n->len = ev->data.scalar.length;
-	n->style = ev->data.scalar.style;
-	n->str = arena_strndup(&t->f->tmp, v, n->len);
-	if (!n->str) {
-		t->f->nomem = true;
-		return -1;
-	}
-	if (memchr(v, '\0', n->len)) {
-		error_at(t->f, n->line, n->col, "NUL character in a string");
-		n->bad = true;
-	}
-	return 0;
-}
-
-static int on_start(struct tree *t, const yaml_event_t *ev, enum ykind kind)
-{
-	if (kind == Y_MAP)
-		check_props(t, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag);
-	else
-		check_props(t, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag);
-	if (t->depth == RULES__MAX_DEPTH) {
-		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
-			 "nested deeper than %d levels", RULES__MAX_DEPTH);
-		return -1;
-	}
-	struct ynode *n = add_node(t, kind, ev);
-	if (!n)
-		return -1;
-	t->stack[t->depth++] = n;
-	return 0;
-}
-
-/* Adds one event to the tree: 0 to go on, 1 at the end, -1 to stop (error recorded). */
-static int on_event(struct tree *t, const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_STREAM_END_EVENT:
-		return 1;
-	case YAML_DOCUMENT_START_EVENT:
-		if (++t->docs == 1)
-			return 0;
-		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
-			 "only one YAML document is allowed");
-		return -1;
-	case YAML_ALIAS_EVENT: {
-		error_at(t->f, ev->start_mark.line + 1, ev->start_mark.column + 1,
-			 "aliases are not allowed");
-		struct ynode *n = add_node(t, Y_SCALAR, ev);
-		if (n)
-			n->bad = true;
-		return n ? 0 : -1;
-	}
-	case YAML_SCALAR_EVENT:
-		return on_scalar(t, ev);
-	case YAML_SEQUENCE_START_EVENT:
-		return on_start(t, ev, Y_SEQ);
-	case YAML_MAPPING_START_EVENT:
-		return on_start(t, ev, Y_MAP);
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		t->stack[--t->depth]->end_line = ev->end_mark.line + 1;
-		t->stack[t->depth]->end_col = ev->end_mark.column + 1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* libyaml's reader reports a byte offset only; turn it into line:col like the other marks. */
-static void offset_position(const char *data, size_t len, size_t off, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off && i < len; i++) {
-		if (data[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
-static void yaml_error(struct file *f, const yaml_parser_t *p, const char *data, size_t len)
-{
-	size_t line = p->problem_mark.line + 1, col = p->problem_mark.column + 1;
-	if (p->error == YAML_MEMORY_ERROR) {
-		f->nomem = true;
-		return;
-	}
-	if (p->error == YAML_READER_ERROR)
-		offset_position(data, len, p->problem_offset, &line, &col);
-	if (p->context)
-		error_at(f, line, col, "invalid YAML: %s (%s)", p->problem ? p->problem : "error",
-			 p->context);
-	else
-		error_at(f, line, col, "invalid YAML: %s", p->problem ? p->problem : "error");
-}
-
-/* Builds the tree of data; returns its root, or NULL after recording why there is none. */
-static struct ynode *build_tree(struct file *f, const char *data, size_t len)
-{
-	struct tree t = { .f = f };
-	yaml_parser_t p;
-	if (!yaml_parser_initialize(&p)) {
-		f->nomem = true;
-		return NULL;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	int r = 0;
-	while (r == 0) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&p, &ev)) {
-			yaml_error(f, &p, data, len);
-			r = -1;
-			break;
-		}
-		r = on_event(&t, &ev);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	if (r < 0)
-		return NULL;
-	if (!t.root)
-		error_at(f, 1, 1,
-			 "empty file: expected a pack (a mapping with 'pack' and 'rules')");
-	return t.root;
-}
-
-/* ---- schema helpers ---- */
-
-struct key {
-	const char *name;
-	bool required;
-};
-
-static bool scalar_is(const struct ynode *n, const char *s)
-{
-	return n->kind == Y_SCALAR && strlen(s) == n->len && memcmp(n->str, s, n->len) == 0;
-}
-
-/* Checks map against keys: unknown, duplicate and missing keys are errors. vals[i] is the value
- * of keys[i] or NULL, keynodes[i] its key. */
-static void map_fields(struct file *f, const struct ynode *map, const struct key *keys,
-		       size_t nkeys, const struct ynode **vals, const struct ynode **keynodes)
-{
-	for (size_t i = 0; i < nkeys; i++)
-		vals[i] = keynodes[i] = NULL;
-	for (const struct ynode *k = map->first; k && k->next; k = k->next->next) {
-		size_t i = 0;
-		while (i < nkeys && !scalar_is(k, keys[i].name))
-			i++;
-		if (k->bad)
-			continue;
-		if (k->kind != Y_SCALAR)
-			error_at(f, k->line, k->col, "mapping keys must be strings");
-		else if (i == nkeys)
-			error_at(f, k->line, k->col, "unknown key '%s'", k->str);
-		else if (vals[i])
-			error_at(f, k->line, k->col, "duplicate key '%s'", k->str);
-		else
-			vals[i] = k->next, keynodes[i] = k;
-	}
-	for (size_t i = 0; i < nkeys; i++)
-		if (keys[i].required && !vals[i])
-			error_at(f, map->line, map->col, "missing required key '%s'", keys[i].name);
-}
-
-/* A string value; NULL (error recorded unless the node was bad) otherwise. */
-static const char *get_string(struct file *f, const struct ynode *v, const char *key, bool nonempty)
-{
-	if (v->bad)
-		return NULL;
-	if (v->kind != Y_SCALAR) {
-		error_at(f, v->line, v->col, "'%s' must be a string", key);
-		return NULL;
-	}
-	if (nonempty && v->len == 0) {
-		error_at(f, v->line, v->col, "'%s' must not be empty", key);
-		return NULL;
-	}
-	return v->str;
-}
-
-/* A list of strings with at most max items: returns false (error recorded) otherwise. */
-static bool check_string_list(struct file *f, const struct ynode *v, const char *key, size_t max)
-{
-	if (v->bad)
-		return false;
-	if (v->kind != Y_SEQ) {
-		error_at(f, v->line, v->col, "'%s' must be a list of strings", key);
-		return false;
-	}
-	if (v->n > max) {
-		error_at(f, v->line, v->col, "'%s' has more than %zu items", key, max);
-		return false;
-	}
-	bool ok = true;
-	for (const struct ynode *i = v->first; i; i = i->next) {
-		if (i->kind != Y_SCALAR && !i->bad)
-			error_at(f, i->line, i->col, "'%s' must be a list of strings", key);
-		ok &= i->kind == Y_SCALAR && !i->bad;
-	}
-	return ok;
-}
-
-static bool check_map(struct file *f, const struct ynode *v, const char *key)
-{
-	if (v->kind == Y_MAP)
-		return true;
-	if (!v->bad)
-		error_at(f, v->line, v->col, "'%s' must be a mapping", key);
-	return false;
-}
 
 /* [a-z0-9][a-z0-9._-]* for packs and rule ids; [a-z_][a-z0-9_]* for patterns and lists. */
 static bool valid_name(const char *s, size_t len, bool dotted)
@@ -528,7 +176,7 @@ struct pack {
 
 /* Notes name as defined at node n; reports it if it was defined before. */
 static void define_once(struct loader *L, struct file *f, struct table *t, const char *what,
-			const char *name, const struct ynode *n)
+			const char *name, const struct yaml_node *n)
 {
 	struct origin o = { .key = name, .file = f->name, .line = n->line, .col = n->col };
 	int rc;
@@ -536,8 +184,9 @@ static void define_once(struct loader *L, struct file *f, struct table *t, const
 	if (rc != 0)
 		L->rc = rc;
 	else if (prev)
-		error_at(f, n->line, n->col, "duplicate %s '%s' (first defined at %s:%zu:%zu)",
-			 what, name, prev->file, prev->line, prev->col);
+		yaml_error_at(f->doc, n->line, n->col,
+			      "duplicate %s '%s' (first defined at %s:%zu:%zu)", what, name,
+			      prev->file, prev->line, prev->col);
 }
 
 static struct rules__rule *new_rule(struct loader *L)
@@ -568,8 +217,8 @@ static const char *set_strdup(struct loader *L, const char *s)
 
 static int item_cmp(const void *a, const void *b)
 {
-	const struct ynode *x = *(const struct ynode *const *)a,
-			   *y = *(const struct ynode *const *)b;
+	const struct yaml_node *x = *(const struct yaml_node *const *)a,
+			       *y = *(const struct yaml_node *const *)b;
 	if (x->len != y->len)
 		return x->len > y->len ? -1 : 1;
 	return x->line != y->line ? (x->line < y->line ? -1 : 1)
@@ -577,25 +226,26 @@ static int item_cmp(const void *a, const void *b)
 }
 
 /* One list: its items sorted longest first, so the longest alternative wins at a position. */
-static void load_list(struct loader *L, struct file *f, const struct ynode *k,
-		      const struct ynode *v, struct rules__list *l)
+static void load_list(struct loader *L, struct file *f, const struct yaml_node *k,
+		      const struct yaml_node *v, struct rules__list *l)
 {
 	*l = (struct rules__list){ .name = k->str, .namelen = k->len };
-	if (!check_string_list(f, v, k->str, RULES__MAX_LIST_ITEMS))
+	if (!yaml_check_string_list(f->doc, v, k->str, RULES__MAX_LIST_ITEMS))
 		return;
 	if (v->n == 0)
-		error_at(f, v->line, v->col, "list '%s' must not be empty", k->str);
-	const struct ynode **sorted = arena_alloc(&f->tmp, (v->n + 1) * sizeof(*sorted));
-	const char **items = arena_alloc(&f->tmp, (v->n + 1) * sizeof(*items));
-	size_t *lens = arena_alloc(&f->tmp, (v->n + 1) * sizeof(*lens));
+		yaml_error_at(f->doc, v->line, v->col, "list '%s' must not be empty", k->str);
+	const struct yaml_node **sorted = yaml_doc_alloc(f->doc, (v->n + 1) * sizeof(*sorted));
+	const char **items = yaml_doc_alloc(f->doc, (v->n + 1) * sizeof(*items));
+	size_t *lens = yaml_doc_alloc(f->doc, (v->n + 1) * sizeof(*lens));
 	if (!sorted || !items || !lens) {
 		L->rc = -ENOMEM;
 		return;
 	}
 	size_t n = 0;
-	for (const struct ynode *i = v->first; i; i = i->next) {
+	for (const struct yaml_node *i = v->first; i; i = i->next) {
 		if (i->len == 0)
-			error_at(f, i->line, i->col, "list '%s' has an empty item", k->str);
+			yaml_error_at(f->doc, i->line, i->col, "list '%s' has an empty item",
+				      k->str);
 		else
 			sorted[n++] = i;
 	}
@@ -607,34 +257,34 @@ static void load_list(struct loader *L, struct file *f, const struct ynode *k,
 	l->nitems = n;
 }
 
-static void load_lists(struct loader *L, struct file *f, const struct ynode *v, struct pack *pk)
+static void load_lists(struct loader *L, struct file *f, const struct yaml_node *v, struct pack *pk)
 {
-	if (!check_map(f, v, "lists"))
+	if (!yaml_check_map(f->doc, v, "lists"))
 		return;
 	if (v->n / 2 > RULES__MAX_LISTS) {
-		error_at(f, v->line, v->col, "more than %d lists", RULES__MAX_LISTS);
+		yaml_error_at(f->doc, v->line, v->col, "more than %d lists", RULES__MAX_LISTS);
 		return;
 	}
-	struct rules__list *lists = arena_alloc(&f->tmp, (v->n / 2 + 1) * sizeof(*lists));
+	struct rules__list *lists = yaml_doc_alloc(f->doc, (v->n / 2 + 1) * sizeof(*lists));
 	if (!lists) {
 		L->rc = -ENOMEM;
 		return;
 	}
 	size_t n = 0;
-	for (const struct ynode *k = v->first; k && k->next && L->rc == 0; k = k->next->next) {
+	for (const struct yaml_node *k = v->first; k && k->next && L->rc == 0; k = k->next->next) {
 		if (k->bad)
 			continue;
-		if (k->kind != Y_SCALAR || !valid_name(k->str, k->len, false)) {
-			error_at(f, k->line, k->col,
-				 "invalid list name '%s' (allowed: " PLAIN_NAMES ")",
-				 k->kind == Y_SCALAR ? k->str : "");
+		if (k->kind != YAML_SCALAR || !valid_name(k->str, k->len, false)) {
+			yaml_error_at(f->doc, k->line, k->col,
+				      "invalid list name '%s' (allowed: " PLAIN_NAMES ")",
+				      k->kind == YAML_SCALAR ? k->str : "");
 			continue;
 		}
 		bool dup = false;
 		for (size_t i = 0; i < n && !dup; i++)
 			dup = strcmp(lists[i].name, k->str) == 0;
 		if (dup)
-			error_at(f, k->line, k->col, "duplicate key '%s'", k->str);
+			yaml_error_at(f->doc, k->line, k->col, "duplicate key '%s'", k->str);
 		else
 			load_list(L, f, k, k->next, &lists[n++]);
 	}
@@ -658,17 +308,17 @@ enum rkey {
 	R_NKEYS
 };
 
-static const struct key rule_keys[R_NKEYS] = {
-	[R_ID] = { "id", true },
-	[R_TITLE] = { "title", true },
-	[R_DESCRIPTION] = { "description", false },
-	[R_CATEGORY] = { "category", true },
-	[R_SEVERITY] = { "severity", true },
-	[R_FIELDS] = { "fields", false },
-	[R_PATTERNS] = { "patterns", true },
-	[R_CONDITION] = { "condition", false },
-	[R_TESTS] = { "tests", false },
-	[R_REFERENCES] = { "references", false },
+static const struct yaml_key rule_keys[R_NKEYS] = {
+	[R_ID] = {"id", true},
+	[R_TITLE] = {"title", true},
+	[R_DESCRIPTION] = {"description", false},
+	[R_CATEGORY] = {"category", true},
+	[R_SEVERITY] = {"severity", true},
+	[R_FIELDS] = {"fields", false},
+	[R_PATTERNS] = {"patterns", true},
+	[R_CONDITION] = {"condition", false},
+	[R_TESTS] = {"tests", false},
+	[R_REFERENCES] = {"references", false},
 };
 
 struct rule_ctx {
@@ -676,8 +326,8 @@ struct rule_ctx {
 	struct file *f;
 	const struct pack *pk;
 	struct rules__rule *r;
-	const struct ynode *v[R_NKEYS], *k[R_NKEYS];
-	const struct ynode *patkeys[RULES__MAX_PATTERNS]; /* each pattern's key node */
+	const struct yaml_node *v[R_NKEYS], *k[R_NKEYS];
+	const struct yaml_node *patkeys[RULES__MAX_PATTERNS]; /* each pattern's key node */
 	const char *names[RULES__MAX_PATTERNS];
 	bool patterns_ok; /* the patterns mapping was read; invalid names are "" in names */
 };
@@ -685,39 +335,40 @@ struct rule_ctx {
 static void load_severity(struct rule_ctx *c)
 {
 	static const char *const levels[] = { "info", "low", "medium", "high", "critical" };
-	const struct ynode *v = c->v[R_SEVERITY];
-	if (!v || !get_string(c->f, v, "severity", false))
+	const struct yaml_node *v = c->v[R_SEVERITY];
+	if (!v || !yaml_get_string(c->f->doc, v, "severity", false))
 		return;
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (scalar_is(v, levels[i]))
+		if (yaml_scalar_is(v, levels[i]))
 			c->r->info.severity = levels[i];
 	if (!c->r->info.severity)
-		error_at(c->f, v->line, v->col,
-			 "invalid severity '%s' (allowed: info, low, medium, high, critical)",
-			 v->str);
+		yaml_error_at(c->f->doc, v->line, v->col,
+			      "invalid severity '%s' (allowed: info, low, medium, high, critical)",
+			      v->str);
 }
 
 static void load_fields(struct rule_ctx *c)
 {
-	const struct ynode *v = c->v[R_FIELDS];
+	const struct yaml_node *v = c->v[R_FIELDS];
 	c->r->fields = 1u << RULES__FIELD_TITLE | 1u << RULES__FIELD_BODY;
 	c->r->test_field = RULES__FIELD_BODY;
 	if (!v)
 		return;
-	if (!check_string_list(c->f, v, "fields", RULES__NFIELDS))
+	if (!yaml_check_string_list(c->f->doc, v, "fields", RULES__NFIELDS))
 		return;
 	if (v->n == 0)
-		error_at(c->f, v->line, v->col, "'fields' must not be empty");
+		yaml_error_at(c->f->doc, v->line, v->col, "'fields' must not be empty");
 	c->r->fields = 0;
-	for (const struct ynode *i = v->first; i; i = i->next) {
+	for (const struct yaml_node *i = v->first; i; i = i->next) {
 		int fi = rules__field_find(i->str, i->len);
 		if (fi < 0) {
-			error_at(c->f, i->line, i->col,
-				 "unknown field '%s' (allowed: title, body, post, author, url, "
-				 "link_text)",
-				 i->str);
+			yaml_error_at(
+				c->f->doc, i->line, i->col,
+				"unknown field '%s' (allowed: title, body, post, author, url, "
+				"link_text)",
+				i->str);
 		} else if (c->r->fields & (1u << fi)) {
-			error_at(c->f, i->line, i->col, "duplicate field '%s'", i->str);
+			yaml_error_at(c->f->doc, i->line, i->col, "duplicate field '%s'", i->str);
 		} else {
 			if (c->r->fields == 0 || fi == RULES__FIELD_BODY)
 				c->r->test_field = (unsigned)fi;
@@ -736,60 +387,62 @@ static bool reserved(const char *s)
 }
 
 /* A pattern's name: valid, not a keyword of the condition language, not seen before. */
-static bool check_pattern_name(struct rule_ctx *c, const struct ynode *k, size_t n)
+static bool check_pattern_name(struct rule_ctx *c, const struct yaml_node *k, size_t n)
 {
 	if (k->bad)
 		return false;
-	if (k->kind != Y_SCALAR || !valid_name(k->str, k->len, false)) {
-		error_at(c->f, k->line, k->col,
-			 "invalid pattern name '%s' (allowed: " PLAIN_NAMES ")",
-			 k->kind == Y_SCALAR ? k->str : "");
+	if (k->kind != YAML_SCALAR || !valid_name(k->str, k->len, false)) {
+		yaml_error_at(c->f->doc, k->line, k->col,
+			      "invalid pattern name '%s' (allowed: " PLAIN_NAMES ")",
+			      k->kind == YAML_SCALAR ? k->str : "");
 		return false;
 	}
 	if (reserved(k->str)) {
-		error_at(c->f, k->line, k->col, "pattern name '%s' is a reserved word", k->str);
+		yaml_error_at(c->f->doc, k->line, k->col, "pattern name '%s' is a reserved word",
+			      k->str);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(c->names[i], k->str) == 0) {
-			error_at(c->f, k->line, k->col, "duplicate key '%s'", k->str);
+			yaml_error_at(c->f->doc, k->line, k->col, "duplicate key '%s'", k->str);
 			return false;
 		}
 	}
 	return true;
 }
 
-static void compile_pattern(struct rule_ctx *c, const struct ynode *k, const struct ynode *v,
-			    struct rules__pattern *p)
+static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
+			    const struct yaml_node *v, struct rules__pattern *p)
 {
-	if (!get_string(c->f, v, k->str, true))
+	if (!yaml_get_string(c->f->doc, v, k->str, true))
 		return;
 	if (v->len > RULES__MAX_PATTERN) {
-		error_at(c->f, v->line, v->col, "pattern '%s': longer than %d bytes", k->str,
-			 RULES__MAX_PATTERN);
+		yaml_error_at(c->f->doc, v->line, v->col, "pattern '%s': longer than %d bytes",
+			      k->str, RULES__MAX_PATTERN);
 		return;
 	}
 	struct rules__regex_error err;
 	int rc = rules__pattern_compile(&c->L->compiler, v->str, v->len, c->pk->lists,
 					c->pk->nlists, &p->code, &err);
 	if (rc == ERR_REGEX || rc == ERR_RULES)
-		error_at(c->f, v->line, v->col, "pattern '%s': %s", k->str, err.msg);
+		yaml_error_at(c->f->doc, v->line, v->col, "pattern '%s': %s", k->str, err.msg);
 	else if (rc != 0)
 		c->L->rc = rc;
 }
 
 static void load_patterns(struct rule_ctx *c)
 {
-	const struct ynode *v = c->v[R_PATTERNS];
-	if (!v || !check_map(c->f, v, "patterns"))
+	const struct yaml_node *v = c->v[R_PATTERNS];
+	if (!v || !yaml_check_map(c->f->doc, v, "patterns"))
 		return;
 	size_t n = v->n / 2;
 	if (n == 0) {
-		error_at(c->f, v->line, v->col, "'patterns' must not be empty");
+		yaml_error_at(c->f->doc, v->line, v->col, "'patterns' must not be empty");
 		return;
 	}
 	if (n > RULES__MAX_PATTERNS) {
-		error_at(c->f, v->line, v->col, "more than %d patterns", RULES__MAX_PATTERNS);
+		yaml_error_at(c->f->doc, v->line, v->col, "more than %d patterns",
+			      RULES__MAX_PATTERNS);
 		return;
 	}
 	struct rules__pattern *pats = arena_alloc(&c->L->set->arena, n * sizeof(*pats));
@@ -802,7 +455,7 @@ static void load_patterns(struct rule_ctx *c)
 	c->r->patterns = pats; /* from here on the set frees what is compiled */
 	c->r->info.npatterns = n;
 	size_t i = 0;
-	for (const struct ynode *k = v->first; k && k->next; k = k->next->next, i++) {
+	for (const struct yaml_node *k = v->first; k && k->next; k = k->next->next, i++) {
 		c->patkeys[i] = k;
 		c->names[i] = "";
 		if (!check_pattern_name(c, k, i))
@@ -819,7 +472,7 @@ static void load_patterns(struct rule_ctx *c)
 
 struct cond_error {
 	struct file *f;
-	const struct ynode *v;
+	const struct yaml_node *v;
 };
 
 static size_t count_chars(const char *s, size_t n)
@@ -836,22 +489,21 @@ __attribute__((format(printf, 3, 4))) static void cond_error(void *ud, size_t of
 							     const char *fmt, ...)
 {
 	struct cond_error *e = ud;
-	const struct ynode *v = e->v;
+	const struct yaml_node *v = e->v;
 	char msg[400];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	bool quoted = v->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-		      v->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	bool exact = (quoted || v->style == YAML_PLAIN_SCALAR_STYLE) && v->line == v->end_line &&
+	bool quoted = v->style == YAML_STYLE_SINGLE_QUOTED || v->style == YAML_STYLE_DOUBLE_QUOTED;
+	bool exact = (quoted || v->style == YAML_STYLE_PLAIN) && v->line == v->end_line &&
 		     v->end_col - v->col == count_chars(v->str, v->len) + 2 * quoted;
 	size_t at = count_chars(v->str, offset);
 	if (exact)
-		error_at(e->f, v->line, v->col + quoted + at, "%s", msg);
+		yaml_error_at(e->f->doc, v->line, v->col + quoted + at, "%s", msg);
 	else
-		error_at(e->f, v->line, v->col, "%s (at character %zu of the condition)", msg,
-			 at + 1);
+		yaml_error_at(e->f->doc, v->line, v->col, "%s (at character %zu of the condition)",
+			      msg, at + 1);
 }
 
 /* The default condition: every pattern must match. */
@@ -880,22 +532,23 @@ static void check_cond(struct rule_ctx *c, const struct rules__cond *cond)
 {
 	size_t n = c->r->info.npatterns;
 	bool used[RULES__MAX_PATTERNS] = { false }, positive[RULES__MAX_PATTERNS] = { false };
-	const struct ynode *v = c->v[R_CONDITION];
+	const struct yaml_node *v = c->v[R_CONDITION];
 	if (rules__cond_eval(cond->nodes, cond->root, n, no_pattern, NULL) == 1)
-		error_at(c->f, v->line, v->col, "condition holds when no pattern matches");
+		yaml_error_at(c->f->doc, v->line, v->col,
+			      "condition holds when no pattern matches");
 	rules__cond_polarity(cond->nodes, cond->root, n, used, positive);
 	for (size_t i = 0; i < n; i++) {
-		const struct ynode *k = c->patkeys[i];
+		const struct yaml_node *k = c->patkeys[i];
 		if (!used[i] && c->names[i][0] != '\0')
-			error_at(c->f, k->line, k->col, "pattern '%s' is not used by the condition",
-				 k->str);
+			yaml_error_at(c->f->doc, k->line, k->col,
+				      "pattern '%s' is not used by the condition", k->str);
 		c->r->patterns[i].positive = positive[i];
 	}
 }
 
 static void load_condition(struct rule_ctx *c)
 {
-	const struct ynode *v = c->v[R_CONDITION];
+	const struct yaml_node *v = c->v[R_CONDITION];
 	struct rules__cond cond;
 	int rc;
 	if (!c->patterns_ok || c->L->rc != 0)
@@ -903,7 +556,7 @@ static void load_condition(struct rule_ctx *c)
 	if (!v) {
 		rc = default_cond(c->r->info.npatterns, &cond);
 	} else {
-		if (!get_string(c->f, v, "condition", false))
+		if (!yaml_get_string(c->f->doc, v, "condition", false))
 			return;
 		struct cond_error e = { c->f, v };
 		rc = rules__cond_parse(v->str, v->len, c->names, c->r->info.npatterns, cond_error,
@@ -931,7 +584,7 @@ static void load_condition(struct rule_ctx *c)
 /* ---- tests and references ---- */
 
 /* Copies a checked list of strings into the set. */
-static const char *const *copy_strings(struct rule_ctx *c, const struct ynode *v, size_t *ret_n)
+static const char *const *copy_strings(struct rule_ctx *c, const struct yaml_node *v, size_t *ret_n)
 {
 	const char **out = arena_alloc(&c->L->set->arena, (v->n + 1) * sizeof(*out));
 	size_t n = 0;
@@ -939,7 +592,7 @@ static const char *const *copy_strings(struct rule_ctx *c, const struct ynode *v
 		c->L->rc = -ENOMEM;
 		return NULL;
 	}
-	for (const struct ynode *i = v->first; i && c->L->rc == 0; i = i->next)
+	for (const struct yaml_node *i = v->first; i && c->L->rc == 0; i = i->next)
 		out[n++] = set_strdup(c->L, i->str);
 	*ret_n = n;
 	return out;
@@ -947,54 +600,54 @@ static const char *const *copy_strings(struct rule_ctx *c, const struct ynode *v
 
 static void load_tests(struct rule_ctx *c)
 {
-	static const struct key keys[] = { { "match", false }, { "no-match", false } };
-	const struct ynode *vals[2], *knodes[2], *v = c->v[R_TESTS];
-	if (!v || !check_map(c->f, v, "tests"))
+	static const struct yaml_key keys[] = {{"match", false}, {"no-match", false}};
+	const struct yaml_node *vals[2], *knodes[2], *v = c->v[R_TESTS];
+	if (!v || !yaml_check_map(c->f->doc, v, "tests"))
 		return;
-	map_fields(c->f, v, keys, 2, vals, knodes);
-	if (vals[0] && check_string_list(c->f, vals[0], "match", RULES__MAX_EXAMPLES))
+	yaml_map_fields(c->f->doc, v, keys, 2, vals, knodes);
+	if (vals[0] && yaml_check_string_list(c->f->doc, vals[0], "match", RULES__MAX_EXAMPLES))
 		c->r->match = copy_strings(c, vals[0], &c->r->nmatch);
-	if (vals[1] && check_string_list(c->f, vals[1], "no-match", RULES__MAX_EXAMPLES))
+	if (vals[1] && yaml_check_string_list(c->f->doc, vals[1], "no-match", RULES__MAX_EXAMPLES))
 		c->r->nomatch = copy_strings(c, vals[1], &c->r->nnomatch);
 }
 
 static void load_info(struct rule_ctx *c)
 {
 	struct rules_info *info = &c->r->info;
-	const struct ynode *v;
+	const struct yaml_node *v;
 	info->pack = c->pk->name;
 	info->pack_version = c->pk->version;
-	if ((v = c->v[R_ID]) && get_string(c->f, v, "id", false)) {
+	if ((v = c->v[R_ID]) && yaml_get_string(c->f->doc, v, "id", false)) {
 		if (!valid_name(v->str, v->len, true))
-			error_at(c->f, v->line, v->col,
-				 "invalid rule id '%s' (allowed: " DOTTED_NAMES ")", v->str);
+			yaml_error_at(c->f->doc, v->line, v->col,
+				      "invalid rule id '%s' (allowed: " DOTTED_NAMES ")", v->str);
 		info->id = set_strdup(c->L, v->str);
 		if (info->id)
 			define_once(c->L, c->f, &c->L->ids, "rule id", info->id, v);
 	}
-	if ((v = c->v[R_TITLE]) && get_string(c->f, v, "title", true))
+	if ((v = c->v[R_TITLE]) && yaml_get_string(c->f->doc, v, "title", true))
 		info->title = set_strdup(c->L, v->str);
-	if ((v = c->v[R_CATEGORY]) && get_string(c->f, v, "category", true))
+	if ((v = c->v[R_CATEGORY]) && yaml_get_string(c->f->doc, v, "category", true))
 		info->category = set_strdup(c->L, v->str);
 	if ((v = c->v[R_DESCRIPTION]))
-		get_string(c->f, v, "description", false);
+		yaml_get_string(c->f->doc, v, "description", false);
 	if ((v = c->v[R_REFERENCES]))
-		check_string_list(c->f, v, "references", RULES__MAX_EXAMPLES);
+		yaml_check_string_list(c->f->doc, v, "references", RULES__MAX_EXAMPLES);
 	load_severity(c);
 }
 
 static void load_rule(struct loader *L, struct file *f, const struct pack *pk,
-		      const struct ynode *n)
+		      const struct yaml_node *n)
 {
-	if (n->kind != Y_MAP) {
+	if (n->kind != YAML_MAP) {
 		if (!n->bad)
-			error_at(f, n->line, n->col, "a rule must be a mapping");
+			yaml_error_at(f->doc, n->line, n->col, "a rule must be a mapping");
 		return;
 	}
 	struct rule_ctx c = { .L = L, .f = f, .pk = pk, .r = new_rule(L) };
 	if (!c.r)
 		return;
-	map_fields(f, n, rule_keys, R_NKEYS, c.v, c.k);
+	yaml_map_fields(f->doc, n, rule_keys, R_NKEYS, c.v, c.k);
 	load_info(&c);
 	load_fields(&c);
 	load_patterns(&c);
@@ -1008,59 +661,60 @@ static void load_rule(struct loader *L, struct file *f, const struct pack *pk,
 
 enum pkey { P_PACK, P_VERSION, P_DESCRIPTION, P_LISTS, P_RULES, P_NKEYS };
 
-static const struct key pack_keys[P_NKEYS] = {
-	[P_PACK] = { "pack", true },
-	[P_VERSION] = { "version", false },
-	[P_DESCRIPTION] = { "description", false },
-	[P_LISTS] = { "lists", false },
-	[P_RULES] = { "rules", true },
+static const struct yaml_key pack_keys[P_NKEYS] = {
+	[P_PACK] = {"pack", true},
+	[P_VERSION] = {"version", false},
+	[P_DESCRIPTION] = {"description", false},
+	[P_LISTS] = {"lists", false},
+	[P_RULES] = {"rules", true},
 };
 
-static void load_pack_header(struct loader *L, struct file *f, const struct ynode **v,
+static void load_pack_header(struct loader *L, struct file *f, const struct yaml_node **v,
 			     struct pack *pk)
 {
 	pk->name = pk->version = "";
-	if (v[P_PACK] && get_string(f, v[P_PACK], "pack", false)) {
-		const struct ynode *n = v[P_PACK];
+	if (v[P_PACK] && yaml_get_string(f->doc, v[P_PACK], "pack", false)) {
+		const struct yaml_node *n = v[P_PACK];
 		if (!valid_name(n->str, n->len, true))
-			error_at(f, n->line, n->col,
-				 "invalid pack name '%s' (allowed: " DOTTED_NAMES ")", n->str);
+			yaml_error_at(f->doc, n->line, n->col,
+				      "invalid pack name '%s' (allowed: " DOTTED_NAMES ")", n->str);
 		pk->name = set_strdup(L, n->str);
 		if (pk->name)
 			define_once(L, f, &L->packs, "pack", pk->name, n);
 	}
-	if (v[P_VERSION] && get_string(f, v[P_VERSION], "version", false))
+	if (v[P_VERSION] && yaml_get_string(f->doc, v[P_VERSION], "version", false))
 		pk->version = set_strdup(L, v[P_VERSION]->str);
 	if (v[P_DESCRIPTION])
-		get_string(f, v[P_DESCRIPTION], "description", false);
+		yaml_get_string(f->doc, v[P_DESCRIPTION], "description", false);
 	if (v[P_LISTS])
 		load_lists(L, f, v[P_LISTS], pk);
 }
 
-static void load_pack(struct loader *L, struct file *f, const struct ynode *root)
+static void load_pack(struct loader *L, struct file *f, const struct yaml_node *root)
 {
-	const struct ynode *v[P_NKEYS], *k[P_NKEYS];
+	const struct yaml_node *v[P_NKEYS], *k[P_NKEYS];
 	struct pack pk = { 0 };
-	if (root->kind != Y_MAP) {
+	if (root->kind != YAML_MAP) {
 		if (!root->bad)
-			error_at(f, root->line, root->col,
-				 "expected a pack (a mapping with 'pack' and 'rules')");
+			yaml_error_at(f->doc, root->line, root->col,
+				      "expected a pack (a mapping with 'pack' and 'rules')");
 		return;
 	}
-	map_fields(f, root, pack_keys, P_NKEYS, v, k);
+	yaml_map_fields(f->doc, root, pack_keys, P_NKEYS, v, k);
 	load_pack_header(L, f, v, &pk);
-	const struct ynode *rules = v[P_RULES];
+	const struct yaml_node *rules = v[P_RULES];
 	if (L->rc != 0 || !rules || rules->bad)
 		return;
-	if (rules->kind != Y_SEQ || rules->n == 0) {
-		error_at(f, rules->line, rules->col,
-			 rules->kind != Y_SEQ ? "'rules' must be a list of rules"
-					      : "'rules' must not be empty");
+	if (rules->kind != YAML_SEQ || rules->n == 0) {
+		yaml_error_at(f->doc, rules->line, rules->col,
+			      rules->kind != YAML_SEQ ? "'rules' must be a list of rules"
+						      : "'rules' must not be empty");
 		return;
 	}
-	for (const struct ynode *n = rules->first; n && L->rc == 0; n = n->next) {
+	for (const struct yaml_node *n = rules->first; n && L->rc == 0; n = n->next) {
 		if (L->set->nrules == RULES__MAX_RULES) {
-			error_at(f, n->line, n->col, "more than %d rules", RULES__MAX_RULES);
+			yaml_error_at(f->doc, n->line, n->col, "more than %d rules",
+				      RULES__MAX_RULES);
 			return;
 		}
 		load_rule(L, f, &pk, n);
@@ -1069,88 +723,62 @@ static void load_pack(struct loader *L, struct file *f, const struct ynode *root
 
 /* ---- files ---- */
 
+/* Loads the pack of a parsed doc, reports its errors and frees it. */
+static void load_doc(struct loader *L, struct yaml_doc *doc)
+{
+	struct file f = {.name = set_strdup(L, yaml_doc_name(doc)), .doc = doc};
+	const struct yaml_node *root = yaml_doc_root(doc);
+	if (f.name && root)
+		load_pack(L, &f, root);
+	else if (f.name && yaml_doc_status(doc) == 0)
+		yaml_error_at(doc, 1, 1,
+			      "empty file: expected a pack (a mapping with 'pack' and 'rules')");
+	int status = yaml_doc_status(doc);
+	if (status == -ENOMEM && L->rc == 0)
+		L->rc = -ENOMEM;
+	if (status != 0)
+		L->failed = true;
+	yaml_doc_report(doc, L->errors);
+	yaml_doc_free(doc);
+}
+
 /* Loads one pack held in memory as file name; errors go to L->errors. */
 static void load_buffer(struct loader *L, const char *name, const char *data, size_t len)
 {
-	struct file f = { .name = set_strdup(L, name) };
-	if (!f.name)
-		return;
-	if (len > RULES__MAX_FILE) {
-		error_at(&f, 0, 0, "larger than %d bytes", RULES__MAX_FILE);
-	} else {
-		const struct ynode *root = build_tree(&f, data ? data : "", data ? len : 0);
-		if (root)
-			load_pack(L, &f, root);
-	}
-	if (f.nomem && L->rc == 0)
-		L->rc = -ENOMEM;
-	if (f.nerrs > 0)
-		L->failed = true;
-	flush_errors(&f, L->errors);
-	free(f.errs);
-	arena_free(f.tmp);
+	struct yaml_doc *doc = NULL;
+	/* NULL data is an empty file, unless len is over the cap: that is refused unread. */
+	int rc = yaml_doc_parse(name, data ? data : "", data || len > RULES__MAX_FILE ? len : 0,
+				&pack_limits, &doc);
+	if (rc != 0)
+		L->rc = rc;
+	else
+		load_doc(L, doc);
 }
 
 static void file_error(struct loader *L, const char *path, const char *what, int rc)
 {
-	struct file f = { .name = path };
-	error_at(&f, 0, 0, "%s: %s", what, err_str(rc));
-	L->failed = true;
-	if (f.nomem)
-		L->rc = -ENOMEM;
-	flush_errors(&f, L->errors);
-	free(f.errs);
-	arena_free(f.tmp);
-}
-
-/* Reads at most RULES__MAX_FILE + 1 bytes: one more than allowed is enough to refuse the file.
- * *ret_data is the caller's to free(). */
-static int read_file(const char *path, char **ret_data, size_t *ret_len)
-{
-	const size_t max = RULES__MAX_FILE + 1u;
-	char chunk[16384];
-	struct buf b;
-	int rc = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf_init(&b, max);
-	while (rc == 0 && b.len < max) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : 0;
-			break;
-		}
-		rc = buf_add(&b, chunk, (size_t)n < max - b.len ? (size_t)n : max - b.len);
+	struct yaml_doc *doc = NULL;
+	int rc2 = yaml_doc_new(path, &pack_limits, &doc);
+	if (rc2 != 0) {
+		L->rc = rc2;
+		return;
 	}
-	close(fd);
-	size_t len = b.len;
-	char *data = rc == 0 ? buf_take(&b) : NULL;
-	buf_done(&b);
-	if (rc == 0 && !data)
-		rc = -ENOMEM;
-	if (rc != 0)
-		return rc;
-	*ret_data = data;
-	*ret_len = len;
-	return 0;
+	yaml_error_at(doc, 0, 0, "%s: %s", what, err_str(rc));
+	L->failed = true;
+	if (yaml_doc_status(doc) == -ENOMEM)
+		L->rc = -ENOMEM;
+	yaml_doc_report(doc, L->errors);
+	yaml_doc_free(doc);
 }
 
 static void load_path_file(struct loader *L, const char *path)
 {
-	char *data = NULL;
-	size_t len = 0;
-	int rc = read_file(path, &data, &len);
-	if (rc == -ENOMEM)
+	struct yaml_doc *doc = NULL;
+	int rc = yaml_doc_read(path, &pack_limits, &doc);
+	if (rc != 0)
 		L->rc = rc;
-	else if (rc != 0)
-		file_error(L, path, "cannot read", rc);
 	else
-		load_buffer(L, path, data, len);
-	if (rc == 0)
-		free(data);
+		load_doc(L, doc);
 }
 
 static bool is_pack_name(const char *name)
