@@ -10,6 +10,7 @@
 #include "parsers/charset.h"
 #include "parsers/doc.h"
 #include "parsers/url.h"
+#include "parsers/yaml.h"
 
 #include <setjmp.h> /* cmocka needs these first */
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -973,6 +975,337 @@ static void test_doc_hostile(void **state)
 	buf_done(&page);
 }
 
+/* ---- yaml.h: the strict YAML reader ---- */
+
+static struct yaml_doc *yaml_parse_ok(const char *text, const struct yaml_limits *lim)
+{
+	struct yaml_doc *d = NULL;
+	assert_int_equal(yaml_doc_parse("t.yaml", text, strlen(text), lim, &d), 0);
+	assert_non_null(d);
+	return d;
+}
+
+/* The doc's error report, as a string the caller frees. */
+static char *yaml_report(struct yaml_doc *d)
+{
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	assert_int_equal(yaml_doc_report(d, &out), 0);
+	char *s = buf_take(&out);
+	assert_non_null(s);
+	buf_done(&out);
+	return s;
+}
+
+static void assert_yaml_errors(const char *text, const struct yaml_limits *lim, const char *want)
+{
+	struct yaml_doc *d = yaml_parse_ok(text, lim);
+	char *got = yaml_report(d);
+	assert_string_equal(got, want);
+	assert_int_equal(yaml_doc_status(d), want[0] ? ERR_PARSE : 0);
+	free(got);
+	yaml_doc_free(d);
+}
+
+static void test_yaml_tree(void **state)
+{
+	(void)state;
+	struct yaml_doc *d = yaml_parse_ok("a: plain\n"
+					   "b: [1, 'two', \"th\\u00e9\"]\n"
+					   "c:\n"
+					   "  - x: |\n"
+					   "      lit\n"
+					   "é: >\n"
+					   "  fold\n",
+					   NULL);
+	assert_int_equal(yaml_doc_status(d), 0);
+	assert_string_equal(yaml_doc_name(d), "t.yaml");
+	const struct yaml_node *root = yaml_doc_root(d);
+	assert_non_null(root);
+	assert_int_equal(root->kind, YAML_MAP);
+	assert_int_equal(root->n, 8); /* four pairs */
+	assert_int_equal(root->line, 1);
+	assert_int_equal(root->col, 1);
+
+	const struct yaml_node *k = root->first, *v = k->next;
+	assert_true(yaml_scalar_is(k, "a"));
+	assert_false(yaml_scalar_is(k, "ab"));
+	assert_int_equal(v->kind, YAML_SCALAR);
+	assert_int_equal(v->style, YAML_STYLE_PLAIN);
+	assert_string_equal(v->str, "plain");
+	assert_int_equal(v->len, 5);
+	assert_int_equal(v->line, 1);
+	assert_int_equal(v->col, 4);
+	assert_int_equal(v->end_col, 9);
+
+	k = v->next, v = k->next; /* b: a flow list */
+	assert_int_equal(v->kind, YAML_SEQ);
+	assert_int_equal(v->n, 3);
+	assert_int_equal(v->line, 2);
+	assert_int_equal(v->col, 4);
+	assert_int_equal(v->end_line, 2);
+	assert_int_equal(v->end_col, 26);
+	const struct yaml_node *i = v->first;
+	assert_string_equal(i->str, "1");
+	assert_int_equal(i->col, 5);
+	assert_string_equal(i->next->str, "two");
+	assert_int_equal(i->next->style, YAML_STYLE_SINGLE_QUOTED);
+	assert_string_equal(i->next->next->str, "th\xc3\xa9");
+	assert_int_equal(i->next->next->style, YAML_STYLE_DOUBLE_QUOTED);
+	assert_null(i->next->next->next);
+
+	k = v->next, v = k->next; /* c: a block list of one mapping */
+	assert_int_equal(v->kind, YAML_SEQ);
+	assert_int_equal(v->n, 1);
+	assert_int_equal(v->first->kind, YAML_MAP);
+	assert_int_equal(v->first->line, 4);
+	assert_int_equal(v->first->col, 5);
+	assert_int_equal(v->first->first->next->style, YAML_STYLE_LITERAL);
+	assert_string_equal(v->first->first->next->str, "lit\n");
+
+	k = v->next, v = k->next; /* columns count characters, not bytes */
+	assert_string_equal(k->str, "\xc3\xa9");
+	assert_int_equal(v->line, 6);
+	assert_int_equal(v->col, 4);
+	assert_int_equal(v->style, YAML_STYLE_FOLDED);
+	assert_string_equal(v->str, "fold\n");
+	assert_null(v->next);
+	yaml_doc_free(d);
+	yaml_doc_free(NULL);
+}
+
+static void test_yaml_refusals(void **state)
+{
+	(void)state;
+	assert_yaml_errors("a: &x 1\n"
+			   "b: *x\n"
+			   "c: !!str 2\n"
+			   "d: !local {}\n"
+			   "e: \"nul\\0\"\n",
+			   NULL,
+			   "t.yaml:1:4: anchors are not allowed\n"
+			   "t.yaml:2:4: aliases are not allowed\n"
+			   "t.yaml:3:4: tags are not allowed\n"
+			   "t.yaml:4:4: tags are not allowed\n"
+			   "t.yaml:5:4: NUL character in a string\n");
+	assert_yaml_errors("a: 1\n---\nb: 2\n", NULL,
+			   "t.yaml:2:1: only one YAML document is allowed\n");
+	assert_yaml_errors("a: [1, 2\n", NULL,
+			   "t.yaml:2:1: invalid YAML: did not find expected ',' or ']' "
+			   "(while parsing a flow sequence)\n");
+	assert_yaml_errors("a: b\n  \xc3\xa9: \xff\n", NULL,
+			   "t.yaml:2:6: invalid YAML: invalid leading UTF-8 octet\n");
+
+	/* Bad nodes are reported once: the helpers skip them silently. */
+	struct yaml_doc *d = yaml_parse_ok("a: &x 1\nb: *x\n", NULL);
+	const struct yaml_node *root = yaml_doc_root(d);
+	assert_non_null(root);
+	const struct yaml_node *alias = root->first->next->next->next;
+	assert_true(alias->bad);
+	assert_null(yaml_get_string(d, alias, "b", false));
+	assert_false(yaml_check_map(d, alias, "b"));
+	bool b;
+	uint64_t u;
+	assert_false(yaml_get_bool(d, alias, "b", &b));
+	assert_false(yaml_get_uint(d, alias, "b", 0, 1, &u));
+	assert_int_equal(yaml_doc_error_count(d), 2);
+	yaml_doc_free(d);
+
+	/* An empty file has no root and no error: the caller says what it expected. */
+	d = yaml_parse_ok("# nothing\n", NULL);
+	assert_null(yaml_doc_root(d));
+	assert_int_equal(yaml_doc_status(d), 0);
+	yaml_doc_free(d);
+	assert_int_equal(yaml_doc_parse("t.yaml", NULL, 0, NULL, &d), 0);
+	assert_null(yaml_doc_root(d));
+	yaml_doc_free(d);
+	assert_int_equal(yaml_doc_parse("t.yaml", NULL, 1, NULL, &d), ERR_USAGE);
+	assert_int_equal(yaml_doc_parse(NULL, "", 0, NULL, &d), ERR_USAGE);
+}
+
+static void test_yaml_caps(void **state)
+{
+	(void)state;
+	struct yaml_limits lim;
+	yaml_limits_default(&lim);
+	assert_int_equal(lim.max_bytes, 4 << 20);
+	assert_int_equal(lim.max_depth, 16);
+
+	lim.max_bytes = 8;
+	assert_yaml_errors("a: 12345\n", &lim, "t.yaml: larger than 8 bytes\n");
+	assert_yaml_errors("a: 1234\n", &lim, "");
+
+	yaml_limits_default(&lim);
+	lim.max_depth = 3;
+	assert_yaml_errors("a: [[1]]\n", &lim, "");
+	assert_yaml_errors("a: [[[1]]]\n", &lim, "t.yaml:1:6: nested deeper than 3 levels\n");
+	/* A depth past the builder's own limit is clamped to it. */
+	lim.max_depth = 1000;
+	struct buf deep;
+	buf_init(&deep, 1 << 10);
+	for (int i = 0; i < YAML_MAX_DEPTH_LIMIT + 1; i++)
+		assert_int_equal(buf_addc(&deep, '['), 0);
+	struct yaml_doc *d = yaml_parse_ok(buf_str(&deep), &lim);
+	assert_null(yaml_doc_root(d));
+	char *got = yaml_report(d);
+	assert_string_equal(got, "t.yaml:1:65: nested deeper than 64 levels\n");
+	free(got);
+	yaml_doc_free(d);
+	buf_done(&deep);
+
+	yaml_limits_default(&lim);
+	lim.max_nodes = 4;
+	assert_yaml_errors("[1, 2, 3]\n", &lim, "");
+	assert_yaml_errors("[1, 2, 3, 4]\n", &lim, "t.yaml:1:11: more than 4 YAML nodes\n");
+
+	/* Errors come sorted by position, then capped. */
+	yaml_limits_default(&lim);
+	lim.max_errors = 2;
+	d = yaml_parse_ok("{c: 1, b: 2, a: 3}\n", &lim);
+	const struct yaml_node *root = yaml_doc_root(d);
+	for (const struct yaml_node *k = root->first; k; k = k->next->next)
+		yaml_error_at(d, k->line, k->col, "key %s", k->str);
+	yaml_error_at(d, 1, 1, "first");
+	yaml_error_at(d, 0, 0, "whole file");
+	got = yaml_report(d);
+	assert_string_equal(got, "t.yaml: whole file\n"
+				 "t.yaml:1:1: first\n"
+				 "t.yaml: 3 more errors not shown\n");
+	free(got);
+	assert_int_equal(yaml_doc_report(d, NULL), 0);
+	yaml_doc_free(d);
+}
+
+static void test_yaml_helpers(void **state)
+{
+	(void)state;
+	static const struct yaml_key keys[] = {
+		{ "name", true }, { "list", false }, { "flag", false },
+		{ "count", false }, { "sub", false }, { "need", true },
+	};
+	struct yaml_doc *d = yaml_parse_ok("name: ''\n"
+					   "list: [a, [b], c]\n"
+					   "flag: yes\n"
+					   "count: '12'\n"
+					   "sub: [x]\n"
+					   "name: again\n"
+					   "other: 1\n"
+					   "[k]: 2\n",
+					   NULL);
+	const struct yaml_node *root = yaml_doc_root(d), *vals[6], *keynodes[6];
+	yaml_map_fields(d, root, keys, 6, vals, keynodes);
+	assert_non_null(vals[0]);
+	assert_int_equal(keynodes[0]->line, 1);
+	assert_null(vals[5]);
+	assert_null(yaml_get_string(d, vals[0], "name", true));
+	assert_string_equal(yaml_get_string(d, vals[0], "name", false), "");
+	assert_false(yaml_check_string_list(d, vals[1], "list", 10));
+	assert_true(yaml_check_list(d, vals[1], "list", 3));
+	assert_false(yaml_check_list(d, vals[1], "list", 2));
+	bool b = true;
+	assert_false(yaml_get_bool(d, vals[2], "flag", &b));
+	assert_true(b);
+	uint64_t u = 7;
+	assert_false(yaml_get_uint(d, vals[3], "count", 0, 100, &u));
+	assert_int_equal(u, 7);
+	assert_false(yaml_check_map(d, vals[4], "sub"));
+	assert_null(yaml_get_string(d, vals[4], "sub", false));
+	assert_false(yaml_check_list(d, vals[0], "name", 1));
+	char *got = yaml_report(d);
+	assert_string_equal(got, "t.yaml:1:1: missing required key 'need'\n"
+				 "t.yaml:1:7: 'name' must not be empty\n"
+				 "t.yaml:1:7: 'name' must be a list\n"
+				 "t.yaml:2:7: 'list' has more than 2 items\n"
+				 "t.yaml:2:11: 'list' must be a list of strings\n"
+				 "t.yaml:3:7: 'flag' must be true or false\n"
+				 "t.yaml:4:8: 'count' must be a whole number\n"
+				 "t.yaml:5:6: 'sub' must be a mapping\n"
+				 "t.yaml:5:6: 'sub' must be a string\n"
+				 "t.yaml:6:1: duplicate key 'name'\n"
+				 "t.yaml:7:1: unknown key 'other'\n"
+				 "t.yaml:8:1: mapping keys must be strings\n");
+	free(got);
+	yaml_doc_free(d);
+
+	d = yaml_parse_ok("[true, false, 'true', True, 0, 42, 18446744073709551616, -1, 0x10]\n",
+			  NULL);
+	const struct yaml_node *n = yaml_doc_root(d)->first;
+	assert_true(yaml_get_bool(d, n, "b", &b) && b);
+	n = n->next;
+	assert_true(yaml_get_bool(d, n, "b", &b) && !b);
+	n = n->next;
+	assert_false(yaml_get_bool(d, n, "b", &b));
+	n = n->next;
+	assert_false(yaml_get_bool(d, n, "b", &b));
+	n = n->next;
+	assert_true(yaml_get_uint(d, n, "u", 0, 10, &u) && u == 0);
+	n = n->next;
+	assert_false(yaml_get_uint(d, n, "u", 0, 10, &u));
+	assert_true(yaml_get_uint(d, n, "u", 42, 42, &u) && u == 42);
+	n = n->next;
+	assert_false(yaml_get_uint(d, n, "u", 0, UINT64_MAX, &u));
+	n = n->next;
+	assert_false(yaml_get_uint(d, n, "u", 0, 10, &u));
+	n = n->next;
+	assert_false(yaml_get_uint(d, n, "u", 0, 100, &u));
+	got = yaml_report(d);
+	assert_string_equal(got, "t.yaml:1:15: 'b' must be true or false\n"
+				 "t.yaml:1:23: 'b' must be true or false\n"
+				 "t.yaml:1:32: 'u' must be between 0 and 10\n"
+				 "t.yaml:1:36: 'u' must be between 0 and 18446744073709551615\n"
+				 "t.yaml:1:58: 'u' must be a whole number\n"
+				 "t.yaml:1:62: 'u' must be a whole number\n");
+	free(got);
+	void *scratch = yaml_doc_alloc(d, 100);
+	assert_non_null(scratch);
+	memset(scratch, 0, 100);
+	yaml_doc_free(d);
+}
+
+static void test_yaml_read(void **state)
+{
+	(void)state;
+	struct yaml_doc *d = NULL;
+	assert_int_equal(yaml_doc_read("/nonexistent/x.yaml", NULL, &d), 0);
+	assert_null(yaml_doc_root(d));
+	char *got = yaml_report(d);
+	assert_string_equal(got, "/nonexistent/x.yaml: cannot read: No such file or directory\n");
+	free(got);
+	yaml_doc_free(d);
+
+	char path[] = "/tmp/parsers_test.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("k: [v]\n", f);
+	fclose(f);
+	assert_int_equal(yaml_doc_read(path, NULL, &d), 0);
+	assert_int_equal(yaml_doc_status(d), 0);
+	assert_string_equal(yaml_doc_name(d), path);
+	assert_string_equal(yaml_doc_root(d)->first->next->first->str, "v");
+	yaml_doc_free(d);
+
+	struct yaml_limits lim;
+	yaml_limits_default(&lim);
+	lim.max_bytes = 6;
+	assert_int_equal(yaml_doc_read(path, &lim, &d), 0);
+	got = yaml_report(d);
+	assert_null(yaml_doc_root(d));
+	assert_non_null(strstr(got, ": larger than 6 bytes\n"));
+	free(got);
+	yaml_doc_free(d);
+	unlink(path);
+
+	assert_int_equal(yaml_doc_new("x", NULL, &d), 0);
+	yaml_error_at(d, 0, 0, "cannot list: %s", "reason");
+	got = yaml_report(d);
+	assert_string_equal(got, "x: cannot list: reason\n");
+	free(got);
+	yaml_doc_free(d);
+	assert_int_equal(yaml_doc_read(NULL, NULL, &d), ERR_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1000,6 +1333,11 @@ int main(void)
 		cmocka_unit_test(test_doc_limits),
 		cmocka_unit_test(test_doc_deep_nesting),
 		cmocka_unit_test(test_doc_hostile),
+		cmocka_unit_test(test_yaml_tree),
+		cmocka_unit_test(test_yaml_refusals),
+		cmocka_unit_test(test_yaml_caps),
+		cmocka_unit_test(test_yaml_helpers),
+		cmocka_unit_test(test_yaml_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
