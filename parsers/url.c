@@ -5,7 +5,9 @@
  * Standard) happens here first: outer C0 controls and spaces are stripped, tabs and newlines
  * removed, backslashes read as slashes, extra slashes after "http:" ignored, "http:x" taken as
  * relative to an http base, and the bytes a URL may not hold percent-encoded the way WHATWG does.
- * The fragment is dropped before anything else. No shared state: every call has its own handles.
+ * The fragment is dropped before anything else. On libcurl's serialized result, the path and
+ * query then get their percent-escapes normalized and the session parameters removed
+ * (url_finish). No shared state: every call has its own handles.
  */
 #include "parsers/url.h"
 
@@ -576,9 +578,220 @@ static int url_get(const char *base, const char *ref, CURLUPart part, unsigned f
 	return rc;
 }
 
+/* ---- Percent-encoding and session parameters, on the serialized URL ----
+ * libcurl 7.88 has no normalization of its own: CURLU_URLENCODE encodes spaces (as '+' in a
+ * query, which changes its meaning) and bytes above 0x7E only, and keeps the case of escapes. */
+
+static bool is_unreserved(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* The bytes RFC 3986 allows in no path or query, on top of the WHATWG sets (which leave some of
+ * them as they are); '%' counts when it starts no escape. */
+#define SET_RFC3986 " \"#<>[\\]^`{|}"
+
+/* Appends s (a path or a query) with its escapes normalized: hex digits uppercase, escapes of
+ * unreserved characters decoded, and the bytes RFC 3986 does not allow there encoded. Never
+ * makes a new dot segment: url_parse has already decoded the encoded ones (dot_segment). */
+static int add_normalized(const char *s, size_t n, struct buf *out)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			c = (unsigned char)(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]));
+			i += 2;
+			rc = is_unreserved(c) ? buf_addc(out, (char)c) : add_escaped(out, c);
+		} else if (c == '%' || in_set(c, SET_RFC3986)) {
+			rc = add_escaped(out, c);
+		} else {
+			rc = buf_addc(out, (char)c);
+		}
+	}
+	return rc;
+}
+
+static bool opts_has(const struct url_opts *o, const char *name, size_t n)
+{
+	for (size_t i = 0; o && i < o->nstrip_params; i++)
+		if (strlen(o->strip_params[i]) == n &&
+		    strncasecmp(o->strip_params[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+#define JSESSIONID     "jsessionid"
+#define JSESSIONID_LEN (sizeof(JSESSIONID) - 1)
+
+/* Appends the path p (n bytes) without its ";jsessionid[=...]" parameters; *stripped says
+ * whether there were any. */
+static int add_path_stripped(const char *p, size_t n, struct buf *out, bool *stripped)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t rest = n - i - 1;
+		if (p[i] == ';' && rest >= JSESSIONID_LEN &&
+		    strncasecmp(p + i + 1, JSESSIONID, JSESSIONID_LEN) == 0 &&
+		    (rest == JSESSIONID_LEN || memchr("=;/", p[i + 1 + JSESSIONID_LEN], 3))) {
+			*stripped = true;
+			while (i + 1 < n && p[i + 1] != '/' && p[i + 1] != ';')
+				i++;
+			continue;
+		}
+		rc = buf_addc(out, p[i]);
+	}
+	return rc;
+}
+
+/* Calls fn on each '&'-separated piece of the n bytes at q with whether o lists its name; stops
+ * at the first nonzero return. */
+static int query_each(const char *q, size_t n, const struct url_opts *o,
+		      int (*fn)(const char *piece, size_t len, bool listed, void *ctx), void *ctx)
+{
+	int rc = 0;
+	for (size_t i = 0; i <= n && !rc;) {
+		const char *amp = memchr(q + i, '&', n - i);
+		size_t len = amp ? (size_t)(amp - (q + i)) : n - i;
+		const char *eq = memchr(q + i, '=', len);
+		rc = fn(q + i, len, opts_has(o, q + i, eq ? (size_t)(eq - (q + i)) : len), ctx);
+		i += len + 1;
+	}
+	return rc;
+}
+
+static int piece_listed(const char *piece, size_t len, bool listed, void *ctx)
+{
+	(void)piece;
+	(void)len;
+	(void)ctx;
+	return listed;
+}
+
+struct kept {
+	struct buf *out;
+	bool any;
+};
+
+static int piece_keep(const char *piece, size_t len, bool listed, void *ctx)
+{
+	struct kept *k = ctx;
+	if (listed || len == 0)
+		return 0;
+	int rc = buf_addc(k->out, k->any ? '&' : '?');
+	k->any = true;
+	return rc ? rc : buf_add(k->out, piece, len);
+}
+
+/* Appends "?query" (n bytes at q). When o lists a parameter, the query is rebuilt without the
+ * listed ones and without empty pieces (the '&'s around a parameter went with it), the rest in
+ * their order, and nothing at all when none is left; otherwise it is appended as it is. */
+static int add_query_stripped(const char *q, size_t n, const struct url_opts *o, struct buf *out)
+{
+	if (!query_each(q, n, o, piece_listed, NULL)) {
+		int rc = buf_addc(out, '?');
+		return rc ? rc : buf_add(out, q, n);
+	}
+	struct kept k = {out, false};
+	return query_each(q, n, o, piece_keep, &k);
+}
+
+/* Normalizes the path and query of the canonical URL in *url (replaced) and strips o's
+ * parameters; *path_stripped says whether a jsessionid path parameter went. */
+static int url_finish(char **url, const struct url_opts *o, bool *path_stripped)
+{
+	char *s = *url;
+	const char *path = strchr(strstr(s, "://") + 3, '/');
+	if (!path)
+		return ERR_URL; /* libcurl always writes a path for http(s) */
+	size_t path_n = strcspn(path, "?");
+	const char *query = path[path_n] == '?' ? path + path_n + 1 : NULL;
+	struct buf b, norm;
+	buf_init(&b, URL_MAX_LEN);
+	buf_init(&norm, URL_MAX_LEN);
+	int rc = buf_add(&b, s, (size_t)(path - s));
+	if (!rc)
+		rc = add_normalized(path, path_n, &norm);
+	if (!rc && opts_has(o, JSESSIONID, JSESSIONID_LEN))
+		rc = add_path_stripped(buf_str(&norm), norm.len, &b, path_stripped);
+	else if (!rc)
+		rc = buf_add(&b, norm.data, norm.len);
+	if (!rc && query) {
+		buf_reset(&norm);
+		rc = add_normalized(query, strlen(query), &norm);
+		if (!rc)
+			rc = add_query_stripped(buf_str(&norm), norm.len, o, &b);
+	}
+	char *done = rc ? NULL : buf_take(&b);
+	if (!rc && !done)
+		rc = -ENOMEM;
+	if (!rc) {
+		free(s);
+		*url = done;
+	}
+	buf_done(&b);
+	buf_done(&norm);
+	return rc;
+}
+
+static int url_canon(const char *base, const char *ref, const struct url_opts *o, bool again,
+		     char **ret_url)
+{
+	char *url = NULL;
+	bool path_stripped = false;
+	int rc = url_get(base, ref, CURLUPART_URL, CURLU_NO_DEFAULT_PORT, &url);
+	if (!rc)
+		rc = url_finish(&url, o, &path_stripped);
+	if (!rc && path_stripped && again) {
+		/* "/a/.;jsessionid=1/b" is "/a/./b" now: once more, for its dot segments. */
+		char *twice = NULL;
+		rc = url_canon(NULL, url, o, false, &twice);
+		free(url);
+		url = twice;
+	}
+	if (rc) {
+		free(url);
+		return rc;
+	}
+	*ret_url = url;
+	return 0;
+}
+
+int url_resolve_opts(const char *base, const char *ref, const struct url_opts *o, char **ret_url)
+{
+	return url_canon(base, ref, o, true, ret_url);
+}
+
 int url_resolve(const char *base, const char *ref, char **ret_url)
 {
-	return url_get(base, ref, CURLUPART_URL, CURLU_NO_DEFAULT_PORT, ret_url);
+	return url_canon(base, ref, NULL, true, ret_url);
+}
+
+int url_path_query(const char *url, char **ret)
+{
+	char *canon = NULL;
+	int rc = url_resolve(NULL, url, &canon);
+	if (rc)
+		return rc;
+	const char *path = strchr(strstr(canon, "://") + 3, '/');
+	if (!path) {
+		free(canon);
+		return ERR_URL;
+	}
+	memmove(canon, path, strlen(path) + 1);
+	*ret = canon;
+	return 0;
+}
+
+size_t url_path_segments(const char *url)
+{
+	const char *s = strstr(url, "://");
+	if (!s)
+		return 0;
+	size_t n = 0;
+	for (s += 3 + strcspn(s + 3, "/?#"); *s && *s != '?' && *s != '#'; s++)
+		n += *s == '/';
+	return n;
 }
 
 int url_host(const char *url, char **ret_host)

@@ -2,8 +2,13 @@
 /* URL resolution and canonicalization for http and https, on libcurl's URL API (CURLU).
  *
  * The canonical form is what patrol uses as a page's identity: scheme and host lowercased, the
- * default port dropped, dot segments resolved, an empty path made "/", the fragment dropped, the
- * query kept as it is. Only http and https URLs are accepted; everything else is ERR_URL.
+ * default port dropped, dot segments resolved, an empty path made "/", the fragment dropped, an
+ * empty query dropped; in the path and the query, percent-escapes have uppercase hex digits,
+ * escapes of unreserved characters (ALPHA DIGIT - . _ ~) are decoded, and the bytes RFC 3986
+ * allows in neither (controls, space, non-ASCII, " < > [ \ ] ^ ` { | }, and a '%' that starts no
+ * escape) are percent-encoded. Escapes of other characters stay escaped ("%2F" is not "/") and
+ * parameter order is kept. Optionally, session parameters are removed (struct url_opts).
+ * Only http and https URLs are accepted; everything else is ERR_URL.
  * Thread-safe: no shared state.
  */
 #ifndef PATROL_PARSERS_URL_H
@@ -13,10 +18,33 @@
 
 #define URL_MAX_LEN 8192 /* longer inputs and results fail with ERR_TOO_BIG */
 
-/* Resolves ref against base (base may be NULL when ref is absolute) into the canonical form.
- * On success *ret_url is a new string the caller frees with free(). Errors: ERR_URL (unparsable,
- * not http(s), no host), ERR_TOO_BIG, -ENOMEM. */
+/* What canonicalization removes besides the defaults. strip_params names query parameters
+ * ("sid", "PHPSESSID", ...) dropped wherever they appear, compared ASCII case-insensitively with
+ * the name as it stands after percent normalization. A query that loses a parameter also loses
+ * its empty pieces ("a&&b" is "a&b" then), and its '?' when nothing is left. When
+ * "jsessionid" is listed, ";jsessionid=..." path parameters (up to the next '/' or ';') go too.
+ * The strings are borrowed for the call. */
+struct url_opts {
+	const char *const *strip_params;
+	size_t nstrip_params;
+};
+
+/* Resolves ref against base (base may be NULL when ref is absolute) into the canonical form,
+ * stripping what o lists (o may be NULL: nothing). On success *ret_url is a new string the
+ * caller frees with free(); resolving it again with the same o gives the same string.
+ * Errors: ERR_URL (unparsable, not http(s), no host), ERR_TOO_BIG, -ENOMEM. */
+int url_resolve_opts(const char *base, const char *ref, const struct url_opts *o, char **ret_url);
+
+/* url_resolve_opts with no opts. */
 int url_resolve(const char *base, const char *ref, char **ret_url);
+
+/* The path and query of url's canonical form ("/a/b?x=1", at least "/"), as robots.txt rules and
+ * scope checks match them; caller frees. Errors as url_resolve. */
+int url_path_query(const char *url, char **ret);
+
+/* The number of '/' in the path of url, a canonical URL (url_resolve's output): "/" is 1,
+ * "/a/b" 2, "/a/b/" 3. For trap checks on depth; 0 when url has no "://". No allocation. */
+size_t url_path_segments(const char *url);
 
 /* The lowercased host of an absolute http(s) URL, without port or brackets; caller frees. */
 int url_host(const char *url, char **ret_host);

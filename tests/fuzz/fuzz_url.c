@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Fuzz target for url_resolve, url_host and url_origin.
+/* Fuzz target for url_resolve, url_resolve_opts, url_host, url_origin, url_path_query and
+ * url_path_segments.
  *
  * The input up to its first newline is the base, the rest the reference; with no newline there
  * is no base. A resolved URL must be printable ASCII within URL_MAX_LEN, http(s), stable when
- * resolved again, and have a host and an origin (scheme://host[:port], found in the URL);
- * anything else aborts.
+ * resolved again, and have a host and an origin (scheme://host[:port], found in the URL); its
+ * path and query end it. Resolving with session parameters stripped must give what stripping
+ * the resolved URL gives, again a stable URL; anything else aborts.
  */
 #include "common/err.h"
 #include "parsers/url.h"
@@ -24,6 +26,49 @@ static char *cstr(const uint8_t *p, size_t n)
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
+}
+
+static const char *const session_params[] = {"sid", "PHPSESSID", "jsessionid"};
+static const struct url_opts strip = {session_params, 3};
+
+static void check_url(const char *url);
+
+static void check_path(const char *url)
+{
+	char *pq = NULL;
+	if (url_path_query(url, &pq) != 0 || pq[0] != '/')
+		abort();
+	size_t n = strlen(url), pn = strlen(pq), slashes = 0;
+	if (pn > n || strcmp(url + n - pn, pq) != 0)
+		abort();
+	for (const char *p = pq; *p && *p != '?'; p++)
+		slashes += *p == '/';
+	if (url_path_segments(url) != slashes)
+		abort();
+	free(pq);
+}
+
+/* url is url_resolve(base, ref); with opts the result must be url stripped. */
+static void check_opts(const char *base, const char *ref, const char *url)
+{
+	char *direct = NULL, *stripped = NULL;
+	int rc = url_resolve_opts(base, ref, &strip, &direct);
+	if (rc == -ENOMEM)
+		return;
+	if (rc != 0 || url_resolve_opts(NULL, url, &strip, &stripped) != 0)
+		abort();
+	if (strcmp(direct, stripped) != 0 || strlen(stripped) > strlen(url))
+		abort();
+	if (strcmp(stripped, url) != 0) {
+		char *again = NULL;
+		if (url_resolve_opts(NULL, stripped, &strip, &again) != 0 ||
+		    strcmp(again, stripped) != 0)
+			abort();
+		free(again);
+		check_url(stripped);
+	}
+	free(direct);
+	free(stripped);
 }
 
 static void check_url(const char *url)
@@ -48,6 +93,7 @@ static void check_url(const char *url)
 	free(again);
 	free(host);
 	free(origin);
+	check_path(url);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,9 +103,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *ref = nl ? cstr(nl + 1, size - (size_t)(nl - data) - 1) : cstr(data, size);
 	char *url = NULL;
 	int rc = url_resolve(base, ref, &url);
-	if (rc == 0)
+	if (rc == 0) {
 		check_url(url);
-	else if (rc != ERR_URL && rc != ERR_TOO_BIG && rc != -ENOMEM)
+		check_opts(base, ref, url);
+	} else if (rc != ERR_URL && rc != ERR_TOO_BIG && rc != -ENOMEM)
 		abort();
 	free(url);
 	free(base);

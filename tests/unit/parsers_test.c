@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,11 +608,11 @@ static void test_url_canonical(void **state)
 	assert_resolves(NULL, "https://example.com:8443/", "https://example.com:8443/");
 	assert_resolves(NULL, "http://example.com", "http://example.com/");
 	assert_resolves(NULL, "  \t http://exa\tmple.com/a\nb \x01", "http://example.com/ab");
-	assert_resolves(NULL, "http:\\\\example.com\\a\\b?c\\d", "http://example.com/a/b?c\\d");
+	assert_resolves(NULL, "http:\\\\example.com\\a\\b?c\\d", "http://example.com/a/b?c%5Cd");
 	assert_resolves(NULL, "http:////example.com/", "http://example.com/");
 	assert_resolves(NULL, "http://example.com/a b/\xC3\xA9?x y=\xC3\xA9'",
 			"http://example.com/a%20b/%C3%A9?x%20y=%C3%A9%27");
-	assert_resolves(NULL, "http://example.com/%7efoo", "http://example.com/%7efoo");
+	assert_resolves(NULL, "http://example.com/%7efoo", "http://example.com/~foo");
 	assert_resolves(NULL, "http://0x7F.1/", "http://127.0.0.1/");
 	assert_resolves(NULL, "http://[0:0::1]:80/", "http://[::1]/");
 	assert_resolves(NULL, "http://user:@example.com/", "http://user@example.com/");
@@ -698,17 +699,59 @@ static bool url_case_in_scope(const struct json *t, const char *input, const cha
 	return protocol && (strcmp(protocol, "http:") == 0 || strcmp(protocol, "https:") == 0);
 }
 
-static bool url_case_passes(const struct json *t, const char *input, const char *base)
+/* WPT's href as patrol's canonical form writes it (url.h), done independently of url.c: the
+ * fragment dropped, and in the path and query, escapes of unreserved characters decoded, other
+ * escapes uppercased, and the bytes RFC 3986 allows in neither percent-encoded. */
+static char *href_canonical(const char *href)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strcspn(href, "#");
+	const char *auth = strstr(href, "://");
+	size_t path = auth ? (size_t)(auth + 3 - href) + strcspn(auth + 3, "/") : n;
+	char *out = malloc(3 * n + 1);
+	assert_non_null(out);
+	memcpy(out, href, path < n ? path : n);
+	size_t o = path < n ? path : n;
+	for (size_t i = path; i < n; i++) {
+		unsigned char c = (unsigned char)href[i];
+		unsigned v;
+		if (c == '%' && i + 2 < n && isxdigit((unsigned char)href[i + 1]) &&
+		    isxdigit((unsigned char)href[i + 2]) && sscanf(href + i + 1, "%2x", &v) == 1) {
+			i += 2;
+			if (isalnum(v) || (v && strchr("-._~", (int)v))) {
+				out[o++] = (char)v;
+				continue;
+			}
+			c = (unsigned char)v;
+		} else if (c > 0x20 && c < 0x7F && c != '%' && !strchr("\"<>[\\]^`{|}", c)) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 15];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Whether url_resolve gives WPT's result: the href exactly (*exact), or as the canonical form
+ * writes it (the return value). */
+static bool url_case_passes(const struct json *t, const char *input, const char *base, bool *exact)
 {
 	char *got = NULL;
 	int rc = url_resolve(base, input, &got);
+	*exact = false;
 	if (json_true(t, "failure"))
-		return rc != 0;
+		return *exact = rc != 0;
 	bool ok = false;
 	if (rc == 0) {
 		const char *href = json_str(t, "href");
 		size_t n = strcspn(href, "#"); /* the canonical form has no fragment */
-		ok = strlen(got) == n && strncmp(got, href, n) == 0;
+		*exact = strlen(got) == n && strncmp(got, href, n) == 0;
+		char *want = href_canonical(href);
+		ok = strcmp(got, want) == 0;
+		free(want);
 	}
 	free(got);
 	return ok;
@@ -723,7 +766,7 @@ static void test_url_conformance(void **state)
 		printf("# url conformance: PATROL_CONFORMANCE not set or absent, skipped\n");
 		return;
 	}
-	size_t total = 0, pass = 0;
+	size_t total = 0, pass = 0, exact = 0;
 	for (size_t i = 0; i < root.n; i++) {
 		const struct json *t = &root.items[i];
 		if (t->type != JSON_OBJECT)
@@ -738,17 +781,20 @@ static void test_url_conformance(void **state)
 		    !url_case_in_scope(t, input, base))
 			continue;
 		total++;
-		if (url_case_passes(t, input, base))
-			pass++;
-		else if (getenv("PATROL_TEST_VERBOSE"))
+		bool same = false;
+		bool ok = url_case_passes(t, input, base, &same);
+		pass += ok;
+		exact += same;
+		if (!ok && getenv("PATROL_TEST_VERBOSE"))
 			printf("# url conformance miss: input <%s> base <%s>\n", input,
 			       base ? base : "none");
 	}
 	printf("# url conformance (WPT urltestdata, http(s) subset, inputs without NUL): %zu/%zu "
-	       "pass; known misses: non-ASCII hosts (IDNA through libidn2 needs a UTF-8 locale), "
+	       "pass with WPT's href in patrol's percent-encoding (%zu WHATWG's href exactly); "
+	       "known misses: non-ASCII hosts (IDNA through libidn2 needs a UTF-8 locale), "
 	       "an empty query or fragment kept as '?' by WHATWG and dropped here, one host of "
 	       "punctuation libcurl refuses; PATROL_TEST_VERBOSE=1 lists them\n",
-	       pass, total);
+	       pass, total, exact);
 	/* Measured on Debian 12 (libcurl 7.88.1): 422 of 435 in the C locale. */
 	assert_true(total >= 400);
 	assert_true(pass >= 420);
