@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* HTML page to document (doc.h): charset decoding, a nesting cap, Gumbo, then two iterative walks
- * over the tree (the first finds <base href> and <title>, the second collects text and links).
+ * over the tree (the first finds <base href>, <title>, <link rel=canonical> and the robots meta
+ * tags, the second collects text and links).
  *
  * Hostile input is bounded three ways. Gumbo's memory comes from a per-parse list of blocks freed
  * in one go, so gumbo_destroy_output, which recurses once per tree level (1M nested <span>s
@@ -775,18 +776,127 @@ static int text_add_str(struct text *t, const char *s)
 	return text_add(t, s, strlen(s), false);
 }
 
-/* ---- First walk: <base href> and <title> ---- */
+/* ---- Robots directives and rel tokens ---- */
+
+/* Whether the n bytes at s are word, ASCII case-insensitively. */
+static bool word_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+static bool is_sep(char c)
+{
+	return is_space((unsigned char)c) || c == ',';
+}
+
+/* Whether the white-space-separated token list s (may be NULL) holds word, as rel does. */
+static bool list_has(const char *s, const char *word)
+{
+	while (s && *s) {
+		size_t n = 0;
+		while (s[n] && !is_space((unsigned char)s[n]))
+			n++;
+		if (n > 0 && word_is(s, n, word))
+			return true;
+		s += n ? n : 1;
+	}
+	return false;
+}
+
+/* Reads robots directives (comma- or space-separated) from the n bytes at s. */
+static void robots_directives(const char *s, size_t n, bool *noindex, bool *nofollow)
+{
+	for (size_t i = 0; i < n;) {
+		size_t len = 0;
+		while (i + len < n && !is_sep(s[i + len]))
+			len++;
+		if (word_is(s + i, len, "noindex") || word_is(s + i, len, "none"))
+			*noindex = true;
+		if (word_is(s + i, len, "nofollow") || word_is(s + i, len, "none"))
+			*nofollow = true;
+		i += len ? len : 1;
+	}
+}
+
+/* The directives whose value follows a ':' and so are no agent token (Google's list). */
+static bool is_value_directive(const char *s, size_t n)
+{
+	return word_is(s, n, "unavailable_after") || word_is(s, n, "max-snippet") ||
+	       word_is(s, n, "max-image-preview") || word_is(s, n, "max-video-preview");
+}
+
+static bool is_agent_token(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_alpha((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return n > 0;
+}
+
+static size_t trim(const char **s, size_t n)
+{
+	while (n > 0 && is_space((unsigned char)**s)) {
+		(*s)++;
+		n--;
+	}
+	while (n > 0 && is_space((unsigned char)(*s)[n - 1]))
+		n--;
+	return n;
+}
+
+void doc_robots_header(const char *value, const char *agent, bool *noindex, bool *nofollow)
+{
+	bool applies = true; /* until the first agent token */
+	const char *s = value ? value : "";
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		const char *item = s, *colon = memchr(s, ':', n);
+		s += n + (s[n] == ',');
+		if (colon) {
+			const char *name = item;
+			size_t name_n = trim(&name, (size_t)(colon - item));
+			if (is_value_directive(name, name_n) || !is_agent_token(name, name_n))
+				continue;
+			applies = agent && word_is(name, name_n, agent);
+			n -= (size_t)(colon + 1 - item);
+			item = colon + 1;
+		}
+		if (applies)
+			robots_directives(item, n, noindex, nofollow);
+	}
+}
+
+/* ---- First walk: <base href>, <title>, <link rel=canonical>, robots meta ---- */
 
 struct head_info {
-	const char *base_href; /* points into the tree */
+	const char *base_href;	    /* points into the tree */
+	const char *canonical_href; /* points into the tree */
 	struct text title;
 	bool title_seen;
+	bool noindex, nofollow;
 	int rc;
 };
+
+static void head_meta(struct head_info *h, const GumboNode *el)
+{
+	const char *name = attr(el, "name"), *content = attr(el, "content");
+	if (!name || !content)
+		return;
+	size_t n = trim(&name, strlen(name));
+	if (word_is(name, n, "robots") || word_is(name, n, DOC_ROBOTS_AGENT))
+		robots_directives(content, strlen(content), &h->noindex, &h->nofollow);
+}
 
 static bool head_enter(void *ctx, const GumboNode *el)
 {
 	struct head_info *h = ctx;
+	if (el->type == GUMBO_NODE_TEMPLATE)
+		return false; /* its content is not in the document */
+	if (is_html(el, GUMBO_TAG_META))
+		head_meta(h, el);
+	if (!h->canonical_href && is_html(el, GUMBO_TAG_LINK) && el->parent &&
+	    is_html(el->parent, GUMBO_TAG_HEAD) && list_has(attr(el, "rel"), "canonical"))
+		h->canonical_href = attr(el, "href");
 	if (!h->base_href && is_html(el, GUMBO_TAG_BASE))
 		h->base_href = attr(el, "href");
 	if (!h->title_seen && is_html(el, GUMBO_TAG_TITLE)) {
@@ -960,7 +1070,10 @@ static int add_link(struct body_walk *w, const GumboNode *el)
 	if (rc)
 		return rc;
 	struct links *l = &w->links;
-	if (l->nslots && *links_slot(l, url)) {
+	bool nofollow = list_has(attr(el, "rel"), "nofollow");
+	size_t *slot = l->nslots ? links_slot(l, url) : NULL;
+	if (slot && *slot) {
+		l->v[*slot - 1].nofollow &= nofollow;
 		free(url);
 		return 0;
 	}
@@ -969,7 +1082,7 @@ static int add_link(struct body_walk *w, const GumboNode *el)
 		l->dropped++;
 		return 0;
 	}
-	struct doc_link link = {url, buf_take(&w->anchor.b), NULL};
+	struct doc_link link = {url, buf_take(&w->anchor.b), NULL, nofollow};
 	const char *rel = attr(el, "rel");
 	link.rel = collapsed_copy(rel ? rel : "", DOC_REL_MAX);
 	rc = link.text && link.rel ? links_grow(l) : -ENOMEM;
@@ -1016,6 +1129,7 @@ void doc_free(struct doc *d)
 	if (!d)
 		return;
 	free(d->title);
+	free(d->canonical);
 	free(d->body);
 	free(d->link_text);
 	for (size_t i = 0; i < d->nlinks; i++) {
@@ -1064,6 +1178,17 @@ static int doc_base(const char *page_url, const char *base_href, char **ret)
 		return 0;
 	*ret = strdup(page_url);
 	return *ret ? 0 : -ENOMEM;
+}
+
+/* d->canonical: href resolved against base, "" when absent or not an http(s) URL. */
+static int doc_canonical(const char *base, const char *href, struct doc *d)
+{
+	int rc = href ? url_resolve(base, href, &d->canonical) : ERR_URL;
+	if (rc == ERR_URL || rc == ERR_TOO_BIG) {
+		d->canonical = strdup("");
+		rc = d->canonical ? 0 : -ENOMEM;
+	}
+	return rc;
 }
 
 static int doc_body(const GumboNode *root, const struct doc_limits *lim, const char *base,
@@ -1121,8 +1246,12 @@ static int doc_extract(const char *text, size_t len, const char *page_url,
 	if (!rc)
 		rc = doc_base(page_url, h.base_href, &base);
 	if (!rc)
+		rc = doc_canonical(base, h.canonical_href, d);
+	if (!rc)
 		rc = doc_body(out->document, lim, base, d);
 	d->truncated |= h.title.full;
+	d->noindex = h.noindex;
+	d->nofollow = h.nofollow;
 	if (!rc) {
 		d->title = buf_take(&h.title.b);
 		rc = d->title ? 0 : -ENOMEM;

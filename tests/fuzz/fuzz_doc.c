@@ -3,8 +3,9 @@
  *
  * An input that starts with an ASCII digit uses it to pick a Content-Type and a set of limits,
  * and the rest is the page; any other input is a page served without a Content-Type. The
- * document must come out with valid UTF-8 text, within its caps, with http(s) links only;
- * anything else aborts.
+ * document must come out with valid UTF-8 text, within its caps, with http(s) links only and a
+ * canonical URL that is http(s) or ""; anything else aborts. The page is also read as an
+ * X-Robots-Tag value.
  */
 #include "common/buf.h"
 #include "common/err.h"
@@ -61,6 +62,9 @@ static void check_doc(const struct doc *d, const struct doc_limits *lim)
 		abort();
 	if (d->nlinks > lim->max_links)
 		abort();
+	if (d->canonical[0] && strncmp(d->canonical, "http://", 7) != 0 &&
+	    strncmp(d->canonical, "https://", 8) != 0)
+		abort();
 	for (size_t i = 0; i < d->nlinks; i++) {
 		const char *u = d->links[i].url;
 		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
@@ -83,6 +87,23 @@ static void check_decode_cap(const char *page, size_t len, const char *ct)
 	if (out.len > 61 || !valid_utf8n(buf_str(&out), out.len))
 		abort();
 	buf_done(&out);
+}
+
+/* doc_robots_header on the page up to its first NUL: it must not fail, and it only ever sets. */
+static void check_robots_header(const char *page, size_t size)
+{
+	char *value = malloc(size + 1);
+	if (!value)
+		return;
+	memcpy(value, page, size);
+	value[size] = '\0';
+	bool noindex = false, nofollow = false, all_ni = true, all_nf = true;
+	doc_robots_header(value, DOC_ROBOTS_AGENT, &noindex, &nofollow);
+	doc_robots_header(value, NULL, &noindex, &nofollow);
+	doc_robots_header(value, "", &all_ni, &all_nf);
+	if (!all_ni || !all_nf)
+		abort();
+	free(value);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,5 +131,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	doc_free(d);
 	check_decode_cap(page, size, ct);
+	check_robots_header(page, size);
 	return 0;
 }
