@@ -28,18 +28,6 @@
 #define META_SCHEMA  "schema_version"
 #define META_HIT_SEQ "hit_seq"
 
-struct store {
-	MDB_env *env;
-	MDB_dbi meta, pages, hits, hit_keys;
-};
-
-struct store_txn {
-	struct store *s;
-	MDB_txn *txn;
-	struct buf enc;
-	struct store_scratch dec;
-};
-
 /* LMDB returns errno values as positive numbers and its own codes in a negative range. */
 static int mdb_err(int rc)
 {
@@ -50,6 +38,11 @@ static int mdb_err(int rc)
 	case MDB_TXN_FULL: return ERR_TOO_BIG;
 	default: return rc > 0 ? -rc : ERR_STORE;
 	}
+}
+
+int store__mdb_err(int rc)
+{
+	return mdb_err(rc);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -107,7 +100,7 @@ static int make_dirs(const char *dir)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *ret)
+int store__meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *ret)
 {
 	MDB_val k = val_str(key), v;
 	int rc = mdb_err(mdb_get(txn, dbi, &k, &v));
@@ -123,7 +116,7 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *re
 	return 0;
 }
 
-static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t x)
+int store__meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t x)
 {
 	uint8_t b[8];
 	for (int i = 0; i < 8; i++)
@@ -160,7 +153,7 @@ static int schema_put(MDB_txn *txn, MDB_dbi meta, unsigned version)
 	return mdb_err(mdb_put(txn, meta, &k, &v, 0));
 }
 
-static int db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret)
+int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret)
 {
 	MDB_stat st;
 	int rc = mdb_err(mdb_stat(txn, dbi, &st));
@@ -184,9 +177,9 @@ static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
 static int schema_init(struct store *s, MDB_txn *txn, const char *dir, char *err, size_t errlen)
 {
 	uint64_t pages = 0, hits = 0;
-	int rc = db_entries(txn, s->pages, &pages);
+	int rc = store__db_entries(txn, s->pages, &pages);
 	if (!rc)
-		rc = db_entries(txn, s->hits, &hits);
+		rc = store__db_entries(txn, s->hits, &hits);
 	if (rc)
 		return rc;
 	if (pages || hits) {
@@ -195,7 +188,7 @@ static int schema_init(struct store *s, MDB_txn *txn, const char *dir, char *err
 	}
 	rc = schema_put(txn, s->meta, STORE_SCHEMA_VERSION);
 	if (!rc)
-		rc = meta_put_u64(txn, s->meta, META_HIT_SEQ, 1);
+		rc = store__meta_put_u64(txn, s->meta, META_HIT_SEQ, 1);
 	return rc;
 }
 
@@ -410,7 +403,7 @@ static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MD
 {
 	uint64_t id;
 	uint8_t idk[8];
-	int rc = meta_get_u64(t->txn, t->s->meta, META_HIT_SEQ, &id);
+	int rc = store__meta_get_u64(t->txn, t->s->meta, META_HIT_SEQ, &id);
 	if (rc)
 		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
 	if (id == 0 || id == UINT64_MAX)
@@ -430,7 +423,7 @@ static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MD
 	if (!rc)
 		rc = mdb_err(mdb_put(t->txn, t->s->hit_keys, &ik, &iv, MDB_NOOVERWRITE));
 	if (!rc)
-		rc = meta_put_u64(t->txn, t->s->meta, META_HIT_SEQ, id + 1);
+		rc = store__meta_put_u64(t->txn, t->s->meta, META_HIT_SEQ, id + 1);
 	if (rc)
 		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
 	*ret_id = id;
@@ -470,11 +463,7 @@ int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t se
 	return 0;
 }
 
-/* One read transaction and a cursor over dbi; each record goes to visit with a scratch area for
- * its strings. The transaction is aborted before returning: nothing escapes it. */
-typedef int (*walk_fn)(const MDB_val *k, const MDB_val *v, struct store_scratch *s, void *ctx);
-
-static int walk(struct store *s, MDB_dbi dbi, walk_fn visit, void *ctx)
+int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
@@ -527,7 +516,7 @@ static int visit_hit(const MDB_val *k, const MDB_val *v, struct store_scratch *s
 int store_hits_each(struct store *s, store_hit_fn fn, void *ud)
 {
 	struct hit_walk w = {fn, ud};
-	return walk(s, s->hits, visit_hit, &w);
+	return store__walk(s, s->hits, visit_hit, &w);
 }
 
 struct page_walk {
@@ -550,7 +539,7 @@ static int visit_page(const MDB_val *k, const MDB_val *v, struct store_scratch *
 int store_pages_each(struct store *s, store_page_fn fn, void *ud)
 {
 	struct page_walk w = {fn, ud};
-	return walk(s, s->pages, visit_page, &w);
+	return store__walk(s, s->pages, visit_page, &w);
 }
 
 int store_stats_get(struct store *s, struct store_stats *ret_stats)
@@ -560,9 +549,9 @@ int store_stats_get(struct store *s, struct store_stats *ret_stats)
 	int rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
 	if (rc)
 		return rc;
-	rc = db_entries(txn, s->pages, &st.pages);
+	rc = store__db_entries(txn, s->pages, &st.pages);
 	if (!rc)
-		rc = db_entries(txn, s->hits, &st.hits);
+		rc = store__db_entries(txn, s->hits, &st.hits);
 	mdb_txn_abort(txn);
 	if (rc)
 		return rc;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What the files of index/ share: the record codec of record.c, which store.c uses for values.
+/* What the files of index/ share: the store and transaction handles with their LMDB handles
+ * (store.c opens them), a few LMDB helpers, and the record codec of record.c, which store.c uses
+ * for values.
  *
  * A record is a version byte, then fields in a fixed order: integers as little-endian fixed
  * widths, strings as a u32 little-endian length and that many bytes (no NUL, none inside).
@@ -14,6 +16,7 @@
 #include "common/buf.h"
 #include "index/store.h"
 
+#include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +24,43 @@
 #define STORE_REC_VERSION 1
 /* The largest record we write or accept: far above any real page or hit. */
 #define STORE_REC_MAX (16u << 20)
+
+/* Where decoded strings go; grows to the size of the largest record decoded, then stays. */
+struct store_scratch {
+	char *data;
+	size_t cap;
+};
+
+/* Read-only after store_open: the environment and every named database (docs/storage.md). */
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, pages, hits, hit_keys;
+};
+
+/* A write transaction with its own buffers: enc for values being written, dec for strings of
+ * values being read. Both are reused by every call, so a decoded string is valid only until the
+ * next call that decodes. */
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	struct buf enc;
+	struct store_scratch dec;
+};
+
+/* An LMDB return code as one of ours: MDB_NOTFOUND is ERR_NOT_FOUND, a full map or transaction
+ * ERR_TOO_BIG, errno values -errno, anything else ERR_STORE. */
+int store__mdb_err(int rc);
+/* meta values that are u64 little-endian (8 bytes; another size is ERR_STORE). */
+int store__meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *ret);
+int store__meta_put_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t x);
+int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
+
+/* One read transaction and a cursor over dbi; each record goes to visit with a scratch area for
+ * its strings. The transaction ends before returning: nothing escapes it. A non-zero return of
+ * visit stops the walk and is returned. */
+typedef int (*store__walk_fn)(const MDB_val *k, const MDB_val *v, struct store_scratch *s,
+			      void *ctx);
+int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx);
 
 /* Encoding appends to out, which the caller owns and resets as it likes. */
 struct store_enc {
@@ -37,12 +77,6 @@ void store__enc_raw(struct store_enc *e, const void *data, size_t len);
 void store__enc_str(struct store_enc *e, const char *s);
 /* 0, or the first error: ERR_TOO_BIG (record over STORE_REC_MAX), -ENOMEM. */
 int store__enc_finish(const struct store_enc *e);
-
-/* Where decoded strings go; grows to the size of the largest record decoded, then stays. */
-struct store_scratch {
-	char *data;
-	size_t cap;
-};
 
 void store__scratch_init(struct store_scratch *s);
 void store__scratch_done(struct store_scratch *s);
