@@ -1,1 +1,769 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: MIT */
+/* The crawl frontier in LMDB: per-host queues (frontier, frontier_hosts), one seen record per URL
+ * that also holds its fetch state (seen), leases on taken URLs (leases), and the robots.txt cache
+ * (robots). Layouts and the reasons for them are in docs/storage.md, "The frontier".
+ *
+ * Invariants, kept by every write call inside one transaction: a URL is queued (one frontier
+ * entry), leased (one leases entry) or neither, and its seen record says which; frontier_hosts
+ * holds, for each host, the number of its frontier entries, and no host with none.
+ * Writes use the caller's write transaction; reads open their own read transaction.
+ */
+#include "index/store.h"
+
+#include "common/digest.h"
+#include "common/err.h"
+#include "index/store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define META_CRAWL_GEN	   "crawl_gen"
+#define META_CRAWL_STARTED "crawl_started"
+#define META_FRONTIER_SEQ  "frontier_seq"
+
+/* A frontier key: host, NUL, priority, due (offset binary, big-endian), seq (big-endian). */
+#define FKEY_TAIL (1 + 1 + 8 + 8)
+#define FKEY_MAX  (STORE_HOST_MAX + FKEY_TAIL)
+
+enum seen_state { SEEN_QUEUED = 1, SEEN_LEASED = 2, SEEN_DONE = 3 };
+enum seen_flag { SEEN_FETCHED = 1, SEEN_DIGEST = 2 };
+
+/* The value of a seen record, decoded. */
+struct seen_rec {
+	uint64_t gen;
+	uint8_t state, flags;
+	/* st.gen and st.has_digest are not stored apart: gen and flags hold them. */
+	struct store_fetch_state st;
+};
+
+/* A queued or leased URL. Strings are borrowed: from the caller or from a scratch area. */
+struct qitem {
+	const char *host, *url, *venue;
+	uint32_t depth;
+	uint8_t priority;
+	int64_t due;
+	uint64_t seq;
+};
+
+static MDB_val val_of(const void *data, size_t len)
+{
+	MDB_val v = {.mv_size = len, .mv_data = (void *)data};
+	return v;
+}
+
+/* 0, ERR_USAGE (NULL or empty) or ERR_TOO_BIG (longer than max). */
+static int check_str(const char *s, size_t max)
+{
+	if (!s || !*s)
+		return ERR_USAGE;
+	return strnlen(s, max + 1) > max ? ERR_TOO_BIG : 0;
+}
+
+static int check_entry(const struct store_frontier_entry *e)
+{
+	int rc = check_str(e->url, STORE_URL_MAX);
+	if (!rc)
+		rc = check_str(e->host, STORE_HOST_MAX);
+	return rc;
+}
+
+static int url_key(const char *url, uint8_t out[DIGEST_LEN])
+{
+	return digest_sha256(url, strlen(url), out);
+}
+
+static void be64_put(uint8_t *p, uint64_t x)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(x >> (8 * (7 - i)));
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | p[i];
+	return x;
+}
+
+/* Flipping the sign bit makes byte order of the big-endian form the numeric order of an i64. */
+#define DUE_BIAS ((uint64_t)1 << 63)
+
+static size_t fkey_make(uint8_t out[FKEY_MAX], const struct qitem *q)
+{
+	size_t n = strlen(q->host);
+	memcpy(out, q->host, n);
+	out[n] = '\0';
+	out[n + 1] = q->priority;
+	be64_put(out + n + 2, (uint64_t)q->due ^ DUE_BIAS);
+	be64_put(out + n + 10, q->seq);
+	return n + FKEY_TAIL;
+}
+
+/* ---- records ---- */
+
+static int seen_encode(const struct seen_rec *r, struct buf *out)
+{
+	struct store_enc e;
+	buf_reset(out);
+	store__enc_start(&e, out, STORE_REC_VERSION);
+	store__enc_u64(&e, r->gen);
+	store__enc_raw(&e, &r->state, 1);
+	store__enc_raw(&e, &r->flags, 1);
+	store__enc_i64(&e, r->st.fetched_at);
+	store__enc_i64(&e, r->st.status);
+	store__enc_str(&e, r->st.etag);
+	store__enc_str(&e, r->st.last_modified);
+	store__enc_raw(&e, r->st.digest, sizeof(r->st.digest));
+	store__enc_i64(&e, r->st.next_visit);
+	return store__enc_finish(&e);
+}
+
+/* Copies a decoded string into a fixed array; ERR_STORE when it does not fit. */
+static int copy_fixed(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap)
+		return ERR_STORE;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static int seen_decode(const MDB_val *v, struct store_scratch *s, struct seen_rec *ret)
+{
+	struct store_dec d;
+	struct seen_rec r = {0};
+	uint8_t version;
+	int rc = store__dec_start(&d, v->mv_data, v->mv_size, s, &version);
+	if (rc)
+		return rc;
+	r.gen = store__dec_u64(&d);
+	store__dec_raw(&d, &r.state, 1);
+	store__dec_raw(&d, &r.flags, 1);
+	r.st.fetched_at = store__dec_i64(&d);
+	int64_t status = store__dec_i64(&d);
+	const char *etag = store__dec_str(&d);
+	const char *lm = store__dec_str(&d);
+	store__dec_raw(&d, r.st.digest, sizeof(r.st.digest));
+	r.st.next_visit = store__dec_i64(&d);
+	rc = store__dec_finish(&d);
+	if (rc)
+		return rc;
+	if (version != STORE_REC_VERSION || r.state < SEEN_QUEUED || r.state > SEEN_DONE ||
+	    r.flags > (SEEN_FETCHED | SEEN_DIGEST) || status < INT32_MIN || status > INT32_MAX)
+		return ERR_STORE;
+	if ((rc = copy_fixed(r.st.etag, sizeof(r.st.etag), etag)) ||
+	    (rc = copy_fixed(r.st.last_modified, sizeof(r.st.last_modified), lm)))
+		return rc;
+	r.st.status = (int)status;
+	r.st.has_digest = r.flags & SEEN_DIGEST;
+	r.st.gen = r.gen;
+	*ret = r;
+	return 0;
+}
+
+/* Frontier value: url, venue, depth (host, priority, due and seq are in the key).
+ * Lease value: host, priority, due, seq, url, venue, depth: all it takes to queue it again. */
+static int qitem_encode(const struct qitem *q, bool lease, struct buf *out)
+{
+	struct store_enc e;
+	buf_reset(out);
+	store__enc_start(&e, out, STORE_REC_VERSION);
+	if (lease) {
+		store__enc_str(&e, q->host);
+		store__enc_u32(&e, q->priority);
+		store__enc_i64(&e, q->due);
+		store__enc_u64(&e, q->seq);
+	}
+	store__enc_str(&e, q->url);
+	store__enc_str(&e, q->venue);
+	store__enc_u32(&e, q->depth);
+	return store__enc_finish(&e);
+}
+
+/* Fills the fields the value holds; strings point into s. */
+static int qitem_decode(const MDB_val *v, bool lease, struct store_scratch *s, struct qitem *q)
+{
+	struct store_dec d;
+	uint8_t version;
+	uint32_t prio = q->priority;
+	int rc = store__dec_start(&d, v->mv_data, v->mv_size, s, &version);
+	if (rc)
+		return rc;
+	if (lease) {
+		q->host = store__dec_str(&d);
+		prio = store__dec_u32(&d);
+		q->due = store__dec_i64(&d);
+		q->seq = store__dec_u64(&d);
+	}
+	q->url = store__dec_str(&d);
+	q->venue = store__dec_str(&d);
+	q->depth = store__dec_u32(&d);
+	rc = store__dec_finish(&d);
+	if (rc)
+		return rc;
+	if (version != STORE_REC_VERSION || prio > UINT8_MAX || !*q->url ||
+	    strlen(q->url) > STORE_URL_MAX || (lease && check_str(q->host, STORE_HOST_MAX)))
+		return ERR_STORE;
+	q->priority = (uint8_t)prio;
+	return 0;
+}
+
+/* ---- the pieces every write call is made of ---- */
+
+static int seen_get(struct store_txn *t, const uint8_t key[DIGEST_LEN], struct seen_rec *ret)
+{
+	MDB_val k = val_of(key, DIGEST_LEN), v;
+	int rc = store__mdb_err(mdb_get(t->txn, t->s->seen, &k, &v));
+	return rc ? rc : seen_decode(&v, &t->dec, ret);
+}
+
+static int seen_put(struct store_txn *t, const uint8_t key[DIGEST_LEN], const struct seen_rec *r)
+{
+	int rc = seen_encode(r, &t->enc);
+	if (rc)
+		return rc;
+	MDB_val k = val_of(key, DIGEST_LEN), v = val_of(t->enc.data, t->enc.len);
+	return store__mdb_err(mdb_put(t->txn, t->s->seen, &k, &v, 0));
+}
+
+/* A URL in the frontier has a seen record; its absence means the databases disagree. */
+static int seen_set_state(struct store_txn *t, const uint8_t key[DIGEST_LEN], uint8_t state)
+{
+	struct seen_rec r;
+	int rc = seen_get(t, key, &r);
+	if (rc)
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+	r.state = state;
+	return seen_put(t, key, &r);
+}
+
+static int meta_get(struct store_txn *t, const char *key, uint64_t *ret)
+{
+	int rc = store__meta_get_u64(t->txn, t->s->meta, key, ret);
+	return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* created with the databases */
+}
+
+/* Adds delta (+1 or -1) to host's count of queued URLs, deleting the entry at 0. */
+static int host_count_add(struct store_txn *t, const char *host, int delta)
+{
+	MDB_val k = val_of(host, strlen(host)), v;
+	uint64_t n = 0;
+	uint8_t b[8];
+	int rc = store__mdb_err(mdb_get(t->txn, t->s->frontier_hosts, &k, &v));
+	if (rc && rc != ERR_NOT_FOUND)
+		return rc;
+	if (!rc) {
+		if (v.mv_size != 8)
+			return ERR_STORE;
+		memcpy(b, v.mv_data, 8);
+		for (int i = 0; i < 8; i++)
+			n |= (uint64_t)b[i] << (8 * i);
+	}
+	if ((delta < 0 && n == 0) || (delta > 0 && n == UINT64_MAX))
+		return ERR_STORE;
+	n = delta < 0 ? n - 1 : n + 1;
+	if (n == 0)
+		return store__mdb_err(mdb_del(t->txn, t->s->frontier_hosts, &k, NULL));
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(n >> (8 * i));
+	v = val_of(b, 8);
+	return store__mdb_err(mdb_put(t->txn, t->s->frontier_hosts, &k, &v, 0));
+}
+
+/* Puts q on its host's queue. q->seq 0 asks for the next sequence number. */
+static int queue_put(struct store_txn *t, struct qitem *q)
+{
+	uint8_t key[FKEY_MAX];
+	int rc = 0;
+	if (q->seq == 0) {
+		rc = meta_get(t, META_FRONTIER_SEQ, &q->seq);
+		if (!rc && q->seq == UINT64_MAX)
+			rc = ERR_STORE;
+		if (!rc)
+			rc = store__meta_put_u64(t->txn, t->s->meta, META_FRONTIER_SEQ, ++q->seq);
+	}
+	if (!rc)
+		rc = qitem_encode(q, false, &t->enc);
+	if (rc)
+		return rc;
+	MDB_val k = val_of(key, fkey_make(key, q)), v = val_of(t->enc.data, t->enc.len);
+	rc = store__mdb_err(mdb_put(t->txn, t->s->frontier, &k, &v, MDB_NOOVERWRITE));
+	return rc ? rc : host_count_add(t, q->host, +1);
+}
+
+static struct qitem qitem_of(const struct store_frontier_entry *e)
+{
+	struct qitem q = {
+		.host = e->host,
+		.url = e->url,
+		.venue = e->venue ? e->venue : "",
+		.depth = e->depth,
+		.priority = e->priority,
+		.due = e->due,
+		.seq = 0,
+	};
+	return q;
+}
+
+/* ---- generations ---- */
+
+/* Every lease goes back to the place in its queue it was taken from. One at a time, with a fresh
+ * cursor each, so no cursor lives across writes to the databases. */
+static int leases_return(struct store_txn *t)
+{
+	for (;;) {
+		MDB_cursor *cur;
+		MDB_val k, v;
+		uint8_t key[DIGEST_LEN];
+		struct qitem q = {0};
+		int rc = store__mdb_err(mdb_cursor_open(t->txn, t->s->leases, &cur));
+		if (rc)
+			return rc;
+		rc = store__mdb_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST));
+		if (!rc && k.mv_size != DIGEST_LEN)
+			rc = ERR_STORE;
+		if (!rc) {
+			memcpy(key, k.mv_data, DIGEST_LEN);
+			rc = qitem_decode(&v, true, &t->dec, &q);
+		}
+		mdb_cursor_close(cur);
+		if (rc)
+			return rc == ERR_NOT_FOUND ? 0 : rc;
+		MDB_val lk = val_of(key, DIGEST_LEN);
+		if ((rc = queue_put(t, &q)) ||
+		    (rc = store__mdb_err(mdb_del(t->txn, t->s->leases, &lk, NULL))) ||
+		    (rc = seen_set_state(t, key, SEEN_QUEUED)))
+			return rc;
+	}
+}
+
+int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, bool *ret_resumed)
+{
+	uint64_t queued, leased, gen;
+	int rc = store__db_entries(txn->txn, txn->s->frontier, &queued);
+	if (!rc)
+		rc = store__db_entries(txn->txn, txn->s->leases, &leased);
+	if (!rc)
+		rc = meta_get(txn, META_CRAWL_GEN, &gen);
+	if (rc)
+		return rc;
+	bool resumed = queued || leased;
+	if (resumed) {
+		rc = leases_return(txn);
+	} else {
+		if (gen == UINT64_MAX)
+			return ERR_STORE;
+		gen++;
+		rc = store__meta_put_u64(txn->txn, txn->s->meta, META_CRAWL_GEN, gen);
+		if (!rc)
+			rc = store__meta_put_u64(txn->txn, txn->s->meta, META_CRAWL_STARTED,
+						 (uint64_t)now);
+	}
+	if (rc)
+		return rc;
+	if (ret_gen)
+		*ret_gen = gen;
+	if (ret_resumed)
+		*ret_resumed = resumed;
+	return 0;
+}
+
+/* ---- push, take, finish, requeue ---- */
+
+int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_frontier_entry *e,
+			bool *ret_added)
+{
+	uint8_t key[DIGEST_LEN];
+	uint64_t cur;
+	struct seen_rec r = {0};
+	int rc = check_entry(e);
+	if (!rc)
+		rc = meta_get(txn, META_CRAWL_GEN, &cur);
+	if (rc)
+		return rc;
+	if (gen == 0 || gen != cur)
+		return ERR_USAGE;
+	if ((rc = url_key(e->url, key)))
+		return rc;
+	rc = seen_get(txn, key, &r);
+	if (rc && rc != ERR_NOT_FOUND)
+		return rc;
+	bool add = rc == ERR_NOT_FOUND || r.gen < gen;
+	if (add) {
+		struct qitem q = qitem_of(e);
+		r.gen = gen;
+		r.state = SEEN_QUEUED;
+		rc = seen_put(txn, key, &r);
+		if (!rc)
+			rc = queue_put(txn, &q);
+		if (rc)
+			return rc;
+	}
+	if (ret_added)
+		*ret_added = add;
+	return 0;
+}
+
+/* Finds the head of host's queue with a cursor, copies it out and deletes it. */
+static int queue_pop(struct store_txn *t, const char *host, struct qitem *q,
+		     struct store_frontier_item *ret)
+{
+	MDB_cursor *cur;
+	uint8_t key[FKEY_MAX];
+	size_t hlen = strlen(host);
+	memcpy(key, host, hlen);
+	key[hlen] = '\0';
+	MDB_val k = val_of(key, hlen + 1), v;
+	int rc = store__mdb_err(mdb_cursor_open(t->txn, t->s->frontier, &cur));
+	if (rc)
+		return rc;
+	rc = store__mdb_err(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE));
+	if (!rc && (k.mv_size < hlen + 1 || memcmp(k.mv_data, key, hlen + 1)))
+		rc = ERR_NOT_FOUND;
+	if (!rc && k.mv_size != hlen + FKEY_TAIL)
+		rc = ERR_STORE;
+	if (!rc) {
+		const uint8_t *p = (const uint8_t *)k.mv_data + hlen + 1;
+		q->host = host;
+		q->priority = p[0];
+		q->due = (int64_t)(be64_get(p + 1) ^ DUE_BIAS);
+		q->seq = be64_get(p + 9);
+		rc = qitem_decode(&v, false, &t->dec, q);
+	}
+	if (!rc) {
+		ret->url = strdup(q->url);
+		ret->venue = strdup(q->venue);
+		if (!ret->url || !ret->venue)
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		rc = store__mdb_err(mdb_cursor_del(cur, 0));
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int store_frontier_take(struct store_txn *txn, const char *host, struct store_frontier_item *ret)
+{
+	struct store_frontier_item it = {0};
+	struct qitem q = {0};
+	uint8_t key[DIGEST_LEN];
+	int rc = check_str(host, STORE_HOST_MAX);
+	if (!rc)
+		rc = queue_pop(txn, host, &q, &it);
+	if (rc) {
+		store_frontier_item_done(&it);
+		return rc; /* ERR_NOT_FOUND: nothing changed */
+	}
+	q.url = it.url; /* the scratch copies go stale at the next decode */
+	q.venue = it.venue;
+	rc = url_key(q.url, key);
+	if (!rc)
+		rc = host_count_add(txn, host, -1);
+	if (!rc)
+		rc = qitem_encode(&q, true, &txn->enc);
+	if (rc)
+		goto fail;
+	MDB_val k = val_of(key, DIGEST_LEN), v = val_of(txn->enc.data, txn->enc.len);
+	rc = store__mdb_err(mdb_put(txn->txn, txn->s->leases, &k, &v, MDB_NOOVERWRITE));
+	if (!rc)
+		rc = seen_set_state(txn, key, SEEN_LEASED);
+	if (rc)
+		goto fail;
+	it.depth = q.depth;
+	it.priority = q.priority;
+	it.due = q.due;
+	*ret = it;
+	return 0;
+fail:
+	store_frontier_item_done(&it);
+	return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* the item was deleted already */
+}
+
+void store_frontier_item_done(struct store_frontier_item *item)
+{
+	if (!item)
+		return;
+	free(item->url);
+	free(item->venue);
+	memset(item, 0, sizeof(*item));
+}
+
+/* Deletes url's lease; ERR_NOT_FOUND (nothing changed) when it has none. */
+static int lease_end(struct store_txn *t, const char *url, uint8_t key[DIGEST_LEN])
+{
+	int rc = check_str(url, STORE_URL_MAX);
+	if (!rc)
+		rc = url_key(url, key);
+	if (rc)
+		return rc;
+	MDB_val k = val_of(key, DIGEST_LEN);
+	return store__mdb_err(mdb_del(t->txn, t->s->leases, &k, NULL));
+}
+
+int store_frontier_finish(struct store_txn *txn, const char *url)
+{
+	uint8_t key[DIGEST_LEN];
+	int rc = lease_end(txn, url, key);
+	if (rc)
+		return rc;
+	return seen_set_state(txn, key, SEEN_DONE);
+}
+
+int store_frontier_requeue(struct store_txn *txn, const struct store_frontier_entry *e)
+{
+	uint8_t key[DIGEST_LEN];
+	struct qitem q = qitem_of(e);
+	int rc = check_entry(e);
+	if (!rc)
+		rc = lease_end(txn, e->url, key);
+	if (!rc)
+		rc = seen_set_state(txn, key, SEEN_QUEUED);
+	if (!rc)
+		rc = queue_put(txn, &q);
+	return rc;
+}
+
+/* ---- read side ---- */
+
+static int read_begin(struct store *s, MDB_txn **ret)
+{
+	return store__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, ret));
+}
+
+int store_frontier_count(struct store *s, uint64_t *ret_queued, uint64_t *ret_leased)
+{
+	MDB_txn *txn;
+	uint64_t queued, leased;
+	int rc = read_begin(s, &txn);
+	if (rc)
+		return rc;
+	rc = store__db_entries(txn, s->frontier, &queued);
+	if (!rc)
+		rc = store__db_entries(txn, s->leases, &leased);
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc;
+	if (ret_queued)
+		*ret_queued = queued;
+	if (ret_leased)
+		*ret_leased = leased;
+	return 0;
+}
+
+struct hosts_walk {
+	int (*fn)(const char *host, uint64_t queued, void *ud);
+	void *ud;
+};
+
+static int visit_host(const MDB_val *k, const MDB_val *v, struct store_scratch *s, void *ctx)
+{
+	struct hosts_walk *w = ctx;
+	char host[STORE_HOST_MAX + 1];
+	const uint8_t *p = v->mv_data;
+	uint64_t n = 0;
+	(void)s;
+	if (k->mv_size == 0 || k->mv_size > STORE_HOST_MAX ||
+	    memchr(k->mv_data, '\0', k->mv_size) || v->mv_size != 8)
+		return ERR_STORE;
+	memcpy(host, k->mv_data, k->mv_size);
+	host[k->mv_size] = '\0';
+	for (int i = 0; i < 8; i++)
+		n |= (uint64_t)p[i] << (8 * i);
+	return w->fn(host, n, w->ud);
+}
+
+int store_frontier_hosts(struct store *s, int (*fn)(const char *host, uint64_t queued, void *ud),
+			 void *ud)
+{
+	struct hosts_walk w = {fn, ud};
+	return store__walk(s, s->frontier_hosts, visit_host, &w);
+}
+
+int store_fetch_state_get(struct store *s, const char *url, struct store_fetch_state *ret)
+{
+	uint8_t key[DIGEST_LEN];
+	struct store_scratch scratch;
+	struct seen_rec r;
+	MDB_txn *txn;
+	int rc = check_str(url, STORE_URL_MAX);
+	if (!rc)
+		rc = url_key(url, key);
+	if (!rc)
+		rc = read_begin(s, &txn);
+	if (rc)
+		return rc;
+	store__scratch_init(&scratch);
+	MDB_val k = val_of(key, DIGEST_LEN), v;
+	rc = store__mdb_err(mdb_get(txn, s->seen, &k, &v));
+	if (!rc)
+		rc = seen_decode(&v, &scratch, &r);
+	mdb_txn_abort(txn);
+	store__scratch_done(&scratch);
+	if (!rc && !(r.flags & SEEN_FETCHED))
+		rc = ERR_NOT_FOUND;
+	if (!rc)
+		*ret = r.st;
+	return rc;
+}
+
+int store_fetch_state_put(struct store_txn *txn, const char *url,
+			  const struct store_fetch_state *st)
+{
+	uint8_t key[DIGEST_LEN];
+	struct seen_rec r = {0};
+	int rc = check_str(url, STORE_URL_MAX);
+	if (rc)
+		return rc;
+	if (!memchr(st->etag, '\0', sizeof(st->etag)) ||
+	    !memchr(st->last_modified, '\0', sizeof(st->last_modified)))
+		return ERR_USAGE;
+	if ((rc = url_key(url, key)))
+		return rc;
+	uint64_t gen;
+	rc = meta_get(txn, META_CRAWL_GEN, &gen);
+	if (!rc)
+		rc = seen_get(txn, key, &r);
+	if (rc && rc != ERR_NOT_FOUND)
+		return rc;
+	if (rc || r.gen != gen) {
+		/* Not seen in this crawl yet (never pushed, or only in an older crawl): it was
+		 * fetched in this one, so it is seen now and not queued again in it. */
+		r.gen = gen;
+		r.state = SEEN_DONE;
+	}
+	r.st = *st;
+	r.flags = SEEN_FETCHED | (st->has_digest ? SEEN_DIGEST : 0);
+	if (!st->has_digest)
+		memset(r.st.digest, 0, sizeof(r.st.digest));
+	return seen_put(txn, key, &r);
+}
+
+/* ---- robots.txt ---- */
+
+int store_robots_put(struct store_txn *txn, const char *host, int64_t fetched_at, int http_status,
+		     const char *body, size_t len)
+{
+	struct store_enc e;
+	int rc = check_str(host, STORE_HOST_MAX);
+	if (rc)
+		return rc;
+	if (!body && len)
+		return ERR_USAGE;
+	if (len > STORE_ROBOTS_MAX)
+		len = STORE_ROBOTS_MAX;
+	buf_reset(&txn->enc);
+	store__enc_start(&e, &txn->enc, STORE_REC_VERSION);
+	store__enc_i64(&e, fetched_at);
+	store__enc_i64(&e, http_status);
+	store__enc_u32(&e, (uint32_t)len);
+	store__enc_raw(&e, body, len);
+	if ((rc = store__enc_finish(&e)))
+		return rc;
+	MDB_val k = val_of(host, strlen(host)), v = val_of(txn->enc.data, txn->enc.len);
+	return store__mdb_err(mdb_put(txn->txn, txn->s->robots, &k, &v, 0));
+}
+
+/* Robots value: fetched_at, status, then the body as a u32 length and its bytes (NULs allowed). */
+static int robots_decode(const MDB_val *v, int64_t *at, int *status, char **body, size_t *len)
+{
+	struct store_dec d;
+	struct store_scratch scratch;
+	uint8_t version;
+	char *b = NULL;
+	store__scratch_init(&scratch);
+	int rc = store__dec_start(&d, v->mv_data, v->mv_size, &scratch, &version);
+	if (rc) {
+		store__scratch_done(&scratch);
+		return rc;
+	}
+	int64_t fetched = store__dec_i64(&d), st = store__dec_i64(&d);
+	size_t n = store__dec_u32(&d);
+	if (d.rc || version != STORE_REC_VERSION || n > STORE_ROBOTS_MAX || n != d.len - d.off ||
+	    st < INT32_MIN || st > INT32_MAX)
+		rc = ERR_STORE;
+	if (!rc && body && !(b = malloc(n + 1)))
+		rc = -ENOMEM;
+	if (!rc && b) {
+		store__dec_raw(&d, b, n);
+		b[n] = '\0';
+	} else if (!rc) {
+		d.off += n;
+	}
+	if (!rc)
+		rc = store__dec_finish(&d);
+	store__scratch_done(&scratch);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*at = fetched;
+	*status = (int)st;
+	*len = n;
+	if (body)
+		*body = b;
+	return 0;
+}
+
+int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at, int *ret_status,
+		     char **ret_body, size_t *ret_len)
+{
+	MDB_txn *txn;
+	int64_t at;
+	int status;
+	char *body = NULL;
+	size_t len = 0;
+	int rc = check_str(host, STORE_HOST_MAX);
+	if (!rc && ret_body && !ret_len)
+		rc = ERR_USAGE;
+	if (!rc)
+		rc = read_begin(s, &txn);
+	if (rc)
+		return rc;
+	MDB_val k = val_of(host, strlen(host)), v;
+	rc = store__mdb_err(mdb_get(txn, s->robots, &k, &v));
+	if (!rc)
+		rc = robots_decode(&v, &at, &status, ret_body ? &body : NULL, &len);
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc;
+	if (ret_fetched_at)
+		*ret_fetched_at = at;
+	if (ret_status)
+		*ret_status = status;
+	if (ret_body)
+		*ret_body = body;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+/* ---- schema 2 ---- */
+
+static const char *const frontier_dbs[] = {"frontier", "frontier_hosts", "seen", "leases",
+					   "robots"};
+
+int store__frontier_create(MDB_txn *txn, MDB_dbi meta)
+{
+	MDB_dbi dbi;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(frontier_dbs) / sizeof(frontier_dbs[0]); i++)
+		rc = store__mdb_err(mdb_dbi_open(txn, frontier_dbs[i], MDB_CREATE, &dbi));
+	if (!rc)
+		rc = store__meta_put_u64(txn, meta, META_CRAWL_GEN, 0);
+	if (!rc)
+		rc = store__meta_put_u64(txn, meta, META_FRONTIER_SEQ, 0);
+	return rc;
+}
+
+int store__frontier_open(struct store *s, MDB_txn *txn)
+{
+	MDB_dbi *dbis[] = {&s->frontier, &s->frontier_hosts, &s->seen, &s->leases, &s->robots};
+	for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
+		int rc = store__mdb_err(mdb_dbi_open(txn, frontier_dbs[i], 0, dbis[i]));
+		if (rc)
+			return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+	}
+	return 0;
+}

@@ -164,12 +164,11 @@ int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret)
 }
 
 /* One step per schema change, taking the store from version `from` to from + 1 inside the open
- * transaction. There is nothing to migrate yet: version 1 is the first. */
+ * transaction. 0 -> 1: nothing (1 was the first). 1 -> 2: the frontier's databases. */
 static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
 {
-	(void)s;
-	(void)txn;
-	(void)from;
+	if (from == 1)
+		return store__frontier_create(txn, s->meta);
 	return 0;
 }
 
@@ -189,6 +188,8 @@ static int schema_init(struct store *s, MDB_txn *txn, const char *dir, char *err
 	rc = schema_put(txn, s->meta, STORE_SCHEMA_VERSION);
 	if (!rc)
 		rc = store__meta_put_u64(txn, s->meta, META_HIT_SEQ, 1);
+	if (!rc)
+		rc = store__frontier_create(txn, s->meta);
 	return rc;
 }
 
@@ -237,6 +238,10 @@ static int store_prepare(struct store *s, const char *dir, char *err, size_t err
 	rc = schema_check(s, txn, dir, err, errlen);
 	if (rc)
 		goto fail_quiet;
+	/* Created by schema_init or the migration to schema 2: missing now means a damaged store. */
+	rc = store__frontier_open(s, txn);
+	if (rc)
+		goto fail;
 	rc = mdb_err(mdb_txn_commit(txn));
 	txn = NULL;
 	if (rc)

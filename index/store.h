@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 struct store_txn;
@@ -99,5 +99,130 @@ struct store_stats {
 	uint64_t hits;
 };
 int store_stats_get(struct store *s, struct store_stats *ret_stats);
+
+/* ---- The crawl frontier, fetch state per URL and robots.txt per host (schema 2) ----
+ *
+ * All of it lives in LMDB (docs/storage.md, "The frontier"); memory does not grow with the
+ * frontier: a caller holds only the items it took. Committed state survives kill -9.
+ *
+ * Threads: one thread (the crawler's writer/scheduler) owns writes. Every call that changes the
+ * frontier, fetch state or robots cache takes that thread's write transaction (store_txn) and
+ * begins none of its own, so the writer never waits on itself. The read calls (_hosts, _count,
+ * _get) open their own short read transaction: they may run on any thread, also while another
+ * thread holds the write transaction, and see the last committed state, never an open batch
+ * (not even the calling thread's own).
+ *
+ * A write transaction keeps every page it changed in memory until it ends: commit in batches
+ * (hundreds to thousands of calls), not once per crawl.
+ *
+ * Errors of the write calls: ERR_USAGE (NULL or empty url or host, a generation that is not the
+ * current crawl's), ERR_TOO_BIG (a string over its cap below, or the map is full), ERR_STORE (a
+ * corrupt record, or databases that disagree), -ENOMEM. ERR_NOT_FOUND from take, finish and
+ * requeue changes nothing and the transaction stays usable; after any other error abort it.
+ */
+
+#define STORE_URL_MAX	 8192	      /* bytes of a URL, without the NUL */
+#define STORE_HOST_MAX	 300	      /* bytes of a host queue key ("host:port") */
+#define STORE_ROBOTS_MAX (512 * 1024) /* bytes of a robots.txt body kept; the rest is dropped */
+
+/* Priorities: lower is taken first. */
+enum {
+	STORE_PRIO_SEED = 0,	 /* seeds and sitemap URLs */
+	STORE_PRIO_REDIRECT = 1, /* redirect targets */
+	STORE_PRIO_LINK = 2,	 /* links found on pages */
+};
+
+/* Starts or resumes a crawl of the store. When URLs are queued or leased (an unfinished crawl),
+ * it is a resume: the generation stays, and every lease returns to its queue at the place it was
+ * taken from, as a crash would have left it. Otherwise a new generation begins (the previous
+ * one + 1, from 1 up; now, epoch ms, is recorded as its start). A URL is "seen in this crawl"
+ * when its seen record carries the current generation, so a new generation re-admits every URL
+ * without touching them. ret_gen and ret_resumed may be NULL. */
+int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, bool *ret_resumed);
+
+struct store_frontier_entry {
+	const char *url;   /* canonical URL: its identity */
+	const char *host;  /* queue key: "host:port" as the caller forms it */
+	const char *venue; /* venue id; NULL is stored as "" */
+	uint32_t depth;
+	uint8_t priority; /* STORE_PRIO_*: 0 first; any value 0-255 works */
+	int64_t due;	  /* earliest fetch time, epoch ms; 0 = now */
+};
+
+/* Queues e->url on e->host's queue when it was never seen or last seen in an older generation
+ * (*ret_added true); otherwise does nothing (*ret_added false). gen must be the generation
+ * store_crawl_begin gave (ERR_USAGE otherwise). A queue is ordered by priority, then due, then
+ * insertion: FIFO within one priority and due, so links are crawled breadth-first. The URL's
+ * fetch state, if any, is kept. ret_added may be NULL. */
+int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_frontier_entry *e,
+			bool *ret_added);
+
+/* Calls fn for each host with queued URLs (leased ones do not count), in byte order of the host,
+ * with its number of queued URLs, in one read transaction. host is borrowed for the call; fn
+ * returns 0 to go on, anything else stops the walk and is returned. */
+int store_frontier_hosts(struct store *s, int (*fn)(const char *host, uint64_t queued, void *ud),
+			 void *ud);
+
+/* What store_frontier_take hands over. The strings are malloc'd and owned by the item until
+ * store_frontier_item_done. */
+struct store_frontier_item {
+	char *url;
+	char *venue;
+	uint32_t depth;
+	uint8_t priority;
+	int64_t due; /* as queued: the item may be taken before it is due; wait until then */
+};
+
+/* Removes the first URL of host's queue (see store_frontier_push for the order) and records a
+ * lease on it, which store_frontier_finish or store_frontier_requeue ends. The head is taken
+ * even when it is not due yet: ret->due says when to fetch. ERR_NOT_FOUND when the queue is
+ * empty (ret untouched). */
+int store_frontier_take(struct store_txn *txn, const char *host, struct store_frontier_item *ret);
+/* Frees the strings and clears the item; an item cleared before (or zeroed) is fine. */
+void store_frontier_item_done(struct store_frontier_item *item);
+
+/* Ends the lease on url: it was fetched, whatever the outcome, and stays seen in this crawl.
+ * ERR_NOT_FOUND when url holds no lease. */
+int store_frontier_finish(struct store_txn *txn, const char *url);
+/* Ends the lease on e->url and queues it again with e's host, priority and due time (a retry
+ * after 429 or 503), although it was seen. ERR_NOT_FOUND when e->url holds no lease. */
+int store_frontier_requeue(struct store_txn *txn, const struct store_frontier_entry *e);
+
+/* URLs queued and URLs leased, as of the last commit. Either pointer may be NULL. */
+int store_frontier_count(struct store *s, uint64_t *ret_queued, uint64_t *ret_leased);
+
+/* What the last fetch of a URL gave: for conditional requests and to skip unchanged content. */
+struct store_fetch_state {
+	int64_t fetched_at;	/* epoch ms */
+	int status;		/* HTTP status */
+	char etag[256];		/* "" when none; NUL-terminated within the array */
+	char last_modified[64]; /* "" when none; NUL-terminated within the array */
+	uint8_t digest[32];	/* SHA-256 of the body, when has_digest */
+	bool has_digest;
+	int64_t next_visit; /* epoch ms; 0 = not planned */
+	uint64_t gen;	    /* the generation the URL was last seen in; ignored by _put */
+};
+
+/* The fetch state of url, in a read transaction of its own. ERR_NOT_FOUND when url was never
+ * fetched (pushed but not fetched yet counts as never). */
+int store_fetch_state_get(struct store *s, const char *url, struct store_fetch_state *ret);
+/* Replaces the fetch state of url. The seen marking is the frontier's: st->gen is ignored and the
+ * URL's generation and queue state stay; a URL put without ever being pushed is marked seen in
+ * the current generation (it was fetched in this crawl). An etag or last_modified that fills its
+ * array without a NUL is ERR_USAGE. */
+int store_fetch_state_put(struct store_txn *txn, const char *url,
+			  const struct store_fetch_state *st);
+
+/* Caches host's robots.txt response (host as the caller forms it: "host:port"), replacing the one
+ * before. Bytes past STORE_ROBOTS_MAX are dropped (RFC 9309 §2.5 asks parsers for 500 KiB).
+ * body may be NULL when len is 0. */
+int store_robots_put(struct store_txn *txn, const char *host, int64_t fetched_at, int http_status,
+		     const char *body, size_t len);
+/* The cached response, in a read transaction of its own. *ret_body is a malloc'd copy of len
+ * bytes plus a NUL after them (the body itself may hold NULs), freed by the caller with free().
+ * ERR_NOT_FOUND when nothing is cached for host. Pointers may be NULL, except ret_len when
+ * ret_body is given. */
+int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at, int *ret_status,
+		     char **ret_body, size_t *ret_len);
 
 #endif

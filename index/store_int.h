@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the files of index/ share: the store and transaction handles with their LMDB handles
- * (store.c opens them), a few LMDB helpers, and the record codec of record.c, which store.c uses
- * for values.
+ * (store.c opens them; frontier.c uses them), a few LMDB helpers, and the record codec of
+ * record.c, which store.c and frontier.c use for values.
  *
  * A record is a version byte, then fields in a fixed order: integers as little-endian fixed
  * widths, strings as a u32 little-endian length and that many bytes (no NUL, none inside).
@@ -35,6 +35,7 @@ struct store_scratch {
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, pages, hits, hit_keys;
+	MDB_dbi frontier, frontier_hosts, seen, leases, robots; /* schema 2 */
 };
 
 /* A write transaction with its own buffers: enc for values being written, dec for strings of
@@ -61,6 +62,12 @@ int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
 typedef int (*store__walk_fn)(const MDB_val *k, const MDB_val *v, struct store_scratch *s,
 			      void *ctx);
 int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx);
+
+/* Schema 2: creates the databases of the frontier (frontier.c) and sets their meta counters, in
+ * the open write transaction: used for a new store and by the migration from schema 1. */
+int store__frontier_create(MDB_txn *txn, MDB_dbi meta);
+/* Opens those databases, which must exist (ERR_STORE otherwise). */
+int store__frontier_open(struct store *s, MDB_txn *txn);
 
 /* Encoding appends to out, which the caller owns and resets as it likes. */
 struct store_enc {
