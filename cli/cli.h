@@ -10,6 +10,7 @@
 
 struct rules_set;
 struct store;
+struct venue_registry;
 
 /* Exit statuses of DESIGN.md §4. */
 enum {
@@ -21,6 +22,9 @@ enum {
 struct cli {
 	const char *db;    /* --db, $PATROL_DB, or ./patrol-data */
 	bool db_explicit;  /* --db or $PATROL_DB was given */
+	/* --config, $PATROL_CONFIG, or "patrol.yaml" when ./patrol.yaml exists; NULL for none */
+	const char *config;
+	bool config_explicit; /* --config or $PATROL_CONFIG was given */
 	bool json;
 	bool quiet;
 	bool verbose;
@@ -33,6 +37,7 @@ int cmd_hits(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_robots(struct cli *cli, int argc, char **argv);
+int cmd_venues(struct cli *cli, int argc, char **argv);
 
 /* "patrol: " + the message + newline, on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -49,5 +54,11 @@ long long cli_parse_count(const char *cmd, const char *opt, const char *arg);
 
 /* Prints every hit of the store, human-readable or as JSON lines; limit 0 means all. */
 int cli_print_hits(struct cli *cli, struct store *store, size_t limit);
+
+/* Loads the venue registry of cli->config, or the default registry (no venues) when there is no
+ * configuration file. Errors are printed, one file:line:col line each. Returns an exit status:
+ * CLI_OK with *ret set (free it with venue_registry_free), CLI_USAGE for a configuration error
+ * (DESIGN.md §4), CLI_FAIL for anything else. */
+int cli_registry_load(struct cli *cli, struct venue_registry **ret);
 
 #endif

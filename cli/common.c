@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 #include "rules/rules.h"
 
@@ -143,4 +144,23 @@ int cli_print_hits(struct cli *cli, struct store *store, size_t limit)
 		return rc;
 	}
 	return 0;
+}
+
+int cli_registry_load(struct cli *cli, struct venue_registry **ret)
+{
+	if (!cli->config)
+		return venue_registry_new_default(ret) == 0 ? CLI_OK : CLI_FAIL;
+	struct buf errors;
+	buf_init(&errors, 1u << 20);
+	int rc = venue_registry_load(cli->config, ret, &errors);
+	if (errors.len)
+		fputs(buf_str(&errors), stderr);
+	buf_done(&errors);
+	if (rc == ERR_PARSE)
+		return CLI_USAGE; /* the lines above say where and why */
+	if (rc != 0) {
+		cli_error("cannot load %s: %s", cli->config, err_str(rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
 	const char *name;
@@ -22,18 +23,21 @@ static const struct {
 	{"hits", cmd_hits, "list the hits in the store"},
 	{"rules", cmd_rules, "check rule packs: lint, test, list"},
 	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
+	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: patrol [--db DIR] [--json] [-q] [-v] COMMAND [ARGS]\n"
+		"usage: patrol [--db DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"
 		"\n"
 		"patrol crawls registered public venues, flags posts that match fraud and hoax\n"
 		"rule packs, and keeps what it found for analysts to review.\n"
 		"\n"
 		"Global options:\n"
 		"  --db DIR     the store (default $PATROL_DB, else ./patrol-data)\n"
+		"  --config FILE  settings and venues (default $PATROL_CONFIG, else ./patrol.yaml\n"
+		"               when it exists)\n"
 		"  --json       machine output: one JSON object per line\n"
 		"  -q, --quiet  print only errors\n"
 		"  -v, --verbose  say more (each fetched page)\n"
@@ -48,6 +52,7 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+		{"config", required_argument, NULL, 'c'},
 		{"quiet", no_argument, NULL, 'q'},    {"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},     {"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
@@ -58,6 +63,10 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 		case 'd':
 			cli->db = optarg;
 			cli->db_explicit = true;
+			break;
+		case 'c':
+			cli->config = optarg;
+			cli->config_explicit = true;
 			break;
 		case 'j':
 			cli->json = true;
@@ -95,7 +104,14 @@ int main(int argc, char **argv)
 		cli.db = env_db;
 		cli.db_explicit = true;
 	}
+	const char *env_config = getenv("PATROL_CONFIG");
+	if (env_config && env_config[0]) {
+		cli.config = env_config;
+		cli.config_explicit = true;
+	}
 	int first = parse_global(&cli, argc, argv);
+	if (!cli.config && access("patrol.yaml", F_OK) == 0)
+		cli.config = "patrol.yaml";
 	if (first >= argc) {
 		usage(stderr);
 		return CLI_USAGE;
