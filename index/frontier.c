@@ -42,6 +42,7 @@ struct qitem {
 	const char *host, *url, *venue;
 	uint32_t depth;
 	uint8_t priority;
+	uint8_t hops;
 	int64_t due;
 	uint64_t seq;
 };
@@ -163,8 +164,9 @@ static int seen_decode(const MDB_val *v, struct store_scratch *s, struct seen_re
 	return 0;
 }
 
-/* Frontier value: url, venue, depth (host, priority, due and seq are in the key).
- * Lease value: host, priority, due, seq, url, venue, depth: all it takes to queue it again. */
+/* Frontier value: url, venue, depth, hops (host, priority, due and seq are in the key).
+ * Lease value: host, priority, due, seq, url, venue, depth, hops: all it takes to queue it
+ * again. */
 static int qitem_encode(const struct qitem *q, bool lease, struct buf *out)
 {
 	struct store_enc e;
@@ -179,6 +181,7 @@ static int qitem_encode(const struct qitem *q, bool lease, struct buf *out)
 	store__enc_str(&e, q->url);
 	store__enc_str(&e, q->venue);
 	store__enc_u32(&e, q->depth);
+	store__enc_u32(&e, q->hops);
 	return store__enc_finish(&e);
 }
 
@@ -187,7 +190,7 @@ static int qitem_decode(const MDB_val *v, bool lease, struct store_scratch *s, s
 {
 	struct store_dec d;
 	uint8_t version;
-	uint32_t prio = q->priority;
+	uint32_t prio = q->priority, hops;
 	int rc = store__dec_start(&d, v->mv_data, v->mv_size, s, &version);
 	if (rc)
 		return rc;
@@ -200,13 +203,15 @@ static int qitem_decode(const MDB_val *v, bool lease, struct store_scratch *s, s
 	q->url = store__dec_str(&d);
 	q->venue = store__dec_str(&d);
 	q->depth = store__dec_u32(&d);
+	hops = store__dec_u32(&d);
 	rc = store__dec_finish(&d);
 	if (rc)
 		return rc;
-	if (version != STORE_REC_VERSION || prio > UINT8_MAX || !*q->url ||
+	if (version != STORE_REC_VERSION || prio > UINT8_MAX || hops > UINT8_MAX || !*q->url ||
 	    strlen(q->url) > STORE_URL_MAX || (lease && check_str(q->host, STORE_HOST_MAX)))
 		return ERR_STORE;
 	q->priority = (uint8_t)prio;
+	q->hops = (uint8_t)hops;
 	return 0;
 }
 
@@ -301,6 +306,7 @@ static struct qitem qitem_of(const struct store_frontier_entry *e)
 		.venue = e->venue ? e->venue : "",
 		.depth = e->depth,
 		.priority = e->priority,
+		.hops = e->hops,
 		.due = e->due,
 		.seq = 0,
 	};
@@ -473,6 +479,7 @@ int store_frontier_take(struct store_txn *txn, const char *host, struct store_fr
 		goto fail;
 	it.depth = q.depth;
 	it.priority = q.priority;
+	it.hops = q.hops;
 	it.due = q.due;
 	*ret = it;
 	return 0;

@@ -146,6 +146,7 @@ struct store_frontier_entry {
 	const char *venue; /* venue id; NULL is stored as "" */
 	uint32_t depth;
 	uint8_t priority; /* STORE_PRIO_*: 0 first; any value 0-255 works */
+	uint8_t hops;	  /* redirects followed to reach it: the crawler caps the chain */
 	int64_t due;	  /* earliest fetch time, epoch ms; 0 = now */
 };
 
@@ -170,6 +171,7 @@ struct store_frontier_item {
 	char *venue;
 	uint32_t depth;
 	uint8_t priority;
+	uint8_t hops;
 	int64_t due; /* as queued: the item may be taken before it is due; wait until then */
 };
 

@@ -121,6 +121,7 @@ static bool push(struct store_txn *t, uint64_t gen, const char *url, const char 
 		.venue = "forum-a",
 		.depth = prio * 10u + 1,
 		.priority = prio,
+		.hops = (uint8_t)(prio + 3),
 		.due = due,
 	};
 	bool added = false;
@@ -139,6 +140,7 @@ static void take_expect(struct store_txn *t, const char *host, const char *url, 
 		fail_msg("take %s gave %s, wanted %s", host, it.url, url);
 	assert_string_equal(it.venue, "forum-a");
 	assert_int_equal(it.depth, it.priority * 10u + 1);
+	assert_int_equal(it.hops, it.priority + 3);
 	if (finish)
 		assert_int_equal(store_frontier_finish(t, url), 0);
 	store_frontier_item_done(&it);
@@ -361,6 +363,7 @@ static void crash_child(const char *dir)
 						 .host = "h:80",
 						 .venue = "forum-a",
 						 .depth = 21,
+						 .hops = 5,
 						 .priority = STORE_PRIO_LINK};
 		snprintf(url, sizeof(url), "http://h/%03d", i);
 		if (store_frontier_push(t, 1, &e, NULL))
@@ -424,6 +427,7 @@ static void test_requeue_with_due(void **state)
 					 .host = "h:80",
 					 .venue = "forum-a",
 					 .depth = 21,
+					 .hops = 5,
 					 .priority = STORE_PRIO_LINK,
 					 .due = 60000};
 	assert_int_equal(store_frontier_requeue(t, &e), 0);
@@ -663,6 +667,7 @@ static void test_seen_states(void **state)
 					 .host = "h:80",
 					 .venue = "forum-a",
 					 .depth = 21,
+					 .hops = 5,
 					 .priority = STORE_PRIO_LINK,
 					 .due = 7};
 	struct store_fetch_state st = {.status = 200};
