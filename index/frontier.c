@@ -20,6 +20,7 @@
 
 #define META_CRAWL_GEN	   "crawl_gen"
 #define META_CRAWL_STARTED "crawl_started"
+#define META_CRAWL_OPEN	   "crawl_open" /* 1 from store_crawl_begin until store_crawl_end */
 #define META_FRONTIER_SEQ  "frontier_seq"
 
 /* A frontier key: host, NUL, priority, due (offset binary, big-endian), seq (big-endian). */
@@ -353,9 +354,18 @@ int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, boo
 		rc = store__db_entries(txn->txn, txn->s->leases, &leased);
 	if (!rc)
 		rc = meta_get(txn, META_CRAWL_GEN, &gen);
+	uint64_t open = 0;
+	if (!rc) {
+		rc = store__meta_get_u64(txn->txn, txn->s->meta, META_CRAWL_OPEN, &open);
+		rc = rc == ERR_NOT_FOUND ? 0 : rc; /* a store whose crawls all ended before */
+	}
 	if (rc)
 		return rc;
-	bool resumed = queued || leased;
+	/* Only a crawl that did not end resumes: a finished one may leave URLs queued (hosts
+	 * whose robots.txt was unreachable), and they must not hold every later crawl in it. */
+	bool resumed = open && (queued || leased);
+	if (!rc && leased && !resumed)
+		rc = leases_return(txn); /* cannot happen after store_crawl_end; repaired anyway */
 	if (resumed) {
 		rc = leases_return(txn);
 	} else {
@@ -367,6 +377,8 @@ int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, boo
 			rc = store__meta_put_u64(txn->txn, txn->s->meta, META_CRAWL_STARTED,
 						 (uint64_t)now);
 	}
+	if (!rc)
+		rc = store__meta_put_u64(txn->txn, txn->s->meta, META_CRAWL_OPEN, 1);
 	if (rc)
 		return rc;
 	if (ret_gen)
@@ -374,6 +386,11 @@ int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, boo
 	if (ret_resumed)
 		*ret_resumed = resumed;
 	return 0;
+}
+
+int store_crawl_end(struct store_txn *txn)
+{
+	return store__meta_put_u64(txn->txn, txn->s->meta, META_CRAWL_OPEN, 0);
 }
 
 /* ---- push, take, finish, requeue ---- */
@@ -398,11 +415,13 @@ int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_
 		return rc;
 	bool add = rc == ERR_NOT_FOUND || r.gen < gen;
 	if (add) {
+		/* Still queued from the crawl before: it is admitted where it stands. */
+		bool queued = rc == 0 && r.state != SEEN_DONE;
 		struct qitem q = qitem_of(e);
 		r.gen = gen;
-		r.state = SEEN_QUEUED;
+		r.state = queued ? r.state : SEEN_QUEUED;
 		rc = seen_put(txn, key, &r);
-		if (!rc)
+		if (!rc && !queued)
 			rc = queue_put(txn, &q);
 		if (rc)
 			return rc;

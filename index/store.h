@@ -132,13 +132,18 @@ enum {
 	STORE_PRIO_LINK = 2,	 /* links found on pages */
 };
 
-/* Starts or resumes a crawl of the store. When URLs are queued or leased (an unfinished crawl),
- * it is a resume: the generation stays, and every lease returns to its queue at the place it was
+/* Starts or resumes a crawl of the store. When the last crawl did not end (store_crawl_end) and
+ * URLs are queued or leased, it is a resume: the generation stays, and every lease returns to its queue at the place it was
  * taken from, as a crash would have left it. Otherwise a new generation begins (the previous
  * one + 1, from 1 up; now, epoch ms, is recorded as its start). A URL is "seen in this crawl"
  * when its seen record carries the current generation, so a new generation re-admits every URL
  * without touching them. ret_gen and ret_resumed may be NULL. */
 int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, bool *ret_resumed);
+/* Marks the crawl begun last as finished: the next store_crawl_begin starts a new generation
+ * even if URLs are still queued (say, of hosts whose robots.txt could not be fetched: they stay
+ * queued and are fetched in the new generation). A crawl that never gets here (killed, stopped,
+ * cut short by a page limit) is resumed by the next store_crawl_begin. */
+int store_crawl_end(struct store_txn *txn);
 
 struct store_frontier_entry {
 	const char *url;   /* canonical URL: its identity */

@@ -283,6 +283,38 @@ static void test_new_generation_readmits(void **state)
 	assert_int_equal(begin_crawl(f->s, false), gen2 + 1);
 }
 
+/* A crawl that ended leaves URLs queued (a host that could not be crawled): the next crawl is a
+ * new generation all the same, and those URLs stay queued once, not twice. */
+static void test_ended_crawl_starts_over(void **state)
+{
+	struct fixture *f = *state;
+	open_store(f);
+	uint64_t gen = begin_crawl(f->s, false);
+	struct store_txn *t = wbegin(f->s);
+	assert_true(push(t, gen, "http://h/1", "h:80", STORE_PRIO_SEED, 0));
+	assert_true(push(t, gen, "http://down/1", "down:80", STORE_PRIO_SEED, 0));
+	take_expect(t, "h:80", "http://h/1", true);
+	assert_int_equal(store_crawl_end(t), 0);
+	wcommit(t);
+
+	uint64_t gen2 = begin_crawl(f->s, false);
+	assert_int_equal(gen2, gen + 1);
+	t = wbegin(f->s);
+	assert_true(push(t, gen2, "http://down/1", "down:80", STORE_PRIO_SEED, 0));
+	assert_true(push(t, gen2, "http://h/1", "h:80", STORE_PRIO_SEED, 0));
+	wcommit(t);
+	uint64_t queued = 0, leased = 0;
+	assert_int_equal(store_frontier_count(f->s, &queued, &leased), 0);
+	assert_int_equal(queued, 2); /* down/1 once, h/1 again */
+	t = wbegin(f->s);
+	take_expect(t, "down:80", "http://down/1", true);
+	struct store_frontier_item it;
+	assert_int_equal(store_frontier_take(t, "down:80", &it), ERR_NOT_FOUND);
+	wcommit(t);
+	/* Not ended: the next crawl resumes. */
+	assert_int_equal(begin_crawl(f->s, true), gen2);
+}
+
 /* The first test of a crash: a store closed with leases outstanding. */
 static void test_resume_returns_leases(void **state)
 {
@@ -1101,6 +1133,7 @@ int main(void)
 		T(test_due_orders_within_priority),
 		T(test_seen_dedup_within_generation),
 		T(test_new_generation_readmits),
+		T(test_ended_crawl_starts_over),
 		T(test_resume_returns_leases),
 		T(test_resume_with_only_leases),
 		T(test_resume_after_kill),
