@@ -262,7 +262,7 @@ static int env_open(struct store *s, const char *dir, char *err, size_t errlen)
 		goto fail;
 	if ((mrc = mdb_env_set_mapsize(s->env, STORE_MAP_SIZE)) ||
 	    (mrc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS)) ||
-	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)))
+	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOSYNC, 0600)))
 		goto fail;
 	return 0;
 fail:
@@ -328,11 +328,28 @@ static void txn_free(struct store_txn *t)
 	free(t);
 }
 
-int store_write_commit(struct store_txn *txn)
+/* The environment is opened with MDB_NOSYNC: a commit reaches the OS (so a killed process loses
+ * nothing committed) and store_write_commit then syncs it to disk, together with every lazy
+ * commit before it. A lazy commit skips that sync: a system crash (not a process crash) may undo
+ * it, never corrupt the store, since a later sync writes everything in order. */
+static int txn_commit(struct store_txn *txn, bool sync)
 {
+	struct store *s = txn->s;
 	int rc = mdb_err(mdb_txn_commit(txn->txn));
 	txn_free(txn);
+	if (rc == 0 && sync)
+		rc = mdb_err(mdb_env_sync(s->env, 1));
 	return rc;
+}
+
+int store_write_commit(struct store_txn *txn)
+{
+	return txn_commit(txn, true);
+}
+
+int store_write_commit_lazy(struct store_txn *txn)
+{
+	return txn_commit(txn, false);
 }
 
 void store_write_abort(struct store_txn *txn)

@@ -37,6 +37,10 @@ int store_write_begin(struct store *s, struct store_txn **ret_txn);
 /* Commits and frees the transaction, whatever the outcome. Commits are synced to disk.
  * After any failed put in a transaction, abort it: its commit would fail. */
 int store_write_commit(struct store_txn *txn);
+/* Commits without waiting for the disk: a crash of the process loses nothing, a crash of the
+ * system may undo this commit (never corrupt the store); the next store_write_commit syncs it.
+ * For frequent bookkeeping that can be redone, like taking URLs from the frontier. */
+int store_write_commit_lazy(struct store_txn *txn);
 /* Aborts and frees; NULL does nothing. */
 void store_write_abort(struct store_txn *txn);
 
