@@ -1,74 +1,57 @@
 /* SPDX-License-Identifier: MIT */
-/* The crawl orchestrator: frontier → fetch → document → rules → store, on one thread.
+/* The crawl orchestrator, and its scheduler thread: which URL may be fetched next.
  *
- * Pages and their hits go to the store in batches, one write transaction per batch_pages pages,
- * so a crash loses at most one batch and the next crawl redoes it (hits are keyed, so redoing
- * never duplicates). A crawl stays on its seed's origin; links elsewhere are only counted.
+ * Threads (DESIGN.md §1): this thread owns the curl multi handle and the per-host politeness
+ * table, takes URLs from the store's frontier host by host, and hands 2xx responses to the
+ * workers (work.c); workers parse and match; one writer thread (work.c) writes everything to the
+ * store. The queues between them are bounded. Memory grows with the hosts, not with the URLs:
+ * the frontier lives in LMDB, and a crash loses at most the writer's open batch, whose URLs are
+ * still leased in the frontier and are fetched again by the next crawl (which resumes).
  */
 #include "crawler/crawl.h"
 
 #include "common/buf.h"
 #include "common/clock.h"
-#include "common/digest.h"
 #include "common/err.h"
 #include "crawler/crawler_int.h"
 #include "crawler/robots.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 #include "parsers/doc.h"
+#include "parsers/sitemap.h"
 #include "parsers/url.h"
 #include "rules/rules.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <unistd.h>
 
-#define CRAWL_SNIPPET_CONTEXT 60
-#define CRAWL_MAX_MATCH 1024       /* bytes of matched text kept in a hit */
-#define CRAWL_MAX_PAGE_HITS 1000   /* hits kept per page; a page cannot flood the store */
-#define CRAWL_ROBOTS_HOPS 5        /* redirects followed for robots.txt (RFC 9309 §2.3.1.2) */
-#define CRAWL_ROBOTS_UD ((void *)(uintptr_t)UINT32_MAX) /* marks the robots.txt transfer */
+#define CRAWL_ROBOTS_HOPS 5      /* redirects followed for robots.txt (RFC 9309 §2.3.1.2) */
+#define CRAWL_MAX_BACKOFFS 6     /* 429/503 answers in a row before a host's URL is given up */
+#define CRAWL_REFRESH_MS 500     /* how often idle hosts are recounted from the frontier */
+#define CRAWL_MAX_SITEMAPS 50    /* sitemap files fetched per host and run */
+#define CRAWL_PENDING 8          /* URLs taken ahead per host connection: one commit serves many */
 
-struct crawl {
-	const struct crawl_opts *o;
-	const struct rules_set *rules;
-	struct rules_matcher *matcher;
-	struct store *store;
-	struct store_txn *txn;
-	size_t txn_pages;
-	struct frontier *frontier;
-	struct fetch *fetch;
-	char *origin;
-	char *seed;        /* canonical; replaced by its target when it redirects */
-	bool seed_done;
-	struct robots *robots;  /* NULL until robots.txt is known */
-	bool robots_pending;    /* its transfer is in flight */
-	unsigned robots_hops;
-	char robots_why[160];   /* why everything is disallowed, when robots.txt failed */
-	int robots_fail;        /* the error a disallowed seed gets: ERR_NET when unreachable */
-	crawl_event_fn on_event;
-	void *ud;
-	struct crawl_stats stats;
-	char *err;
-	size_t errlen;
-};
+enum xfer_kind { XFER_PAGE, XFER_ROBOTS, XFER_SITEMAP };
 
-/* The hits of the page being processed, deduplicated by identity before they reach the store. */
-struct page_hits {
-	struct crawl *c;
-	const struct doc *doc;
-	const char *url;
-	const char *text;
-	size_t len;
-	int64_t now;
-	size_t count;
-	struct buf seen; /* "rule\0match\0" of each hit stored for this page */
+/* What a transfer is for; travels as its ud. */
+struct xfer_ctx {
+	struct xfer_ctx *next; /* in its host's pending list */
+	enum xfer_kind kind;
+	struct host *h;
+	struct store_frontier_item item; /* XFER_PAGE */
+	size_t venue;
+	bool old_digest_known;           /* the last visit's body digest, to skip re-matching */
+	uint8_t old_digest[32];
 };
 
 int crawl_global_init(void)
 {
+	sitemap_global_init(); /* libxml2's own, not thread-safe when done lazily */
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
 }
 
@@ -79,479 +62,960 @@ void crawl_global_cleanup(void)
 
 void crawl_opts_default(struct crawl_opts *o)
 {
-	*o = (struct crawl_opts){
-		.venue = "adhoc",
-		.user_agent = "patrol/" "0.1" " (+https://github.com/patrol-monitor/patrol)",
-		.max_urls = 1000000,
-		.connections = 4,
-		.connect_timeout_ms = 10000,
-		.timeout_ms = 60000,
-		.max_body = 10u << 20,
-		.batch_pages = 64,
-	};
+	*o = (struct crawl_opts){.batch_pages = 64};
 }
 
 const char *crawl_outcome_name(enum crawl_outcome o)
 {
 	static const char *const names[CRAWL_OUTCOME_COUNT] = {
-		"ok", "not_html", "redirect", "http_error", "too_big", "refused", "net_error",
-		"robots",
+		[CRAWL_OK] = "ok",
+		[CRAWL_NOT_HTML] = "not_html",
+		[CRAWL_REDIRECT] = "redirect",
+		[CRAWL_HTTP_ERROR] = "http_error",
+		[CRAWL_TOO_BIG] = "too_big",
+		[CRAWL_REFUSED] = "refused",
+		[CRAWL_NET_ERROR] = "net_error",
+		[CRAWL_ROBOTS] = "robots",
+		[CRAWL_TIMEOUT] = "timeout",
+		[CRAWL_NOT_MODIFIED] = "not_modified",
+		[CRAWL_NOINDEX] = "noindex",
+		[CRAWL_BACKOFF] = "backoff",
+		[CRAWL_REDIRECT_LIMIT] = "redirect_limit",
+		[CRAWL_OFF_VENUE] = "off_venue",
 	};
 	return o < CRAWL_OUTCOME_COUNT ? names[o] : "unknown";
 }
 
-static void crawl_event(struct crawl *c, const char *url, enum crawl_outcome oc, long status,
-			const char *detail, size_t hits)
+void crawl__fail(struct crawl *c, int rc, const char *fmt, ...)
 {
-	c->stats.outcomes[oc]++;
-	if (c->on_event) {
-		struct crawl_event ev = {url, oc, status, detail ? detail : "", hits};
-		c->on_event(&ev, c->ud);
+	pthread_mutex_lock(&c->err_lock);
+	if (!c->fatal) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+		c->fatal = rc ? rc : ERR_INTERNAL;
 	}
+	pthread_mutex_unlock(&c->err_lock);
 }
 
-static int crawl_txn(struct crawl *c)
+size_t crawl__venue_index(const struct crawl *c, const struct venue *v)
 {
-	if (c->txn)
-		return 0;
-	return store_write_begin(c->store, &c->txn);
+	for (size_t i = 0; i < c->nvenues; i++)
+		if (c->venues[i].v == v)
+			return i;
+	return 0;
 }
 
-static int crawl_commit(struct crawl *c)
+void crawl__event(struct crawl *c, const struct job *j, size_t hits)
 {
-	if (!c->txn)
-		return 0;
-	int rc = store_write_commit(c->txn);
-	c->txn = NULL;
-	c->txn_pages = 0;
-	if (rc)
-		snprintf(c->err, c->errlen, "cannot write to the store: %s", err_str(rc));
-	return rc;
-}
-
-static bool page_hits_dup(struct page_hits *ph, const char *rule, const char *match)
-{
-	for (size_t off = 0; off < ph->seen.len;) {
-		const char *r = ph->seen.data + off;
-		const char *m = r + strlen(r) + 1;
-		if (strcmp(r, rule) == 0 && strcmp(m, match) == 0)
-			return true;
-		off = (size_t)(m + strlen(m) + 1 - ph->seen.data);
-	}
-	return false;
-}
-
-static int crawl_on_hit(const struct rules_hit *h, void *ud)
-{
-	struct page_hits *ph = ud;
-	struct crawl *c = ph->c;
-	struct rules_info info;
-	rules_set_rule(c->rules, h->rule, &info);
-	size_t mlen = h->end - h->start < CRAWL_MAX_MATCH ? h->end - h->start : CRAWL_MAX_MATCH;
-	char *match = strndup(ph->text + h->start, mlen);
-	struct buf snippet;
-	buf_init(&snippet, 4096);
-	int rc = -ENOMEM;
-	if (!match || ph->count >= CRAWL_MAX_PAGE_HITS || page_hits_dup(ph, info.id, match)) {
-		rc = match ? 0 : -ENOMEM;
-		goto fail;
-	}
-	if ((rc = rules_snippet(ph->text, ph->len, h->start, h->end, CRAWL_SNIPPET_CONTEXT,
-				&snippet)) != 0)
-		goto fail;
-	struct store_hit sh = {
-		.rule = info.id, .pack = info.pack, .category = info.category,
-		.severity = info.severity, .venue = c->o->venue, .url = ph->url, .field = h->field,
-		.post = -1, .match = match, .snippet = buf_str(&snippet), .status = "new",
+	if (!c->o->on_event)
+		return;
+	static const bool error[CRAWL_OUTCOME_COUNT] = {
+		[CRAWL_HTTP_ERROR] = true, [CRAWL_TOO_BIG] = true, [CRAWL_REFUSED] = true,
+		[CRAWL_NET_ERROR] = true, [CRAWL_TIMEOUT] = true, [CRAWL_REDIRECT_LIMIT] = true,
 	};
-	bool fresh = false;
-	if ((rc = store_hit_put(c->txn, &sh, ph->now, NULL, &fresh)) != 0)
-		goto fail;
-	if ((rc = buf_add(&ph->seen, info.id, strlen(info.id) + 1)) != 0 ||
-	    (rc = buf_add(&ph->seen, match, strlen(match) + 1)) != 0)
-		goto fail;
-	ph->count++;
-	c->stats.hits++;
-	c->stats.hits_new += fresh;
-fail:
-	free(match);
-	buf_done(&snippet);
+	c->done++;
+	c->hits += hits;
+	c->errors += error[j->outcome];
+	struct crawl_event ev = {
+		.venue = c->venues[j->venue].v->id, .url = j->url, .outcome = j->outcome,
+		.status = j->status, .detail = j->detail ? j->detail : "", .hits = hits,
+		.done = c->done, .hits_total = c->hits, .errors = c->errors,
+		.in_flight = c->in_flight, .queued = c->queued,
+		.elapsed_ms = clock_mono_ms() - c->start_ms,
+	};
+	pthread_mutex_lock(&c->event_lock);
+	c->o->on_event(&ev, c->o->ud);
+	pthread_mutex_unlock(&c->event_lock);
+}
+
+int crawl__host_key(const char *url, char **ret_key)
+{
+	return url_origin(url, ret_key);
+}
+
+/* --- jobs the scheduler makes --- */
+
+static struct job *sched_job(struct crawl *c, enum job_kind kind, size_t venue, const char *url,
+			     const char *host)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j || !(j->url = strdup(url ? url : "")) || !(j->host = strdup(host ? host : ""))) {
+		job_free(j);
+		return NULL;
+	}
+	j->kind = kind;
+	j->venue = venue;
+	j->at = clock_wall();
+	buf_init(&j->links, WORK_LINKS_MAX);
+	(void)c;
+	return j;
+}
+
+/* Hands j to the writer (or, for pages, to the workers); the crawl counts it until committed. */
+static int sched_send(struct crawl *c, struct job *j)
+{
+	if (!j) {
+		crawl__fail(c, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	c->jobs_open++;
+	int rc = queue_push(j->kind == JOB_PAGE ? &c->work : &c->write, j);
+	if (rc) {
+		c->jobs_open--;
+		job_free(j);
+	}
 	return rc;
 }
 
-static int crawl_match_field(struct page_hits *ph, const char *field, const char *text)
+/* The first seed's fate decides the error of a crawl that could crawl nothing. */
+static void sched_seed_outcome(struct crawl *c, const char *url, enum crawl_outcome oc,
+			       const char *detail)
 {
-	ph->text = text;
-	ph->len = strlen(text);
-	int rc = rules_match(ph->c->matcher, field, text, ph->len, crawl_on_hit, ph);
-	if (rc == ERR_REGEX)
-		snprintf(ph->c->err, ph->c->errlen, "a rule failed to run on %s", ph->url);
-	return rc;
+	static const int codes[CRAWL_OUTCOME_COUNT] = {
+		[CRAWL_NOT_HTML] = ERR_HTTP, [CRAWL_HTTP_ERROR] = ERR_HTTP, [CRAWL_TOO_BIG] = ERR_TOO_BIG,
+		[CRAWL_REFUSED] = ERR_SCOPE, [CRAWL_NET_ERROR] = ERR_NET, [CRAWL_ROBOTS] = ERR_SCOPE,
+		[CRAWL_TIMEOUT] = ERR_NET, [CRAWL_REDIRECT_LIMIT] = ERR_HTTP,
+		[CRAWL_OFF_VENUE] = ERR_SCOPE,
+	};
+	if (!c->seed_url || strcmp(url, c->seed_url) != 0 || c->seed_fail || !codes[oc])
+		return;
+	c->seed_fail = codes[oc];
+	snprintf(c->seed_why, sizeof(c->seed_why), "%s", detail);
 }
 
-static int crawl_links(struct crawl *c, const struct doc *d, unsigned depth)
+static int sched_done(struct crawl *c, struct xfer_ctx *x, enum crawl_outcome oc, long status,
+		      const char *detail)
 {
-	for (size_t i = 0; i < d->nlinks; i++) {
-		char *origin = NULL;
-		if (url_origin(d->links[i].url, &origin) != 0 || strcmp(origin, c->origin) != 0) {
-			c->stats.off_site++;
-			free(origin);
-			continue;
+	char why[256];
+	if (oc == CRAWL_HTTP_ERROR && status)
+		snprintf(why, sizeof(why), "the server answered HTTP %ld", status);
+	else if (oc == CRAWL_OFF_VENUE)
+		snprintf(why, sizeof(why), "it redirects out of the venue (%s)", detail);
+	else
+		snprintf(why, sizeof(why), "%s", detail && detail[0] ? detail : crawl_outcome_name(oc));
+	sched_seed_outcome(c, x->item.url, oc, why);
+	struct job *j = sched_job(c, JOB_DONE, x->venue, x->item.url, x->h->key);
+	if (j) {
+		j->outcome = oc;
+		j->status = status;
+		j->depth = x->item.depth;
+		j->hops = x->item.hops;
+		if (detail && detail[0] && !(j->detail = strdup(detail))) {
+			job_free(j);
+			j = NULL;
 		}
+	}
+	return sched_send(c, j);
+}
+
+/* --- robots.txt, per host --- */
+
+static int sched_robots_fetch(struct crawl *c, struct host *h, const char *url)
+{
+	struct xfer_ctx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->kind = XFER_ROBOTS;
+	x->h = h;
+	x->venue = crawl__venue_index(c, h->venue);
+	struct fetch_req req = {.allow_private = h->venue->allow_private};
+	int rc = fetch_add(c->fetch, url, &req, x);
+	if (rc) {
+		free(x);
+		return rc;
+	}
+	h->robots_state = HOST_ROBOTS_FETCHING;
+	host_started(h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
+	return 0;
+}
+
+static void sched_robots_failed(struct host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sched_robots_failed(struct host *h, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->robots_why, sizeof(h->robots_why), fmt, ap);
+	va_end(ap);
+	h->robots_state = HOST_ROBOTS_FAILED;
+}
+
+static int sched_robots_parse(struct crawl *c, struct host *h, const char *body, size_t len,
+			      long status)
+{
+	char agent[64];
+	robots_agent_token(c->set->user_agent, agent, sizeof(agent));
+	int rc = status >= 200 && status < 300 ? robots_parse(body, len, agent, &h->robots)
+					       : robots_new_allow_all(&h->robots);
+	if (rc == 0)
+		h->robots_state = HOST_ROBOTS_READY;
+	return rc;
+}
+
+/* The answer for robots.txt decides what may be fetched from the host (RFC 9309 §2.3.1). */
+static int sched_robots_done(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
+{
+	struct host *h = x->h;
+	long st = r->http_status;
+	if (r->status == FETCH_REFUSED) {
+		sched_robots_failed(h, "the server's address is private or loopback (a venue allows "
+				       "it with allow_private_addresses)");
+		return 0;
+	}
+	if (r->status == FETCH_FAILED || r->status == FETCH_TIMEOUT) {
+		sched_robots_failed(h, "robots.txt is unreachable (%s)", r->error);
+		return 0;
+	}
+	if (st >= 300 && st < 400) {
+		char *target = NULL;
+		if (++h->robots_hops <= CRAWL_ROBOTS_HOPS && r->location[0] &&
+		    url_resolve(r->url, r->location, &target) == 0) {
+			int rc = sched_robots_fetch(c, h, target);
+			free(target);
+			return rc;
+		}
+		st = 404; /* §2.3.1.2: past 5 hops, robots.txt is unavailable */
+	}
+	if (st >= 500 || st < 200) {
+		sched_robots_failed(h, "robots.txt answered HTTP %ld", st);
+		return 0;
+	}
+	int rc = sched_robots_parse(c, h, r->body, r->len, st);
+	if (rc)
+		return rc;
+	struct job *j = sched_job(c, JOB_ROBOTS, x->venue, r->url, h->key);
+	if (j) {
+		j->status = st;
+		j->len = r->len;
+		j->body = fetch_result_take_body(r);
+		if (!j->body) {
+			job_free(j);
+			j = NULL;
+		}
+	}
+	return sched_send(c, j);
+}
+
+/* Asks the store's cache first: a fresh answer saves a request (and a restart refetches none). */
+static int sched_robots(struct crawl *c, struct host *h)
+{
+	int64_t at;
+	int status;
+	char *body = NULL;
+	size_t len;
+	if (store_robots_get(c->store, h->key, &at, &status, &body, &len) == 0 &&
+	    clock_wall() - at < c->set->robots_ttl_s) {
+		int rc = sched_robots_parse(c, h, body, len, status);
+		free(body);
+		return rc;
+	}
+	free(body);
+	char url[URL_MAX_LEN + 16];
+	snprintf(url, sizeof(url), "%s/robots.txt", h->key);
+	return sched_robots_fetch(c, h, url);
+}
+
+/* --- sitemaps --- */
+
+static int sched_sitemap_fetch(struct crawl *c, struct host *h, const char *url)
+{
+	if (h->sitemaps_fetched >= CRAWL_MAX_SITEMAPS)
+		return 0;
+	struct xfer_ctx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->kind = XFER_SITEMAP;
+	x->h = h;
+	x->venue = crawl__venue_index(c, h->venue);
+	struct fetch_req req = {.allow_private = h->venue->allow_private};
+	int rc = fetch_add(c->fetch, url, &req, x);
+	if (rc) {
+		free(x);
+		return rc;
+	}
+	h->sitemaps_fetched++;
+	host_started(h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
+	return 0;
+}
+
+/* Sitemaps named by robots.txt on the host itself, and /sitemap.xml. */
+static int sched_sitemaps(struct crawl *c, struct host *h)
+{
+	h->sitemaps_done = true;
+	if (!h->venue->sitemaps || !h->robots)
+		return 0;
+	char url[URL_MAX_LEN + 16];
+	snprintf(url, sizeof(url), "%s/sitemap.xml", h->key);
+	int rc = sched_sitemap_fetch(c, h, url);
+	for (size_t i = 0; rc == 0 && i < robots_sitemap_count(h->robots); i++) {
+		char *origin = NULL;
+		const char *sm = robots_sitemap(h->robots, i);
+		if (url_origin(sm, &origin) == 0 && strcmp(origin, h->key) == 0 &&
+		    strcmp(sm, url) != 0)
+			rc = sched_sitemap_fetch(c, h, sm);
 		free(origin);
-		int rc = frontier_push(c->frontier, d->links[i].url, depth + 1, NULL);
-		if (rc == ERR_TOO_BIG)
-			break; /* the frontier is full: the crawl goes on with what it has */
+	}
+	return rc;
+}
+
+struct sitemap_ctx {
+	struct crawl *c;
+	struct host *h;
+	struct job *push;
+	int rc;
+};
+
+/* Pages join the frontier; the sitemaps an index lists are fetched in turn (up to a cap). */
+static int sched_sitemap_entry(const struct sitemap_entry *e, void *ud)
+{
+	struct sitemap_ctx *s = ud;
+	char *origin = NULL;
+	int rc = url_origin(e->loc, &origin);
+	bool same = rc == 0 && strcmp(origin, s->h->key) == 0;
+	free(origin);
+	if (!same)
+		return 0; /* a sitemap speaks for its own host only (sitemaps.org) */
+	if (e->kind == SITEMAP_INDEX) {
+		s->rc = sched_sitemap_fetch(s->c, s->h, e->loc);
+		return s->rc;
+	}
+	if (venue_scope_check(s->h->venue, e->loc) == VENUE_IN_SCOPE)
+		buf_add(&s->push->links, e->loc, strlen(e->loc) + 1); /* past the cap: dropped */
+	return 0;
+}
+
+static int sched_sitemap_done(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
+{
+	if (r->status != FETCH_DONE || r->http_status < 200 || r->http_status >= 300)
+		return 0; /* no sitemap is no problem */
+	struct sitemap_ctx s = {c, x->h, sched_job(c, JOB_PUSH, x->venue, r->url, x->h->key), 0};
+	if (!s.push)
+		return sched_send(c, NULL);
+	s.push->links_priority = STORE_PRIO_SEED;
+	int rc = sitemap_parse(r->body, r->len, r->url, NULL, sched_sitemap_entry, &s, NULL);
+	if (s.rc || (rc && rc != ERR_TOO_BIG && rc != ERR_PARSE)) {
+		job_free(s.push);
+		return s.rc ? s.rc : rc; /* a broken or oversized sitemap is only a lost hint */
+	}
+	return sched_send(c, s.push);
+}
+
+/* --- pages --- */
+
+static bool sched_venue_full(const struct crawl *c, size_t venue)
+{
+	const struct venue *v = c->venues[venue].v;
+	return v->max_pages && c->venues[venue].started >= v->max_pages;
+}
+
+static int sched_page_fetch(struct crawl *c, struct host *h, struct xfer_ctx *x)
+{
+	struct store_fetch_state st;
+	struct fetch_req req = {.allow_private = h->venue->allow_private};
+	if (store_fetch_state_get(c->store, x->item.url, &st) == 0) {
+		req.etag = st.etag;
+		req.last_modified = st.last_modified;
+		x->old_digest_known = st.has_digest;
+		memcpy(x->old_digest, st.digest, 32);
+	}
+	int rc = fetch_add(c->fetch, x->item.url, &req, x);
+	if (rc)
+		return rc;
+	host_started(h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
+	c->venues[x->venue].started++;
+	c->fetches++;
+	return 0;
+}
+
+/* Starts the host's pending URL, or finishes it at once when robots.txt disallows it. */
+static int sched_page(struct crawl *c, struct host *h)
+{
+	struct xfer_ctx *x = h->pending;
+	bool allowed = false;
+	int rc = robots_allowed_url(h->robots, x->item.url, &allowed);
+	h->pending = x->next;
+	if (!h->pending)
+		h->pending_tail = NULL;
+	h->npending--;
+	if (rc == 0 && !allowed) {
+		rc = sched_done(c, x, CRAWL_ROBOTS, 0, "robots.txt disallows it");
+		store_frontier_item_done(&x->item);
+		free(x);
+		return rc;
+	}
+	if (rc == 0)
+		rc = sched_page_fetch(c, h, x);
+	if (rc) {
+		store_frontier_item_done(&x->item);
+		free(x);
+	}
+	return rc;
+}
+
+/* Takes the host's next URL from the frontier onto h->pending, in the caller's transaction.
+ * ERR_NOT_FOUND when its queue is empty. */
+static int sched_take(struct crawl *c, struct store_txn *txn, struct host *h)
+{
+	struct xfer_ctx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	int rc = store_frontier_take(txn, h->key, &x->item);
+	if (rc) {
+		free(x);
+		return rc;
+	}
+	const struct venue *v = venue_registry_find(c->reg, x->item.venue);
+	if (!v)
+		v = c->venues[0].v; /* a venue removed from the registry since: its URLs still end */
+	x->kind = XFER_PAGE;
+	x->h = h;
+	x->venue = crawl__venue_index(c, v);
+	if (!h->venue) {
+		h->venue = v;
+		h->delay_ms = v->delay_ms;
+		h->connections = v->host_connections ? v->host_connections : 1;
+	}
+	if (h->pending_tail)
+		h->pending_tail->next = x;
+	else
+		h->pending = x;
+	h->pending_tail = x;
+	h->npending++;
+	h->queued = h->queued ? h->queued - 1 : 0;
+	return 0;
+}
+
+/* Tops up every host's pending URLs from the frontier, all in one write transaction: a commit
+ * is a disk sync, far too dear to spend on each URL. */
+static int sched_fill(struct crawl *c)
+{
+	struct store_txn *txn = NULL;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < c->hosts.nslots; i++) {
+		struct host *h = c->hosts.slots[i];
+		if (!h || !h->queued || h->robots_state == HOST_ROBOTS_FAILED)
+			continue;
+		unsigned want = (h->connections ? h->connections : 1) * CRAWL_PENDING;
+		while (rc == 0 && h->queued && h->npending < want) {
+			if (!txn && (rc = store_write_begin(c->store, &txn)) != 0)
+				break;
+			rc = sched_take(c, txn, h);
+			if (rc == ERR_NOT_FOUND) {
+				h->queued = 0;
+				rc = 0;
+			}
+		}
+	}
+	if (!txn)
+		return rc;
+	if (rc) {
+		store_write_abort(txn);
+		return rc;
+	}
+	return store_write_commit_lazy(txn); /* taking again after a system crash is harmless */
+}
+
+/* A redirect: its target joins the frontier when it is inside the venue and the chain is short
+ * enough; robots.txt and the address guard check it again when it is fetched. */
+static int sched_redirect(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
+{
+	const struct venue *v = c->venues[x->venue].v;
+	char *target = NULL;
+	struct url_opts uo = {c->set->session_params, c->set->nsession_params};
+	if (!r->location[0] || url_resolve_opts(r->url, r->location, &uo, &target) != 0)
+		return sched_done(c, x, CRAWL_REDIRECT, r->http_status, "no usable Location");
+	int rc;
+	if (x->item.hops + 1u > c->set->max_redirects) {
+		rc = sched_done(c, x, CRAWL_REDIRECT_LIMIT, r->http_status, target);
+	} else if (venue_scope_check(v, target) != VENUE_IN_SCOPE) {
+		rc = sched_done(c, x, CRAWL_OFF_VENUE, r->http_status, target);
+	} else {
+		struct job *j = sched_job(c, JOB_DONE, x->venue, x->item.url, x->h->key);
+		if (j) {
+			j->outcome = CRAWL_REDIRECT;
+			j->status = r->http_status;
+			j->depth = x->item.depth;
+			j->hops = x->item.hops;
+			j->links_priority = 1;
+			if (buf_add(&j->links, target, strlen(target) + 1) != 0 ||
+			    !(j->detail = strdup(target))) {
+				job_free(j);
+				j = NULL;
+			}
+		}
+		rc = sched_send(c, j);
+		if (c->seed_url && strcmp(x->item.url, c->seed_url) == 0) {
+			free(c->seed_url); /* the target is the seed now */
+			c->seed_url = target;
+			target = NULL;
+		}
+	}
+	free(target);
+	return rc;
+}
+
+static int sched_back_off(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
+{
+	host_back_off(x->h, clock_mono_ms(), r->retry_after_s);
+	if (x->h->backoffs > CRAWL_MAX_BACKOFFS)
+		return sched_done(c, x, CRAWL_HTTP_ERROR, r->http_status, "the host keeps refusing");
+	struct job *j = sched_job(c, JOB_REQUEUE, x->venue, x->item.url, x->h->key);
+	if (j) {
+		j->status = r->http_status;
+		j->depth = x->item.depth;
+		j->priority = x->item.priority;
+		j->hops = x->item.hops;
+	}
+	return sched_send(c, j);
+}
+
+static int sched_page_response(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
+{
+	long st = r->http_status;
+	if (st == 429 || st == 503)
+		return sched_back_off(c, x, r);
+	host_answered(x->h);
+	if (st >= 300 && st < 400 && st != 304)
+		return sched_redirect(c, x, r);
+	if (st == 304)
+		return sched_done(c, x, CRAWL_NOT_MODIFIED, st, "");
+	if (st < 200 || st >= 300)
+		return sched_done(c, x, CRAWL_HTTP_ERROR, st, "");
+	if (!crawl__is_html(r->content_type)) {
+		char why[192];
+		snprintf(why, sizeof(why), "not an HTML page (Content-Type: %s)",
+			 r->content_type[0] ? r->content_type : "none");
+		sched_seed_outcome(c, x->item.url, CRAWL_NOT_HTML, why);
+	}
+	struct job *j = sched_job(c, JOB_PAGE, x->venue, x->item.url, x->h->key);
+	if (!j)
+		return sched_send(c, NULL);
+	j->status = st;
+	j->depth = x->item.depth;
+	j->len = r->len;
+	j->old_digest_known = x->old_digest_known;
+	memcpy(j->old_digest, x->old_digest, 32);
+	j->body = fetch_result_take_body(r);
+	j->content_type = strdup(r->content_type);
+	j->etag = strdup(r->etag);
+	j->last_modified = strdup(r->last_modified);
+	j->x_robots_tag = strdup(r->x_robots_tag);
+	if (!j->body || !j->content_type || !j->etag || !j->last_modified || !j->x_robots_tag) {
+		job_free(j);
+		j = NULL;
+	}
+	return sched_send(c, j);
+}
+
+static int sched_page_done(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
+{
+	switch (r->status) {
+	case FETCH_FAILED:
+		return sched_done(c, x, CRAWL_NET_ERROR, 0, r->error);
+	case FETCH_TIMEOUT:
+		return sched_done(c, x, CRAWL_TIMEOUT, r->http_status, r->error);
+	case FETCH_REFUSED:
+		return sched_done(c, x, CRAWL_REFUSED, 0, "private or loopback address");
+	case FETCH_TOO_BIG:
+		return sched_done(c, x, CRAWL_TOO_BIG, r->http_status, "body over the limit");
+	case FETCH_DONE:
+		break;
+	}
+	return sched_page_response(c, x, r);
+}
+
+static int sched_on_done(struct fetch_result *r, void *ud)
+{
+	struct crawl *c = ud;
+	struct xfer_ctx *x = r->ud;
+	int rc;
+	x->h->in_flight--;
+	switch (x->kind) {
+	case XFER_ROBOTS:
+		rc = sched_robots_done(c, x, r);
+		break;
+	case XFER_SITEMAP:
+		rc = sched_sitemap_done(c, x, r);
+		break;
+	default:
+		rc = sched_page_done(c, x, r);
+		store_frontier_item_done(&x->item);
+		break;
+	}
+	free(x);
+	if (rc && rc != ERR_USAGE)
+		crawl__fail(c, rc, "crawl failed: %s", err_str(rc));
+	return 0;
+}
+
+/* --- the scheduler loop --- */
+
+static int sched_count_host(const char *key, uint64_t queued, void *ud)
+{
+	struct crawl *c = ud;
+	struct host *h;
+	int rc = hosts_get(&c->hosts, key, 0, 1, &h);
+	if (rc == 0)
+		h->queued = queued;
+	return rc;
+}
+
+/* Recounts the queued URLs of every host from the frontier. */
+static int sched_refresh(struct crawl *c)
+{
+	for (size_t i = 0; i < c->hosts.nslots; i++)
+		if (c->hosts.slots[i])
+			c->hosts.slots[i]->queued = 0;
+	return store_frontier_hosts(c->store, sched_count_host, c);
+}
+
+static bool sched_may_start(struct crawl *c)
+{
+	unsigned conns = c->o->connections ? c->o->connections : c->set->connections;
+	return fetch_in_flight(c->fetch) < conns && !c->fatal &&
+	       (!c->o->max_pages || c->fetches < c->o->max_pages) &&
+	       !(c->o->stop && *c->o->stop) && queue_len(&c->work) < c->work.cap;
+}
+
+/* Moves host h along as far as it can go now; *wait_ms shrinks to when it can go further. */
+static int sched_host(struct crawl *c, struct host *h, int64_t now, int64_t *wait_ms)
+{
+	if (!h->pending || sched_venue_full(c, h->pending->venue))
+		return 0;
+	int64_t wait;
+	if (!host_ready(h, now, &wait)) {
+		if (wait >= 0 && wait < *wait_ms)
+			*wait_ms = wait;
+		return 0;
+	}
+	switch (h->robots_state) {
+	case HOST_ROBOTS_UNKNOWN:
+		return sched_robots(c, h);
+	case HOST_ROBOTS_READY:
+		if (!h->sitemaps_done)
+			return sched_sitemaps(c, h);
+		return sched_page(c, h);
+	default:
+		return 0; /* fetching, or failed: the URL waits for the next crawl */
+	}
+}
+
+static int sched_round(struct crawl *c, int64_t *wait_ms)
+{
+	int rc = sched_fill(c);
+	if (rc)
+		return rc;
+	int64_t now = clock_mono_ms();
+	for (size_t i = 0; i < c->hosts.nslots && sched_may_start(c); i++) {
+		struct host *h = c->hosts.slots[i];
+		if (!h)
+			continue;
+		/* A host may start several transfers in one round, up to its connections. */
+		unsigned flying, waiting;
+		do {
+			flying = h->in_flight;
+			waiting = h->npending;
+			rc = sched_host(c, h, now, wait_ms);
+		} while (rc == 0 && h->pending && (h->in_flight != flying || h->npending != waiting) &&
+			 sched_may_start(c));
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-static bool crawl_is_html(const char *content_type)
+/* Hosts whose URLs can still move in this crawl. */
+static bool sched_busy(const struct crawl *c)
 {
-	size_t n = strcspn(content_type, "; \t");
-	return (n == 9 && strncasecmp(content_type, "text/html", 9) == 0) ||
-	       (n == 21 && strncasecmp(content_type, "application/xhtml+xml", 21) == 0);
-}
-
-static int crawl_store_page(struct crawl *c, const struct fetch_result *r, const struct doc *d,
-			    int64_t now)
-{
-	struct store_page p = {
-		.url = r->url, .venue = c->o->venue, .fetched_at = now,
-		.status = (int)r->http_status, .content_type = r->content_type,
-		.title = d ? d->title : "", .charset = d ? d->encoding : "", .bytes = r->len,
-	};
-	int rc = digest_sha256(r->body, r->len, p.body_digest);
-	if (rc == 0)
-		rc = store_page_put(c->txn, &p);
-	if (rc == 0)
-		c->stats.pages++;
-	return rc;
-}
-
-/* A 2xx response: parse it when it is HTML, match it, queue its links, store it and its hits. */
-static int crawl_page(struct crawl *c, const struct fetch_result *r, unsigned depth)
-{
-	int64_t now = clock_wall();
-	struct doc *d = NULL;
-	struct page_hits ph = {.c = c, .url = r->url, .now = now};
-	buf_init(&ph.seen, 1u << 20);
-	bool html = crawl_is_html(r->content_type);
-	int rc = crawl_txn(c);
-	if (rc) {
-		snprintf(c->err, c->errlen, "cannot write to the store: %s", err_str(rc));
-		goto fail;
-	}
-	if (html) {
-		if ((rc = doc_parse(r->body, r->len, r->content_type, r->url, NULL, &d)) != 0) {
-			crawl_event(c, r->url, CRAWL_NOT_HTML, r->http_status, err_str(rc), 0);
-			rc = 0;
-			html = false;
-		}
-	}
-	if (html) {
-		ph.doc = d;
-		if ((rc = crawl_match_field(&ph, "title", d->title)) != 0 ||
-		    (rc = crawl_match_field(&ph, "body", d->body)) != 0 ||
-		    (rc = crawl_links(c, d, depth)) != 0)
-			goto fail;
-	}
-	if ((rc = crawl_store_page(c, r, d, now)) != 0) {
-		snprintf(c->err, c->errlen, "cannot write to the store: %s", err_str(rc));
-		goto fail;
-	}
-	if (html)
-		crawl_event(c, r->url, CRAWL_OK, r->http_status, "", ph.count);
-	else
-		crawl_event(c, r->url, CRAWL_NOT_HTML, r->http_status, r->content_type, 0);
-	if (++c->txn_pages >= c->o->batch_pages)
-		rc = crawl_commit(c);
-fail:
-	buf_done(&ph.seen);
-	doc_free(d);
-	return rc;
-}
-
-static void crawl_seed_failed(struct crawl *c, const struct fetch_result *r, const char *why)
-{
-	snprintf(c->err, c->errlen, "cannot crawl %s: %s", r->url, why);
-}
-
-/* The seed decides whether there is a crawl at all: when it fails, the crawl fails with why. */
-static int crawl_check_seed(struct crawl *c, const struct fetch_result *r)
-{
-	char why[256];
-	switch (r->status) {
-	case FETCH_FAILED:
-	case FETCH_TIMEOUT:
-		crawl_seed_failed(c, r, r->error);
-		return ERR_NET;
-	case FETCH_REFUSED:
-		crawl_seed_failed(c, r, "the server's address is private or loopback "
-					"(allow it with --allow-private)");
-		return ERR_SCOPE;
-	case FETCH_TOO_BIG:
-		crawl_seed_failed(c, r, "the page is larger than the body limit");
-		return ERR_TOO_BIG;
-	case FETCH_DONE:
-		break;
-	}
-	if (r->http_status >= 300 && r->http_status < 400)
-		return 0; /* the redirect's target becomes the seed */
-	if (r->http_status < 200 || r->http_status >= 300) {
-		snprintf(why, sizeof(why), "the server answered HTTP %ld", r->http_status);
-		crawl_seed_failed(c, r, why);
-		return ERR_HTTP;
-	}
-	if (!crawl_is_html(r->content_type)) {
-		snprintf(why, sizeof(why), "not an HTML page (Content-Type: %s)",
-			 r->content_type[0] ? r->content_type : "none");
-		crawl_seed_failed(c, r, why);
-		return ERR_HTTP;
-	}
-	c->seed_done = true;
-	return 0;
-}
-
-static int crawl_redirect(struct crawl *c, const struct fetch_result *r, unsigned depth,
-			  bool is_seed)
-{
-	char *target = NULL, *origin = NULL;
-	int rc = 0;
-	if (!r->location[0] || url_resolve(r->url, r->location, &target) != 0) {
-		crawl_event(c, r->url, CRAWL_REDIRECT, r->http_status, "no usable Location", 0);
-		goto fail;
-	}
-	if (url_origin(target, &origin) != 0 || strcmp(origin, c->origin) != 0) {
-		c->stats.off_site++;
-		crawl_event(c, r->url, CRAWL_REDIRECT, r->http_status, target, 0);
-		if (is_seed) {
-			snprintf(c->err, c->errlen, "cannot crawl %s: it redirects to another site (%s)",
-				 r->url, target);
-			rc = ERR_SCOPE;
-		}
-		goto fail;
-	}
-	rc = frontier_push(c->frontier, target, depth + 1, NULL);
-	crawl_event(c, r->url, CRAWL_REDIRECT, r->http_status, target, 0);
-	if (rc == 0 && is_seed) {
-		free(c->seed);
-		c->seed = target; /* the target is the seed now */
-		target = NULL;
-	}
-fail:
-	free(target);
-	free(origin);
-	return rc == ERR_TOO_BIG ? 0 : rc;
-}
-
-/* robots.txt could not be had: RFC 9309 §2.3.1.3-4 says crawl nothing, and try again later. */
-static int crawl_robots_unreachable(struct crawl *c, int fail, const char *why)
-{
-	snprintf(c->robots_why, sizeof(c->robots_why), "robots.txt %s", why);
-	c->robots_fail = fail;
-	return robots_new_disallow_all(&c->robots);
-}
-
-static int crawl_robots_redirect(struct crawl *c, const struct fetch_result *r)
-{
-	char *target = NULL;
-	if (++c->robots_hops > CRAWL_ROBOTS_HOPS || !r->location[0] ||
-	    url_resolve(r->url, r->location, &target) != 0)
-		return robots_new_allow_all(&c->robots); /* §2.3.1.2: past 5 hops, unavailable */
-	int rc = fetch_add(c->fetch, target, NULL, CRAWL_ROBOTS_UD);
-	free(target);
-	if (rc == 0)
-		c->robots_pending = true;
-	return rc;
-}
-
-/* The answer for robots.txt decides what the whole crawl may fetch (RFC 9309 §2.3.1). */
-static int crawl_robots_done(struct crawl *c, const struct fetch_result *r)
-{
-	char why[128];
-	char agent[64];
-	c->robots_pending = false;
-	switch (r->status) {
-	case FETCH_FAILED:
-	case FETCH_TIMEOUT:
-		snprintf(why, sizeof(why), "is unreachable (%s)", r->error);
-		return crawl_robots_unreachable(c, ERR_NET, why);
-	case FETCH_REFUSED:
-		/* The site's own address is refused: there is nothing this crawl may fetch. */
-		snprintf(c->err, c->errlen, "cannot crawl %s: the server's address is private or "
-			 "loopback (allow it with --allow-private)", c->origin);
-		return ERR_SCOPE;
-	case FETCH_TOO_BIG: /* what arrived is more than the 500 KiB a parser must read */
-	case FETCH_DONE:
-		break;
-	}
-	long st = r->http_status;
-	if (st >= 200 && st < 300) {
-		robots_agent_token(c->o->user_agent, agent, sizeof(agent));
-		return robots_parse(r->body, r->len, agent, &c->robots);
-	}
-	if (st >= 300 && st < 400)
-		return crawl_robots_redirect(c, r);
-	if (st >= 400 && st < 500)
-		return robots_new_allow_all(&c->robots); /* "unavailable": no restrictions */
-	snprintf(why, sizeof(why), "answered HTTP %ld", st);
-	return crawl_robots_unreachable(c, ERR_SCOPE, why);
-}
-
-static int crawl_robots_fetch(struct crawl *c)
-{
-	char url[URL_MAX_LEN + 16];
-	snprintf(url, sizeof(url), "%s/robots.txt", c->origin);
-	int rc = fetch_add(c->fetch, url, NULL, CRAWL_ROBOTS_UD);
-	if (rc == 0)
-		c->robots_pending = true;
-	return rc;
-}
-
-/* False when robots.txt disallows url; the seed being disallowed ends the crawl with why. */
-static bool crawl_robots_allow(struct crawl *c, const char *url, int *ret_rc)
-{
-	bool allowed = false;
-	*ret_rc = 0;
-	if (robots_allowed_url(c->robots, url, &allowed) == 0 && allowed)
-		return true;
-	c->stats.robots_blocked++;
-	crawl_event(c, url, CRAWL_ROBOTS, 0, c->robots_why, 0);
-	if (!c->seed_done && c->seed && strcmp(url, c->seed) == 0) {
-		snprintf(c->err, c->errlen, "cannot crawl %s: %s", url,
-			 c->robots_why[0] ? c->robots_why : "robots.txt disallows it");
-		*ret_rc = c->robots_fail ? c->robots_fail : ERR_SCOPE;
+	for (size_t i = 0; i < c->hosts.nslots; i++) {
+		const struct host *h = c->hosts.slots[i];
+		if (h && h->robots_state != HOST_ROBOTS_FAILED && (h->pending || h->queued) &&
+		    !(h->pending && sched_venue_full(c, h->pending->venue)))
+			return true;
 	}
 	return false;
 }
 
-static int crawl_on_done(struct fetch_result *r, void *ud)
+/* What progress events report about the scheduler's side. */
+static void sched_progress(struct crawl *c)
 {
-	struct crawl *c = ud;
-	if (r->ud == CRAWL_ROBOTS_UD)
-		return crawl_robots_done(c, r);
-	unsigned depth = (unsigned)(uintptr_t)r->ud;
-	bool is_seed = !c->seed_done && c->seed && strcmp(r->url, c->seed) == 0;
-	c->stats.fetched++;
-	c->stats.bytes += r->len;
-	int rc = is_seed ? crawl_check_seed(c, r) : 0;
-	if (rc)
-		return rc;
-	switch (r->status) {
-	case FETCH_FAILED:
-	case FETCH_TIMEOUT:
-		crawl_event(c, r->url, CRAWL_NET_ERROR, 0, r->error, 0);
-		return 0;
-	case FETCH_REFUSED:
-		crawl_event(c, r->url, CRAWL_REFUSED, 0, "private or loopback address", 0);
-		return 0;
-	case FETCH_TOO_BIG:
-		crawl_event(c, r->url, CRAWL_TOO_BIG, r->http_status, "body over the limit", 0);
-		return 0;
-	case FETCH_DONE:
-		break;
-	}
-	if (r->http_status >= 300 && r->http_status < 400)
-		return crawl_redirect(c, r, depth, is_seed);
-	if (r->http_status < 200 || r->http_status >= 300) {
-		crawl_event(c, r->url, CRAWL_HTTP_ERROR, r->http_status, "", 0);
-		return 0;
-	}
-	return crawl_page(c, r, depth);
+	uint64_t queued = 0;
+	for (size_t i = 0; i < c->hosts.nslots; i++)
+		if (c->hosts.slots[i])
+			queued += c->hosts.slots[i]->queued + c->hosts.slots[i]->npending;
+	c->queued = queued;
+	c->in_flight = fetch_in_flight(c->fetch);
 }
 
-/* Keeps up to `connections` transfers in flight until the frontier and the fetcher are empty or
- * max_pages fetches were started. */
-static int crawl_loop(struct crawl *c)
+static int sched_loop(struct crawl *c)
 {
-	size_t started = 0;
-	int rc = crawl_robots_fetch(c);
-	if (rc)
-		return rc;
+	uint64_t seen_commits = (uint64_t)-1;
+	int64_t last_refresh = 0;
 	for (;;) {
-		while (!c->robots_pending && fetch_in_flight(c->fetch) < c->o->connections &&
-		       (!c->o->max_pages || started < c->o->max_pages)) {
-			char *url;
-			unsigned depth;
-			if (frontier_pop(c->frontier, &url, &depth) != 0)
-				break;
-			if (!crawl_robots_allow(c, url, &rc)) {
-				free(url);
-				if (rc)
-					return rc;
-				continue;
-			}
-			rc = fetch_add(c->fetch, url, NULL, (void *)(uintptr_t)depth);
-			free(url);
-			if (rc) {
-				snprintf(c->err, c->errlen, "cannot start a transfer: %s", err_str(rc));
+		int64_t now = clock_mono_ms();
+		if (c->fatal)
+			return c->fatal;
+		if (seen_commits != c->commits || now - last_refresh >= CRAWL_REFRESH_MS) {
+			seen_commits = c->commits;
+			last_refresh = now;
+			int rc = sched_refresh(c);
+			if (rc)
 				return rc;
-			}
-			started++;
 		}
-		if (fetch_in_flight(c->fetch) == 0)
+		int64_t wait_ms = CRAWL_REFRESH_MS;
+		int rc = sched_may_start(c) ? sched_round(c, &wait_ms) : 0;
+		if (rc)
+			return rc;
+		bool stopping = (c->o->stop && *c->o->stop) ||
+				(c->o->max_pages && c->fetches >= c->o->max_pages);
+		if (fetch_in_flight(c->fetch) == 0 && c->jobs_open == 0 &&
+		    (stopping || (!sched_busy(c) && seen_commits == c->commits))) {
+			c->drained = !stopping;
 			return 0;
-		rc = fetch_poll(c->fetch, 1000, crawl_on_done, c);
+		}
+		sched_progress(c);
+		rc = fetch_poll(c->fetch, (int)(wait_ms < 1 ? 1 : wait_ms), sched_on_done, c);
+		if (rc)
+			return rc;
+	}
+}
+
+/* --- set-up and the whole run --- */
+
+static int crawl_seeds(struct crawl *c, const struct venue *v, struct store_txn *txn)
+{
+	struct url_opts uo = {c->set->session_params, c->set->nsession_params};
+	for (size_t i = 0; i < v->nseeds; i++) {
+		char *url = NULL, *host = NULL;
+		int rc = url_resolve_opts(NULL, v->seeds[i], &uo, &url);
+		if (rc == 0)
+			rc = crawl__host_key(url, &host);
+		if (rc == 0) {
+			struct store_frontier_entry e = {.url = url, .host = host, .venue = v->id};
+			rc = store_frontier_push(txn, c->gen, &e, NULL);
+		}
+		if (rc == 0 && !c->seed_url && i == 0)
+			c->seed_url = strdup(url);
+		free(url);
+		free(host);
 		if (rc) {
-			if (!c->err[0])
-				snprintf(c->err, c->errlen, "crawl failed: %s", err_str(rc));
+			crawl__fail(c, rc, "venue %s: cannot queue seed %s: %s", v->id, v->seeds[i],
+				    err_str(rc));
 			return rc;
 		}
 	}
+	return 0;
+}
+
+static bool crawl_wanted(const struct crawl_opts *o, const struct venue *v)
+{
+	if (!o->nvenues)
+		return true;
+	for (size_t i = 0; i < o->nvenues; i++)
+		if (strcmp(o->venues[i], v->id) == 0)
+			return true;
+	return false;
+}
+
+/* Opens the crawl in the store (a new generation, or the resumption of an unfinished one) and
+ * queues the seeds of the venues asked for. */
+static int crawl_begin(struct crawl *c)
+{
+	struct store_txn *txn = NULL;
+	bool resumed = false;
+	int rc = store_write_begin(c->store, &txn);
+	if (rc == 0)
+		rc = store_crawl_begin(txn, clock_wall(), &c->gen, &resumed);
+	for (size_t i = 0; rc == 0 && i < c->nvenues; i++)
+		if (crawl_wanted(c->o, c->venues[i].v))
+			rc = crawl_seeds(c, c->venues[i].v, txn);
+	if (rc == 0)
+		return store_write_commit(txn);
+	store_write_abort(txn);
+	crawl__fail(c, rc, "cannot start the crawl in the store: %s", err_str(rc));
+	return rc;
 }
 
 static int crawl_setup(struct crawl *c)
 {
-	const struct crawl_opts *o = c->o;
-	int rc = url_resolve(NULL, o->seed, &c->seed);
-	if (rc) {
-		snprintf(c->err, c->errlen, "invalid seed URL '%s': %s", o->seed, err_str(rc));
-		return rc;
+	size_t n = venue_registry_count(c->reg);
+	for (size_t i = 0; i < c->o->nvenues; i++)
+		if (!venue_registry_find(c->reg, c->o->venues[i])) {
+			crawl__fail(c, ERR_USAGE, "no venue '%s' in the registry", c->o->venues[i]);
+			return ERR_USAGE;
+		}
+	if (n == 0) {
+		crawl__fail(c, ERR_USAGE, "no venue to crawl: give --seed URL or register venues");
+		return ERR_USAGE;
 	}
-	if ((rc = url_origin(c->seed, &c->origin)) != 0 ||
-	    (rc = frontier_new(o->max_urls ? o->max_urls : 1, &c->frontier)) != 0 ||
-	    (rc = frontier_push(c->frontier, c->seed, 0, NULL)) != 0 ||
-	    (rc = rules_matcher_new(c->rules, &c->matcher)) != 0) {
-		snprintf(c->err, c->errlen, "cannot start the crawl: %s", err_str(rc));
-		return rc;
-	}
+	c->venues = calloc(n, sizeof(*c->venues));
+	if (!c->venues)
+		return -ENOMEM;
+	c->nvenues = n;
+	for (size_t i = 0; i < n; i++)
+		c->venues[i].v = venue_registry_get(c->reg, i);
+	doc_limits_default(&c->doc_limits);
+	c->doc_limits.max_links = c->set->max_links;
 	struct fetch_opts fo = {
-		.user_agent = o->user_agent, .allow_private = o->allow_private,
-		.connect_timeout_ms = o->connect_timeout_ms, .timeout_ms = o->timeout_ms,
-		.max_body = o->max_body, .connect_to = o->connect_to,
+		.user_agent = c->set->user_agent, .from = c->set->from, .proxy = c->set->proxy,
+		.connect_timeout_ms = c->set->connect_timeout_ms, .timeout_ms = c->set->timeout_ms,
+		.low_speed_bytes = c->set->low_speed_bytes,
+		.low_speed_seconds = c->set->low_speed_seconds, .max_body = c->set->max_body,
+		.connect_to = c->o->connect_to,
 	};
-	if ((rc = fetch_new(&fo, &c->fetch)) != 0)
-		snprintf(c->err, c->errlen, "cannot start the fetcher: %s", err_str(rc));
-	return rc;
+	int rc;
+	if ((rc = hosts_init(&c->hosts)) != 0 || (rc = fetch_new(&fo, &c->fetch)) != 0 ||
+	    (rc = queue_init(&c->work, 64)) != 0 || (rc = queue_init(&c->write, 256)) != 0) {
+		crawl__fail(c, rc, "cannot start the crawl: %s", err_str(rc));
+		return rc;
+	}
+	return crawl_begin(c);
+}
+
+static unsigned crawl_nworkers(const struct crawl *c)
+{
+	unsigned n = c->o->workers ? c->o->workers : c->set->workers;
+	if (!n) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores > 0 ? (unsigned)cores : 1;
+	}
+	return n > 256 ? 256 : n;
+}
+
+/* The frontier drained: the next crawl starts a new generation instead of resuming this one. */
+static void crawl_end(struct crawl *c)
+{
+	struct store_txn *txn = NULL;
+	int rc = store_write_begin(c->store, &txn);
+	if (rc == 0 && (rc = store_crawl_end(txn)) == 0)
+		rc = store_write_commit(txn);
+	else
+		store_write_abort(txn);
+	if (rc)
+		crawl__fail(c, rc, "cannot close the crawl in the store: %s", err_str(rc));
+}
+
+/* URLs taken but not started go back to their queues, for the next crawl. */
+static void crawl_return_pending(struct crawl *c)
+{
+	struct store_txn *txn = NULL;
+	if (store_write_begin(c->store, &txn) != 0)
+		return; /* they stay leased: the next crawl's resumption returns them */
+	for (size_t i = 0; i < c->hosts.nslots; i++) {
+		struct host *h = c->hosts.slots[i];
+		while (h && h->pending) {
+			struct xfer_ctx *x = h->pending;
+			struct store_frontier_entry e = {
+				.url = x->item.url, .host = h->key, .venue = x->item.venue,
+				.depth = x->item.depth, .priority = x->item.priority,
+				.hops = x->item.hops,
+			};
+			store_frontier_requeue(txn, &e);
+			h->pending = x->next;
+			store_frontier_item_done(&x->item);
+			free(x);
+		}
+		if (h) {
+			h->pending_tail = NULL;
+			h->npending = 0;
+		}
+	}
+	if (store_write_commit(txn) != 0)
+		return;
+}
+
+/* Nothing was crawled because of the first seed: the run fails with that reason, so that
+ * `patrol crawl --seed URL` says why instead of reporting an empty crawl. */
+static int crawl_seed_verdict(struct crawl *c)
+{
+	uint64_t ok = 0;
+	for (size_t i = 0; i < c->nvenues; i++)
+		ok += c->venues[i].stats.outcomes[CRAWL_OK] + c->venues[i].stats.outcomes[CRAWL_NOINDEX];
+	if (ok || !c->seed_url)
+		return 0;
+	char *key = NULL;
+	struct host *h = crawl__host_key(c->seed_url, &key) == 0 ? hosts_find(&c->hosts, key) : NULL;
+	free(key);
+	if (h && h->robots_state == HOST_ROBOTS_FAILED) {
+		snprintf(c->err, c->errlen, "cannot crawl %s: %s", c->seed_url, h->robots_why);
+		return strstr(h->robots_why, "unreachable") ? ERR_NET : ERR_SCOPE;
+	}
+	if (c->seed_fail) {
+		snprintf(c->err, c->errlen, "cannot crawl %s: %s", c->seed_url, c->seed_why);
+		return c->seed_fail;
+	}
+	return 0;
 }
 
 int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct store *store,
-	      crawl_event_fn on_event, void *ud, struct crawl_stats *ret_stats, char *err,
-	      size_t errlen)
+	      struct crawl_stats *ret_stats, char *err, size_t errlen)
 {
 	struct crawl c = {
-		.o = o, .rules = rules, .store = store, .on_event = on_event, .ud = ud,
-		.err = err, .errlen = errlen,
+		.o = o, .reg = o->registry,
+		.set = o->settings ? o->settings : venue_registry_settings(o->registry),
+		.rules = rules, .store = store, .err = err, .errlen = errlen,
 	};
-	int64_t start = clock_mono_ms();
+	pthread_t writer, workers[256];
+	unsigned nworkers = 0;
+	bool writer_up = false;
 	err[0] = '\0';
+	pthread_mutex_init(&c.err_lock, NULL);
+	pthread_mutex_init(&c.event_lock, NULL);
+	c.start_ms = clock_mono_ms();
 	int rc = crawl_setup(&c);
+	if (rc == 0 && pthread_create(&writer, NULL, crawl__writer_main, &c) == 0)
+		writer_up = true;
+	for (unsigned i = 0; rc == 0 && writer_up && i < crawl_nworkers(&c); i++)
+		if (pthread_create(&workers[nworkers], NULL, crawl__worker_main, &c) == 0)
+			nworkers++;
+	if (rc == 0 && (!writer_up || !nworkers))
+		crawl__fail(&c, -EAGAIN, "cannot start the crawl's threads");
+	if (rc == 0 && !c.fatal)
+		rc = sched_loop(&c);
+	queue_close(&c.work);
+	for (unsigned i = 0; i < nworkers; i++)
+		pthread_join(workers[i], NULL);
+	queue_close(&c.write);
+	if (writer_up)
+		pthread_join(writer, NULL);
+	if (c.fetch)
+		crawl_return_pending(&c);
+	if (rc == 0 && !c.fatal && c.drained)
+		crawl_end(&c);
+	rc = c.fatal ? c.fatal : rc;
+	if (rc && !err[0])
+		snprintf(err, errlen, "crawl failed: %s", err_str(rc));
 	if (rc == 0)
-		rc = crawl_loop(&c);
-	if (rc == 0)
-		rc = crawl_commit(&c);
-	store_write_abort(c.txn); /* after a failure: the open batch is lost, as documented */
+		rc = crawl_seed_verdict(&c);
+	for (size_t i = 0; ret_stats && i < c.nvenues; i++) {
+		ret_stats[i] = c.venues[i].stats;
+		ret_stats[i].elapsed_ms = clock_mono_ms() - c.start_ms;
+	}
 	fetch_free(c.fetch);
-	rules_matcher_free(c.matcher);
-	frontier_free(c.frontier);
-	robots_free(c.robots);
-	free(c.origin);
-	free(c.seed);
-	c.stats.elapsed_ms = clock_mono_ms() - start;
-	if (ret_stats)
-		*ret_stats = c.stats;
+	queue_done(&c.work);
+	queue_done(&c.write);
+	hosts_done(&c.hosts);
+	free(c.venues);
+	free(c.seed_url);
+	pthread_mutex_destroy(&c.err_lock);
+	pthread_mutex_destroy(&c.event_lock);
 	return rc;
+}
+
+void crawl_stats_add(struct crawl_stats *a, const struct crawl_stats *b)
+{
+	a->fetched += b->fetched;
+	a->pages += b->pages;
+	a->bytes += b->bytes;
+	for (int i = 0; i < CRAWL_OUTCOME_COUNT; i++)
+		a->outcomes[i] += b->outcomes[i];
+	a->off_site += b->off_site;
+	a->traps += b->traps;
+	a->robots_blocked += b->robots_blocked;
+	a->hits += b->hits;
+	a->hits_new += b->hits_new;
+	if (b->elapsed_ms > a->elapsed_ms)
+		a->elapsed_ms = b->elapsed_ms;
 }

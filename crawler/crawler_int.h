@@ -6,6 +6,9 @@
 #define PATROL_CRAWLER_INT_H
 
 #include "common/buf.h"
+#include "crawler/crawl.h"
+#include "index/store.h"
+#include "parsers/doc.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -20,20 +23,6 @@
  * addresses are never allowed. */
 bool crawler__addr_allowed(const struct sockaddr *sa, bool allow_private);
 
-/* --- frontier.c: the queue of URLs to fetch, and the set of URLs already seen --- */
-
-struct frontier;
-
-int frontier_new(size_t max_urls, struct frontier **ret_frontier);
-void frontier_free(struct frontier *f);
-/* Queues url at depth unless it was seen before. *ret_added tells which (may be NULL).
- * ERR_TOO_BIG when max_urls URLs are already known. */
-int frontier_push(struct frontier *f, const char *url, unsigned depth, bool *ret_added);
-/* Takes the oldest queued URL: the caller frees *ret_url. ERR_NOT_FOUND when empty. */
-int frontier_pop(struct frontier *f, char **ret_url, unsigned *ret_depth);
-size_t frontier_queued(const struct frontier *f);
-size_t frontier_seen(const struct frontier *f);
-
 /* --- fetch.c: transfers in flight on one curl multi handle --- */
 
 struct fetch;
@@ -42,7 +31,6 @@ struct fetch_opts {
 	const char *user_agent;
 	const char *from;         /* the From header (an operator's address), or NULL */
 	const char *proxy;        /* NULL: libcurl reads the environment (http_proxy, ...) */
-	bool allow_private;
 	long connect_timeout_ms;
 	long timeout_ms;
 	long low_speed_bytes;     /* slower than this many bytes a second... */
@@ -59,8 +47,10 @@ enum fetch_status {
 	FETCH_FAILED,   /* DNS, connect, TLS, protocol error: see error */
 };
 
-/* A conditional request: validators from the last visit, or NULL/"" for none. */
-struct fetch_cond {
+/* What a request may do: connect to private addresses (the venue's say), and the validators
+ * from the last visit for a conditional request (NULL or "" for none). */
+struct fetch_req {
+	bool allow_private;
 	const char *etag;
 	const char *last_modified;
 };
@@ -88,9 +78,9 @@ typedef int (*fetch_done_fn)(struct fetch_result *r, void *ud);
 int fetch_new(const struct fetch_opts *o, struct fetch **ret_fetch);
 /* Frees the fetcher, abandoning transfers still in flight. NULL does nothing. */
 void fetch_free(struct fetch *f);
-/* Starts fetching url, conditionally when cond has validators (may be NULL). ud comes back in
+/* Starts fetching url as req says (NULL: no private addresses, unconditional). ud comes back in
  * the result. */
-int fetch_add(struct fetch *f, const char *url, const struct fetch_cond *cond, void *ud);
+int fetch_add(struct fetch *f, const char *url, const struct fetch_req *req, void *ud);
 size_t fetch_in_flight(const struct fetch *f);
 /* Waits up to timeout_ms for progress, then reports every finished transfer to done. A non-zero
  * return of done stops the reporting and is returned. */
@@ -121,5 +111,158 @@ int queue_push(struct queue *q, void *item);
 int queue_pop(struct queue *q, int timeout_ms, void **ret_item);
 void queue_close(struct queue *q);
 size_t queue_len(struct queue *q);
+
+/* --- hosts.c: politeness per host, for the scheduler thread only --- */
+
+enum host_robots {
+	HOST_ROBOTS_UNKNOWN,  /* not asked yet */
+	HOST_ROBOTS_FETCHING, /* robots.txt in flight */
+	HOST_ROBOTS_READY,    /* h->robots answers */
+	HOST_ROBOTS_FAILED,   /* 5xx or unreachable: nothing may be fetched this run (RFC 9309) */
+};
+
+struct xfer_ctx;
+
+struct host {
+	char *key;               /* "host:port" */
+	const struct venue *venue; /* whose politeness applies: the first venue seen for it */
+	unsigned delay_ms, connections;
+	unsigned in_flight;
+	int64_t next_start_ms, backoff_until_ms;
+	unsigned backoffs;
+	uint64_t queued;         /* URLs waiting in the store's frontier, as last counted */
+	enum host_robots robots_state;
+	struct robots *robots;
+	unsigned robots_hops;
+	char robots_why[160];    /* why the host is FAILED */
+	bool sitemaps_done;
+	unsigned sitemaps_fetched;
+	struct xfer_ctx *pending; /* URLs taken from the frontier, waiting for their turn: a FIFO */
+	struct xfer_ctx *pending_tail;
+	unsigned npending;
+};
+
+struct hosts {
+	struct host **slots;
+	size_t nslots, n;
+};
+
+int hosts_init(struct hosts *t);
+void hosts_done(struct hosts *t);
+struct host *hosts_find(struct hosts *t, const char *key);
+int hosts_get(struct hosts *t, const char *key, unsigned delay_ms, unsigned connections,
+	      struct host **ret_host);
+bool host_ready(const struct host *h, int64_t now_ms, int64_t *ret_wait_ms);
+void host_started(struct host *h, int64_t now_ms, unsigned crawl_delay_cap_ms);
+void host_back_off(struct host *h, int64_t now_ms, long retry_after_s);
+void host_answered(struct host *h);
+
+/* --- the crawl's shared state: crawl.c (scheduler), work.c (workers, writer) --- */
+
+struct venue;
+struct venue_registry;
+struct crawler_settings;
+struct rules_set;
+struct store;
+
+enum job_kind {
+	JOB_PAGE,    /* a 2xx response: workers parse and match it, the writer stores it */
+	JOB_DONE,    /* a URL is finished without content (error, redirect, robots, 304) */
+	JOB_REQUEUE, /* a URL goes back to its queue (429, 503) */
+	JOB_ROBOTS,  /* a robots.txt answer to cache */
+	JOB_PUSH,    /* URLs to queue (sitemaps) */
+};
+
+struct job_hit {
+	size_t rule;
+	const char *field; /* static: "title" or "body" */
+	char *match;
+	char *snippet;
+};
+
+struct job {
+	enum job_kind kind;
+	size_t venue;              /* index in the registry */
+	char *url, *host;
+	uint32_t depth;
+	uint8_t priority, hops;
+	enum crawl_outcome outcome;
+	long status;
+	char *detail;
+	int64_t at;                /* epoch seconds of the fetch */
+	/* the response (JOB_PAGE, JOB_ROBOTS) */
+	char *content_type, *etag, *last_modified, *x_robots_tag;
+	char *body;
+	size_t len;
+	bool old_digest_known;     /* the last visit's digest, to skip re-matching */
+	uint8_t old_digest[32];
+	/* what the worker found */
+	uint8_t digest[32];
+	bool unchanged;
+	char *title, *charset;
+	struct buf links;          /* canonical URLs to queue, each NUL-terminated */
+	uint8_t links_priority;
+	uint64_t off_site, traps;
+	struct job_hit *hits;
+	size_t nhits;
+};
+
+void job_free(struct job *j);
+
+struct crawl_venue {
+	const struct venue *v;
+	struct crawl_stats stats;  /* the writer's */
+	uint64_t started;          /* the scheduler's: fetches started this run */
+};
+
+struct crawl {
+	/* Set before the threads start; read-only after. */
+	const struct crawl_opts *o;
+	const struct venue_registry *reg;
+	const struct crawler_settings *set;
+	const struct rules_set *rules;
+	struct store *store;
+	uint64_t gen;
+	struct doc_limits doc_limits;
+	struct crawl_venue *venues; /* one per registry venue, in registry order */
+	size_t nvenues;
+	struct queue work;   /* scheduler → workers */
+	struct queue write;  /* scheduler, workers → writer */
+	struct fetch *fetch; /* the scheduler's; the writer only calls fetch_wakeup */
+	/* Shared. */
+	_Atomic uint64_t jobs_open;  /* jobs made and not yet committed */
+	_Atomic uint64_t in_flight;  /* for progress events: transfers running */
+	_Atomic uint64_t queued;     /* for progress events: URLs in the frontier */
+	uint64_t done, hits, errors; /* the writer's: for progress events */
+	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */
+	_Atomic int fatal;           /* the first fatal error; its text in err, written once */
+	pthread_mutex_t err_lock;
+	char *err;
+	size_t errlen;
+	pthread_mutex_t event_lock;  /* on_event is called by one thread at a time */
+	/* The scheduler's. */
+	struct hosts hosts;
+	int64_t start_ms;
+	uint64_t fetches;
+	bool drained;        /* the frontier ran dry: not stopped, not cut short */
+	char *seed_url;      /* the first seed: its failure explains an empty crawl */
+	int seed_fail;
+	char seed_why[256];
+};
+
+/* Records the first fatal error: the crawl stops soon after. */
+void crawl__fail(struct crawl *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+size_t crawl__venue_index(const struct crawl *c, const struct venue *v);
+void crawl__event(struct crawl *c, const struct job *j, size_t hits);
+
+void *crawl__worker_main(void *arg);
+void *crawl__writer_main(void *arg);
+
+#define WORK_LINKS_MAX (8u << 20) /* bytes of links one page may queue */
+
+bool crawl__is_html(const char *content_type);
+/* The politeness and robots.txt key of a URL: its origin, "scheme://host[:port]". */
+int crawl__host_key(const char *url, char **ret_key);
 
 #endif

@@ -37,6 +37,7 @@ struct xfer {
 	char last_modified[128];
 	char x_robots_tag[FETCH_MAX_HEADER];
 	long retry_after_s;
+	bool allow_private;
 	bool refused;
 	bool too_big;
 	char error[CURL_ERROR_SIZE];
@@ -155,14 +156,14 @@ static curl_socket_t fetch_open_socket_cb(void *ud, curlsocktype purpose,
 {
 	struct xfer *x = ud;
 	(void)purpose;
-	if (!crawler__addr_allowed(&addr->addr, x->f->opts.allow_private)) {
+	if (!crawler__addr_allowed(&addr->addr, x->allow_private)) {
 		x->refused = true;
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype, addr->protocol);
 }
 
-static int fetch_request_headers(struct xfer *x, const struct fetch_cond *cond)
+static int fetch_request_headers(struct xfer *x, const struct fetch_req *cond)
 {
 	char line[FETCH_MAX_HEADER + 32];
 	const struct fetch_opts *o = &x->f->opts;
@@ -224,7 +225,7 @@ static int fetch_setup(struct xfer *x)
 	return c == CURLE_OK ? 0 : -ENOMEM;
 }
 
-int fetch_add(struct fetch *f, const char *url, const struct fetch_cond *cond, void *ud)
+int fetch_add(struct fetch *f, const char *url, const struct fetch_req *req, void *ud)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
 	if (!x)
@@ -232,6 +233,7 @@ int fetch_add(struct fetch *f, const char *url, const struct fetch_cond *cond, v
 	x->f = f;
 	x->ud = ud;
 	x->retry_after_s = -1;
+	x->allow_private = req && req->allow_private;
 	buf_init(&x->body, f->opts.max_body);
 	x->url = strdup(url);
 	x->easy = curl_easy_init();
@@ -240,7 +242,7 @@ int fetch_add(struct fetch *f, const char *url, const struct fetch_cond *cond, v
 		f->xfers->prev = x;
 	f->xfers = x;
 	int rc = -ENOMEM;
-	if (!x->url || !x->easy || (rc = fetch_request_headers(x, cond)) != 0 ||
+	if (!x->url || !x->easy || (rc = fetch_request_headers(x, req)) != 0 ||
 	    (rc = fetch_setup(x)) != 0)
 		goto fail;
 	if (curl_multi_add_handle(f->multi, x->easy) != CURLM_OK) {

@@ -1449,13 +1449,15 @@ static const char *dir_of(struct loader *L, const char *path)
 	return dir;
 }
 
-static void load_all(struct loader *L, const char *path)
+/* data NULL: read the file at path; otherwise data (len bytes) is the file, named path. */
+static void load_all(struct loader *L, const char *path, const char *data, size_t len)
 {
 	struct venues_dir vd = {0};
 	struct yaml_doc *d = NULL;
 	if (!(L->dir = dir_of(L, path)))
 		return;
-	int rc = yaml_doc_read(path, &config_limits, &d);
+	int rc = data ? yaml_doc_parse(path, data, len, &config_limits, &d)
+		      : yaml_doc_read(path, &config_limits, &d);
 	if (rc != 0) {
 		L->rc = rc;
 		return;
@@ -1480,7 +1482,8 @@ static void load_all(struct loader *L, const char *path)
 	free(vd.names);
 }
 
-int venue_registry_load(const char *path, struct venue_registry **ret, struct buf *errors)
+static int registry_load(const char *path, const char *data, size_t len,
+			 struct venue_registry **ret, struct buf *errors)
 {
 	if (!path || !ret)
 		return ERR_USAGE;
@@ -1488,7 +1491,7 @@ int venue_registry_load(const char *path, struct venue_registry **ret, struct bu
 	int rc = venue_registry_new_default(&L.r);
 	if (rc != 0)
 		return rc;
-	load_all(&L, path);
+	load_all(&L, path, data, len);
 	rc = L.rc != 0 ? L.rc : L.failed ? ERR_PARSE : 0;
 	if (rc != 0) {
 		venue_registry_free(L.r);
@@ -1496,6 +1499,19 @@ int venue_registry_load(const char *path, struct venue_registry **ret, struct bu
 	}
 	*ret = L.r;
 	return 0;
+}
+
+int venue_registry_load(const char *path, struct venue_registry **ret, struct buf *errors)
+{
+	return registry_load(path, NULL, 0, ret, errors);
+}
+
+int venue_registry_load_mem(const char *name, const char *data, size_t len,
+			    struct venue_registry **ret, struct buf *errors)
+{
+	if (!data)
+		return ERR_USAGE;
+	return registry_load(name, data, len, ret, errors);
 }
 
 /* ---- ad hoc venues ---- */

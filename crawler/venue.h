@@ -105,6 +105,10 @@ struct venue {
  * to errors ("file:line:col: message\n", sorted per file; errors may be NULL), *ret is untouched
  * and the return is ERR_PARSE. Other errors: -ENOMEM, ERR_USAGE (NULL path or ret). */
 int venue_registry_load(const char *path, struct venue_registry **ret, struct buf *errors);
+/* The same from a configuration held in memory (len bytes), named name in error messages;
+ * relative paths in it (venues_dir, rules) resolve against name's directory. */
+int venue_registry_load_mem(const char *name, const char *data, size_t len,
+			    struct venue_registry **ret, struct buf *errors);
 
 /* A registry with the default settings and no venues, for running without a configuration
  * file. Errors: -ENOMEM, ERR_USAGE. */

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* The crawl's worker and writer threads.
+ *
+ * Workers take fetched pages from the work queue, parse and match them with their own rules
+ * matcher, and pass the result on. The writer alone writes to the store: it drains its queue in
+ * batches, one write transaction each (pages, hits, links to queue, fetch state, finished
+ * leases), and counts the outcomes. A page's URL leaves the frontier in the same transaction that
+ * stores the page, so a crash at any moment either keeps both or neither.
+ */
+#include "crawler/crawl.h"
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/err.h"
+#include "crawler/crawler_int.h"
+#include "crawler/venue.h"
+#include "index/store.h"
+#include "parsers/doc.h"
+#include "parsers/url.h"
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define WORK_SNIPPET_CONTEXT 60
+#define WORK_MAX_MATCH 1024     /* bytes of matched text kept in a hit */
+#define WORK_MAX_PAGE_HITS 1000 /* hits kept per page: a page cannot flood the store */
+#define WORK_MAX_LINKS_BYTES (8u << 20)
+
+void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->nhits; i++) {
+		free(j->hits[i].match);
+		free(j->hits[i].snippet);
+	}
+	free(j->hits);
+	buf_done(&j->links);
+	free(j->url);
+	free(j->host);
+	free(j->detail);
+	free(j->content_type);
+	free(j->etag);
+	free(j->last_modified);
+	free(j->x_robots_tag);
+	free(j->body);
+	free(j->title);
+	free(j->charset);
+	free(j);
+}
+
+/* --- workers --- */
+
+struct work_page {
+	struct crawl *c;
+	struct job *j;
+	const char *text;
+	size_t len;
+};
+
+static bool work_hit_dup(const struct job *j, size_t rule, const char *match)
+{
+	for (size_t i = 0; i < j->nhits; i++)
+		if (j->hits[i].rule == rule && strcmp(j->hits[i].match, match) == 0)
+			return true;
+	return false;
+}
+
+static int work_on_hit(const struct rules_hit *h, void *ud)
+{
+	struct work_page *p = ud;
+	struct job *j = p->j;
+	size_t mlen = h->end - h->start < WORK_MAX_MATCH ? h->end - h->start : WORK_MAX_MATCH;
+	if (j->nhits >= WORK_MAX_PAGE_HITS)
+		return 0;
+	char *match = strndup(p->text + h->start, mlen);
+	if (!match)
+		return -ENOMEM;
+	if (work_hit_dup(j, h->rule, match)) {
+		free(match);
+		return 0;
+	}
+	struct buf snippet;
+	buf_init(&snippet, 4096);
+	int rc = rules_snippet(p->text, p->len, h->start, h->end, WORK_SNIPPET_CONTEXT, &snippet);
+	struct job_hit *hits = rc ? NULL : realloc(j->hits, (j->nhits + 1) * sizeof(*hits));
+	if (!hits) {
+		free(match);
+		buf_done(&snippet);
+		return rc ? rc : -ENOMEM;
+	}
+	j->hits = hits;
+	hits[j->nhits++] = (struct job_hit){h->rule, strcmp(h->field, "title") ? "body" : "title",
+					    match, buf_take(&snippet)};
+	return 0;
+}
+
+static int work_match(struct rules_matcher *m, struct work_page *p, const char *field,
+		      const char *text)
+{
+	p->text = text;
+	p->len = strlen(text);
+	return rules_match(m, field, text, p->len, work_on_hit, p);
+}
+
+/* Queues the links the venue's scope and trap guards let through; counts the rest. */
+static int work_links(struct crawl *c, struct job *j, const struct doc *d)
+{
+	const struct venue *v = c->venues[j->venue].v;
+	const struct crawler_settings *s = c->set;
+	j->links_priority = 2;
+	for (size_t i = 0; i < d->nlinks; i++) {
+		const struct doc_link *l = &d->links[i];
+		if (l->nofollow && !s->follow_nofollow)
+			continue;
+		char *url = NULL;
+		struct url_opts uo = {s->session_params, s->nsession_params};
+		if (strlen(l->url) > s->max_url_length ||
+		    url_resolve_opts(NULL, l->url, &uo, &url) != 0) {
+			j->traps++;
+			continue;
+		}
+		if (venue_scope_check(v, url) != VENUE_IN_SCOPE)
+			j->off_site++;
+		else if (j->depth + 1 > v->max_depth || !venue_trap_check(v, url))
+			j->traps++;
+		else if (buf_add(&j->links, url, strlen(url) + 1) != 0)
+			j->traps++; /* more links than a page may give */
+		free(url);
+	}
+	return 0;
+}
+
+bool crawl__is_html(const char *content_type)
+{
+	size_t n = strcspn(content_type, "; \t");
+	return (n == 9 && strncasecmp(content_type, "text/html", 9) == 0) ||
+	       (n == 21 && strncasecmp(content_type, "application/xhtml+xml", 21) == 0);
+}
+
+static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
+{
+	int rc = digest_sha256(j->body, j->len, j->digest);
+	if (rc)
+		return rc;
+	j->unchanged = j->old_digest_known && memcmp(j->digest, j->old_digest, 32) == 0;
+	if (!crawl__is_html(j->content_type)) {
+		j->outcome = CRAWL_NOT_HTML;
+		return 0;
+	}
+	struct doc *d = NULL;
+	rc = doc_parse(j->body, j->len, j->content_type, j->url, &c->doc_limits, &d);
+	if (rc) {
+		j->outcome = CRAWL_NOT_HTML;
+		j->detail = strdup(err_str(rc));
+		return rc == -ENOMEM ? rc : 0;
+	}
+	bool noindex = d->noindex, nofollow = d->nofollow;
+	doc_robots_header(j->x_robots_tag, "patrol", &noindex, &nofollow);
+	j->title = strdup(d->title);
+	j->charset = strdup(d->encoding);
+	j->outcome = CRAWL_OK;
+	if (!nofollow)
+		rc = work_links(c, j, d);
+	struct work_page p = {c, j, NULL, 0};
+	/* noindex: the page is not ours to keep; unchanged: its hits are already stored. */
+	if (rc == 0 && !noindex && !j->unchanged && (rc = work_match(m, &p, "title", d->title)) == 0)
+		rc = work_match(m, &p, "body", d->body);
+	if (noindex)
+		j->outcome = CRAWL_NOINDEX;
+	doc_free(d);
+	if (rc == ERR_REGEX)
+		crawl__fail(c, rc, "a rule failed to run on %s", j->url);
+	return rc;
+}
+
+void *crawl__worker_main(void *arg)
+{
+	struct crawl *c = arg;
+	struct rules_matcher *m = NULL;
+	int rc = rules_matcher_new(c->rules, &m);
+	if (rc)
+		crawl__fail(c, rc, "cannot start a worker: %s", err_str(rc));
+	void *item;
+	while (queue_pop(&c->work, -1, &item) == 0) {
+		struct job *j = item;
+		if (m && (rc = work_page(c, m, j)) != 0 && rc != ERR_REGEX)
+			crawl__fail(c, rc, "cannot process %s: %s", j->url, err_str(rc));
+		free(j->body); /* the writer needs the digest, not the bytes */
+		j->body = NULL;
+		if (queue_push(&c->write, j) != 0)
+			job_free(j);
+	}
+	rules_matcher_free(m);
+	return NULL;
+}
+
+/* --- the writer --- */
+
+static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j)
+{
+	const struct venue *v = c->venues[j->venue].v;
+	for (size_t off = 0; off < j->links.len;) {
+		const char *url = j->links.data + off;
+		char *host = NULL;
+		off += strlen(url) + 1;
+		int rc = crawl__host_key(url, &host);
+		if (rc == ERR_URL)
+			continue;
+		if (rc)
+			return rc;
+		struct store_frontier_entry e = {
+			.url = url, .host = host, .venue = v->id, .depth = j->depth + 1,
+			.priority = j->links_priority, .hops = j->kind == JOB_DONE ? j->hops + 1 : 0,
+		};
+		rc = store_frontier_push(txn, c->gen, &e, NULL);
+		free(host);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
+		       struct crawl_stats *st)
+{
+	const struct venue *v = c->venues[j->venue].v;
+	for (size_t i = 0; i < j->nhits; i++) {
+		struct rules_info info;
+		rules_set_rule(c->rules, j->hits[i].rule, &info);
+		struct store_hit h = {
+			.rule = info.id, .pack = info.pack, .category = info.category,
+			.severity = info.severity, .venue = v->id, .url = j->url,
+			.field = j->hits[i].field, .post = -1, .match = j->hits[i].match,
+			.snippet = j->hits[i].snippet, .status = "new",
+		};
+		bool fresh = false;
+		int rc = store_hit_put(txn, &h, j->at, NULL, &fresh);
+		if (rc)
+			return rc;
+		st->hits++;
+		st->hits_new += fresh;
+	}
+	return 0;
+}
+
+static int writer_page(struct crawl *c, struct store_txn *txn, struct job *j,
+		       struct crawl_stats *st)
+{
+	struct store_page p = {
+		.url = j->url, .venue = c->venues[j->venue].v->id, .fetched_at = j->at,
+		.status = (int)j->status, .content_type = j->content_type ? j->content_type : "",
+		.title = j->title ? j->title : "", .charset = j->charset ? j->charset : "",
+		.bytes = j->len,
+	};
+	memcpy(p.body_digest, j->digest, 32);
+	struct store_fetch_state fs = {.fetched_at = j->at, .status = (int)j->status,
+				       .has_digest = true, .gen = c->gen};
+	snprintf(fs.etag, sizeof(fs.etag), "%s", j->etag ? j->etag : "");
+	snprintf(fs.last_modified, sizeof(fs.last_modified), "%s",
+		 j->last_modified ? j->last_modified : "");
+	memcpy(fs.digest, j->digest, 32);
+	int rc = store_page_put(txn, &p);
+	if (rc == 0)
+		rc = store_fetch_state_put(txn, j->url, &fs);
+	if (rc == 0)
+		rc = writer_hits(c, txn, j, st);
+	if (rc == 0) {
+		st->pages++;
+		st->bytes += j->len;
+	}
+	return rc;
+}
+
+static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
+{
+	struct crawl_stats *st = &c->venues[j->venue].stats;
+	int rc = 0;
+	switch (j->kind) {
+	case JOB_ROBOTS:
+		return store_robots_put(txn, j->host, j->at, (int)j->status, j->body ? j->body : "",
+					j->len);
+	case JOB_PUSH:
+		return writer_links(c, txn, j);
+	case JOB_REQUEUE: {
+		struct store_frontier_entry e = {
+			.url = j->url, .host = j->host, .venue = c->venues[j->venue].v->id,
+			.depth = j->depth, .priority = j->priority, .hops = j->hops,
+		};
+		st->outcomes[CRAWL_BACKOFF]++;
+		return store_frontier_requeue(txn, &e);
+	}
+	case JOB_PAGE:
+		if ((rc = writer_page(c, txn, j, st)) != 0)
+			return rc;
+		break;
+	case JOB_DONE:
+		break;
+	}
+	st->fetched += j->outcome != CRAWL_ROBOTS;
+	st->outcomes[j->outcome]++;
+	st->off_site += j->off_site;
+	st->traps += j->traps;
+	st->robots_blocked += j->outcome == CRAWL_ROBOTS;
+	if ((rc = writer_links(c, txn, j)) != 0)
+		return rc;
+	rc = store_frontier_finish(txn, j->url);
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* Takes up to one batch from the queue: at least one job, then whatever is waiting, at most
+ * batch_pages jobs. Under load jobs pile up while a batch commits, so batches grow by
+ * themselves; when the crawl is slow, a job is committed at once and its links join the
+ * frontier without delay. */
+static size_t writer_collect(struct crawl *c, struct job **batch, size_t max, bool *ret_closed)
+{
+	void *item;
+	size_t n = 0;
+	int rc = queue_pop(&c->write, -1, &item);
+	if (rc) {
+		*ret_closed = true;
+		return 0;
+	}
+	batch[n++] = item;
+	while (n < max && queue_pop(&c->write, 0, &item) == 0)
+		batch[n++] = item;
+	return n;
+}
+
+static int writer_commit(struct crawl *c, struct job **batch, size_t n)
+{
+	struct store_txn *txn = NULL;
+	int rc = store_write_begin(c->store, &txn);
+	size_t i = 0;
+	for (; rc == 0 && i < n; i++)
+		rc = writer_apply(c, txn, batch[i]);
+	if (rc) {
+		store_write_abort(txn);
+		if (i > 0)
+			crawl__fail(c, rc, "cannot store %s: %s", batch[i - 1]->url, err_str(rc));
+		return rc;
+	}
+	return store_write_commit(txn);
+}
+
+void *crawl__writer_main(void *arg)
+{
+	struct crawl *c = arg;
+	size_t max = c->o->batch_pages ? c->o->batch_pages : 64;
+	struct job **batch = calloc(max, sizeof(*batch));
+	bool closed = false;
+	if (!batch)
+		crawl__fail(c, -ENOMEM, "cannot start the writer: out of memory");
+	while (batch && !closed) {
+		size_t n = writer_collect(c, batch, max, &closed);
+		int rc = n && !c->fatal ? writer_commit(c, batch, n) : 0;
+		if (rc)
+			crawl__fail(c, rc, "cannot write to the store: %s", err_str(rc));
+		for (size_t i = 0; i < n; i++) {
+			if (rc == 0 && batch[i]->kind != JOB_ROBOTS && batch[i]->kind != JOB_PUSH)
+				crawl__event(c, batch[i], batch[i]->nhits);
+			job_free(batch[i]);
+		}
+		c->jobs_open -= n;
+		c->commits++;
+		fetch_wakeup(c->fetch);
+	}
+	free(batch);
+	return NULL;
+}
