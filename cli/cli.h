@@ -37,6 +37,7 @@ int cmd_hits(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_robots(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_venues(struct cli *cli, int argc, char **argv);
 
 /* "patrol: " + the message + newline, on stderr. */
@@ -51,6 +52,12 @@ int cli_store_open(const char *dir, struct store **ret_store);
 int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **ret_set);
 /* Parses a non-negative decimal count for option opt; prints and returns -1 when it is not. */
 long long cli_parse_count(const char *cmd, const char *opt, const char *arg);
+
+struct crawl_opts;
+struct crawl_stats;
+/* The per-venue summaries of a crawl: text, or one JSON object per venue (DESIGN.md §4). */
+void cli_print_crawl_stats(const struct cli *cli, const struct venue_registry *reg,
+			   const struct crawl_opts *o, const struct crawl_stats *stats);
 
 /* Prints every hit of the store, human-readable or as JSON lines; limit 0 means all. */
 int cli_print_hits(struct cli *cli, struct store *store, size_t limit);

@@ -1,152 +1,267 @@
 /* SPDX-License-Identifier: MIT */
-/* patrol crawl: crawl a site from a seed into the store and report per-venue stats. */
+/* patrol crawl: crawl registered venues (or a seed's site) now, and report per-venue stats. */
 #include "cli/cli.h"
 
+#include "common/err.h"
 #include "crawler/crawl.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 #include "rules/rules.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#define CRAWL_MAX_RULE_PATHS 64
+#define CRAWL_MAX_ARGS 64
 
 static const char crawl_help[] =
-	"usage: patrol crawl --seed URL [options]\n"
+	"usage: patrol crawl [--venue ID]... [--seed URL]... [options]\n"
 	"\n"
-	"Crawl the seed's site breadth-first (same scheme, host and port only), match every HTML\n"
-	"page against the rule packs, and store pages and hits in the store (--db).\n"
-	"Running it again on the same store adds no duplicate hit.\n"
+	"Crawl now, until the frontier is empty or a limit is reached: the venues named with\n"
+	"--venue, the venue whose scope holds each --seed URL (or, when none does, an ad-hoc venue\n"
+	"for that URL's host and port), or, with neither, every venue of the registry (--config).\n"
+	"Pages are matched against the rule packs; pages and hits go to the store (--db). A crawl\n"
+	"that was interrupted resumes where it stopped; a finished one starts over, adding no\n"
+	"duplicate hit.\n"
 	"\n"
-	"  --seed URL          where to start (http or https)\n"
-	"  --max-pages N       stop after N fetches (default: no limit)\n"
-	"  --connections N     transfers in flight (default 4)\n"
-	"  --rules PATH        a rule pack file or directory; repeatable (default: the shipped packs)\n"
-	"  --venue ID          the venue id recorded with pages and hits (default: adhoc)\n"
-	"  --user-agent UA     the User-Agent, with a contact URL of the operator\n"
-	"  --allow-private     allow loopback and private addresses (tests, local sites)\n"
-	"  --max-body BYTES    largest body kept (default 10 MiB)\n";
+	"  --venue ID          a registered venue; repeatable\n"
+	"  --seed URL          a start URL (http or https); repeatable\n"
+	"  --max-pages N       stop after N fetches (default: the venues' own limits)\n"
+	"  --connections N     transfers in flight (default: crawler.connections, 32)\n"
+	"  --workers N         parse and match threads (default: crawler.workers, one a core)\n"
+	"  --rules PATH        a rule pack file or directory; repeatable\n"
+	"                      (default: the config's rules, else the packs built into patrol)\n"
+	"  --allow-private     let ad-hoc venues fetch from loopback and private addresses\n";
 
-static void crawl_print_event(const struct crawl_event *ev, void *ud)
+struct crawl_args {
+	const char *venues[CRAWL_MAX_ARGS], *seeds[CRAWL_MAX_ARGS], *rules[CRAWL_MAX_ARGS];
+	size_t nvenues, nseeds, nrules;
+	bool allow_private;
+	struct crawl_opts o;
+};
+
+struct crawl_view {
+	const struct cli *cli;
+	bool tty;          /* stderr is a terminal: a live progress line */
+	int64_t shown_ms;  /* when the line was last drawn */
+	bool drawn;
+};
+
+/* One line, redrawn in place at most five times a second. */
+static void crawl_progress_line(struct crawl_view *v, const struct crawl_event *ev)
 {
-	const struct cli *cli = ud;
-	if (!cli->verbose)
+	if (v->drawn && ev->elapsed_ms - v->shown_ms < 200)
 		return;
-	fprintf(stderr, "%-10s %3ld %s%s%s", crawl_outcome_name(ev->outcome), ev->status, ev->url,
-		ev->detail[0] ? "  " : "", ev->detail);
-	if (ev->hits)
-		fprintf(stderr, "  (%zu hits)", ev->hits);
-	fputc('\n', stderr);
+	v->shown_ms = ev->elapsed_ms;
+	v->drawn = true;
+	double s = (double)ev->elapsed_ms / 1000.0;
+	fprintf(stderr, "\r%llu done, %llu in flight, %llu queued, %.1f pages/s, %llu hits, "
+		"%llu errors \033[K",
+		(unsigned long long)ev->done, (unsigned long long)ev->in_flight,
+		(unsigned long long)ev->queued, s > 0 ? (double)ev->done / s : 0.0,
+		(unsigned long long)ev->hits_total, (unsigned long long)ev->errors);
 }
 
-static void crawl_print_summary(const struct cli *cli, const char *venue,
-				const struct crawl_stats *s)
+static void crawl_progress(const struct crawl_event *ev, void *ud)
 {
-	if (cli->json) {
-		json_t *oc = json_object();
-		for (int i = 0; i < CRAWL_OUTCOME_COUNT; i++)
-			json_object_set_new(oc, crawl_outcome_name(i), json_integer((json_int_t)s->outcomes[i]));
-		json_t *o = json_pack("{ss sI sI so sI sI sI sf}", "venue", venue, "pages",
-				      (json_int_t)s->pages, "bytes", (json_int_t)s->bytes, "outcomes",
-				      oc, "robots_blocked", (json_int_t)s->robots_blocked, "off_venue",
-				      (json_int_t)s->off_site, "hits_new", (json_int_t)s->hits_new,
-				      "seconds", (double)s->elapsed_ms / 1000.0);
-		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-						JSON_REAL_PRECISION(6)) : NULL;
-		if (text)
-			puts(text);
-		free(text);
-		json_decref(o);
+	struct crawl_view *view = ud;
+	const struct cli *cli = view->cli;
+	if (view->tty && !cli->verbose) {
+		crawl_progress_line(view, ev);
 		return;
 	}
-	if (cli->quiet)
-		return;
-	printf("%s: %llu pages, %llu fetches, %llu hits (%llu new), %llu off-site links skipped, "
-	       "%.2f s\n",
+	if (cli->verbose) {
+		fprintf(stderr, "%-14s %3ld %s%s%s", crawl_outcome_name(ev->outcome), ev->status,
+			ev->url, ev->detail[0] ? "  " : "", ev->detail);
+		if (ev->hits)
+			fprintf(stderr, "  (%zu hits)", ev->hits);
+		fputc('\n', stderr);
+	}
+}
+
+static int crawl_add(const char **list, size_t *n, const char *what, const char *value)
+{
+	if (*n == CRAWL_MAX_ARGS)
+		return cli_usage_error("crawl", "too many %s", what);
+	list[(*n)++] = value;
+	return -1;
+}
+
+/* Parses crawl's options into a; returns -1 to go on, else an exit status. */
+static int crawl_parse(int argc, char **argv, struct crawl_args *a)
+{
+	static const struct option opts[] = {
+		{"venue", required_argument, NULL, 'V'},      {"seed", required_argument, NULL, 's'},
+		{"max-pages", required_argument, NULL, 'm'}, {"connections", required_argument, NULL, 'c'},
+		{"workers", required_argument, NULL, 'w'},   {"rules", required_argument, NULL, 'r'},
+		{"allow-private", no_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	int c, st = -1;
+	long long v;
+	while (st < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'V': st = crawl_add(a->venues, &a->nvenues, "--venue", optarg); break;
+		case 's': st = crawl_add(a->seeds, &a->nseeds, "--seed", optarg); break;
+		case 'r': st = crawl_add(a->rules, &a->nrules, "--rules", optarg); break;
+		case 'p': a->allow_private = true; break;
+		case 'm':
+		case 'c':
+		case 'w':
+			if ((v = cli_parse_count("crawl", argv[optind - 1], optarg)) < 0)
+				return CLI_USAGE;
+			if (c == 'm')
+				a->o.max_pages = (size_t)v;
+			else if (v < 1 || v > 1024)
+				return cli_usage_error("crawl", "%s wants 1 to 1024", argv[optind - 1]);
+			else if (c == 'c')
+				a->o.connections = (unsigned)v;
+			else
+				a->o.workers = (unsigned)v;
+			break;
+		case 'h': fputs(crawl_help, stdout); return CLI_OK;
+		default: return cli_usage_error("crawl", "unknown option");
+		}
+	}
+	if (st < 0 && optind < argc)
+		return cli_usage_error("crawl", "unexpected argument '%s'", argv[optind]);
+	return st;
+}
+
+/* The venue for each --seed: the registered one whose scope holds it, or a new ad-hoc one. */
+static int crawl_seed_venues(struct venue_registry *reg, struct crawl_args *a)
+{
+	for (size_t i = 0; i < a->nseeds; i++) {
+		const struct venue *v = NULL;
+		for (size_t k = 0; k < venue_registry_count(reg) && !v; k++) {
+			const struct venue *r = venue_registry_get(reg, k);
+			if (venue_scope_check(r, a->seeds[i]) == VENUE_IN_SCOPE)
+				v = r;
+		}
+		int rc = v ? 0 : venue_registry_add_adhoc(reg, a->seeds[i], a->allow_private, &v);
+		if (rc) {
+			cli_error("invalid seed URL '%s': %s", a->seeds[i], err_str(rc));
+			return rc;
+		}
+		if (crawl_add(a->venues, &a->nvenues, "--seed", v->id) >= 0)
+			return ERR_USAGE;
+	}
+	return 0;
+}
+
+static void crawl_print_json(const char *venue, const struct crawl_stats *s)
+{
+	json_t *oc = json_object();
+	for (int i = 0; i < CRAWL_OUTCOME_COUNT; i++)
+		json_object_set_new(oc, crawl_outcome_name(i), json_integer((json_int_t)s->outcomes[i]));
+	json_t *o = json_pack("{ss sI sI so sI sI sI sI sI sf}", "venue", venue, "pages",
+			      (json_int_t)s->pages, "bytes", (json_int_t)s->bytes, "outcomes", oc,
+			      "robots_blocked", (json_int_t)s->robots_blocked, "off_venue",
+			      (json_int_t)s->off_site, "traps", (json_int_t)s->traps, "hits",
+			      (json_int_t)s->hits, "hits_new", (json_int_t)s->hits_new, "seconds",
+			      (double)s->elapsed_ms / 1000.0);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
+		       : NULL;
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(o);
+}
+
+static void crawl_print_text(const char *venue, const struct crawl_stats *s)
+{
+	printf("%s: %llu pages, %llu fetches, %llu hits (%llu new), %llu off-venue links, "
+	       "%llu robots.txt blocks, %.2f s\n",
 	       venue, (unsigned long long)s->pages, (unsigned long long)s->fetched,
 	       (unsigned long long)s->hits, (unsigned long long)s->hits_new,
-	       (unsigned long long)s->off_site, (double)s->elapsed_ms / 1000.0);
+	       (unsigned long long)s->off_site, (unsigned long long)s->robots_blocked,
+	       (double)s->elapsed_ms / 1000.0);
 	for (int i = 1; i < CRAWL_OUTCOME_COUNT; i++)
 		if (s->outcomes[i])
 			printf("  %s: %llu\n", crawl_outcome_name(i),
 			       (unsigned long long)s->outcomes[i]);
 }
 
-/* Parses crawl's options into o and the rule paths; returns -1 to go on, else an exit status. */
-static int crawl_parse(int argc, char **argv, struct crawl_opts *o, const char **paths,
-		       size_t *npaths)
+/* One summary per venue crawled (DESIGN.md §4: a final JSON object per venue). */
+void cli_print_crawl_stats(const struct cli *cli, const struct venue_registry *reg,
+			   const struct crawl_opts *o, const struct crawl_stats *stats)
 {
-	static const struct option opts[] = {
-		{"seed", required_argument, NULL, 's'},       {"max-pages", required_argument, NULL, 'm'},
-		{"connections", required_argument, NULL, 'c'}, {"rules", required_argument, NULL, 'r'},
-		{"venue", required_argument, NULL, 'V'},      {"user-agent", required_argument, NULL, 'u'},
-		{"allow-private", no_argument, NULL, 'p'},    {"max-body", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},             {0, 0, 0, 0},
-	};
-	int c;
-	long long v;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': o->seed = optarg; break;
-		case 'V': o->venue = optarg; break;
-		case 'u': o->user_agent = optarg; break;
-		case 'p': o->allow_private = true; break;
-		case 'r':
-			if (*npaths == CRAWL_MAX_RULE_PATHS)
-				return cli_usage_error("crawl", "too many --rules");
-			paths[(*npaths)++] = optarg;
-			break;
-		case 'm':
-		case 'c':
-		case 'b':
-			if ((v = cli_parse_count("crawl", argv[optind - 1], optarg)) < 0)
-				return CLI_USAGE;
-			if (c == 'm')
-				o->max_pages = (size_t)v;
-			else if (c == 'b')
-				o->max_body = (size_t)v;
-			else if (v < 1 || v > 1024)
-				return cli_usage_error("crawl", "--connections wants 1 to 1024");
-			else
-				o->connections = (unsigned)v;
-			break;
-		case 'h': fputs(crawl_help, stdout); return CLI_OK;
-		default: return cli_usage_error("crawl", "unknown option");
-		}
+	for (size_t i = 0; i < venue_registry_count(reg); i++) {
+		const struct venue *v = venue_registry_get(reg, i);
+		bool wanted = o->nvenues == 0;
+		for (size_t k = 0; k < o->nvenues && !wanted; k++)
+			wanted = strcmp(o->venues[k], v->id) == 0;
+		if (!wanted)
+			continue;
+		if (cli->json)
+			crawl_print_json(v->id, &stats[i]);
+		else if (!cli->quiet)
+			crawl_print_text(v->id, &stats[i]);
 	}
-	if (optind < argc)
-		return cli_usage_error("crawl", "unexpected argument '%s'", argv[optind]);
-	if (!o->seed)
-		return cli_usage_error("crawl", "--seed URL is required");
-	return -1;
+}
+
+static int crawl_rules(struct cli *cli, const struct venue_registry *reg, struct crawl_args *a,
+		       struct rules_set **ret)
+{
+	const struct crawler_settings *s = venue_registry_settings(reg);
+	(void)cli;
+	if (a->nrules)
+		return cli_rules_load(a->rules, a->nrules, ret);
+	return cli_rules_load(s->rule_paths, s->nrule_paths, ret);
 }
 
 int cmd_crawl(struct cli *cli, int argc, char **argv)
 {
-	struct crawl_opts o;
-	crawl_opts_default(&o);
-	const char *paths[CRAWL_MAX_RULE_PATHS];
-	size_t npaths = 0;
-	int status = crawl_parse(argc, argv, &o, paths, &npaths);
+	struct crawl_args a = {0};
+	crawl_opts_default(&a.o);
+	int status = crawl_parse(argc, argv, &a);
 	if (status >= 0)
 		return status;
+	struct venue_registry *reg = NULL;
 	struct rules_set *rules = NULL;
 	struct store *store = NULL;
-	status = CLI_FAIL;
-	if (cli_rules_load(paths, npaths, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
+	struct crawl_stats *stats = NULL;
+	status = cli_registry_load(cli, &reg);
+	if (status != CLI_OK)
 		goto fail;
-	char err[1024];
-	struct crawl_stats stats;
-	if (crawl_run(&o, rules, store, crawl_print_event, cli, &stats, err, sizeof(err)) != 0) {
-		cli_error("%s", err);
+	status = CLI_USAGE;
+	if (crawl_seed_venues(reg, &a) != 0)
+		goto fail;
+	if (!a.nvenues && !venue_registry_count(reg)) {
+		status = cli_usage_error("crawl", "nothing to crawl: give --seed URL or --venue ID, "
+					 "or register venues in patrol.yaml (--config)");
 		goto fail;
 	}
-	crawl_print_summary(cli, o.venue, &stats);
+	status = CLI_FAIL;
+	if (crawl_rules(cli, reg, &a, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
+		goto fail;
+	stats = calloc(venue_registry_count(reg) + 1, sizeof(*stats));
+	a.o.registry = reg;
+	a.o.venues = a.venues;
+	a.o.nvenues = a.nvenues;
+	struct crawl_view view = {
+		.cli = cli, .tty = isatty(2) && !cli->quiet && !cli->json && !cli->verbose,
+	};
+	a.o.on_event = crawl_progress;
+	a.o.ud = &view;
+	char err[1024];
+	int rc = stats ? crawl_run(&a.o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
+	if (view.drawn)
+		fputs("\r\033[K", stderr); /* the summary replaces the progress line */
+	if (rc) {
+		cli_error("%s", stats ? err : "out of memory");
+		goto fail;
+	}
+	cli_print_crawl_stats(cli, reg, &a.o, stats);
 	status = CLI_OK;
 fail:
+	free(stats);
 	store_close(store);
 	rules_set_free(rules);
+	venue_registry_free(reg);
 	return status;
 }

@@ -5,7 +5,9 @@
 #include "cli/cli.h"
 
 #include "cli/assets.h"
+#include "common/buf.h"
 #include "crawler/crawl.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 #include "review/httpd.h"
 #include "rules/rules.h"
@@ -59,26 +61,53 @@ static void demo_summary(const struct crawl_stats *s, const char *db)
 	printf("Store: %s  (look again with: patrol --db %s hits)\n\n", db, db);
 }
 
+/* The demo forum as a registered venue: on loopback by design, and with no politeness delay,
+ * since the only server it could burden is the one patrol itself runs for the demo. */
+static const char demo_registry[] =
+	"crawler:\n"
+	"  user_agent: \"patrol-demo/0.1 (+https://github.com/patrol-crawler/patrol)\"\n"
+	"venues:\n"
+	"  - id: " DEMO_VENUE "\n"
+	"    name: DemoBBS, the forum bundled with patrol\n"
+	"    operator: the patrol project (fictional content)\n"
+	"    registration: \"demo venue, not a real registration\"\n"
+	"    category: forum\n"
+	"    seeds: [\"http://" DEMO_HOST "/\"]\n"
+	"    politeness: {delay_ms: 0, connections: 8}\n"
+	"    allow_private_addresses: true\n";
+
 static int demo_crawl(struct cli *cli, unsigned port, size_t max_pages, struct store *store,
 		      const struct rules_set *rules)
 {
 	char connect_to[96], err[1024];
+	struct buf errors;
+	struct venue_registry *reg = NULL;
+	buf_init(&errors, 1 << 16);
+	if (venue_registry_load_mem("demo venue", demo_registry, sizeof(demo_registry) - 1, &reg,
+				    &errors) != 0) {
+		cli_error("the built-in demo venue does not load: %s", buf_str(&errors));
+		buf_done(&errors);
+		return CLI_FAIL;
+	}
+	buf_done(&errors);
 	snprintf(connect_to, sizeof(connect_to), DEMO_HOST ":80:127.0.0.1:%u", port);
 	struct crawl_opts o;
 	crawl_opts_default(&o);
-	o.venue = DEMO_VENUE;
-	o.seed = "http://" DEMO_HOST "/";
+	o.registry = reg;
 	o.connect_to = connect_to;
-	o.allow_private = true; /* the demo forum is on loopback, by design */
 	o.max_pages = max_pages;
 	struct crawl_stats stats;
-	if (crawl_run(&o, rules, store, NULL, NULL, &stats, err, sizeof(err)) != 0) {
+	int status = CLI_OK;
+	if (crawl_run(&o, rules, store, &stats, err, sizeof(err)) != 0) {
 		cli_error("%s", err);
-		return CLI_FAIL;
-	}
-	if (!cli->json && !cli->quiet)
+		status = CLI_FAIL;
+	} else if (cli->json) {
+		cli_print_crawl_stats(cli, reg, &o, &stats);
+	} else if (!cli->quiet) {
 		demo_summary(&stats, cli->db);
-	return CLI_OK;
+	}
+	venue_registry_free(reg);
+	return status;
 }
 
 struct rule_count {

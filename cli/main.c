@@ -23,6 +23,7 @@ static const struct {
 	{"hits", cmd_hits, "list the hits in the store"},
 	{"rules", cmd_rules, "check rule packs: lint, test, list"},
 	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
+	{"stats", cmd_stats, "count the pages, hits and queued URLs in the store"},
 	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
 };
 
