@@ -11,13 +11,17 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/buf.h"
 #include "crawler/crawl.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 #include "review/httpd.h"
 #include "rules/rules.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,10 +33,27 @@ struct env {
 	char seed[64];
 	struct rules_set *rules;
 	struct store *store;
+	struct venue_registry *reg;
 };
 
 static char big_body[2u << 20];
 static _Atomic int robots_status = 200; /* what /robots.txt answers: 200 serves the fixture's file */
+static _Atomic int robots_requests;     /* how often it was asked */
+
+/* When each request arrived, per server port, for the politeness test. */
+#define MAX_LOGGED 256
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int64_t ms;
+} request_log[MAX_LOGGED];
+static size_t nlogged;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The fixture site plus a few paths that a directory cannot express. */
 static int site_handler(void *ud, const struct httpd_request *req, struct httpd_response *resp)
@@ -52,6 +73,12 @@ static int site_handler(void *ud, const struct httpd_request *req, struct httpd_
 		resp->body_static = true;
 		return 0;
 	}
+	if (strcmp(req->path, "/robots.txt") == 0)
+		robots_requests++;
+	pthread_mutex_lock(&log_lock);
+	if (nlogged < MAX_LOGGED)
+		request_log[nlogged++].ms = now_ms();
+	pthread_mutex_unlock(&log_lock);
 	if (strcmp(req->path, "/robots.txt") == 0 && robots_status != 200) {
 		resp->status = robots_status;
 		resp->body = "";
@@ -97,6 +124,7 @@ static int teardown(void **state)
 	struct env *e = *state;
 	store_close(e->store);
 	rules_set_free(e->rules);
+	venue_registry_free(e->reg);
 	httpd_stop(e->httpd);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->db);
@@ -162,14 +190,42 @@ static int collect_hit(const struct store_hit *h, void *ud)
 	return 0;
 }
 
+/* Without the sitemap's pages, a crawl whose seed fails has nothing else to fetch. */
+#define NO_SITEMAPS "    sitemaps: false\n"
+
+/* The fixture site as a registered venue: loopback allowed, no politeness delay, small limits. */
+static void test_registry(struct env *e, const char *seed, bool allow_private, const char *extra)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof(yaml),
+		 "crawler:\n"
+		 "  user_agent: \"patrol/1 (+https://example.org/contact)\"\n"
+		 "  connections: 4\n"
+		 "  limits: {max_body: 1048576, timeout_ms: 10000}\n"
+		 "venues:\n"
+		 "  - id: test-site\n"
+		 "    name: Test site\n"
+		 "    seeds: [\"%s\"]\n"
+		 "    politeness: {delay_ms: 0, connections: 4}\n"
+		 "    allow_private_addresses: %s\n%s",
+		 seed, allow_private ? "true" : "false", extra ? extra : "");
+	struct buf errors;
+	buf_init(&errors, 1 << 16);
+	venue_registry_free(e->reg);
+	e->reg = NULL;
+	int rc = venue_registry_load_mem("test.yaml", yaml, strlen(yaml), &e->reg, &errors);
+	if (rc)
+		fprintf(stderr, "%s", buf_str(&errors));
+	assert_int_equal(rc, 0);
+	buf_done(&errors);
+}
+
 static struct crawl_opts test_opts(struct env *e)
 {
 	struct crawl_opts o;
 	crawl_opts_default(&o);
-	o.venue = "test-site";
-	o.seed = e->seed;
-	o.allow_private = true;
-	o.max_body = 1u << 20;
+	test_registry(e, e->seed, true, NULL);
+	o.registry = e->reg;
 	o.batch_pages = 3; /* several transactions in one crawl */
 	return o;
 }
@@ -182,7 +238,8 @@ static const char expected_pages[] =
 	"/dir/ 200 test-site\n"
 	"/dir/index.html 200 test-site\n"
 	"/file.txt 200 test-site\n"
-	"/index.html 200 test-site\n";
+	"/index.html 200 test-site\n"
+	"/orphan.html 200 test-site\n"; /* only in /sitemap.xml */
 
 static void crawl_site_stores_pages_and_hits(void **state)
 {
@@ -190,7 +247,7 @@ static void crawl_site_stores_pages_and_hits(void **state)
 	struct crawl_opts o = test_opts(e);
 	struct crawl_stats st;
 	char err[512];
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
 
 	struct lines l = {.prefix = e->seed};
 	assert_int_equal(store_pages_each(e->store, collect_page, &l), 0);
@@ -200,9 +257,9 @@ static void crawl_site_stores_pages_and_hits(void **state)
 			    "test.click-farming /b.html body new [刷单] x1\n"
 			    "test.crypto-doubling /c.html body new [double your bitcoin] x1\n"
 			    "test.prize /a.html body new [FREE iPhone] x1\n");
-	assert_int_equal(st.pages, 8);
+	assert_int_equal(st.pages, 9);
 	assert_int_equal(st.hits_new, 3);
-	assert_int_equal(st.outcomes[CRAWL_OK], 7);
+	assert_int_equal(st.outcomes[CRAWL_OK], 8);
 	assert_int_equal(st.outcomes[CRAWL_NOT_HTML], 1);
 	assert_int_equal(st.outcomes[CRAWL_REDIRECT], 1);
 	assert_int_equal(st.outcomes[CRAWL_HTTP_ERROR], 2); /* missing.html, error */
@@ -211,17 +268,19 @@ static void crawl_site_stores_pages_and_hits(void **state)
 	assert_int_equal(st.robots_blocked, 1); /* /private.html */
 	assert_int_equal(st.outcomes[CRAWL_ROBOTS], 1);
 
-	/* The same crawl again: the same pages and hits, each hit seen twice, none new. */
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)), 0);
+	/* The same crawl again: a new generation fetches every page again; nothing changed, so
+	 * nothing is matched again and the hits stay as they were. */
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.hits_new, 0);
-	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.pages, 9);
 	assert_int_equal(store_pages_each(e->store, collect_page, &l), 0);
 	assert_string_equal(lines_join(&l), expected_pages);
 	assert_int_equal(store_hits_each(e->store, collect_hit, &l), 0);
 	assert_string_equal(lines_join(&l),
-			    "test.click-farming /b.html body new [刷单] x2\n"
-			    "test.crypto-doubling /c.html body new [double your bitcoin] x2\n"
-			    "test.prize /a.html body new [FREE iPhone] x2\n");
+			    "test.click-farming /b.html body new [刷单] x1\n"
+			    "test.crypto-doubling /c.html body new [double your bitcoin] x1\n"
+			    "test.prize /a.html body new [FREE iPhone] x1\n");
 }
 
 static void crawl_max_pages_stops(void **state)
@@ -230,9 +289,10 @@ static void crawl_max_pages_stops(void **state)
 	struct crawl_opts o = test_opts(e);
 	o.max_pages = 2;
 	o.connections = 1;
+	o.workers = 1;
 	struct crawl_stats st;
 	char err[512];
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.fetched, 2);
 	assert_int_equal(st.pages, 2);
 }
@@ -241,40 +301,113 @@ static void crawl_refuses_loopback_unless_allowed(void **state)
 {
 	struct env *e = *state;
 	struct crawl_opts o = test_opts(e);
-	o.allow_private = false;
+	test_registry(e, e->seed, false, NULL);
+	o.registry = e->reg;
 	struct crawl_stats st;
 	char err[512];
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)),
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)),
 			 ERR_SCOPE);
 	assert_non_null(strstr(err, "private or loopback"));
 	assert_int_equal(st.pages, 0);
 }
 
-static void crawl_obeys_robots_failures(void **state)
+static void crawl_robots_5xx_disallows_all(void **state)
 {
 	struct env *e = *state;
 	struct crawl_opts o = test_opts(e);
 	struct crawl_stats st;
 	char err[512];
-	/* 5xx: RFC 9309 says assume everything is disallowed, so the seed is refused. */
+	/* RFC 9309: a 5xx means assume everything is disallowed, so the seed is refused. */
 	robots_status = 503;
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)),
-			 ERR_SCOPE);
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), ERR_SCOPE);
+	robots_status = 200;
 	assert_non_null(strstr(err, "robots.txt answered HTTP 503"));
 	assert_int_equal(st.fetched, 0);
-	/* 4xx: robots.txt is unavailable, everything is allowed, even /private.html. */
-	robots_status = 404;
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)), 0);
-	assert_int_equal(st.robots_blocked, 0);
+	/* The failure is not cached: the next crawl asks again, and crawls. */
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.pages, 9);
+}
+
+static void crawl_robots_4xx_allows_all(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o = test_opts(e);
+	struct crawl_stats st;
+	char err[512];
+	robots_status = 404;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
 	robots_status = 200;
-	/* The seed itself disallowed. */
-	char seed[96];
+	assert_int_equal(st.robots_blocked, 0);
+	assert_int_equal(st.pages, 10); /* /private.html too */
+}
+
+static void crawl_robots_cached_and_seed_disallowed(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o = test_opts(e);
+	struct crawl_stats st;
+	char err[512], seed[96];
+	robots_requests = 0;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
+	assert_int_equal(robots_requests, 1);
+	/* The seed itself disallowed; robots.txt comes from the store's cache this time. */
 	snprintf(seed, sizeof(seed), "%sprivate.html", e->seed);
-	o.seed = seed;
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, &st, err, sizeof(err)),
-			 ERR_SCOPE);
+	test_registry(e, seed, true, NO_SITEMAPS);
+	o.registry = e->reg;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), ERR_SCOPE);
 	assert_non_null(strstr(err, "robots.txt disallows it"));
+	assert_int_equal(robots_requests, 1);
+}
+
+/* Politeness: one connection and 150 ms between request starts on the host, so the requests of
+ * the crawl arrive at least that far apart; and the whole crawl takes about as long as that
+ * says, not more. */
+static void crawl_keeps_politeness(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o = test_opts(e);
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml), "    politeness: {delay_ms: 150, connections: 1}\n");
+	/* the venue above has delay 0; register it again with the delay */
+	venue_registry_free(e->reg);
+	e->reg = NULL;
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "crawler:\n"
+		 "  user_agent: \"patrol/1 (+https://example.org/contact)\"\n"
+		 "  limits: {max_body: 1048576}\n"
+		 "venues:\n"
+		 "  - id: test-site\n"
+		 "    name: Test site\n"
+		 "    seeds: [\"%s\"]\n"
+		 "%s"
+		 "    allow_private_addresses: true\n",
+		 e->seed, yaml);
+	assert_int_equal(venue_registry_load_mem("polite.yaml", text, strlen(text), &e->reg, NULL),
+			 0);
+	o.registry = e->reg;
+	pthread_mutex_lock(&log_lock);
+	nlogged = 0;
+	pthread_mutex_unlock(&log_lock);
+	struct crawl_stats st;
+	char err[512];
+	int64_t t0 = now_ms();
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
+	int64_t took = now_ms() - t0;
+	pthread_mutex_lock(&log_lock);
+	size_t n = nlogged;
+	int64_t min_gap = INT64_MAX;
+	for (size_t i = 1; i < n; i++)
+		if (request_log[i].ms - request_log[i - 1].ms < min_gap)
+			min_gap = request_log[i].ms - request_log[i - 1].ms;
+	pthread_mutex_unlock(&log_lock);
+	if (n < 12)
+		fail_msg("only %zu requests", n); /* robots.txt, sitemap.xml and the pages */
+	if (min_gap < 140)
+		fail_msg("two requests %lld ms apart, under the 150 ms delay", (long long)min_gap);
+	/* n requests at 150 ms: about (n - 1) * 150 ms, with room for a slow machine */
+	assert_true(took >= (int64_t)(n - 1) * 140);
+	assert_true(took < (int64_t)(n - 1) * 150 + 3000);
 }
 
 static void crawl_unreachable_seed_fails(void **state)
@@ -288,8 +421,9 @@ static void crawl_unreachable_seed_fails(void **state)
 				     sizeof(err)), 0);
 	snprintf(seed, sizeof(seed), "http://127.0.0.1:%u/", httpd_port(tmp));
 	httpd_stop(tmp);
-	o.seed = seed;
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, err, sizeof(err)),
+	test_registry(e, seed, true, NULL);
+	o.registry = e->reg;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, err, sizeof(err)),
 			 ERR_NET);
 	assert_non_null(strstr(err, seed));
 }
@@ -300,18 +434,21 @@ static void crawl_non_html_seed_fails(void **state)
 	struct crawl_opts o = test_opts(e);
 	char seed[96], err[512];
 	snprintf(seed, sizeof(seed), "%sfile.txt", e->seed);
-	o.seed = seed;
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, err, sizeof(err)),
+	test_registry(e, seed, true, NO_SITEMAPS);
+	o.registry = e->reg;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, err, sizeof(err)),
 			 ERR_HTTP);
 	assert_non_null(strstr(err, "not an HTML page (Content-Type: text/plain)"));
 	snprintf(seed, sizeof(seed), "%smissing.html", e->seed);
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, err, sizeof(err)),
+	test_registry(e, seed, true, NO_SITEMAPS);
+	o.registry = e->reg;
+	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, err, sizeof(err)),
 			 ERR_HTTP);
 	assert_non_null(strstr(err, "HTTP 404"));
-	o.seed = "ftp://127.0.0.1/";
-	assert_int_equal(crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, err, sizeof(err)),
-			 ERR_URL);
-	assert_non_null(strstr(err, "invalid seed URL"));
+	/* A seed that is no http(s) URL never becomes a venue. */
+	const struct venue *v = NULL;
+	assert_int_equal(venue_registry_add_adhoc(e->reg, "ftp://127.0.0.1/", true, &v), ERR_URL);
+	assert_null(v);
 }
 
 int main(void)
@@ -322,7 +459,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crawl_max_pages_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_refuses_loopback_unless_allowed, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(crawl_obeys_robots_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(crawl_robots_5xx_disallows_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(crawl_robots_4xx_allows_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(crawl_robots_cached_and_seed_disallowed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(crawl_keeps_politeness, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_unreachable_seed_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_non_html_seed_fails, setup, teardown),
 	};

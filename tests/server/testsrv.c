@@ -2,26 +2,43 @@
 /* The tests' HTTP server as a program: serves a directory on 127.0.0.1 on a free port, prints
  * the port on the first line of stdout, and stops when its stdin closes or after a time limit,
  * so a test script that dies cannot leave it running.
- *   usage: testsrv DIR [SECONDS]
+ * A delay per request makes a crawl of a small site last long enough to be interrupted.
+ *   usage: testsrv DIR [SECONDS [DELAY_MS]]
  */
 #include "review/httpd.h"
 
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+struct slow_site {
+	struct httpd_site site;
+	long delay_ms;
+};
+
+static int slow_handler(void *ud, const struct httpd_request *req, struct httpd_response *resp)
+{
+	struct slow_site *s = ud;
+	if (s->delay_ms > 0) {
+		struct timespec ts = {s->delay_ms / 1000, (s->delay_ms % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return httpd_static_handler(&s->site, req, resp);
+}
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: testsrv DIR [SECONDS]\n");
+		fprintf(stderr, "usage: testsrv DIR [SECONDS [DELAY_MS]]\n");
 		return 2;
 	}
 	int limit_s = argc > 2 ? atoi(argv[2]) : 120;
-	struct httpd_site site = {.root = argv[1]};
+	struct slow_site site = {.site = {.root = argv[1]}, .delay_ms = argc > 3 ? atol(argv[3]) : 0};
 	struct httpd *h;
 	char err[256];
-	if (httpd_start("127.0.0.1", 0, httpd_static_handler, &site, &h, err, sizeof(err)) != 0) {
+	if (httpd_start("127.0.0.1", 0, slow_handler, &site, &h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "testsrv: %s\n", err);
 		return 1;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the crawler's parts that need no network: the frontier and the address guard. */
+/* Unit tests of the crawler's parts that need no network: the address guard, the bounded queue
+ * and the politeness of hosts. (The frontier lives in the store: tests/unit/frontier_test.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,65 +13,12 @@
 #include "crawler/crawler_int.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void frontier_is_fifo_and_dedups(void **state)
-{
-	(void)state;
-	struct frontier *f;
-	bool added;
-	assert_int_equal(frontier_new(100, &f), 0);
-	assert_int_equal(frontier_push(f, "http://a/1", 0, &added), 0);
-	assert_true(added);
-	assert_int_equal(frontier_push(f, "http://a/2", 1, &added), 0);
-	assert_true(added);
-	assert_int_equal(frontier_push(f, "http://a/1", 2, &added), 0);
-	assert_false(added);
-	assert_int_equal(frontier_queued(f), 2);
-	char *url;
-	unsigned depth;
-	assert_int_equal(frontier_pop(f, &url, &depth), 0);
-	assert_string_equal(url, "http://a/1");
-	assert_int_equal(depth, 0);
-	free(url);
-	/* Fetched URLs stay seen: pushing one again does not queue it. */
-	assert_int_equal(frontier_push(f, "http://a/1", 3, &added), 0);
-	assert_false(added);
-	assert_int_equal(frontier_pop(f, &url, &depth), 0);
-	assert_string_equal(url, "http://a/2");
-	assert_int_equal(depth, 1);
-	free(url);
-	assert_int_equal(frontier_pop(f, &url, &depth), ERR_NOT_FOUND);
-	frontier_free(f);
-	frontier_free(NULL);
-}
-
-static void frontier_grows_and_caps(void **state)
-{
-	(void)state;
-	struct frontier *f;
-	char url[64];
-	assert_int_equal(frontier_new(5000, &f), 0);
-	for (int i = 0; i < 5000; i++) {
-		snprintf(url, sizeof(url), "http://a/%d", i);
-		assert_int_equal(frontier_push(f, url, 0, NULL), 0);
-	}
-	assert_int_equal(frontier_push(f, "http://a/new", 0, NULL), ERR_TOO_BIG);
-	assert_int_equal(frontier_push(f, "http://a/42", 0, NULL), 0); /* seen: not an error */
-	assert_int_equal(frontier_seen(f), 5000);
-	for (int i = 0; i < 5000; i++) {
-		char *got;
-		assert_int_equal(frontier_pop(f, &got, NULL), 0);
-		snprintf(url, sizeof(url), "http://a/%d", i);
-		assert_string_equal(got, url);
-		free(got);
-	}
-	assert_int_equal(frontier_queued(f), 0);
-	frontier_free(f);
-}
 
 static bool allowed(const char *addr, bool allow_private)
 {
@@ -111,6 +59,84 @@ static void guard_refuses_private_addresses(void **state)
 		assert_true(allowed(public_addrs[i], false));
 }
 
+static void hosts_keep_delay_and_connections(void **state)
+{
+	(void)state;
+	struct hosts t;
+	struct host *h, *again;
+	int64_t wait;
+	assert_int_equal(hosts_init(&t), 0);
+	assert_int_equal(hosts_get(&t, "http://a", 500, 2, &h), 0);
+	assert_int_equal(hosts_get(&t, "http://a", 9, 9, &again), 0);
+	assert_ptr_equal(h, again); /* the first venue's politeness stays */
+	assert_true(host_ready(h, 1000, &wait));
+	host_started(h, 1000, 30000);
+	assert_false(host_ready(h, 1200, &wait)); /* 500 ms between starts */
+	assert_int_equal(wait, 300);
+	assert_true(host_ready(h, 1500, &wait));
+	host_started(h, 1500, 30000);
+	assert_false(host_ready(h, 5000, &wait)); /* two connections busy */
+	assert_int_equal(wait, -1);
+	h->in_flight--;
+	assert_true(host_ready(h, 5000, &wait));
+	/* 429s: the wait doubles, and Retry-After may lengthen it. */
+	host_back_off(h, 10000, -1);
+	assert_false(host_ready(h, 10999, &wait));
+	assert_true(host_ready(h, 11000, &wait));
+	host_back_off(h, 20000, -1);
+	assert_false(host_ready(h, 21999, &wait));
+	host_back_off(h, 30000, 60);
+	assert_false(host_ready(h, 89999, &wait));
+	assert_true(host_ready(h, 90000, &wait));
+	host_answered(h);
+	assert_int_equal(h->backoffs, 0);
+	/* Many hosts: the table grows and finds them all. */
+	char key[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "http://h%d", i);
+		assert_int_equal(hosts_get(&t, key, 0, 1, &h), 0);
+	}
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "http://h%d", i);
+		assert_non_null(hosts_find(&t, key));
+	}
+	assert_null(hosts_find(&t, "http://nope"));
+	hosts_done(&t);
+}
+
+static void *queue_consumer(void *arg)
+{
+	struct queue *q = arg;
+	void *item;
+	uintptr_t sum = 0;
+	while (queue_pop(q, -1, &item) == 0)
+		sum += (uintptr_t)item;
+	return (void *)sum;
+}
+
+static void queue_is_bounded_and_drains_on_close(void **state)
+{
+	(void)state;
+	struct queue q;
+	void *item;
+	assert_int_equal(queue_init(&q, 4), 0);
+	assert_int_equal(queue_pop(&q, 10, &item), -ETIMEDOUT);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, queue_consumer, &q), 0);
+	uintptr_t want = 0;
+	for (uintptr_t i = 1; i <= 1000; i++) { /* far more than fits: the producer waits */
+		assert_int_equal(queue_push(&q, (void *)i), 0);
+		want += i;
+	}
+	queue_close(&q);
+	void *got;
+	pthread_join(t, &got);
+	assert_int_equal((uintptr_t)got, want);
+	assert_int_equal(queue_push(&q, (void *)1), ERR_USAGE); /* closed */
+	assert_int_equal(queue_pop(&q, -1, &item), ERR_NOT_FOUND);
+	queue_done(&q);
+}
+
 static void outcome_names_are_stable(void **state)
 {
 	(void)state;
@@ -124,9 +150,9 @@ static void outcome_names_are_stable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(frontier_is_fifo_and_dedups),
-		cmocka_unit_test(frontier_grows_and_caps),
 		cmocka_unit_test(guard_refuses_private_addresses),
+		cmocka_unit_test(hosts_keep_delay_and_connections),
+		cmocka_unit_test(queue_is_bounded_and_drains_on_close),
 		cmocka_unit_test(outcome_names_are_stable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

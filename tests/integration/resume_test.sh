@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# kill -9 at random moments, then the same command again: the crawl must end with the same
+# pages and the same hits as a crawl that was never interrupted (DESIGN.md §7).
+#   usage: resume_test.sh PATROL TESTSRV SRCROOT
+set -u
+abs() { (cd "$(dirname "$1")" && printf '%s/%s\n' "$(pwd)" "$(basename "$1")"); }
+patrol=$(abs "$1")
+testsrv=$(abs "$2")
+src=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/patrol-resume-test-XXXXXX")
+fifo="$work/srv.in"
+mkfifo "$fifo"
+# The demo forum, each answer 15 ms late, so a crawl lasts long enough to be cut short.
+"$testsrv" "$src/docs/demo" 120 15 <"$fifo" >"$work/port" &
+exec 3>"$fifo"
+trap 'exec 3>&-; rm -rf "$work"' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -s "$work/port" ] && break
+	sleep 0.1
+done
+port=$(head -n 1 "$work/port")
+cat >"$work/patrol.yaml" <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+  connections: 4
+venues:
+  - id: demo
+    name: Demo forum for the resume test
+    seeds: ["http://127.0.0.1:$port/"]
+    politeness: {delay_ms: 0, connections: 4}
+    allow_private_addresses: true
+YAML
+crawl() {
+	"$patrol" --config "$work/patrol.yaml" --db "$1" -q crawl
+}
+summary() {
+	"$patrol" --db "$1" --json stats | python3 -c '
+import json, sys; s = json.load(sys.stdin); print(s["pages"], s["queued"], s["leased"])'
+	"$patrol" --db "$1" --json hits | python3 -c '
+import json, sys
+for h in sorted((h["rule"], h["url"], h["field"], h["match"]) for h in map(json.loads, sys.stdin)):
+    print(*h)'
+}
+
+n=0
+failures=0
+crawl "$work/ref" || { echo "not ok 1 - the uninterrupted crawl failed"; exit 1; }
+summary "$work/ref" >"$work/ref.txt"
+n=$((n + 1))
+echo "ok $n - uninterrupted crawl: $(head -n 1 "$work/ref.txt") (pages, queued, leased)"
+
+# Three interrupted series, each killed at several random moments, then run to the end.
+for series in 1 2 3; do
+	db="$work/cut$series"
+	kills=0
+	for cut in 1 2 3 4; do
+		# patrol itself in the background (not a subshell running it), so the kill hits it
+		"$patrol" --config "$work/patrol.yaml" --db "$db" -q crawl &
+		pid=$!
+		# a random moment within the first second (the whole crawl takes a few)
+		ms=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+		sleep "0.$(printf '%03d' $((ms % 1000)))"
+		if kill -9 "$pid" 2>/dev/null; then
+			kills=$((kills + 1))
+		fi
+		wait "$pid" 2>/dev/null
+	done
+	crawl "$db" || { echo "not ok - series $series: the last crawl failed"; failures=$((failures + 1)); continue; }
+	summary "$db" >"$work/cut$series.txt"
+	n=$((n + 1))
+	if diff -u "$work/ref.txt" "$work/cut$series.txt" >"$work/diff$series"; then
+		echo "ok $n - series $series: $kills kills, then the same pages and hits"
+	else
+		echo "not ok $n - series $series ($kills kills) differs from the uninterrupted crawl:"
+		sed 's/^/#   /' "$work/diff$series"
+		failures=$((failures + 1))
+	fi
+done
+echo "1..$n"
+[ "$failures" -eq 0 ]
