@@ -1,0 +1,530 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# patrol's crawler benchmark against peer tools (wget -r, Scrapy, Crawlee), run by hand, never in CI.
+# Generates a synthetic forum (cached under bench/.cache), serves it with a private nginx on
+# 127.0.0.1 (own config in a temp dir, stopped by a trap), crawls it with each tool under
+# /usr/bin/time -v and a time bound, and writes a markdown table to bench/results/.
+# Pages are counted from nginx's access log (HTML 200s), the same way for every tool.
+#
+#   bench/run.sh                 peers: wget, Scrapy, Crawlee, patrol, Gumbo parse-and-walk floor
+#   N=2000 bench/run.sh          a quick run
+#   bench/run.sh politeness      200 hosts (ports) at 1 s per-host delay: patrol against the bound
+#
+# Environment: N (pages, default 20000); TOOLS (default "gumbo wget scrapy crawlee crawlee-mem
+# patrol"); TIMEOUT (seconds per tool, default 180: a tool stopped there is measured on the pages it
+# got); PATROL (binary, default build/cli/patrol, built with make when missing); HOSTS (politeness
+# run, default 200); DELAY_MS (default 1000); BENCH_CACHE (default bench/.cache); KEEP=1 (keep
+# the work directory); PATROL_REV (how to name PATROL in the report). docs/bench.md explains it.
+set -euo pipefail
+
+MODE=${1:-peers}
+case "$MODE" in
+peers | politeness) ;;
+-h | --help)
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+*)
+	echo "usage: bench/run.sh [peers|politeness]" >&2
+	exit 2
+	;;
+esac
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+N=${N:-20000}
+TOOLS=${TOOLS:-gumbo wget scrapy crawlee crawlee-mem patrol}
+TIMEOUT=${TIMEOUT:-180}
+PATROL=${PATROL:-$ROOT/build/cli/patrol}
+HOSTS=${HOSTS:-200}
+DELAY_MS=${DELAY_MS:-1000}
+CACHE=${BENCH_CACHE:-$BENCH/.cache}
+SYS_PY=/usr/bin/python3 # Debian's python, the one python3-scrapy installs into
+
+say() { printf '== %s\n' "$*" >&2; }
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+# --- what is needed -------------------------------------------------------------------------
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+APT_UPDATED=
+
+apt_install() {
+	[ $# -gt 0 ] || return 0
+	if [ -z "$APT_UPDATED" ]; then
+		say "apt-get update"
+		$SUDO apt-get update -qq
+		APT_UPDATED=1
+	fi
+	say "installing $*"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+install_missing() {
+	local pkgs=()
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
+	command -v wget >/dev/null || pkgs+=(wget)
+	[ -x /usr/bin/time ] || pkgs+=(time)
+	command -v curl >/dev/null || pkgs+=(curl)
+	command -v bc >/dev/null || pkgs+=(bc)
+	command -v cc >/dev/null || pkgs+=(gcc)
+	command -v pkg-config >/dev/null || pkgs+=(pkg-config)
+	pkg-config --exists gumbo 2>/dev/null || pkgs+=(libgumbo-dev)
+	[ -x "$SYS_PY" ] && "$SYS_PY" -c 'import scrapy' 2>/dev/null || pkgs+=(python3-scrapy)
+	command -v npm >/dev/null || pkgs+=(nodejs npm)
+	if ! apt_install "${pkgs[@]}"; then
+		# nginx-light is gone from some releases; plain nginx serves files just as well.
+		[[ " ${pkgs[*]} " == *" nginx-light "* ]] && pkgs=("${pkgs[@]/nginx-light/nginx}")
+		apt_install "${pkgs[@]}" || die "could not install: ${pkgs[*]}"
+	fi
+	if [ ! -d "$BENCH/crawlee/node_modules/crawlee" ]; then
+		say "npm ci in bench/crawlee (the pinned Crawlee)"
+		(cd "$BENCH/crawlee" && npm ci --no-audit --no-fund --loglevel=error) ||
+			say "Crawlee could not be installed; its row will say so"
+	fi
+	if [ ! -x "$PATROL" ]; then
+		say "building patrol (make)"
+		make -C "$ROOT" >/dev/null
+	fi
+}
+
+# --- the forum --------------------------------------------------------------------------------
+
+# The cache key names the page count, hosts and the generator's own hash: change forum-gen.py and
+# the site is generated anew.
+forum_dir() {
+	local hosts=$1 hash
+	hash=$(sha256sum "$BENCH/forum-gen.py" | cut -c1-10)
+	echo "$CACHE/forum-n$N-h$hosts-$hash"
+}
+
+ensure_forum() {
+	local hosts=$1 dir
+	dir=$(forum_dir "$hosts")
+	if [ ! -f "$dir/manifest.json" ]; then
+		say "generating the forum: $N pages over $hosts host(s) into $dir"
+		rm -rf "$dir.tmp" "$dir"
+		mkdir -p "$CACHE"
+		python3 "$BENCH/forum-gen.py" --pages "$N" --hosts "$hosts" "$dir.tmp" >/dev/null
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# --- nginx ------------------------------------------------------------------------------------
+
+WORK=
+NGINX_PID=
+
+cleanup() {
+	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+		kill "$NGINX_PID" 2>/dev/null || true
+		wait "$NGINX_PID" 2>/dev/null || true
+	fi
+	if [ -n "$WORK" ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$WORK"
+	elif [ -n "$WORK" ]; then
+		say "work directory kept: $WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Prints the first port of COUNT consecutive ports free on 127.0.0.1.
+free_ports() {
+	"$SYS_PY" - "$1" <<'EOF'
+import random, socket, sys
+count = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 60000 - count)
+    socks = []
+    try:
+        for p in range(base, base + count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    sys.exit(0)
+sys.exit("no free port range")
+EOF
+}
+
+# start_nginx ROOT_DIR HOSTS BASE_PORT: host i serves ROOT_DIR (one host) or ROOT_DIR/h%03d.
+start_nginx() {
+	local root=$1 hosts=$2 base=$3 conf=$WORK/nginx/nginx.conf i dir
+	mkdir -p "$WORK/nginx/tmp"
+	{
+		# Workers run as the invoking user so that they can read the generated site wherever
+		# the checkout lives; they serve static files on 127.0.0.1 only.
+		echo "user $(id -un) $(id -gn);"
+		echo "worker_processes 1;"
+		echo "pid $WORK/nginx/nginx.pid;"
+		echo "error_log $WORK/nginx/error.log warn;"
+		echo "events { worker_connections 4096; }"
+		echo "http {"
+		echo "  types { text/html html; text/css css; application/javascript js; image/gif gif;"
+		echo "          image/png png; text/plain txt; application/json json; }"
+		echo "  default_type application/octet-stream;"
+		echo "  log_format bench '\$server_port \$status \$body_bytes_sent \$msec \$request_uri';"
+		echo "  access_log $WORK/nginx/access.log bench;"
+		echo "  client_body_temp_path $WORK/nginx/tmp;"
+		echo "  sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 60;"
+		for ((i = 0; i < hosts; i++)); do
+			dir=$root
+			[ "$hosts" -eq 1 ] || dir=$(printf '%s/h%03d' "$root" "$i")
+			echo "  server { listen 127.0.0.1:$((base + i)); root $dir; index index.html; }"
+		done
+		echo "}"
+	} >"$conf"
+	: >"$WORK/nginx/access.log"
+	nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$conf" -g 'daemon off;' &
+	NGINX_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$((base + hosts - 1))/robots.txt" 2>/dev/null && return 0
+		kill -0 "$NGINX_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/nginx/error.log" >&2 || true
+	die "nginx did not start"
+}
+
+# --- measuring --------------------------------------------------------------------------------
+
+RESULTS=() # "tool|pages|wall_s|cpu_s|rss_kb|note"
+
+# measure NAME CMD...: runs CMD under /usr/bin/time -v and a time bound; appends a result row.
+measure() {
+	local name=$1 before after t0 t1 rc=0 pages wall cpu rss note= load
+	shift
+	sync
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	before=$(wc -l <"$WORK/nginx/access.log")
+	t0=$(date +%s.%N)
+	/usr/bin/time -v -o "$WORK/$name.time" timeout -k 10 -s INT "$TIMEOUT" "$@" \
+		>"$WORK/$name.log" 2>&1 || rc=$?
+	t1=$(date +%s.%N)
+	sleep 0.2 # let nginx write the last log lines
+	after=$(wc -l <"$WORK/nginx/access.log")
+	# Distinct HTML pages served with 200: the same count for every tool, whatever it says itself.
+	pages=$(sed -n "$((before + 1)),${after}p" "$WORK/nginx/access.log" |
+		awk '$2 == 200 && ($5 ~ /\.html$/ || $5 ~ /\/$/) && !seen[$1 $5]++ { n++ } END { print n + 0 }')
+	wall=$(echo "$t1 - $t0" | bc -l)
+	cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$WORK/$name.time")
+	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/$name.time")
+	[ "$rc" -eq 124 ] && note="stopped at the ${TIMEOUT} s bound"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && note="exit status $rc (log: $name.log)"
+	note="load $load before${note:+; $note}"
+	RESULTS+=("$name|$pages|$wall|$cpu|${rss:-0}|$note")
+	say "$name: $([ "$name" = gumbo ] || echo "$pages pages served in ")$(printf '%.1f' "$wall") s, $cpu CPU-s, $((${rss:-0} / 1024)) MB; $note"
+}
+
+skip() { RESULTS+=("$1|0|0|0|0|$2"); say "$1: skipped: $2"; }
+
+# --- the tools --------------------------------------------------------------------------------
+
+run_wget() {
+	measure wget wget -r -np -l inf -nv -P "$WORK/wget-mirror" "$SEED"
+	rm -rf "$WORK/wget-mirror"
+}
+
+run_scrapy() {
+	if ! "$SYS_PY" -c 'import scrapy' 2>/dev/null; then
+		skip scrapy "python3-scrapy is not installed"
+		return
+	fi
+	# The bound's SIGINT makes Scrapy close the spider cleanly.
+	measure scrapy "$SYS_PY" -m scrapy runspider "$BENCH/scrapy_spider.py" -a "seed=$SEED"
+}
+
+run_crawlee() {
+	if [ ! -d "$BENCH/crawlee/node_modules/crawlee" ]; then
+		skip crawlee "Crawlee is not installed (npm ci in bench/crawlee failed)"
+		return
+	fi
+	# Crawlee as it ships: its request queue and state are persisted to CRAWLEE_STORAGE_DIR.
+	CRAWLEE_STORAGE_DIR="$WORK/crawlee-storage" BENCH_TIMEOUT_S="$((TIMEOUT + 30))" \
+		measure crawlee node "$BENCH/crawlee/crawl.mjs" "$SEED"
+	rm -rf "$WORK/crawlee-storage"
+}
+
+# Crawlee with its storage in memory only (CRAWLEE_PERSIST_STORAGE=false): its fastest set-up,
+# the one the ratio goals are judged against.
+run_crawlee_mem() {
+	if [ ! -d "$BENCH/crawlee/node_modules/crawlee" ]; then
+		skip crawlee-mem "Crawlee is not installed (npm ci in bench/crawlee failed)"
+		return
+	fi
+	CRAWLEE_PERSIST_STORAGE=false CRAWLEE_STORAGE_DIR="$WORK/crawlee-storage" \
+		BENCH_TIMEOUT_S="$((TIMEOUT + 30))" measure crawlee-mem node "$BENCH/crawlee/crawl.mjs" "$SEED"
+	rm -rf "$WORK/crawlee-storage"
+}
+
+# What this build of patrol accepts: the crawler grows options while this benchmark exists.
+patrol_has() { "$WORK/patrol" --help 2>&1 | grep -q -- "$1" || "$WORK/patrol" crawl --help 2>&1 | grep -q -- "$1"; }
+
+# write_patrol_config FILE DELAY_MS PER_HOST_CONNECTIONS SEED...: a patrol.yaml (docs/venues.md)
+# with one venue whose scope is the seeds' host:port pairs.
+write_patrol_config() {
+	local file=$1 delay=$2 conns=$3 s
+	shift 3
+	{
+		echo "crawler:"
+		echo "  user_agent: \"patrol-bench (+http://127.0.0.1/)\""
+		echo "  connections: 32"
+		echo "rules: [$ROOT/rules/packs, $WORK/gen.yaml]"
+		echo "venues:"
+		echo "  - id: bench-forum"
+		echo "    name: patrol benchmark forum"
+		echo "    operator: bench/run.sh"
+		echo "    registration: \"synthetic, served on 127.0.0.1 only\""
+		echo "    category: forum"
+		echo "    seeds:"
+		for s in "$@"; do echo "      - \"$s\""; done
+		echo "    scope:"
+		echo "      hosts:"
+		for s in "$@"; do s=${s#http://}; echo "        - \"${s%%/*}\""; done
+		echo "    politeness: { delay_ms: $delay, connections: $conns }"
+		echo "    allow_private_addresses: true"
+	} >"$file"
+}
+
+# patrol_config_ok FILE: this build reads venues from patrol.yaml and accepts FILE.
+patrol_config_ok() {
+	patrol_has --config || return 1
+	if ! "$WORK/patrol" --config "$1" venues check >"$WORK/venues-check.log" 2>&1; then
+		say "patrol --config $1 venues check failed: $(head -3 "$WORK/venues-check.log")"
+		return 1
+	fi
+}
+
+run_patrol() {
+	python3 "$BENCH/gen-rules.py" -o "$WORK/gen.yaml"
+	local flags=(--db "$WORK/patrol-db" --json crawl --seed "$SEED" --allow-private --connections 32
+		--rules "$ROOT/rules/packs" --rules "$WORK/gen.yaml")
+	PATROL_HOW="ad-hoc venue from --seed (this build has no --config)"
+	write_patrol_config "$WORK/patrol.yaml" 0 32 "$SEED"
+	if patrol_config_ok "$WORK/patrol.yaml"; then
+		PATROL_HOW="venue bench-forum from patrol.yaml, politeness { delay_ms: 0, connections: 32 }"
+		measure patrol "$WORK/patrol" --db "$WORK/patrol-db" --config "$WORK/patrol.yaml" --json \
+			crawl --venue bench-forum
+		if grep -q 'exit status 2 ' <<<"${RESULTS[-1]}"; then
+			# This build reads patrol.yaml but does not crawl a venue from it yet: use flags.
+			say "patrol crawl --venue from patrol.yaml: $(head -1 "$WORK/patrol.log"); using --seed"
+			PATROL_HOW="ad-hoc venue from --seed (crawl --venue said: $(head -1 "$WORK/patrol.log"))"
+			unset 'RESULTS[-1]'
+			rm -rf "$WORK/patrol-db"
+			measure patrol "$WORK/patrol" "${flags[@]}"
+		fi
+	else
+		measure patrol "$WORK/patrol" "${flags[@]}"
+	fi
+	patrol_summary patrol
+}
+
+# patrol_summary NAME: patrol's own summary and the hits it stored, for the report.
+patrol_summary() {
+	local summary hits
+	summary=$(grep -h '^{' "$WORK/$1.log" | tail -1 || true)
+	hits=$("$WORK/patrol" --db "$WORK/patrol-db" --json hits 2>/dev/null | grep -c '^{' || true)
+	PATROL_SUMMARY+="- $1: $PATROL_HOW; ${summary:-no summary (stopped at the bound)}; $hits hits in the store"
+	PATROL_SUMMARY+=" (the forum has $(sed -n 's/.*"planted_posts": \([0-9]*\).*/\1/p' "$FORUM/manifest.json") planted posts)"$'\n'
+	rm -rf "$WORK/patrol-db"
+}
+
+# Not in the default TOOLS: patrol with the shipped packs only, to see what the 1,000 extra rules
+# cost (the difference to the patrol row).
+run_patrol-packs() {
+	PATROL_HOW="ad-hoc venue from --seed, shipped packs only"
+	measure patrol-packs "$WORK/patrol" --db "$WORK/patrol-db" --json crawl --seed "$SEED" \
+		--allow-private --connections 32 --rules "$ROOT/rules/packs"
+	patrol_summary patrol-packs
+}
+
+GUMBO_LINE=
+run_gumbo() {
+	make -s -C "$BENCH" OUT="$WORK" >/dev/null
+	measure gumbo "$WORK/gumbo_walk" "$FORUM"
+	GUMBO_LINE=$(tail -1 "$WORK/gumbo.log")
+}
+
+# --- the report -------------------------------------------------------------------------------
+
+field() { echo "$1" | cut -d'|' -f"$2"; }
+num() { LC_ALL=C printf "%'.${2:-0}f" "$1"; }
+
+# table: the markdown table of RESULTS, with ratios against patrol's pages per CPU-second.
+table() {
+	local r name pages wall cpu rss note pcpu=0 row
+	for r in "${RESULTS[@]}"; do
+		[ "$(field "$r" 1)" = patrol ] && [ "$(field "$r" 2)" -gt 0 ] &&
+			pcpu=$(echo "$(field "$r" 4) * 1000 / $(field "$r" 2)" | bc -l)
+	done
+	echo "| tool | pages | wall s | pages/s | CPU-s per 1,000 pages | peak RSS MB | patrol's pages per CPU-s ÷ tool's | note |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	for r in "${RESULTS[@]}"; do
+		IFS='|' read -r name pages wall cpu rss note <<<"$r"
+		[ "$name" = gumbo ] && continue
+		if [ "$pages" -eq 0 ]; then
+			echo "| $name | 0 | | | | | | ${note:-no pages} |"
+			continue
+		fi
+		local per1k ratio="n/a"
+		per1k=$(echo "$cpu * 1000 / $pages" | bc -l)
+		[ "$(echo "$pcpu > 0" | bc)" -eq 1 ] && ratio="$(num "$(echo "$per1k / $pcpu" | bc -l)" 2)×"
+		row="| $name | $(num "$pages") | $(num "$wall" 1) | $(num "$(echo "$pages / $wall" | bc -l)")"
+		row+=" | $(num "$per1k" 2) | $(num "$(echo "$rss / 1024" | bc -l)") | $ratio | $note |"
+		echo "$row"
+	done
+}
+
+gumbo_report() {
+	local r pages cpu
+	for r in "${RESULTS[@]}"; do
+		[ "$(field "$r" 1)" = gumbo ] || continue
+		echo
+		echo "Gumbo parse-and-walk floor (bench/gumbo_walk.c, one core, GBK pages converted first):"
+		echo "\`$GUMBO_LINE\`"
+		local ms
+		ms=$(echo "$GUMBO_LINE" | sed -n 's/.*ms_per_page=\([0-9.]*\).*/\1/p')
+		for r in "${RESULTS[@]}"; do
+			[ "$(field "$r" 1)" = patrol ] && [ "$(field "$r" 2)" -gt 0 ] && [ -n "$ms" ] || continue
+			pages=$(field "$r" 2)
+			cpu=$(field "$r" 4)
+			echo "patrol's whole-pipeline CPU per page: $(num "$(echo "$cpu * 1000 / $pages" | bc -l)" 2) ms" \
+				"= $(num "$(echo "$cpu * 1000 / $pages / $ms" | bc -l)" 2)× the Gumbo floor (goal: at most 1.5×)."
+		done
+	done
+}
+
+machine() {
+	echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)," \
+		"$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
+	echo "- nginx $(nginx -v 2>&1 | sed 's/.*\///'), 1 worker on the same 2 cores; $(wget --version | head -1 | cut -d' ' -f1-3)," \
+		"Scrapy $("$SYS_PY" -c 'import scrapy; print(scrapy.__version__)' 2>/dev/null || echo '-'), Crawlee" \
+		"$(node -p "require('$BENCH/crawlee/node_modules/crawlee/package.json').version" 2>/dev/null || echo '-')" \
+		"(node $(node --version 2>/dev/null || echo '-')), $("$WORK/patrol" --version 2>/dev/null | head -1)" \
+		"$(patrol_origin)"
+}
+
+# Where the patrol under test comes from: the checkout's build, or a binary named by PATROL.
+patrol_origin() {
+	if [ "$PATROL" = "$ROOT/build/cli/patrol" ]; then
+		echo "(build/cli/patrol, checkout at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+			git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes'))"
+	else
+		echo "(PATROL=$PATROL${PATROL_REV:+, $PATROL_REV})"
+	fi
+}
+
+write_report() {
+	local out=$1 title=$2 body=$3
+	mkdir -p "$BENCH/results"
+	{
+		echo "# $title"
+		echo
+		echo "$STARTED to $(date '+%H:%M %Z'), \`$4\`"
+		echo
+		machine
+		echo
+		echo "$body"
+	} >"$out"
+	echo
+	cat "$out"
+	say "written to ${out#"$ROOT"/}"
+}
+
+# --- modes ------------------------------------------------------------------------------------
+
+peers() {
+	FORUM=$(ensure_forum 1)
+	local base
+	base=$(free_ports 1)
+	start_nginx "$FORUM" 1 "$base"
+	SEED="http://127.0.0.1:$base/"
+	PATROL_SUMMARY=
+	local t
+	for t in $TOOLS; do
+		case "$t" in
+		gumbo | wget | scrapy | crawlee | patrol | patrol-packs) "run_$t" ;;
+		crawlee-mem) run_crawlee_mem ;;
+		*) die "unknown tool '$t' in TOOLS" ;;
+		esac
+	done
+	local body
+	body="- forum: $(tr -d '\n ' <"$FORUM/manifest.json" | sed 's/[{}"]//g; s/,/, /g')
+$PATROL_SUMMARY- every tool: pages = distinct HTML pages nginx served with 200 during its run; CPU = user+sys of the tool's
+  process tree (/usr/bin/time -v), nginx not included; time bound ${TIMEOUT} s per tool.
+
+$(table)
+$(gumbo_report)"
+	local name
+	name=$(date +%F)
+	[ "$N" -eq 20000 ] || name+="-n$N"
+	[ "$TIMEOUT" -eq 180 ] || name+="-t$TIMEOUT"
+	[ "$TOOLS" = "gumbo wget scrapy crawlee crawlee-mem patrol" ] || name+="-custom"
+	write_report "$BENCH/results/$name.md" "Crawler benchmark: $N pages" "$body" \
+		"N=$N TOOLS=\"$TOOLS\" TIMEOUT=$TIMEOUT bench/run.sh"
+}
+
+politeness() {
+	if ! patrol_has --config; then
+		echo "bench: this patrol has no --config (venue politeness settings): the politeness run is skipped."
+		echo "bench: it needs the venue registry of issue 3; rerun bench/run.sh politeness once it lands."
+		return 0
+	fi
+	say "the politeness run: $N pages over $HOSTS hosts, delay_ms $DELAY_MS"
+	FORUM=$(ensure_forum "$HOSTS")
+	local base i seeds=() ideal
+	# At the bound the crawl takes N x delay / hosts seconds; allow twice that.
+	ideal=$((N * DELAY_MS / 1000 / HOSTS))
+	[ "$TIMEOUT" -ge $((2 * ideal + 30)) ] || TIMEOUT=$((2 * ideal + 30))
+	base=$(free_ports "$HOSTS")
+	start_nginx "$FORUM" "$HOSTS" "$base"
+	for ((i = 0; i < HOSTS; i++)); do seeds+=("http://127.0.0.1:$((base + i))/"); done
+	SEED=${seeds[0]}
+	python3 "$BENCH/gen-rules.py" -o "$WORK/gen.yaml"
+	write_patrol_config "$WORK/patrol.yaml" "$DELAY_MS" 1 "${seeds[@]}"
+	patrol_config_ok "$WORK/patrol.yaml" || die "patrol does not accept the generated patrol.yaml"
+	measure patrol "$WORK/patrol" --db "$WORK/patrol-db" --config "$WORK/patrol.yaml" --json \
+		crawl --venue bench-forum
+	if grep -q 'exit status 2 ' <<<"${RESULTS[-1]}"; then
+		echo "bench: patrol reads patrol.yaml but does not crawl a venue from it yet:"
+		head -3 "$WORK/patrol.log"
+		echo "bench: the politeness run is skipped; rerun bench/run.sh politeness once it does."
+		return 0
+	fi
+	local r pages wall bound
+	r=${RESULTS[-1]}
+	pages=$(field "$r" 2)
+	wall=$(field "$r" 3)
+	bound=$(echo "$HOSTS * 1000 / $DELAY_MS" | bc -l)
+	local rate body
+	rate=$(echo "$pages / $wall" | bc -l)
+	body="- forum: $(tr -d '\n ' <"$FORUM/manifest.json" | sed 's/[{}"]//g; s/,/, /g')
+- $HOSTS hosts (ports $base-$((base + HOSTS - 1))), politeness delay_ms $DELAY_MS, 1 connection per host:
+  the bound is hosts ÷ delay = $(num "$bound") pages/s, and robots.txt takes one request per host too.
+
+$(table)
+
+patrol: $(num "$rate" 1) pages/s = $(num "$(echo "100 * $rate / $bound" | bc -l)" 1) % of the politeness bound (goal: at least 95 %)."
+	write_report "$BENCH/results/$(date +%F)-politeness.md" "Politeness benchmark: $N pages over $HOSTS hosts" \
+		"$body" "N=$N bench/run.sh politeness"
+}
+
+# Sourced (for trying a piece by hand), it only defines its functions.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
+STARTED=$(date '+%Y-%m-%d %H:%M')
+install_missing
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/patrol-bench.XXXXXX")
+# A copy, so that a rebuild of build/ during the run does not change the binary under test.
+cp "$PATROL" "$WORK/patrol"
+"$MODE"
