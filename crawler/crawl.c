@@ -135,6 +135,8 @@ int crawl__host_key(const char *url, char **ret_key)
 	return url_origin(url, ret_key);
 }
 
+static bool crawl_wanted(const struct crawl_opts *o, const struct venue *v);
+
 /* --- jobs the scheduler makes --- */
 
 static struct job *sched_job(struct crawl *c, enum job_kind kind, size_t venue, const char *url,
@@ -467,9 +469,17 @@ static int sched_take(struct crawl *c, struct store_txn *txn, struct host *h)
 		return rc;
 	}
 	const struct venue *v = venue_registry_find(c->reg, x->item.venue);
-	if (!v)
-		v = c->venues[0].v; /* a venue removed from the registry since: its URLs still end */
 	x->kind = XFER_PAGE;
+	x->h = h;
+	if (!v || !crawl_wanted(c->o, v) || venue_scope_check(v, x->item.url) != VENUE_IN_SCOPE) {
+		/* Queued for a venue this crawl does not have (removed from the registry, or not
+		 * asked for), or out of its scope now: not fetched under anyone else's rules. */
+		x->venue = crawl__venue_index(c, v);
+		rc = sched_done(c, x, CRAWL_OFF_VENUE, 0, v ? "out of its venue" : "no such venue");
+		store_frontier_item_done(&x->item);
+		free(x);
+		return rc;
+	}
 	x->h = h;
 	x->venue = crawl__venue_index(c, v);
 	if (!h->venue) {
@@ -652,10 +662,25 @@ static int sched_on_done(struct fetch_result *r, void *ud)
 
 /* --- the scheduler loop --- */
 
+/* True when a venue this crawl was asked for covers the host (key is an origin). Other hosts'
+ * URLs stay queued for the crawls of their own venues. */
+static bool sched_host_wanted(const struct crawl *c, const char *key)
+{
+	char url[STORE_HOST_MAX + 16];
+	snprintf(url, sizeof(url), "%s/", key);
+	for (size_t i = 0; i < c->nvenues; i++)
+		if (crawl_wanted(c->o, c->venues[i].v) &&
+		    venue_scope_check(c->venues[i].v, url) != VENUE_OFF_HOST)
+			return true;
+	return false;
+}
+
 static int sched_count_host(const char *key, uint64_t queued, void *ud)
 {
 	struct crawl *c = ud;
 	struct host *h;
+	if (!sched_host_wanted(c, key))
+		return 0;
 	int rc = hosts_get(&c->hosts, key, 0, 1, &h);
 	if (rc == 0)
 		h->queued = queued;

@@ -3,8 +3,16 @@
  * /start/<trap>, which links to the trap and then to the ordinary page /page/after/<trap>; the
  * crawl must return 0, give the trap its expected outcome, still store the page after it (and the
  * page the trap links back to, when the trap has a body to parse), and end within a time bound.
- * Tests that need crawler features still to come are behind HOSTILE_PENDING, each marked
- * "needs: <feature>"; the time bounds leave room for the sanitizer builds.
+ *
+ * Every crawl has its own registry, built from YAML text: one venue "hostile" whose seed is the
+ * test server (loopback allowed, no politeness delay, two connections), plus whatever venue keys
+ * or further venues the test asks for. The crawler settings come from the same YAML once, in
+ * setup, and are copied into env.set, which each test may change and which every crawl passes as
+ * opts.settings. Each test has a fresh store, so robots.txt answers and conditional-request
+ * validators cached by an earlier test never leak into it.
+ *
+ * A test that needs a crawler feature still to come goes behind #ifdef HOSTILE_PENDING, marked
+ * "needs:" (none today); the time bounds leave room for the sanitizer builds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +21,10 @@
 
 #include <cmocka.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "crawler/crawl.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 #include "rules/rules.h"
 #include "tests/server/hostile.h"
@@ -24,6 +34,7 @@
 #include <string.h>
 
 #define EVENTS_MAX 4096
+#define VENUES_MAX 4
 
 static const char rules_yaml[] = "pack: hostile\n"
 				 "version: \"1\"\n"
@@ -36,8 +47,19 @@ static const char rules_yaml[] = "pack: hostile\n"
 				 "    patterns:\n"
 				 "      page: 'an ordinary page'\n";
 
+/* The crawler section of every registry: small limits, so that traps end quickly. The product
+ * token of the user agent is "patrol", so robots.txt groups for patrol apply. */
+#define USER_AGENT "patrol/1 (+https://example.org/contact)"
+static const char crawler_yaml[] = "crawler:\n"
+				   "  user_agent: \"" USER_AGENT "\"\n"
+				   "  connections: 2\n"
+				   "  limits: {max_body: 1MiB, timeout_ms: 5000, "
+				   "connect_timeout_ms: 2000}\n";
+
 struct event {
+	char *venue;
 	char *url;
+	char *detail;
 	enum crawl_outcome outcome;
 	long status;
 };
@@ -47,6 +69,15 @@ struct env {
 	char db[64];
 	struct rules_set *rules;
 	struct store *store;
+	/* The registry of setup, kept for the strings env.set borrows; then the last crawl's. */
+	struct venue_registry *base, *reg;
+	struct crawler_settings set; /* passed as opts.settings: tests change fields */
+	/* For the next crawls: more keys of the venue "hostile" (each line indented by four
+	 * spaces), further venues (list items indented by two), allow_private_addresses: false. */
+	const char *venue_yaml;
+	const char *venues_yaml;
+	bool deny_private;
+	struct crawl_stats stats[VENUES_MAX]; /* the last crawl's, per venue in registry order */
 	char err[512];
 	struct event events[EVENTS_MAX];
 	size_t nevents;
@@ -72,27 +103,55 @@ static struct hostile_opts server_opts(void)
 	return o;
 }
 
+static struct venue_registry *registry_load(const char *yaml)
+{
+	struct venue_registry *r = NULL;
+	struct buf errors;
+	buf_init(&errors, 1 << 16);
+	int rc = venue_registry_load_mem("hostile.yaml", yaml, strlen(yaml), &r, &errors);
+	if (rc)
+		fail_msg("registry: %d\n%s--\n%s", rc, buf_str(&errors), yaml);
+	buf_done(&errors);
+	return r;
+}
+
+static void store_fresh(struct env *e)
+{
+	char err[512], cmd[128];
+	if (e->store) {
+		store_close(e->store);
+		e->store = NULL;
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->db);
+		assert_int_equal(system(cmd), 0);
+	}
+	snprintf(e->db, sizeof(e->db), "/tmp/patrol-hostile-test-XXXXXX");
+	assert_non_null(mkdtemp(e->db));
+	assert_int_equal(store_open(e->db, &e->store, err, sizeof(err)), 0);
+}
+
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	assert_non_null(e);
 	struct hostile_opts so = server_opts();
 	env_serve(e, &so);
-	snprintf(e->db, sizeof(e->db), "/tmp/patrol-hostile-test-XXXXXX");
-	assert_non_null(mkdtemp(e->db));
-	char err[512];
-	assert_int_equal(store_open(e->db, &e->store, err, sizeof(err)), 0);
+	store_fresh(e);
 	assert_int_equal(rules_set_load_mem("hostile.yaml", rules_yaml, sizeof(rules_yaml) - 1,
 					    &e->rules, NULL),
 			 0);
+	e->base = registry_load(crawler_yaml);
+	e->set = *venue_registry_settings(e->base);
 	*state = e;
 	return 0;
 }
 
 static void events_clear(struct env *e)
 {
-	for (size_t i = 0; i < e->nevents; i++)
+	for (size_t i = 0; i < e->nevents; i++) {
+		free(e->events[i].venue);
 		free(e->events[i].url);
+		free(e->events[i].detail);
+	}
 	e->nevents = 0;
 }
 
@@ -102,6 +161,8 @@ static int teardown(void **state)
 	hostile_stop(e->srv);
 	store_close(e->store);
 	rules_set_free(e->rules);
+	venue_registry_free(e->reg);
+	venue_registry_free(e->base);
 	events_clear(e);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->db);
@@ -117,51 +178,88 @@ static void on_event(const struct crawl_event *ev, void *ud)
 	struct env *e = ud;
 	if (e->nevents < EVENTS_MAX) {
 		struct event *x = &e->events[e->nevents++];
+		x->venue = strdup(ev->venue);
 		x->url = strdup(ev->url);
+		x->detail = strdup(ev->detail);
 		x->outcome = ev->outcome;
 		x->status = ev->status;
 	}
 }
 
-/* Small limits: 1 MiB bodies, 5 s per transfer, 2 in flight, no page cap. */
+/* Transfers in flight and the size of the store's write batches; the rest is the registry's. */
 static struct crawl_opts crawl_opts(void)
 {
 	struct crawl_opts o;
 	crawl_opts_default(&o);
-	o.venue = "hostile";
-	o.allow_private = true;
-	o.max_body = 1u << 20;
-	o.timeout_ms = 5000;
-	o.connect_timeout_ms = 2000;
 	o.connections = 2;
 	o.batch_pages = 8;
 	return o;
 }
 
-/* Crawls from the server's path (a seed such as "/start/endless"). */
-static int crawl(struct env *e, const char *path, struct crawl_opts *o, struct crawl_stats *st)
+/* Makes e->reg: the venue "hostile" seeded with the server's path, and e's extra YAML. */
+static void env_registry(struct env *e, const char *path)
 {
-	char seed[1200];
-	snprintf(seed, sizeof(seed), "%s%s", hostile_origin(e->srv), path);
-	o->seed = seed;
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	assert_non_null(f);
+	fprintf(f,
+		"%s"
+		"venues:\n"
+		"  - id: hostile\n"
+		"    name: Hostile site\n"
+		"    seeds: [\"%s%s\"]\n"
+		"    allow_private_addresses: %s\n",
+		crawler_yaml, hostile_origin(e->srv), path, e->deny_private ? "false" : "true");
+	if (!e->venue_yaml || !strstr(e->venue_yaml, "politeness:"))
+		fprintf(f, "    politeness: {delay_ms: 0, connections: 2}\n");
+	fprintf(f, "%s%s", e->venue_yaml ? e->venue_yaml : "", e->venues_yaml ? e->venues_yaml : "");
+	assert_int_equal(fclose(f), 0);
+	venue_registry_free(e->reg);
+	e->reg = registry_load(yaml);
+	free(yaml);
+	assert_true(venue_registry_count(e->reg) <= VENUES_MAX);
+}
+
+/* Crawls e->reg as it is; *st is the first venue's (the hostile one's) stats. */
+static int crawl_reg(struct env *e, struct crawl_opts *o, struct crawl_stats *st)
+{
+	o->registry = e->reg;
+	o->settings = &e->set;
+	o->on_event = on_event;
+	o->ud = e;
 	events_clear(e);
-	memset(st, 0, sizeof(*st));
-	int rc = crawl_run(o, e->rules, e->store, on_event, e, st, e->err, sizeof(e->err));
-	o->seed = NULL;
+	memset(e->stats, 0, sizeof(e->stats));
+	int rc = crawl_run(o, e->rules, e->store, e->stats, e->err, sizeof(e->err));
+	*st = e->stats[0];
 	if (rc)
-		print_message("# crawl of %s: %s\n", path, e->err);
+		print_message("# crawl: %d: %s\n", rc, e->err);
 	return rc;
 }
 
-/* The outcome of the last fetch of the server's path, or -1 when it was not fetched. */
-static int outcome(const struct env *e, const char *path)
+/* Crawls from the server's path (a seed such as "/start/endless"). */
+static int crawl(struct env *e, const char *path, struct crawl_opts *o, struct crawl_stats *st)
+{
+	env_registry(e, path);
+	return crawl_reg(e, o, st);
+}
+
+/* The last event of the server's path, or NULL when it was not fetched. */
+static const struct event *event_of(const struct env *e, const char *path)
 {
 	char url[1200];
 	snprintf(url, sizeof(url), "%s%s", hostile_origin(e->srv), path);
 	for (size_t i = e->nevents; i-- > 0;)
 		if (strcmp(e->events[i].url, url) == 0)
-			return (int)e->events[i].outcome;
-	return -1;
+			return &e->events[i];
+	return NULL;
+}
+
+/* The outcome of the last fetch of the server's path, or -1 when it was not fetched. */
+static int outcome(const struct env *e, const char *path)
+{
+	const struct event *ev = event_of(e, path);
+	return ev ? (int)ev->outcome : -1;
 }
 
 struct find {
@@ -199,17 +297,46 @@ static void assert_went_on(const struct env *e, int rc, const struct crawl_stats
 			 (long long)st->elapsed_ms, (long long)max_ms);
 }
 
+/* Every request the server logged; the caller frees. */
+static struct hostile_request *requests(const struct env *e, size_t *ret_n)
+{
+	size_t n = hostile_requests(e->srv, NULL, 0);
+	struct hostile_request *r = calloc(n ? n : 1, sizeof(*r));
+	assert_non_null(r);
+	*ret_n = hostile_requests(e->srv, r, n);
+	if (*ret_n > n)
+		*ret_n = n;
+	return r;
+}
+
 /* The longest request target the server saw. */
 static size_t longest_path(const struct env *e)
 {
-	size_t n = hostile_requests(e->srv, NULL, 0), max = 0;
-	struct hostile_request *r = calloc(n ? n : 1, sizeof(*r));
-	assert_non_null(r);
-	n = hostile_requests(e->srv, r, n);
+	size_t n, max = 0;
+	struct hostile_request *r = requests(e, &n);
 	for (size_t i = 0; i < n; i++)
 		max = r[i].path_len > max ? r[i].path_len : max;
 	free(r);
 	return max;
+}
+
+/* Milliseconds between the first and the last request for path, and how many there were. */
+static int64_t request_span(const struct env *e, const char *path, size_t *ret_n)
+{
+	size_t n;
+	struct hostile_request *r = requests(e, &n);
+	int64_t first = -1, last = -1;
+	*ret_n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(r[i].path, path) != 0)
+			continue;
+		if (first < 0)
+			first = r[i].t_ms;
+		last = r[i].t_ms;
+		++*ret_n;
+	}
+	free(r);
+	return last - first;
 }
 
 /* --- redirects --- */
@@ -238,6 +365,36 @@ static void hostile_redirect_self(void **state)
 	assert_int_equal(hostile_count(e->srv, "/redirect-self"), 1);
 }
 
+/* A chain of distinct redirects ends after max_redirects hops: /redirect-chain/0 is the link
+ * (hop 0), /1 .. /<max> the redirects followed, and the redirect of /<max> is one too many. */
+static void hostile_redirect_chain_limit(void **state)
+{
+	struct env *e = *state;
+	static const unsigned limits[] = {5, 2, 0};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		e->set.max_redirects = limits[i];
+		struct crawl_opts o = crawl_opts();
+		o.max_pages = 200; /* should the limit fail, the test fails instead of running on */
+		struct crawl_stats st;
+		hostile_reset(e->srv);
+		store_fresh(e);
+		int rc = crawl(e, "/start/redirect-chain/0", &o, &st);
+		assert_went_on(e, rc, &st, "/redirect-chain/0", 10000);
+		assert_int_equal(st.outcomes[CRAWL_REDIRECT_LIMIT], 1);
+		assert_int_equal(st.outcomes[CRAWL_REDIRECT], limits[i]);
+		assert_int_equal(hostile_count(e->srv, "/redirect-chain/"), limits[i] + 1);
+		char last[64], next[96];
+		snprintf(last, sizeof(last), "/redirect-chain/%u", limits[i]);
+		snprintf(next, sizeof(next), "%s/redirect-chain/%u", hostile_origin(e->srv),
+			 limits[i] + 1);
+		const struct event *ev = event_of(e, last);
+		assert_non_null(ev);
+		assert_int_equal(ev->outcome, CRAWL_REDIRECT_LIMIT);
+		assert_int_equal(ev->status, 302);
+		assert_string_equal(ev->detail, next);
+	}
+}
+
 static void hostile_redirect_off_venue(void **state)
 {
 	struct env *e = *state;
@@ -245,30 +402,80 @@ static void hostile_redirect_off_venue(void **state)
 	struct crawl_stats st;
 	int rc = crawl(e, "/start/redirect-off", &o, &st);
 	assert_went_on(e, rc, &st, "/redirect-off", 5000);
-	assert_int_equal(outcome(e, "/redirect-off"), CRAWL_REDIRECT);
-	assert_int_equal(st.off_site, 1);
+	assert_int_equal(outcome(e, "/redirect-off"), CRAWL_OFF_VENUE);
+	assert_string_equal(event_of(e, "/redirect-off")->detail,
+			    "http://off-venue.invalid/page/off");
+	assert_int_equal(st.outcomes[CRAWL_OFF_VENUE], 1);
 	assert_int_equal(st.outcomes[CRAWL_NET_ERROR], 0); /* off-venue.invalid was never tried */
 }
 
-/* A redirect to http://10.0.0.1/x must be refused, never connected. Should a crawler ever try,
- * connect_to sends it to this server instead of the network, where the test sees it. */
+/* A redirect to http://10.0.0.1/x must not be followed. Should a crawler ever try, connect_to
+ * sends it to this server instead of the network, where the test sees it: the last part shows
+ * that this safety net does catch a fetch of 10.0.0.1, so that the zero counts mean something.
+ */
 static void hostile_redirect_private(void **state)
 {
 	struct env *e = *state;
-	struct crawl_opts o = crawl_opts();
 	struct crawl_stats st;
-	char route[64];
+	char route[64], lan[256], scope[256];
 	snprintf(route, sizeof(route), "10.0.0.1:80:127.0.0.1:%u", hostile_port(e->srv));
+
+	/* 1. Out of the venue's scope: not followed, whatever allow_private says. */
+	struct crawl_opts o = crawl_opts();
 	o.connect_to = route;
 	int rc = crawl(e, "/start/redirect-private", &o, &st);
 	assert_went_on(e, rc, &st, "/redirect-private", 5000);
-	assert_int_equal(outcome(e, "/redirect-private"), CRAWL_REDIRECT);
-	assert_int_equal(st.off_site, 1);
+	assert_int_equal(outcome(e, "/redirect-private"), CRAWL_OFF_VENUE);
+	assert_string_equal(event_of(e, "/redirect-private")->detail, "http://10.0.0.1/x");
 	assert_int_equal(hostile_count(e->srv, "/x"), 0);
 	assert_int_equal(st.outcomes[CRAWL_NET_ERROR], 0);
+	assert_int_equal(st.outcomes[CRAWL_REFUSED], 0);
+
+	/* 2. allow_private is per venue: a second venue on 10.0.0.1 that does not allow private
+	 * addresses is refused before any request, while the hostile venue (which does) crawls;
+	 * its robots.txt failure leaves its URL waiting and counts nothing. */
+	snprintf(lan, sizeof(lan),
+		 "  - id: lan\n"
+		 "    name: A private address\n"
+		 "    seeds: [\"http://10.0.0.1/x\"]\n"
+		 "    politeness: {delay_ms: 0, connections: 1}\n");
+	e->venues_yaml = lan;
+	hostile_reset(e->srv);
+	store_fresh(e);
+	rc = crawl(e, "/start/redirect-private", &o, &st);
+	e->venues_yaml = NULL;
+	assert_went_on(e, rc, &st, "/redirect-private", 5000);
+	assert_int_equal(venue_registry_count(e->reg), 2);
+	assert_false(venue_registry_get(e->reg, 1)->allow_private);
+	assert_int_equal(e->stats[1].fetched, 0);
+	assert_int_equal(e->stats[1].pages, 0);
+	assert_int_equal(hostile_count(e->srv, "/x"), 0);
+	assert_int_equal(hostile_count(e->srv, "/robots.txt"), 1); /* the hostile venue's own */
+	for (size_t i = 0; i < e->nevents; i++)
+		assert_string_equal(e->events[i].venue, "hostile");
+
+	/* 3. The control: with 10.0.0.1 in the scope of a venue that allows private addresses,
+	 * the redirect is followed, and the safety net brings the fetch here. */
+	snprintf(scope, sizeof(scope), "    scope: {hosts: [\"127.0.0.1:%u\", \"10.0.0.1\"]}\n",
+		 hostile_port(e->srv));
+	e->venue_yaml = scope;
+	hostile_reset(e->srv);
+	store_fresh(e);
+	rc = crawl(e, "/start/redirect-private", &o, &st);
+	e->venue_yaml = NULL;
+	assert_went_on(e, rc, &st, "/redirect-private", 5000);
+	assert_int_equal(outcome(e, "/redirect-private"), CRAWL_REDIRECT);
+	assert_int_equal(hostile_count(e->srv, "/x"), 1);
+	const struct event *ev = NULL;
+	for (size_t i = 0; i < e->nevents; i++)
+		if (strcmp(e->events[i].url, "http://10.0.0.1/x") == 0)
+			ev = &e->events[i];
+	assert_non_null(ev);
+	assert_int_equal(ev->outcome, CRAWL_HTTP_ERROR);
+	assert_int_equal(ev->status, 404);
 }
 
-/* The same server spelled [::ffff:127.0.0.1] is another origin: counted, not followed. */
+/* The same server spelled [::ffff:127.0.0.1] is another origin, out of the venue's scope. */
 static void hostile_redirect_mapped(void **state)
 {
 	struct env *e = *state;
@@ -276,8 +483,26 @@ static void hostile_redirect_mapped(void **state)
 	struct crawl_stats st;
 	int rc = crawl(e, "/start/redirect-mapped", &o, &st);
 	assert_went_on(e, rc, &st, "/redirect-mapped", 5000);
-	assert_int_equal(outcome(e, "/redirect-mapped"), CRAWL_REDIRECT);
-	assert_int_equal(st.off_site, 1);
+	assert_int_equal(outcome(e, "/redirect-mapped"), CRAWL_OFF_VENUE);
+	assert_int_equal(st.outcomes[CRAWL_OFF_VENUE], 1);
+	assert_int_equal(hostile_count(e->srv, "/page/mapped"), 0);
+}
+
+/* An ad hoc venue for seed (as `patrol crawl --seed` makes), crawled with e's settings in a
+ * fresh store: a refused seed stays in the store's frontier, and the next crawl would fetch it
+ * under the new venue (see hostile_leftover_url_keeps_its_guard). */
+static int crawl_adhoc(struct env *e, const char *seed, bool allow_private)
+{
+	store_fresh(e);
+	venue_registry_free(e->reg);
+	e->reg = NULL;
+	assert_int_equal(venue_registry_new_default(&e->reg), 0);
+	int rc = venue_registry_add_adhoc(e->reg, seed, allow_private, NULL);
+	if (rc)
+		return rc;
+	struct crawl_opts o = crawl_opts();
+	struct crawl_stats st;
+	return crawl_reg(e, &o, &st);
 }
 
 /* Loopback in any spelling is refused before a connection is made, unless allowed; unspecified
@@ -291,30 +516,24 @@ static void hostile_guard_refuses_spellings(void **state)
 		"0x7f000001",	      "0177.0.0.1",	 "localhost", "[::1]",
 	};
 	static const char *const unspecified[] = {"0.0.0.0", "0", "[::]", "[::ffff:0.0.0.0]"};
-	struct crawl_opts o = crawl_opts();
 	char seed[96];
-	o.seed = seed;
-	o.allow_private = false;
 	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
 		snprintf(seed, sizeof(seed), "http://%s:%u/", loopback[i], hostile_port(e->srv));
-		int rc =
-			crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, e->err, sizeof(e->err));
+		int rc = crawl_adhoc(e, seed, false);
 		if (rc != ERR_SCOPE)
 			fail_msg("%s: %d (%s)", seed, rc, e->err);
 		assert_non_null(strstr(e->err, "private or loopback"));
 	}
-	o.allow_private = true;
 	for (size_t i = 0; i < sizeof(unspecified) / sizeof(unspecified[0]); i++) {
 		snprintf(seed, sizeof(seed), "http://%s:%u/", unspecified[i], hostile_port(e->srv));
-		int rc =
-			crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, e->err, sizeof(e->err));
+		int rc = crawl_adhoc(e, seed, true);
 		if (rc != ERR_SCOPE)
 			fail_msg("%s: %d (%s)", seed, rc, e->err);
 	}
 	assert_int_equal(hostile_connections(e->srv), 0);
 	/* The control: allowed, the mapped spelling does reach this server. */
 	snprintf(seed, sizeof(seed), "http://[::ffff:127.0.0.1]:%u/", hostile_port(e->srv));
-	int rc = crawl_run(&o, e->rules, e->store, NULL, NULL, NULL, e->err, sizeof(e->err));
+	int rc = crawl_adhoc(e, seed, true);
 	if (rc == ERR_NET && hostile_connections(e->srv) == 0) {
 		print_message("# no IPv4-mapped IPv6 here (%s): control skipped\n", e->err);
 		return;
@@ -333,7 +552,7 @@ static void hostile_endless(void **state)
 	int rc = crawl(e, "/start/endless", &o, &st);
 	assert_went_on(e, rc, &st, "/endless", 5000);
 	assert_int_equal(outcome(e, "/endless"), CRAWL_TOO_BIG);
-	assert_true(st.bytes <= 2 * o.max_body);
+	assert_true(st.bytes <= 2 * e->set.max_body);
 }
 
 /* Stopped at max_body of inflated bytes, with or without a Content-Length to refuse early. */
@@ -349,24 +568,49 @@ static void hostile_gzip_bomb(void **state)
 		int rc = crawl(e, seed, &o, &st);
 		assert_went_on(e, rc, &st, traps[i], 5000);
 		assert_int_equal(outcome(e, traps[i]), CRAWL_TOO_BIG);
-		assert_true(st.bytes <= 2 * o.max_body);
+		assert_true(st.bytes <= 2 * e->set.max_body);
 	}
 }
 
-/* Today a trickle is stopped by the whole-transfer timeout (low-speed abort: HOSTILE_PENDING). */
+/* With the low-speed check off, a trickle is stopped by the whole-transfer timeout. */
 static void hostile_drip(void **state)
 {
 	struct env *e = *state;
 	static const char *const traps[] = {"/drip", "/drip/head"};
+	e->set.timeout_ms = 1500;
+	e->set.low_speed_bytes = 0;
 	for (size_t i = 0; i < 2; i++) {
 		struct crawl_opts o = crawl_opts();
-		o.timeout_ms = 1500;
 		struct crawl_stats st;
 		char seed[64];
 		snprintf(seed, sizeof(seed), "/start%s", traps[i]);
 		int rc = crawl(e, seed, &o, &st);
 		assert_went_on(e, rc, &st, traps[i], 1500 + 3000);
-		assert_int_equal(outcome(e, traps[i]), CRAWL_NET_ERROR);
+		assert_int_equal(outcome(e, traps[i]), CRAWL_TIMEOUT);
+	}
+}
+
+/* The low-speed abort drops a trickle long before timeout_ms: one byte a second is under 100
+ * bytes a second for the 2 s window. */
+static void hostile_drip_too_slow(void **state)
+{
+	struct env *e = *state;
+	static const char *const traps[] = {"/drip", "/drip/head"};
+	struct hostile_opts so = server_opts();
+	so.max_ms = 30000; /* the server must not be the one to give up */
+	env_serve(e, &so);
+	e->set.timeout_ms = 25000;
+	e->set.low_speed_bytes = 100;
+	e->set.low_speed_seconds = 2;
+	for (size_t i = 0; i < 2; i++) {
+		struct crawl_opts o = crawl_opts();
+		struct crawl_stats st;
+		char seed[64];
+		snprintf(seed, sizeof(seed), "/start%s", traps[i]);
+		int rc = crawl(e, seed, &o, &st);
+		assert_went_on(e, rc, &st, traps[i], 9000);
+		assert_int_equal(outcome(e, traps[i]), CRAWL_TIMEOUT);
+		assert_int_equal(st.outcomes[CRAWL_TIMEOUT], 1);
 	}
 }
 
@@ -378,9 +622,12 @@ static void hostile_long_line(void **state)
 	int rc = crawl(e, "/start/long-line", &o, &st);
 	assert_went_on(e, rc, &st, "/long-line", 5000);
 	assert_int_equal(outcome(e, "/long-line"), CRAWL_TOO_BIG);
-	/* With room for it, the 10 MiB line is parsed and its link followed. */
-	o.max_body = 16u << 20;
-	o.timeout_ms = 20000;
+	/* With room for it, the 10 MiB line is parsed and its link followed. A fresh store: with
+	 * the first crawl's ETag, /page/after/long-line would answer 304 (CRAWL_NOT_MODIFIED, see
+	 * hostile_recrawl_not_modified) instead of being stored again. */
+	store_fresh(e);
+	e->set.max_body = 16u << 20;
+	e->set.timeout_ms = 20000;
 	rc = crawl(e, "/start/long-line", &o, &st);
 	assert_went_on(e, rc, &st, "/long-line", 20000);
 	assert_int_equal(outcome(e, "/long-line"), CRAWL_OK);
@@ -425,27 +672,74 @@ static void hostile_reset_mid_body(void **state)
 	assert_int_equal(outcome(e, "/reset"), CRAWL_NET_ERROR);
 }
 
-/* --- rate limits, as they are met today (backoff: HOSTILE_PENDING) --- */
+/* --- rate limits --- */
 
-static void hostile_429_is_an_error(void **state)
+/* Two 429s with Retry-After: 1, then a 200: the URL goes back to its queue after each, the host
+ * waits at least Retry-After each time, and the page is stored in the end. The back-off doubles
+ * from 1 s (crawler/hosts.c) but any other answer from the host resets it; here
+ * /page/after/429/a, fetched on the second connection, often answers between the two 429s, so
+ * the second wait is 1 s or 2 s depending on timing: only Retry-After is asserted. */
+static void hostile_429_backoff(void **state)
 {
 	struct env *e = *state;
+	struct hostile_opts so = server_opts();
+	so.n429 = 2;
+	so.retry_after_s = 1;
+	env_serve(e, &so);
 	struct crawl_opts o = crawl_opts();
 	struct crawl_stats st;
 	int rc = crawl(e, "/start/429/a", &o, &st);
-	assert_went_on(e, rc, &st, "/429/a", 5000);
-	assert_int_equal(outcome(e, "/429/a"), CRAWL_HTTP_ERROR);
-	assert_int_equal(hostile_count(e->srv, "/429/a"), 1);
+	assert_went_on(e, rc, &st, "/429/a", 10000);
+	assert_int_equal(outcome(e, "/429/a"), CRAWL_OK);
+	assert_true(stored(e, "/page/back/429"));
+	assert_int_equal(st.outcomes[CRAWL_BACKOFF], 2);
+	assert_int_equal(st.outcomes[CRAWL_HTTP_ERROR], 0);
+	size_t n;
+	int64_t span = request_span(e, "/429/a", &n);
+	assert_int_equal(n, 3);
+	assert_true(span >= 2 * 1000 - 100); /* two waits of at least Retry-After: 1 */
 }
 
-static void hostile_503_storm_is_an_error(void **state)
+/* Retry-After above the back-off: the wait is the server's. */
+static void hostile_429_retry_after(void **state)
 {
 	struct env *e = *state;
+	struct hostile_opts so = server_opts();
+	so.n429 = 1;
+	so.retry_after_s = 3;
+	env_serve(e, &so);
+	struct crawl_opts o = crawl_opts();
+	struct crawl_stats st;
+	int rc = crawl(e, "/start/429/a", &o, &st);
+	assert_went_on(e, rc, &st, "/429/a", 10000);
+	assert_int_equal(outcome(e, "/429/a"), CRAWL_OK);
+	assert_int_equal(st.outcomes[CRAWL_BACKOFF], 1);
+	size_t n;
+	int64_t span = request_span(e, "/429/a", &n);
+	assert_int_equal(n, 2);
+	assert_true(span >= 3000 - 100);
+}
+
+/* The host is left alone during the storm, and its pages are fetched once it has passed:
+ * tries at 0, 1 s and 3 s (waits of 1 s and 2 s) over a 2 s storm. */
+static void hostile_503_storm_backoff(void **state)
+{
+	struct env *e = *state;
+	struct hostile_opts so = server_opts();
+	so.storm_ms = 2000;
+	so.retry_after_s = 1;
+	env_serve(e, &so);
 	struct crawl_opts o = crawl_opts();
 	struct crawl_stats st;
 	int rc = crawl(e, "/start/503-storm/a", &o, &st);
-	assert_went_on(e, rc, &st, "/503-storm/a", 5000);
-	assert_int_equal(outcome(e, "/503-storm/a"), CRAWL_HTTP_ERROR);
+	assert_went_on(e, rc, &st, "/503-storm/a", 15000);
+	assert_int_equal(outcome(e, "/503-storm/a"), CRAWL_OK);
+	assert_true(stored(e, "/page/back/503-storm"));
+	assert_true(st.outcomes[CRAWL_BACKOFF] >= 1);
+	size_t n;
+	int64_t span = request_span(e, "/503-storm/a", &n);
+	assert_true(n >= 2 && n <= 4);
+	assert_true(span >= (int64_t)so.storm_ms - 100);
 }
 
 /* --- robots.txt --- */
@@ -474,6 +768,7 @@ static void hostile_robots_500(void **state)
 	assert_int_equal(crawl(e, "/", &o, &st), ERR_SCOPE);
 	assert_non_null(strstr(e->err, "robots.txt answered HTTP 500"));
 	assert_int_equal(hostile_count(e->srv, ""), 1);
+	assert_int_equal(st.fetched, 0);
 }
 
 static void hostile_robots_silent(void **state)
@@ -482,8 +777,8 @@ static void hostile_robots_silent(void **state)
 	struct hostile_opts so = server_opts();
 	so.robots = HOSTILE_ROBOTS_SILENT;
 	env_serve(e, &so);
+	e->set.timeout_ms = 1500;
 	struct crawl_opts o = crawl_opts();
-	o.timeout_ms = 1500;
 	struct crawl_stats st;
 	/* No answer is "unreachable": nothing is crawled, and the wait ends with the timeout. */
 	assert_int_equal(crawl(e, "/", &o, &st), ERR_NET);
@@ -503,23 +798,51 @@ static void hostile_robots_redirect_loop(void **state)
 	/* RFC 9309 §2.3.1.2: after five hops robots.txt is unavailable, so everything is allowed.
 	 */
 	assert_int_equal(crawl(e, "/", &o, &st), 0);
-	size_t hops = hostile_count(e->srv, "/robots");
-	assert_true(hops >= 6 && hops <= 21); /* robots.txt, then 5 to 20 redirects followed */
+	assert_int_equal(hostile_count(e->srv, "/robots"), 1 + 5); /* robots.txt, 5 redirects */
 	assert_int_equal(st.pages, 1 + so.site_pages);
 }
 
-/* --- traps of well-formed HTTP, bounded today by the crawl's own caps --- */
+/* --- traps of well-formed HTTP --- */
 
-static void hostile_calendar_bounded(void **state)
+/* The calendar's URLs (/calendar/<yyyy>/<mm>) have three segments and none repeats, so the
+ * path-shape trap checks cannot see it: max_depth is what ends it. The seed is depth 0 and the
+ * first month depth 1, so max_depth months are fetched; the links of the last one (next month
+ * and the back link) are one too deep, and counted as traps. */
+static void hostile_calendar_trap(void **state)
 {
 	struct env *e = *state;
+	static const unsigned depths[] = {25 /* the default */, 6};
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		char limits[64];
+		snprintf(limits, sizeof(limits), "    limits: {max_depth: %u}\n", depths[i]);
+		e->venue_yaml = i ? limits : NULL;
+		hostile_reset(e->srv);
+		store_fresh(e);
+		struct crawl_opts o = crawl_opts();
+		o.max_pages = 300; /* should the limit fail, the test fails instead of running on */
+		struct crawl_stats st;
+		int rc = crawl(e, "/start/calendar/2024/01", &o, &st);
+		e->venue_yaml = NULL;
+		assert_went_on(e, rc, &st, "/calendar/2024/01", 20000);
+		assert_true(stored(e, "/page/back/calendar"));
+		assert_int_equal(hostile_count(e->srv, "/calendar/"), depths[i]);
+		assert_int_equal(st.traps, 2);
+	}
+}
+
+/* The shape checks, on the calendar: with max_path_segments 2 every month's link (three
+ * segments) is a trap, and the crawl stops at the seed's links. */
+static void hostile_calendar_path_segments(void **state)
+{
+	struct env *e = *state;
+	e->venue_yaml = "    limits: {max_path_segments: 2}\n";
 	struct crawl_opts o = crawl_opts();
-	o.max_pages = 40;
 	struct crawl_stats st;
 	int rc = crawl(e, "/start/calendar/2024/01", &o, &st);
-	assert_went_on(e, rc, &st, "/calendar/2024/01", 10000);
-	assert_true(stored(e, "/page/back/calendar"));
-	assert_true(hostile_count(e->srv, "/calendar/") <= 40);
+	e->venue_yaml = NULL;
+	assert_int_equal(rc, 0);
+	assert_int_equal(hostile_count(e->srv, "/calendar/"), 0);
+	assert_true(st.traps >= 2); /* /calendar/2024/01 and /page/after/calendar/2024/01 */
 }
 
 static void hostile_links_10k(void **state)
@@ -535,7 +858,23 @@ static void hostile_links_10k(void **state)
 	assert_int_equal(st.fetched, 30);
 }
 
-/* URLs that double in length end at URL_MAX_LEN (8 KiB): longer links are dropped. */
+/* settings.max_links: 10,000 links do not become 10,000 fetches. The page's first link is the
+ * back link, so max_links - 1 items are followed. */
+static void hostile_links_per_page_cap(void **state)
+{
+	struct env *e = *state;
+	e->set.max_links = 100;
+	struct crawl_opts o = crawl_opts();
+	o.max_pages = 1200; /* should the cap fail, the test fails instead of running on */
+	struct crawl_stats st;
+	int rc = crawl(e, "/start/links-10k", &o, &st);
+	assert_went_on(e, rc, &st, "/links-10k", 20000);
+	assert_true(stored(e, "/page/back/links-10k"));
+	assert_int_equal(hostile_count(e->srv, "/links-10k/item/"), e->set.max_links - 1);
+}
+
+/* URLs that double in length end at settings.max_url_length (2048 by default): the longer link
+ * is counted as a trap and never requested. */
 static void hostile_grow_ends(void **state)
 {
 	struct env *e = *state;
@@ -543,11 +882,26 @@ static void hostile_grow_ends(void **state)
 	struct crawl_stats st;
 	int rc = crawl(e, "/start/grow/x", &o, &st);
 	assert_went_on(e, rc, &st, "/grow/x", 10000);
-	assert_true(hostile_count(e->srv, "/grow/") <= 16);
-	assert_true(longest_path(e) <= 8192);
+	assert_true(hostile_count(e->srv, "/grow/") <= 12);
+	assert_true(longest_path(e) <= e->set.max_url_length);
+	assert_true(st.traps >= 1);
 }
 
-/* --- the request log, for politeness tests --- */
+/* The same with a cap of 256 bytes: the whole URL, origin included, stays within it. */
+static void hostile_url_length_cap(void **state)
+{
+	struct env *e = *state;
+	e->set.max_url_length = 256;
+	struct crawl_opts o = crawl_opts();
+	struct crawl_stats st;
+	int rc = crawl(e, "/start/grow/x", &o, &st);
+	assert_went_on(e, rc, &st, "/grow/x", 10000);
+	assert_true(longest_path(e) + strlen(hostile_origin(e->srv)) <= 256);
+	assert_true(hostile_count(e->srv, "/grow/") <= 9);
+	assert_true(st.traps >= 1);
+}
+
+/* --- the request log, politeness --- */
 
 static void hostile_log_records_requests(void **state)
 {
@@ -556,21 +910,24 @@ static void hostile_log_records_requests(void **state)
 	char err[256];
 	assert_int_equal(hostile_start(NULL, &other, err, sizeof(err)), 0);
 	assert_int_not_equal(hostile_port(other), hostile_port(e->srv));
+	e->set.from = "crawler@example.org";
 	struct crawl_opts o = crawl_opts();
-	o.user_agent = "patrol-test/1 (+https://example.org/contact)";
 	struct crawl_stats st;
 	assert_int_equal(crawl(e, "/", &o, &st), 0);
 
 	struct hostile_request r[16];
 	size_t n = hostile_requests(e->srv, r, 16);
-	assert_int_equal(n, 2 + 5); /* robots.txt, home, five pages */
+	/* robots.txt, /sitemap.xml (the venue reads sitemaps; 404 here), home, five pages */
+	assert_int_equal(n, 3 + 5);
 	assert_string_equal(r[0].path, "/robots.txt");
-	assert_string_equal(r[1].path, "/");
+	assert_string_equal(r[1].path, "/sitemap.xml");
+	assert_int_equal(r[1].status, 404);
+	assert_string_equal(r[2].path, "/");
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(r[i].method, "GET");
-		assert_string_equal(r[i].user_agent, o.user_agent);
-		assert_string_equal(r[i].from, "");
-		assert_int_equal(r[i].status, 200);
+		assert_string_equal(r[i].user_agent, USER_AGENT);
+		assert_string_equal(r[i].from, "crawler@example.org");
+		assert_int_equal(r[i].status, i == 1 ? 404 : 200);
 		assert_true(r[i].conn >= 1);
 		assert_true(r[i].end_ms >= r[i].t_ms);
 		assert_true(i == 0 || r[i].t_ms >= r[i - 1].t_ms);
@@ -584,133 +941,85 @@ static void hostile_log_records_requests(void **state)
 	hostile_stop(other);
 }
 
-#ifdef HOSTILE_PENDING
-/* needs: low-speed abort (CRAWL_TOO_SLOW): a trickle is dropped long before timeout_ms. */
-static void hostile_drip_too_slow(void **state)
+/* politeness: {delay_ms: 200, connections: 1}: one request at a time, each at least 200 ms
+ * after the one before started. */
+static void hostile_politeness(void **state)
 {
 	struct env *e = *state;
-	struct hostile_opts so = server_opts();
-	so.max_ms = 30000; /* the server must not be the one to give up */
-	env_serve(e, &so);
+	e->venue_yaml = "    politeness: {delay_ms: 200, connections: 1}\n";
 	struct crawl_opts o = crawl_opts();
-	o.timeout_ms = 25000; /* set the low-speed window here if its default is over 5 s */
 	struct crawl_stats st;
-	int rc = crawl(e, "/start/drip", &o, &st);
-	assert_went_on(e, rc, &st, "/drip", 9000);
-	assert_int_equal(outcome(e, "/drip"), CRAWL_TOO_SLOW);
-}
-
-/* needs: max redirects (CRAWL_REDIRECT_LIMIT): a chain of distinct redirects ends by itself. */
-static void hostile_redirect_chain_limit(void **state)
-{
-	struct env *e = *state;
-	struct crawl_opts o = crawl_opts();
-	o.max_pages = 200; /* without the feature, the test fails instead of running on */
-	struct crawl_stats st;
-	int rc = crawl(e, "/start/redirect-chain/0", &o, &st);
-	assert_went_on(e, rc, &st, "/redirect-chain/0", 10000);
-	assert_int_equal(st.outcomes[CRAWL_REDIRECT_LIMIT], 1);
-	assert_true(hostile_count(e->srv, "/redirect-chain/") <= 32);
-}
-
-/* Seconds between the first and the last request for path, and how many there were. */
-static int64_t request_span(const struct env *e, const char *path, size_t *ret_n)
-{
-	struct hostile_request r[64];
-	size_t n = hostile_requests(e->srv, r, 64);
-	int64_t first = -1, last = -1;
-	*ret_n = 0;
-	for (size_t i = 0; i < n && i < 64; i++) {
-		if (strcmp(r[i].path, path) != 0)
-			continue;
-		if (first < 0)
-			first = r[i].t_ms;
-		last = r[i].t_ms;
-		++*ret_n;
+	assert_int_equal(crawl(e, "/", &o, &st), 0);
+	e->venue_yaml = NULL;
+	size_t n;
+	struct hostile_request *r = requests(e, &n);
+	assert_int_equal(n, 3 + 5);
+	for (size_t i = 1; i < n; i++) {
+		if (r[i].t_ms - r[i - 1].t_ms < 200 - 5)
+			fail_msg("%s %lld ms after %s", r[i].path,
+				 (long long)(r[i].t_ms - r[i - 1].t_ms), r[i - 1].path);
+		assert_true(r[i].t_ms >= r[i - 1].end_ms);
 	}
-	return last - first;
+	free(r);
+	assert_true(st.elapsed_ms >= 7 * 200);
 }
 
-/* needs: 429 backoff honouring Retry-After (CRAWL_BACKOFF): retried after the delay, stored. */
-static void hostile_429_backoff(void **state)
+/* A second crawl revalidates: the home page (no validators) is fetched again, and every ordinary
+ * page is asked for with its ETag and answers 304. */
+static void hostile_recrawl_not_modified(void **state)
 {
 	struct env *e = *state;
-	struct hostile_opts so = server_opts();
-	so.n429 = 2;
-	so.retry_after_s = 1;
-	env_serve(e, &so);
 	struct crawl_opts o = crawl_opts();
 	struct crawl_stats st;
-	int rc = crawl(e, "/start/429/a", &o, &st);
-	assert_went_on(e, rc, &st, "/429/a", 10000);
-	assert_int_equal(outcome(e, "/429/a"), CRAWL_OK);
-	assert_true(stored(e, "/page/back/429"));
-	assert_true(st.outcomes[CRAWL_BACKOFF] >= 1);
+	assert_int_equal(crawl(e, "/", &o, &st), 0);
+	assert_int_equal(st.pages, 1 + 5);
+	hostile_reset(e->srv);
+	assert_int_equal(crawl(e, "/", &o, &st), 0);
+	assert_int_equal(outcome(e, "/"), CRAWL_OK);
+	assert_int_equal(st.outcomes[CRAWL_NOT_MODIFIED], 5);
+	assert_int_equal(st.hits_new, 0);
+	assert_int_equal(hostile_count(e->srv, "/robots.txt"), 0); /* cached in the store */
 	size_t n;
-	int64_t span = request_span(e, "/429/a", &n);
-	assert_int_equal(n, 3);
-	assert_true(span >= 2 * 1000 - 100); /* two waits of Retry-After: 1 */
+	struct hostile_request *r = requests(e, &n);
+	size_t revalidated = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(r[i].path, "/page/", 6) == 0) {
+			assert_int_equal(r[i].status, 304);
+			assert_true(r[i].if_none_match[0] != '\0');
+			revalidated++;
+		}
+	free(r);
+	assert_int_equal(revalidated, 5);
 }
 
-/* needs: 503 backoff honouring Retry-After (CRAWL_BACKOFF): the host is left alone during the
- * storm, and its pages are fetched once it has passed. */
-static void hostile_503_storm_backoff(void **state)
+/* A frontier URL whose venue is not in the registry (or not asked for) is never fetched under
+ * another venue's rules: a seed refused by the address guard stays in the frontier (its host's
+ * robots.txt failed, so it waits for the next crawl); the next crawl, of another venue that
+ * allows private addresses, must not fetch it from loopback. (Once a bug in sched_take.) */
+static void hostile_leftover_url_keeps_its_guard(void **state)
 {
 	struct env *e = *state;
-	struct hostile_opts so = server_opts();
-	so.storm_ms = 2000;
-	so.retry_after_s = 1;
-	env_serve(e, &so);
+	char leftover[96];
+	snprintf(leftover, sizeof(leftover), "http://localhost:%u/", hostile_port(e->srv));
+	venue_registry_free(e->reg);
+	e->reg = NULL;
+	assert_int_equal(venue_registry_new_default(&e->reg), 0);
+	assert_int_equal(venue_registry_add_adhoc(e->reg, leftover, false, NULL), 0);
 	struct crawl_opts o = crawl_opts();
 	struct crawl_stats st;
-	int rc = crawl(e, "/start/503-storm/a", &o, &st);
-	assert_went_on(e, rc, &st, "/503-storm/a", 15000);
-	assert_int_equal(outcome(e, "/503-storm/a"), CRAWL_OK);
-	assert_true(stored(e, "/page/back/503-storm"));
+	assert_int_equal(crawl_reg(e, &o, &st), ERR_SCOPE);
+	assert_int_equal(hostile_connections(e->srv), 0);
+	/* The next crawl, of a venue that does allow private addresses (this server again). */
+	assert_int_equal(crawl(e, "/", &o, &st), 0);
+	for (size_t i = 0; i < e->nevents; i++)
+		if (strcmp(e->events[i].url, leftover) == 0)
+			fail_msg("%s (queued for a venue without allow_private) was fetched under "
+				 "venue %s: %s",
+				 leftover, e->events[i].venue, crawl_outcome_name(e->events[i].outcome));
 	size_t n;
-	request_span(e, "/503-storm/a", &n);
-	assert_true(n <= 4); /* about one try per Retry-After over a 2 s storm */
+	request_span(e, "/", &n);
+	assert_int_equal(n, 1); /* the hostile venue's seed, not the leftover too */
 }
-
-/* needs: trap detection (CRAWL_TRAP): the calendar is cut without max_pages. */
-static void hostile_calendar_trap(void **state)
-{
-	struct env *e = *state;
-	struct crawl_opts o = crawl_opts();
-	o.max_pages = 300; /* without the feature, the test fails instead of running on */
-	struct crawl_stats st;
-	int rc = crawl(e, "/start/calendar/2024/01", &o, &st);
-	assert_went_on(e, rc, &st, "/calendar/2024/01", 20000);
-	assert_true(st.outcomes[CRAWL_TRAP] >= 1);
-	assert_true(hostile_count(e->srv, "/calendar/") <= 100);
-	assert_true(stored(e, "/page/back/calendar"));
-}
-
-/* needs: max links per page (below parsers/doc.h's 5000): 10,000 links do not become 5000
- * fetches. */
-static void hostile_links_per_page_cap(void **state)
-{
-	struct env *e = *state;
-	struct crawl_opts o = crawl_opts();
-	o.max_pages = 1200; /* without the feature, the test fails instead of running on */
-	struct crawl_stats st;
-	int rc = crawl(e, "/start/links-10k", &o, &st);
-	assert_went_on(e, rc, &st, "/links-10k", 20000);
-	assert_true(stored(e, "/page/back/links-10k"));
-	assert_true(hostile_count(e->srv, "/links-10k/item/") <= 1000);
-}
-
-/* needs: max URL length (a crawl cap of 2 KiB or less, below URL_MAX_LEN). */
-static void hostile_url_length_cap(void **state)
-{
-	struct env *e = *state;
-	struct crawl_opts o = crawl_opts();
-	struct crawl_stats st;
-	int rc = crawl(e, "/start/grow/x", &o, &st);
-	assert_went_on(e, rc, &st, "/grow/x", 10000);
-	assert_true(longest_path(e) <= 2048);
-}
-#endif
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -723,6 +1032,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(hostile_redirect_loop),
 		T(hostile_redirect_self),
+		T(hostile_redirect_chain_limit),
 		T(hostile_redirect_off_venue),
 		T(hostile_redirect_private),
 		T(hostile_redirect_mapped),
@@ -730,29 +1040,28 @@ int main(void)
 		T(hostile_endless),
 		T(hostile_gzip_bomb),
 		T(hostile_drip),
+		T(hostile_drip_too_slow),
 		T(hostile_long_line),
 		T(hostile_nul),
 		T(hostile_bad_chunked),
 		T(hostile_reset_mid_body),
-		T(hostile_429_is_an_error),
-		T(hostile_503_storm_is_an_error),
+		T(hostile_429_backoff),
+		T(hostile_429_retry_after),
+		T(hostile_503_storm_backoff),
 		T(hostile_robots_404),
 		T(hostile_robots_500),
 		T(hostile_robots_silent),
 		T(hostile_robots_redirect_loop),
-		T(hostile_calendar_bounded),
-		T(hostile_links_10k),
-		T(hostile_grow_ends),
-		T(hostile_log_records_requests),
-#ifdef HOSTILE_PENDING
-		T(hostile_drip_too_slow),
-		T(hostile_redirect_chain_limit),
-		T(hostile_429_backoff),
-		T(hostile_503_storm_backoff),
 		T(hostile_calendar_trap),
+		T(hostile_calendar_path_segments),
+		T(hostile_links_10k),
 		T(hostile_links_per_page_cap),
+		T(hostile_grow_ends),
 		T(hostile_url_length_cap),
-#endif
+		T(hostile_log_records_requests),
+		T(hostile_politeness),
+		T(hostile_recrawl_not_modified),
+		T(hostile_leftover_url_keeps_its_guard),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	crawl_global_cleanup();
