@@ -214,12 +214,13 @@ static int sched_done(struct crawl *c, struct xfer_ctx *x, enum crawl_outcome oc
 
 /* --- robots.txt, per host --- */
 
-static int sched_robots_fetch(struct crawl *c, struct host *h, const char *url)
+/* Starts a transfer of the host's own (robots.txt, a sitemap): it counts for politeness. */
+static int sched_host_fetch(struct crawl *c, struct host *h, const char *url, enum xfer_kind kind)
 {
 	struct xfer_ctx *x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
-	x->kind = XFER_ROBOTS;
+	x->kind = kind;
 	x->h = h;
 	x->venue = crawl__venue_index(c, h->venue);
 	struct fetch_req req = {.allow_private = h->venue->allow_private};
@@ -228,9 +229,16 @@ static int sched_robots_fetch(struct crawl *c, struct host *h, const char *url)
 		free(x);
 		return rc;
 	}
-	h->robots_state = HOST_ROBOTS_FETCHING;
 	host_started(h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
 	return 0;
+}
+
+static int sched_robots_fetch(struct crawl *c, struct host *h, const char *url)
+{
+	int rc = sched_host_fetch(c, h, url, XFER_ROBOTS);
+	if (rc == 0)
+		h->robots_state = HOST_ROBOTS_FETCHING;
+	return rc;
 }
 
 static void sched_robots_failed(struct host *h, const char *fmt, ...)
@@ -325,21 +333,10 @@ static int sched_sitemap_fetch(struct crawl *c, struct host *h, const char *url)
 {
 	if (h->sitemaps_fetched >= CRAWL_MAX_SITEMAPS)
 		return 0;
-	struct xfer_ctx *x = calloc(1, sizeof(*x));
-	if (!x)
-		return -ENOMEM;
-	x->kind = XFER_SITEMAP;
-	x->h = h;
-	x->venue = crawl__venue_index(c, h->venue);
-	struct fetch_req req = {.allow_private = h->venue->allow_private};
-	int rc = fetch_add(c->fetch, url, &req, x);
-	if (rc) {
-		free(x);
-		return rc;
-	}
-	h->sitemaps_fetched++;
-	host_started(h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
-	return 0;
+	int rc = sched_host_fetch(c, h, url, XFER_SITEMAP);
+	if (rc == 0)
+		h->sitemaps_fetched++;
+	return rc;
 }
 
 /* Sitemaps named by robots.txt on the host itself, and /sitemap.xml. */
