@@ -717,7 +717,7 @@ static void gzip_bomb_capped(void **state)
 	got_free(&g);
 	if (secs > 20)
 		fail_msg("the gzip bomb took %.1f s", secs);
-	print_message("gzip bomb of %zu bytes (%llu inflated) stopped in %.2f s\n", zlen,
+	print_message("# gzip bomb of %zu bytes (%llu inflated) stopped in %.2f s\n", zlen,
 		      (unsigned long long)inflated, secs);
 
 	/* the same bomb is stopped sooner under a lower cap */

@@ -809,7 +809,7 @@ static void test_docs_example(void **state)
 	(void)state;
 	char *yaml = docs_example();
 	if (!yaml) {
-		print_message("docs/venues.md not found (set PATROL_SOURCE_ROOT)\n");
+		print_message("# docs/venues.md not found (set PATROL_SOURCE_ROOT)\n");
 		fail();
 	}
 	struct venue_registry *r = load_ok(yaml);
