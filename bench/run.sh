@@ -13,7 +13,8 @@
 # Environment: N (pages, default 20000); TOOLS (default "gumbo wget scrapy crawlee crawlee-mem
 # patrol"); TIMEOUT (seconds per tool, default 180: a tool stopped there is measured on the pages it
 # got); PATROL (binary, default build/cli/patrol, built with make when missing); HOSTS (politeness
-# run, default 200); DELAY_MS (default 1000); BENCH_CACHE (default bench/.cache); KEEP=1 (keep
+# run, default 200); DELAY_MS (default 1000); EXTRA_RULES=0 (politeness run with the shipped packs
+# only); BENCH_CACHE (default bench/.cache); KEEP=1 (keep
 # the work directory); PATROL_REV (how to name PATROL in the report). docs/bench.md explains it.
 set -euo pipefail
 
@@ -271,16 +272,17 @@ run_crawlee_mem() {
 # What this build of patrol accepts: the crawler grows options while this benchmark exists.
 patrol_has() { "$WORK/patrol" --help 2>&1 | grep -q -- "$1" || "$WORK/patrol" crawl --help 2>&1 | grep -q -- "$1"; }
 
-# write_patrol_config FILE DELAY_MS PER_HOST_CONNECTIONS SEED...: a patrol.yaml (docs/venues.md)
-# with one venue whose scope is the seeds' host:port pairs.
+# write_patrol_config FILE DELAY_MS PER_HOST_CONNECTIONS RULES SEED...: a patrol.yaml
+# (docs/venues.md) with one venue whose scope is the seeds' host:port pairs; RULES is the YAML
+# list's inside.
 write_patrol_config() {
-	local file=$1 delay=$2 conns=$3 s
-	shift 3
+	local file=$1 delay=$2 conns=$3 rules=$4 s
+	shift 4
 	{
 		echo "crawler:"
 		echo "  user_agent: \"patrol-bench (+http://127.0.0.1/)\""
 		echo "  connections: 32"
-		echo "rules: [$ROOT/rules/packs, $WORK/gen.yaml]"
+		echo "rules: [$rules]"
 		echo "venues:"
 		echo "  - id: bench-forum"
 		echo "    name: patrol benchmark forum"
@@ -311,7 +313,7 @@ run_patrol() {
 	local flags=(--db "$WORK/patrol-db" --json crawl --seed "$SEED" --allow-private --connections 32
 		--rules "$ROOT/rules/packs" --rules "$WORK/gen.yaml")
 	PATROL_HOW="ad-hoc venue from --seed (this build has no --config)"
-	write_patrol_config "$WORK/patrol.yaml" 0 32 "$SEED"
+	write_patrol_config "$WORK/patrol.yaml" 0 32 "$ROOT/rules/packs, $WORK/gen.yaml" "$SEED"
 	if patrol_config_ok "$WORK/patrol.yaml"; then
 		PATROL_HOW="venue bench-forum from patrol.yaml, politeness { delay_ms: 0, connections: 32 }"
 		measure patrol "$WORK/patrol" --db "$WORK/patrol-db" --config "$WORK/patrol.yaml" --json \
@@ -343,9 +345,16 @@ patrol_summary() {
 # Not in the default TOOLS: patrol with the shipped packs only, to see what the 1,000 extra rules
 # cost (the difference to the patrol row).
 run_patrol-packs() {
-	PATROL_HOW="ad-hoc venue from --seed, shipped packs only"
-	measure patrol-packs "$WORK/patrol" --db "$WORK/patrol-db" --json crawl --seed "$SEED" \
-		--allow-private --connections 32 --rules "$ROOT/rules/packs"
+	write_patrol_config "$WORK/patrol-packs.yaml" 0 32 "$ROOT/rules/packs" "$SEED"
+	if patrol_config_ok "$WORK/patrol-packs.yaml"; then
+		PATROL_HOW="venue bench-forum from patrol.yaml, politeness off, shipped packs only"
+		measure patrol-packs "$WORK/patrol" --db "$WORK/patrol-db" --config \
+			"$WORK/patrol-packs.yaml" --json crawl --venue bench-forum
+	else
+		PATROL_HOW="ad-hoc venue from --seed, shipped packs only"
+		measure patrol-packs "$WORK/patrol" --db "$WORK/patrol-db" --json crawl --seed "$SEED" \
+			--allow-private --connections 32 --rules "$ROOT/rules/packs"
+	fi
 	patrol_summary patrol-packs
 }
 
@@ -428,6 +437,8 @@ patrol_origin() {
 write_report() {
 	local out=$1 title=$2 body=$3
 	mkdir -p "$BENCH/results"
+	# A second run on the same day keeps the first one's file.
+	[ ! -e "$out" ] || out=${out%.md}-$(date +%H%M).md
 	{
 		echo "# $title"
 		echo
@@ -492,7 +503,10 @@ politeness() {
 	for ((i = 0; i < HOSTS; i++)); do seeds+=("http://127.0.0.1:$((base + i))/"); done
 	SEED=${seeds[0]}
 	python3 "$BENCH/gen-rules.py" -o "$WORK/gen.yaml"
-	write_patrol_config "$WORK/patrol.yaml" "$DELAY_MS" 1 "${seeds[@]}"
+	# EXTRA_RULES=0: the shipped packs only, so that per-page CPU does not hide the scheduling.
+	local rules="$ROOT/rules/packs, $WORK/gen.yaml"
+	[ "${EXTRA_RULES:-1}" = 1 ] || rules="$ROOT/rules/packs"
+	write_patrol_config "$WORK/patrol.yaml" "$DELAY_MS" 1 "$rules" "${seeds[@]}"
 	patrol_config_ok "$WORK/patrol.yaml" || die "patrol does not accept the generated patrol.yaml"
 	measure patrol "$WORK/patrol" --db "$WORK/patrol-db" --config "$WORK/patrol.yaml" --json \
 		crawl --venue bench-forum
@@ -510,6 +524,7 @@ politeness() {
 	local rate body
 	rate=$(echo "$pages / $wall" | bc -l)
 	body="- forum: $(tr -d '\n ' <"$FORUM/manifest.json" | sed 's/[{}"]//g; s/,/, /g')
+- rules: $rules
 - $HOSTS hosts (ports $base-$((base + HOSTS - 1))), politeness delay_ms $DELAY_MS, 1 connection per host:
   the bound is hosts ÷ delay = $(num "$bound") pages/s, and robots.txt takes one request per host too.
 
@@ -517,7 +532,7 @@ $(table)
 
 patrol: $(num "$rate" 1) pages/s = $(num "$(echo "100 * $rate / $bound" | bc -l)" 1) % of the politeness bound (goal: at least 95 %)."
 	write_report "$BENCH/results/$(date +%F)-politeness.md" "Politeness benchmark: $N pages over $HOSTS hosts" \
-		"$body" "N=$N bench/run.sh politeness"
+		"$body" "N=$N HOSTS=$HOSTS DELAY_MS=$DELAY_MS EXTRA_RULES=${EXTRA_RULES:-1} bench/run.sh politeness"
 }
 
 # Sourced (for trying a piece by hand), it only defines its functions.
