@@ -638,7 +638,7 @@ static int sched_on_done(struct fetch_result *r, void *ud)
 	struct crawl *c = ud;
 	struct xfer_ctx *x = r->ud;
 	int rc;
-	x->h->in_flight--;
+	host_finished(x->h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
 	switch (x->kind) {
 	case XFER_ROBOTS:
 		rc = sched_robots_done(c, x, r);

@@ -154,6 +154,7 @@ int hosts_get(struct hosts *t, const char *key, unsigned delay_ms, unsigned conn
 	      struct host **ret_host);
 bool host_ready(const struct host *h, int64_t now_ms, int64_t *ret_wait_ms);
 void host_started(struct host *h, int64_t now_ms, unsigned crawl_delay_cap_ms);
+void host_finished(struct host *h, int64_t now_ms, unsigned crawl_delay_cap_ms);
 void host_back_off(struct host *h, int64_t now_ms, long retry_after_s);
 void host_answered(struct host *h);
 

@@ -115,16 +115,32 @@ bool host_ready(const struct host *h, int64_t now_ms, int64_t *ret_wait_ms)
 	return true;
 }
 
-void host_started(struct host *h, int64_t now_ms, unsigned crawl_delay_cap_ms)
+/* The venue's delay, or the host's Crawl-delay when longer (up to the cap). */
+static unsigned host_delay(const struct host *h, unsigned crawl_delay_cap_ms)
 {
 	unsigned delay = h->delay_ms;
 	unsigned robots_delay = h->robots ? robots_crawl_delay_ms(h->robots) : 0;
 	if (robots_delay > crawl_delay_cap_ms)
 		robots_delay = crawl_delay_cap_ms;
-	if (robots_delay > delay)
-		delay = robots_delay;
+	return robots_delay > delay ? robots_delay : delay;
+}
+
+void host_started(struct host *h, int64_t now_ms, unsigned crawl_delay_cap_ms)
+{
 	h->in_flight++;
-	h->next_start_ms = now_ms + delay;
+	h->next_start_ms = now_ms + host_delay(h, crawl_delay_cap_ms);
+}
+
+/* The delay also runs from the end of each response, as the server saw it: a slow answer does
+ * not let the next request follow it at once (the server may have been slow because it is
+ * busy), and the server never sees two requests closer than the delay. */
+void host_finished(struct host *h, int64_t now_ms, unsigned crawl_delay_cap_ms)
+{
+	int64_t next = now_ms + host_delay(h, crawl_delay_cap_ms);
+	if (h->in_flight)
+		h->in_flight--;
+	if (next > h->next_start_ms)
+		h->next_start_ms = next;
 }
 
 /* A 429 or 503: wait longer each time, at least what Retry-After asks (within the cap). */

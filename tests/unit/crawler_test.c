@@ -77,8 +77,10 @@ static void hosts_keep_delay_and_connections(void **state)
 	host_started(h, 1500, 30000);
 	assert_false(host_ready(h, 5000, &wait)); /* two connections busy */
 	assert_int_equal(wait, -1);
-	h->in_flight--;
-	assert_true(host_ready(h, 5000, &wait));
+	host_finished(h, 5000, 30000); /* the delay runs from the end of a response too */
+	assert_false(host_ready(h, 5499, &wait));
+	assert_int_equal(wait, 1);
+	assert_true(host_ready(h, 5500, &wait));
 	/* 429s: the wait doubles, and Retry-After may lengthen it. */
 	host_back_off(h, 10000, -1);
 	assert_false(host_ready(h, 10999, &wait));
