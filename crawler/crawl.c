@@ -130,6 +130,15 @@ void crawl__event(struct crawl *c, const struct job *j, size_t hits)
 	pthread_mutex_unlock(&c->event_lock);
 }
 
+int crawl__in_scope(const struct venue *v, const char *url, bool *ret_in)
+{
+	enum venue_verdict verdict = venue_scope_check(v, url);
+	if (verdict == VENUE_CHECK_FAILED)
+		return -ENOMEM;
+	*ret_in = verdict == VENUE_IN_SCOPE;
+	return 0;
+}
+
 int crawl__host_key(const char *url, char **ret_key)
 {
 	return url_origin(url, ret_key);
@@ -139,8 +148,7 @@ static bool crawl_wanted(const struct crawl_opts *o, const struct venue *v);
 
 /* --- jobs the scheduler makes --- */
 
-static struct job *sched_job(struct crawl *c, enum job_kind kind, size_t venue, const char *url,
-			     const char *host)
+static struct job *sched_job(enum job_kind kind, size_t venue, const char *url, const char *host)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j || !(j->url = strdup(url ? url : "")) || !(j->host = strdup(host ? host : ""))) {
@@ -151,7 +159,6 @@ static struct job *sched_job(struct crawl *c, enum job_kind kind, size_t venue, 
 	j->venue = venue;
 	j->at = clock_wall();
 	buf_init(&j->links, WORK_LINKS_MAX);
-	(void)c;
 	return j;
 }
 
@@ -198,7 +205,7 @@ static int sched_done(struct crawl *c, struct xfer_ctx *x, enum crawl_outcome oc
 	else
 		snprintf(why, sizeof(why), "%s", detail && detail[0] ? detail : crawl_outcome_name(oc));
 	sched_seed_outcome(c, x->item.url, oc, why);
-	struct job *j = sched_job(c, JOB_DONE, x->venue, x->item.url, x->h->key);
+	struct job *j = sched_job(JOB_DONE, x->venue, x->item.url, x->h->key);
 	if (j) {
 		j->outcome = oc;
 		j->status = status;
@@ -295,7 +302,7 @@ static int sched_robots_done(struct crawl *c, struct xfer_ctx *x, struct fetch_r
 	int rc = sched_robots_parse(c, h, r->body, r->len, st);
 	if (rc)
 		return rc;
-	struct job *j = sched_job(c, JOB_ROBOTS, x->venue, r->url, h->key);
+	struct job *j = sched_job(JOB_ROBOTS, x->venue, r->url, h->key);
 	if (j) {
 		j->status = st;
 		j->len = r->len;
@@ -380,16 +387,18 @@ static int sched_sitemap_entry(const struct sitemap_entry *e, void *ud)
 		s->rc = sched_sitemap_fetch(s->c, s->h, e->loc);
 		return s->rc;
 	}
-	if (venue_scope_check(s->h->venue, e->loc) == VENUE_IN_SCOPE)
+	bool in = false;
+	s->rc = crawl__in_scope(s->h->venue, e->loc, &in);
+	if (in)
 		buf_add(&s->push->links, e->loc, strlen(e->loc) + 1); /* past the cap: dropped */
-	return 0;
+	return s->rc;
 }
 
 static int sched_sitemap_done(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
 {
 	if (r->status != FETCH_DONE || r->http_status < 200 || r->http_status >= 300)
 		return 0; /* no sitemap is no problem */
-	struct sitemap_ctx s = {c, x->h, sched_job(c, JOB_PUSH, x->venue, r->url, x->h->key), 0};
+	struct sitemap_ctx s = {c, x->h, sched_job(JOB_PUSH, x->venue, r->url, x->h->key), 0};
 	if (!s.push)
 		return sched_send(c, NULL);
 	s.push->links_priority = STORE_PRIO_SEED;
@@ -468,7 +477,13 @@ static int sched_take(struct crawl *c, struct store_txn *txn, struct host *h)
 	const struct venue *v = venue_registry_find(c->reg, x->item.venue);
 	x->kind = XFER_PAGE;
 	x->h = h;
-	if (!v || !crawl_wanted(c->o, v) || venue_scope_check(v, x->item.url) != VENUE_IN_SCOPE) {
+	bool in = false;
+	if (v && (rc = crawl__in_scope(v, x->item.url, &in)) != 0) {
+		store_frontier_item_done(&x->item);
+		free(x);
+		return rc;
+	}
+	if (!v || !crawl_wanted(c->o, v) || !in) {
 		/* Queued for a venue this crawl does not have (removed from the registry, or not
 		 * asked for), or out of its scope now: not fetched under anyone else's rules. */
 		x->venue = crawl__venue_index(c, v);
@@ -533,13 +548,18 @@ static int sched_redirect(struct crawl *c, struct xfer_ctx *x, struct fetch_resu
 	struct url_opts uo = {c->set->session_params, c->set->nsession_params};
 	if (!r->location[0] || url_resolve_opts(r->url, r->location, &uo, &target) != 0)
 		return sched_done(c, x, CRAWL_REDIRECT, r->http_status, "no usable Location");
-	int rc;
+	bool in = false;
+	int rc = crawl__in_scope(v, target, &in);
+	if (rc) {
+		free(target);
+		return rc;
+	}
 	if (x->item.hops + 1u > c->set->max_redirects) {
 		rc = sched_done(c, x, CRAWL_REDIRECT_LIMIT, r->http_status, target);
-	} else if (venue_scope_check(v, target) != VENUE_IN_SCOPE) {
+	} else if (!in) {
 		rc = sched_done(c, x, CRAWL_OFF_VENUE, r->http_status, target);
 	} else {
-		struct job *j = sched_job(c, JOB_DONE, x->venue, x->item.url, x->h->key);
+		struct job *j = sched_job(JOB_DONE, x->venue, x->item.url, x->h->key);
 		if (j) {
 			j->outcome = CRAWL_REDIRECT;
 			j->status = r->http_status;
@@ -568,7 +588,7 @@ static int sched_back_off(struct crawl *c, struct xfer_ctx *x, struct fetch_resu
 	host_back_off(x->h, clock_mono_ms(), r->retry_after_s);
 	if (x->h->backoffs > CRAWL_MAX_BACKOFFS)
 		return sched_done(c, x, CRAWL_HTTP_ERROR, r->http_status, "the host keeps refusing");
-	struct job *j = sched_job(c, JOB_REQUEUE, x->venue, x->item.url, x->h->key);
+	struct job *j = sched_job(JOB_REQUEUE, x->venue, x->item.url, x->h->key);
 	if (j) {
 		j->status = r->http_status;
 		j->depth = x->item.depth;
@@ -596,7 +616,7 @@ static int sched_page_response(struct crawl *c, struct xfer_ctx *x, struct fetch
 			 r->content_type[0] ? r->content_type : "none");
 		sched_seed_outcome(c, x->item.url, CRAWL_NOT_HTML, why);
 	}
-	struct job *j = sched_job(c, JOB_PAGE, x->venue, x->item.url, x->h->key);
+	struct job *j = sched_job(JOB_PAGE, x->venue, x->item.url, x->h->key);
 	if (!j)
 		return sched_send(c, NULL);
 	j->status = st;

@@ -263,6 +263,9 @@ void *crawl__writer_main(void *arg);
 #define WORK_LINKS_MAX (8u << 20) /* bytes of links one page may queue */
 
 bool crawl__is_html(const char *content_type);
+/* Whether url is inside venue v's scope. A scope check that could not run (a regex out of
+ * memory) is -ENOMEM, never "out of scope". */
+int crawl__in_scope(const struct venue *v, const char *url, bool *ret_in);
 /* The politeness and robots.txt key of a URL: its origin, "scheme://host[:port]". */
 int crawl__host_key(const char *url, char **ret_key);
 

@@ -120,13 +120,20 @@ static int work_links(struct crawl *c, struct job *j, const struct doc *d)
 		if (l->nofollow && !s->follow_nofollow)
 			continue;
 		char *url = NULL;
+		bool in = false;
 		struct url_opts uo = {s->session_params, s->nsession_params};
-		if (strlen(l->url) > s->max_url_length ||
-		    url_resolve_opts(NULL, l->url, &uo, &url) != 0) {
+		int rc = strlen(l->url) > s->max_url_length
+				 ? ERR_TOO_BIG
+				 : url_resolve_opts(NULL, l->url, &uo, &url);
+		if (rc == -ENOMEM || (rc == 0 && (rc = crawl__in_scope(v, url, &in)) != 0)) {
+			free(url);
+			return rc; /* out of memory is no property of the link */
+		}
+		if (rc) {
 			j->traps++;
 			continue;
 		}
-		if (venue_scope_check(v, url) != VENUE_IN_SCOPE)
+		if (!in)
 			j->off_site++;
 		else if (j->depth + 1 > v->max_depth || !venue_trap_check(v, url))
 			j->traps++;
