@@ -47,6 +47,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Opens the store at dir, printing why not on failure. */
 int cli_store_open(const char *dir, struct store **ret_store);
+/* The same for commands that only read: a store that does not exist is an error, not created. */
+int cli_store_open_existing(const char *dir, struct store **ret_store);
 /* Loads rule packs from paths, or the packs built into patrol when npaths is 0. Errors are
  * printed one per line. */
 int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **ret_set);

@@ -204,11 +204,10 @@ void cli_print_crawl_stats(const struct cli *cli, const struct venue_registry *r
 	}
 }
 
-static int crawl_rules(struct cli *cli, const struct venue_registry *reg, struct crawl_args *a,
+static int crawl_rules(const struct venue_registry *reg, struct crawl_args *a,
 		       struct rules_set **ret)
 {
 	const struct crawler_settings *s = venue_registry_settings(reg);
-	(void)cli;
 	if (a->nrules)
 		return cli_rules_load(a->rules, a->nrules, ret);
 	return cli_rules_load(s->rule_paths, s->nrule_paths, ret);
@@ -237,7 +236,7 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 		goto fail;
 	}
 	status = CLI_FAIL;
-	if (crawl_rules(cli, reg, &a, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
+	if (crawl_rules(reg, &a, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
 		goto fail;
 	stats = calloc(venue_registry_count(reg) + 1, sizeof(*stats));
 	a.o.registry = reg;

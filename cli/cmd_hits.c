@@ -6,7 +6,6 @@
 
 #include <getopt.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 static const char hits_help[] =
 	"usage: patrol hits [--limit N]\n"
@@ -40,13 +39,8 @@ int cmd_hits(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("hits", "unexpected argument '%s'", argv[optind]);
-	struct stat st;
-	if (stat(cli->db, &st) != 0) {
-		cli_error("no store at %s (crawl first, or name one with --db DIR)", cli->db);
-		return CLI_FAIL;
-	}
 	struct store *store;
-	if (cli_store_open(cli->db, &store) != 0)
+	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
 	int rc = cli_print_hits(cli, store, (size_t)limit);
 	store_close(store);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char stats_help[] =
 	"usage: patrol stats\n"
@@ -25,13 +24,8 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	}
 	if (argc > 1)
 		return cli_usage_error("stats", "unexpected argument '%s'", argv[1]);
-	struct stat st;
-	if (stat(cli->db, &st) != 0) {
-		cli_error("no store at %s (crawl first, or name one with --db DIR)", cli->db);
-		return CLI_FAIL;
-	}
 	struct store *store;
-	if (cli_store_open(cli->db, &store) != 0)
+	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
 	struct store_stats s;
 	uint64_t queued = 0, leased = 0;

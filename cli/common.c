@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -57,6 +58,16 @@ int cli_store_open(const char *dir, struct store **ret_store)
 	if (rc)
 		cli_error("%s", err);
 	return rc;
+}
+
+int cli_store_open_existing(const char *dir, struct store **ret_store)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		cli_error("no store at %s (crawl first, or name one with --db DIR)", dir);
+		return -errno;
+	}
+	return cli_store_open(dir, ret_store);
 }
 
 static int cli_rules_builtin(struct rules_set **ret_set, struct buf *errors)
