@@ -4,22 +4,8 @@
 # documented exit status (DESIGN.md §4), never a crash. Also the --help of every command.
 #   usage: cli_test.sh PATROL TESTSRV SRCROOT
 set -u
-abs() { (cd "$(dirname "$1")" && printf '%s/%s\n' "$(pwd)" "$(basename "$1")"); }
-patrol=$(abs "$1")
-testsrv=$(abs "$2")
-src=$3
-work=$(mktemp -d "${TMPDIR:-/tmp}/patrol-cli-test-XXXXXX")
-fifo="$work/srv.in"
-mkfifo "$fifo"
-# The server lives while this script holds the fifo open; it reads its port from its stdout.
-"$testsrv" "$src/tests/fixtures/site" 60 <"$fifo" >"$work/port" &
-exec 3>"$fifo"
-trap 'exec 3>&-; rm -rf "$work"' EXIT
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	[ -s "$work/port" ] && break
-	sleep 0.1
-done
-port=$(head -n 1 "$work/port")
+. "$(dirname "$0")/common.sh"
+testsrv_start "$src/tests/fixtures/site" 60
 base="http://127.0.0.1:$port"
 rules="$src/tests/fixtures/site-rules.yaml"
 failures=0

@@ -4,22 +4,9 @@
 # pages and the same hits as a crawl that was never interrupted (DESIGN.md §7).
 #   usage: resume_test.sh PATROL TESTSRV SRCROOT
 set -u
-abs() { (cd "$(dirname "$1")" && printf '%s/%s\n' "$(pwd)" "$(basename "$1")"); }
-patrol=$(abs "$1")
-testsrv=$(abs "$2")
-src=$3
-work=$(mktemp -d "${TMPDIR:-/tmp}/patrol-resume-test-XXXXXX")
-fifo="$work/srv.in"
-mkfifo "$fifo"
+. "$(dirname "$0")/common.sh"
 # The demo forum, each answer 15 ms late, so a crawl lasts long enough to be cut short.
-"$testsrv" "$src/docs/demo" 120 15 <"$fifo" >"$work/port" &
-exec 3>"$fifo"
-trap 'exec 3>&-; rm -rf "$work"' EXIT
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	[ -s "$work/port" ] && break
-	sleep 0.1
-done
-port=$(head -n 1 "$work/port")
+testsrv_start "$src/docs/demo" 120 15
 cat >"$work/patrol.yaml" <<YAML
 crawler:
   user_agent: "patrol-test/1 (+https://example.org/contact)"
