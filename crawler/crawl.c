@@ -401,7 +401,7 @@ static int sched_sitemap_done(struct crawl *c, struct xfer_ctx *x, struct fetch_
 	struct sitemap_ctx s = {c, x->h, sched_job(JOB_PUSH, x->venue, r->url, x->h->key), 0};
 	if (!s.push)
 		return sched_send(c, NULL);
-	s.push->links_priority = STORE_PRIO_SEED;
+	s.push->links_priority = STORE_PRIO_SITEMAP;
 	int rc = sitemap_parse(r->body, r->len, r->url, NULL, sched_sitemap_entry, &s, NULL);
 	if (s.rc || (rc && rc != ERR_TOO_BIG && rc != ERR_PARSE)) {
 		job_free(s.push);
@@ -565,7 +565,7 @@ static int sched_redirect(struct crawl *c, struct xfer_ctx *x, struct fetch_resu
 			j->status = r->http_status;
 			j->depth = x->item.depth;
 			j->hops = x->item.hops;
-			j->links_priority = 1;
+			j->links_priority = STORE_PRIO_REDIRECT;
 			if (buf_add(&j->links, target, strlen(target) + 1) != 0 ||
 			    !(j->detail = strdup(target))) {
 				job_free(j);

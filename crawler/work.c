@@ -114,7 +114,7 @@ static int work_links(struct crawl *c, struct job *j, const struct doc *d)
 {
 	const struct venue *v = c->venues[j->venue].v;
 	const struct crawler_settings *s = c->set;
-	j->links_priority = 2;
+	j->links_priority = STORE_PRIO_LINK;
 	for (size_t i = 0; i < d->nlinks; i++) {
 		const struct doc_link *l = &d->links[i];
 		if (l->nofollow && !s->follow_nofollow)

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The crawl frontier in LMDB: per-host queues (frontier, frontier_hosts), one seen record per URL
- * that also holds its fetch state (seen), leases on taken URLs (leases), and the robots.txt cache
- * (robots). Layouts and the reasons for them are in docs/storage.md, "The frontier".
+ * that also holds its fetch state (seen), leases on taken URLs (leases), the robots.txt cache
+ * (robots) and the query-variant counts of the trap guard (variants). Layouts and the reasons
+ * for them are in docs/storage.md, "The frontier".
  *
  * Invariants, kept by every write call inside one transaction: a URL is queued (one frontier
  * entry), leased (one leases entry) or neither, and its seen record says which; frontier_hosts
- * holds, for each host, the number of its frontier entries, and no host with none.
+ * holds, for each host, the number of its frontier entries, and no host with none; a path's
+ * variants count, in its generation, is the number of its query URLs pushed with a limit and
+ * admitted.
  * Writes use the caller's write transaction; reads open their own read transaction.
  */
 #include "index/store.h"
@@ -395,8 +398,64 @@ int store_crawl_end(struct store_txn *txn)
 
 /* ---- push, take, finish, requeue ---- */
 
+/* A variants value: the generation it counts in and the query URLs admitted in it. */
+static int variant_get(struct store_txn *t, MDB_val *k, uint64_t gen, uint64_t *ret_count)
+{
+	struct store_dec d;
+	uint8_t version;
+	MDB_val v;
+	int rc = store__mdb_err(mdb_get(t->txn, t->s->variants, k, &v));
+	if (rc == ERR_NOT_FOUND) {
+		*ret_count = 0;
+		return 0;
+	}
+	if (!rc)
+		rc = store__dec_start(&d, v.mv_data, v.mv_size, &t->dec, &version);
+	if (rc)
+		return rc;
+	uint64_t at = store__dec_u64(&d), count = store__dec_u64(&d);
+	rc = store__dec_finish(&d);
+	if (!rc && version != STORE_REC_VERSION)
+		rc = ERR_STORE;
+	if (!rc)
+		*ret_count = at == gen ? count : 0; /* an older crawl's count starts over */
+	return rc;
+}
+
+/* The max_query_variants guard for a URL not seen in generation gen: *ret_ok false when its
+ * path has had its share of queries; otherwise true, and counted. */
+static int variant_admit(struct store_txn *t, uint64_t gen, const struct store_frontier_entry *e,
+			 bool *ret_ok)
+{
+	const char *q = strchr(e->url, '?');
+	uint8_t key[DIGEST_LEN];
+	uint64_t count;
+	*ret_ok = true;
+	if (!e->max_query_variants || !q)
+		return 0;
+	int rc = digest_sha256(e->url, (size_t)(q - e->url), key);
+	MDB_val k = val_of(key, DIGEST_LEN);
+	if (!rc)
+		rc = variant_get(t, &k, gen, &count);
+	if (rc)
+		return rc;
+	if (count >= e->max_query_variants) {
+		*ret_ok = false;
+		return 0;
+	}
+	struct store_enc enc;
+	buf_reset(&t->enc);
+	store__enc_start(&enc, &t->enc, STORE_REC_VERSION);
+	store__enc_u64(&enc, gen);
+	store__enc_u64(&enc, count + 1);
+	if ((rc = store__enc_finish(&enc)))
+		return rc;
+	MDB_val v = val_of(t->enc.data, t->enc.len);
+	return store__mdb_err(mdb_put(t->txn, t->s->variants, &k, &v, 0));
+}
+
 int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_frontier_entry *e,
-			bool *ret_added)
+			enum store_push *ret)
 {
 	uint8_t key[DIGEST_LEN];
 	uint64_t cur;
@@ -413,10 +472,13 @@ int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_
 	rc = seen_get(txn, key, &r);
 	if (rc && rc != ERR_NOT_FOUND)
 		return rc;
-	bool add = rc == ERR_NOT_FOUND || r.gen < gen;
-	if (add) {
-		/* Still queued from the crawl before: it is admitted where it stands. */
-		bool queued = rc == 0 && r.state != SEEN_DONE;
+	bool add = rc == ERR_NOT_FOUND || r.gen < gen, admitted = true;
+	/* Still queued from the crawl before: it is admitted where it stands, and counted nowhere
+	 * since it was counted when it was queued. */
+	bool queued = rc == 0 && r.state != SEEN_DONE;
+	if (add && !queued && (rc = variant_admit(txn, gen, e, &admitted)) != 0)
+		return rc;
+	if (add && admitted) {
 		struct qitem q = qitem_of(e);
 		r.gen = gen;
 		r.state = queued ? r.state : SEEN_QUEUED;
@@ -426,8 +488,8 @@ int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_
 		if (rc)
 			return rc;
 	}
-	if (ret_added)
-		*ret_added = add;
+	if (ret)
+		*ret = !add ? STORE_PUSH_SEEN : admitted ? STORE_PUSH_ADDED : STORE_PUSH_TRAP;
 	return 0;
 }
 
@@ -783,13 +845,21 @@ int store__frontier_create(MDB_txn *txn, MDB_dbi meta)
 	return rc;
 }
 
+/* ---- schema 3 ---- */
+
+int store__variants_create(MDB_txn *txn)
+{
+	MDB_dbi dbi;
+	return store__mdb_err(mdb_dbi_open(txn, "variants", MDB_CREATE, &dbi));
+}
+
 int store__frontier_open(struct store *s, MDB_txn *txn)
 {
 	MDB_dbi *dbis[] = {&s->frontier, &s->frontier_hosts, &s->seen, &s->leases, &s->robots};
-	for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
-		int rc = store__mdb_err(mdb_dbi_open(txn, frontier_dbs[i], 0, dbis[i]));
-		if (rc)
-			return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
-	}
-	return 0;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(dbis) / sizeof(dbis[0]); i++)
+		rc = store__mdb_err(mdb_dbi_open(txn, frontier_dbs[i], 0, dbis[i]));
+	if (!rc)
+		rc = store__mdb_err(mdb_dbi_open(txn, "variants", 0, &s->variants));
+	return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
 }

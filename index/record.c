@@ -189,12 +189,12 @@ int store__dec_finish(const struct store_dec *d)
 }
 
 /* Page: version, url, venue, fetched_at i64, status i64, content_type, title, charset,
- * bytes u64, body_digest[32]. */
+ * bytes u64, body_digest[32], then (version 2, schema 3) canonical. */
 int store__page_encode(const struct store_page *page, struct buf *out)
 {
 	struct store_enc e;
 	buf_reset(out);
-	store__enc_start(&e, out, STORE_REC_VERSION);
+	store__enc_start(&e, out, STORE_PAGE_REC_VERSION);
 	store__enc_str(&e, page->url);
 	store__enc_str(&e, page->venue);
 	store__enc_i64(&e, page->fetched_at);
@@ -204,6 +204,7 @@ int store__page_encode(const struct store_page *page, struct buf *out)
 	store__enc_str(&e, page->charset);
 	store__enc_u64(&e, page->bytes);
 	store__enc_raw(&e, page->body_digest, sizeof(page->body_digest));
+	store__enc_str(&e, page->canonical);
 	return store__enc_finish(&e);
 }
 
@@ -216,7 +217,8 @@ int store__page_decode(const void *data, size_t len, struct store_scratch *s,
 	int rc = store__dec_start(&d, data, len, s, &version);
 	if (rc)
 		return rc;
-	if (version != STORE_REC_VERSION)
+	/* Version 1 is a page stored before schema 3: the same, without canonical. */
+	if (version != STORE_REC_VERSION && version != STORE_PAGE_REC_VERSION)
 		return ERR_STORE;
 	p.url = store__dec_str(&d);
 	p.venue = store__dec_str(&d);
@@ -227,6 +229,7 @@ int store__page_decode(const void *data, size_t len, struct store_scratch *s,
 	p.charset = store__dec_str(&d);
 	p.bytes = store__dec_u64(&d);
 	store__dec_raw(&d, p.body_digest, sizeof(p.body_digest));
+	p.canonical = version == STORE_PAGE_REC_VERSION ? store__dec_str(&d) : "";
 	rc = store__dec_finish(&d);
 	if (rc)
 		return rc;

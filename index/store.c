@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The LMDB side of store.h: the environment, its named databases, the schema check, write
- * transactions, pages, hits, walks and counts. Layouts are in docs/storage.md.
+ * transactions, pages, hits, walks and counts; and the crawl lock beside them. Layouts are in
+ * docs/storage.md.
  *
  * The handle is read-only after store_open (env and database handles), so threads may share it;
- * a store_txn carries its own scratch buffers and belongs to the thread that began it.
- * MDB_* codes are translated here and never leave this file.
+ * only the crawl lock changes, guarded by an atomic flag. A store_txn carries its own scratch
+ * buffers and belongs to the thread that began it. MDB_* codes are translated here and never
+ * leave this file.
  */
 #include "index/store.h"
 
@@ -14,19 +16,23 @@
 #include "index/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MAX_DBS  16
 
 #define META_SCHEMA  "schema_version"
 #define META_HIT_SEQ "hit_seq"
+#define LOCK_FILE    "crawl.lock"
 
 /* LMDB returns errno values as positive numbers and its own codes in a negative range. */
 static int mdb_err(int rc)
@@ -164,11 +170,14 @@ int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret)
 }
 
 /* One step per schema change, taking the store from version `from` to from + 1 inside the open
- * transaction. 0 -> 1: nothing (1 was the first). 1 -> 2: the frontier's databases. */
+ * transaction. 0 -> 1: nothing (1 was the first). 1 -> 2: the frontier's databases. 2 -> 3: the
+ * query-variant counters; page records of version 1 stay as they are (they are still read). */
 static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
 {
 	if (from == 1)
 		return store__frontier_create(txn, s->meta);
+	if (from == 2)
+		return store__variants_create(txn);
 	return 0;
 }
 
@@ -190,6 +199,8 @@ static int schema_init(struct store *s, MDB_txn *txn, const char *dir, char *err
 		rc = store__meta_put_u64(txn, s->meta, META_HIT_SEQ, 1);
 	if (!rc)
 		rc = store__frontier_create(txn, s->meta);
+	if (!rc)
+		rc = store__variants_create(txn);
 	return rc;
 }
 
@@ -238,7 +249,7 @@ static int store_prepare(struct store *s, const char *dir, char *err, size_t err
 	rc = schema_check(s, txn, dir, err, errlen);
 	if (rc)
 		goto fail_quiet;
-	/* Created by schema_init or the migration to schema 2: missing now means a damaged store. */
+	/* Created by schema_init or the migrations: missing now means a damaged store. */
 	rc = store__frontier_open(s, txn);
 	if (rc)
 		goto fail;
@@ -279,10 +290,12 @@ int store_open(const char *dir, struct store **ret_store, char *err, size_t errl
 		return rc;
 	}
 	struct store *s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (!s || !(s->dir = strdup(dir))) {
+		free(s);
 		set_err(err, errlen, "cannot open store at %s: out of memory", dir);
 		return -ENOMEM;
 	}
+	s->lock_fd = -1;
 	rc = env_open(s, dir, err, errlen);
 	if (!rc)
 		rc = store_prepare(s, dir, err, errlen);
@@ -299,9 +312,90 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_crawl_unlock(s);
 	if (s->env)
 		mdb_env_close(s->env);
+	free(s->dir);
 	free(s);
+}
+
+/* The pid the holder wrote into the lock file, or 0 when it cannot be read (say, the holder is
+ * between truncating and writing it). */
+static long lock_holder(int fd)
+{
+	char text[32];
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	long pid = strtol(text, NULL, 10);
+	return pid > 0 ? pid : 0;
+}
+
+/* flock(2), not fcntl locks: they belong to the open file, so a second crawl in this very
+ * process is refused too, and closing some other descriptor of the file does not drop them. */
+static int lock_take(struct store *s, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int rc = -errno;
+		set_err(err, errlen, "cannot open the crawl lock %s: %s", path, err_str(rc));
+		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		long pid = rc == -EBUSY ? lock_holder(fd) : 0;
+		if (rc == -EBUSY && pid)
+			set_err(err, errlen, "another patrol crawl is using %s (pid %ld)", s->dir,
+				pid);
+		else if (rc == -EBUSY)
+			set_err(err, errlen, "another patrol crawl is using %s", s->dir);
+		else
+			set_err(err, errlen, "cannot lock %s: %s", path, err_str(rc));
+		close(fd);
+		return rc;
+	}
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	/* The pid only makes a refused crawl's message better: the lock holds without it. */
+	bool noted = ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) == n;
+	(void)noted;
+	s->lock_fd = fd;
+	return 0;
+}
+
+int store_crawl_lock(struct store *s, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	set_err(err, errlen, "%s", "");
+	if (atomic_exchange(&s->crawl_locked, true)) {
+		set_err(err, errlen, "another patrol crawl is using %s (pid %ld)", s->dir,
+			(long)getpid());
+		return -EBUSY;
+	}
+	int rc = 0;
+	if (snprintf(path, sizeof(path), "%s/" LOCK_FILE, s->dir) >= (int)sizeof(path)) {
+		rc = -ENAMETOOLONG;
+		set_err(err, errlen, "cannot lock %s: %s", s->dir, err_str(rc));
+	}
+	if (!rc)
+		rc = lock_take(s, path, err, errlen);
+	if (rc)
+		atomic_store(&s->crawl_locked, false);
+	return rc;
+}
+
+void store_crawl_unlock(struct store *s)
+{
+	if (!s || s->lock_fd < 0)
+		return;
+	/* Emptied first, so a stale pid never names a process that no longer crawls; should that
+	 * fail, the next holder overwrites it anyway. */
+	int rc = ftruncate(s->lock_fd, 0);
+	(void)rc;
+	close(s->lock_fd);
+	s->lock_fd = -1;
+	atomic_store(&s->crawl_locked, false);
 }
 
 int store_write_begin(struct store *s, struct store_txn **ret_txn)
@@ -562,6 +656,31 @@ int store_pages_each(struct store *s, store_page_fn fn, void *ud)
 {
 	struct page_walk w = {fn, ud};
 	return store__walk(s, s->pages, visit_page, &w);
+}
+
+int store_page_get(struct store *s, const char *url, store_page_fn fn, void *ud)
+{
+	uint8_t key[DIGEST_LEN];
+	struct store_scratch scratch;
+	struct store_page p;
+	MDB_txn *txn = NULL;
+	if (!url)
+		return ERR_USAGE;
+	int rc = digest_sha256(url, strlen(url), key);
+	if (!rc)
+		rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		return rc;
+	store__scratch_init(&scratch);
+	MDB_val k = val_of(key, sizeof(key)), v;
+	rc = mdb_err(mdb_get(txn, s->pages, &k, &v));
+	if (!rc)
+		rc = store__page_decode(v.mv_data, v.mv_size, &scratch, &p);
+	if (!rc)
+		rc = fn(&p, ud);
+	mdb_txn_abort(txn);
+	store__scratch_done(&scratch);
+	return rc;
 }
 
 int store_stats_get(struct store *s, struct store_stats *ret_stats)

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 struct store_txn;
@@ -54,6 +54,9 @@ struct store_page {
 	const char *charset;      /* encoding used to decode, "" when not decoded */
 	uint64_t bytes;           /* body bytes as received */
 	uint8_t body_digest[32];  /* SHA-256 of the body */
+	/* <link rel=canonical> as the page gave it, resolved; "" when none. Recorded only: the
+	 * crawler does not fetch it. Pages stored before schema 3 read as "". */
+	const char *canonical;
 };
 
 /* Inserts or replaces the page with this URL. NULL strings other than url are stored as "".
@@ -97,6 +100,9 @@ typedef int (*store_page_fn)(const struct store_page *page, void *ud);
 int store_hits_each(struct store *s, store_hit_fn fn, void *ud);
 /* Every page in key order (by URL hash, not URL), in one read transaction. */
 int store_pages_each(struct store *s, store_page_fn fn, void *ud);
+/* The page stored for url, handed to fn inside a read transaction of its own (the same rules as
+ * a walk's callback). Returns fn's return, or ERR_NOT_FOUND when no page has that URL. */
+int store_page_get(struct store *s, const char *url, store_page_fn fn, void *ud);
 
 struct store_stats {
 	uint64_t pages;
@@ -129,11 +135,14 @@ int store_stats_get(struct store *s, struct store_stats *ret_stats);
 #define STORE_HOST_MAX	 300	      /* bytes of a host queue key ("host:port") */
 #define STORE_ROBOTS_MAX (512 * 1024) /* bytes of a robots.txt body kept; the rest is dropped */
 
-/* Priorities: lower is taken first. */
+/* Priorities: lower is taken first. Schema 2 had seeds and sitemap URLs at 0, redirect targets
+ * at 1 and links at 2; entries it queued keep their byte (docs/storage.md). */
 enum {
-	STORE_PRIO_SEED = 0,	 /* seeds and sitemap URLs */
-	STORE_PRIO_REDIRECT = 1, /* redirect targets */
-	STORE_PRIO_LINK = 2,	 /* links found on pages */
+	STORE_PRIO_SEED = 0,	       /* seeds */
+	STORE_PRIO_SITEMAP_RECENT = 1, /* sitemap URLs the sitemap says changed lately */
+	STORE_PRIO_SITEMAP = 2,	       /* other sitemap URLs */
+	STORE_PRIO_REDIRECT = 3,       /* redirect targets */
+	STORE_PRIO_LINK = 4,	       /* links found on pages */
 };
 
 /* Starts or resumes a crawl of the store. When the last crawl did not end (store_crawl_end) and
@@ -149,6 +158,16 @@ int store_crawl_begin(struct store_txn *txn, int64_t now, uint64_t *ret_gen, boo
  * cut short by a page limit) is resumed by the next store_crawl_begin. */
 int store_crawl_end(struct store_txn *txn);
 
+/* Takes the store's crawl lock, so that two crawls never run on one store at once: an flock(2)
+ * on DIR/crawl.lock, which then holds this process's pid. Readers (walks, counts) are not
+ * affected. It never waits: when another process, or another crawl of this process, holds it,
+ * -EBUSY with "another patrol crawl is using DIR (pid N)" in err. The lock is held until
+ * store_crawl_unlock or store_close; the kernel drops it when the process dies, however it
+ * dies. Other errors: -errno (the lock file cannot be opened), with the reason in err. */
+int store_crawl_lock(struct store *s, char *err, size_t errlen);
+/* Drops the lock store_crawl_lock took; does nothing when it holds none. */
+void store_crawl_unlock(struct store *s);
+
 struct store_frontier_entry {
 	const char *url;   /* canonical URL: its identity */
 	const char *host;  /* queue key: "host:port" as the caller forms it */
@@ -157,15 +176,28 @@ struct store_frontier_entry {
 	uint8_t priority; /* STORE_PRIO_*: 0 first; any value 0-255 works */
 	uint8_t hops;	  /* redirects followed to reach it: the crawler caps the chain */
 	int64_t due;	  /* earliest fetch time, epoch ms; 0 = now */
+	/* A trap guard, 0 for none: when url has a query ('?'), at most this many URLs that share
+	 * everything before the '?' (scheme, host, port, path) are queued per generation. The
+	 * count lives in the store with the frontier, so a resumed crawl goes on counting. */
+	uint32_t max_query_variants;
 };
 
-/* Queues e->url on e->host's queue when it was never seen or last seen in an older generation
- * (*ret_added true); otherwise does nothing (*ret_added false). gen must be the generation
- * store_crawl_begin gave (ERR_USAGE otherwise). A queue is ordered by priority, then due, then
- * insertion: FIFO within one priority and due, so links are crawled breadth-first. The URL's
- * fetch state, if any, is kept. ret_added may be NULL. */
+/* What store_frontier_push did. */
+enum store_push {
+	STORE_PUSH_SEEN,  /* seen in this generation already: nothing changed */
+	STORE_PUSH_ADDED, /* queued (or, still queued from an older generation, admitted there) */
+	STORE_PUSH_TRAP,  /* not seen yet, but its path has max_query_variants queries already:
+			   * nothing changed, so a later push of it is refused the same way */
+};
+
+/* Queues e->url on e->host's queue when it was never seen or last seen in an older generation,
+ * and when e->max_query_variants lets it in; a URL with a query that gets in counts towards
+ * its path's limit. gen must be the generation store_crawl_begin gave (ERR_USAGE otherwise).
+ * A queue is ordered by priority, then due, then insertion: FIFO within one priority and due,
+ * so links are crawled breadth-first. The URL's fetch state, if any, is kept. ret may be
+ * NULL. */
 int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_frontier_entry *e,
-			bool *ret_added);
+			enum store_push *ret);
 
 /* Calls fn for each host with queued URLs (leased ones do not count), in byte order of the host,
  * with its number of queued URLs, in one read transaction. host is borrowed for the call; fn

@@ -17,11 +17,15 @@
 #include "index/store.h"
 
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* The layout version written as the first byte of page and hit records. */
+/* The layout version written as the first byte of records. */
 #define STORE_REC_VERSION 1
+/* Page records since schema 3: version 1 and the canonical URL at the end. Version 1 page
+ * records (written before) are still read, with no canonical URL. */
+#define STORE_PAGE_REC_VERSION 2
 /* The largest record we write or accept: far above any real page or hit. */
 #define STORE_REC_MAX (16u << 20)
 
@@ -31,11 +35,16 @@ struct store_scratch {
 	size_t cap;
 };
 
-/* Read-only after store_open: the environment and every named database (docs/storage.md). */
+/* Read-only after store_open: the environment, every named database (docs/storage.md) and the
+ * directory; except the crawl lock, which store_crawl_lock and store_crawl_unlock change. */
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, pages, hits, hit_keys;
 	MDB_dbi frontier, frontier_hosts, seen, leases, robots; /* schema 2 */
+	MDB_dbi variants;					/* schema 3 */
+	char *dir;
+	atomic_bool crawl_locked; /* lock_fd is taken, or being taken */
+	int lock_fd;		  /* DIR/crawl.lock while locked, else -1 */
 };
 
 /* A write transaction with its own buffers: enc for values being written, dec for strings of
@@ -66,7 +75,10 @@ int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx);
 /* Schema 2: creates the databases of the frontier (frontier.c) and sets their meta counters, in
  * the open write transaction: used for a new store and by the migration from schema 1. */
 int store__frontier_create(MDB_txn *txn, MDB_dbi meta);
-/* Opens those databases, which must exist (ERR_STORE otherwise). */
+/* Schema 3: creates the query-variant counters (variants), for a new store and by the
+ * migration from schema 2. */
+int store__variants_create(MDB_txn *txn);
+/* Opens the frontier's databases of schema 2 and 3, which must exist (ERR_STORE otherwise). */
 int store__frontier_open(struct store *s, MDB_txn *txn);
 
 /* Encoding appends to out, which the caller owns and resets as it likes. */

@@ -125,9 +125,22 @@ static bool push(struct store_txn *t, uint64_t gen, const char *url, const char 
 		.hops = (uint8_t)(prio + 3),
 		.due = due,
 	};
-	bool added = false;
-	assert_int_equal(store_frontier_push(t, gen, &e, &added), 0);
-	return added;
+	enum store_push r = STORE_PUSH_TRAP;
+	assert_int_equal(store_frontier_push(t, gen, &e, &r), 0);
+	assert_true(r == STORE_PUSH_ADDED || r == STORE_PUSH_SEEN); /* no limit: never a trap */
+	return r == STORE_PUSH_ADDED;
+}
+
+/* Pushes url as a link with max_query_variants max and says what the push did. */
+static enum store_push push_capped(struct store_txn *t, uint64_t gen, const char *url,
+				   uint32_t max)
+{
+	struct store_frontier_entry e = {
+		.url = url, .host = "h:80", .priority = STORE_PRIO_LINK, .max_query_variants = max,
+	};
+	enum store_push r = 99;
+	assert_int_equal(store_frontier_push(t, gen, &e, &r), 0);
+	return r;
 }
 
 /* Takes the head of host and checks it is url; finishes it when asked. */
@@ -395,8 +408,8 @@ static void crash_child(const char *dir)
 		struct store_frontier_entry e = {.url = url,
 						 .host = "h:80",
 						 .venue = "forum-a",
-						 .depth = 21,
-						 .hops = 5,
+						 .depth = STORE_PRIO_LINK * 10 + 1,
+						 .hops = STORE_PRIO_LINK + 3,
 						 .priority = STORE_PRIO_LINK};
 		snprintf(url, sizeof(url), "http://h/%03d", i);
 		if (store_frontier_push(t, 1, &e, NULL))
@@ -459,8 +472,8 @@ static void test_requeue_with_due(void **state)
 	struct store_frontier_entry e = {.url = "http://h/1",
 					 .host = "h:80",
 					 .venue = "forum-a",
-					 .depth = 21,
-					 .hops = 5,
+					 .depth = STORE_PRIO_LINK * 10 + 1,
+					 .hops = STORE_PRIO_LINK + 3,
 					 .priority = STORE_PRIO_LINK,
 					 .due = 60000};
 	assert_int_equal(store_frontier_requeue(t, &e), 0);
@@ -699,8 +712,8 @@ static void test_seen_states(void **state)
 	struct store_frontier_entry e = {.url = "http://h/1",
 					 .host = "h:80",
 					 .venue = "forum-a",
-					 .depth = 21,
-					 .hops = 5,
+					 .depth = STORE_PRIO_LINK * 10 + 1,
+					 .hops = STORE_PRIO_LINK + 3,
 					 .priority = STORE_PRIO_LINK,
 					 .due = 7};
 	struct store_fetch_state st = {.status = 200};
@@ -785,6 +798,56 @@ static void test_robots_round_trip_and_cap(void **state)
 	assert_memory_equal(got, huge, STORE_ROBOTS_MAX);
 	free(got);
 	free(huge);
+}
+
+/* ---- the query-variants trap guard ---- */
+
+/* At most max query strings per path are queued in a generation; the rest are refused and stay
+ * unseen. The count is in the store: a reopened store, and a resumed crawl, go on counting; a
+ * new generation starts over. */
+static void test_query_variants_capped(void **state)
+{
+	struct fixture *f = *state;
+	char url[64];
+	open_store(f);
+	uint64_t gen = begin_crawl(f->s, false);
+	struct store_txn *t = wbegin(f->s);
+	for (int i = 0; i < 5; i++) {
+		snprintf(url, sizeof(url), "http://h/p?x=%d", i);
+		assert_int_equal(push_capped(t, gen, url, 3), i < 3 ? STORE_PUSH_ADDED
+								    : STORE_PUSH_TRAP);
+	}
+	assert_int_equal(push_capped(t, gen, "http://h/p?x=0", 3), STORE_PUSH_SEEN);
+	assert_int_equal(push_capped(t, gen, "http://h/p?x=4", 3), STORE_PUSH_TRAP);
+	/* Other paths, the path without a query, and pushes without a limit are not affected. */
+	assert_int_equal(push_capped(t, gen, "http://h/q?x=9", 3), STORE_PUSH_ADDED);
+	assert_int_equal(push_capped(t, gen, "http://h/p", 3), STORE_PUSH_ADDED);
+	assert_int_equal(push_capped(t, gen, "http://h/p/?x=1", 3), STORE_PUSH_ADDED);
+	assert_int_equal(push_capped(t, gen, "http://h/p?x=7", 0), STORE_PUSH_ADDED);
+	wcommit(t);
+	expect_counts(f->s, 7, 0);
+
+	/* The crawl is cut short (nothing ends it), the store closed: a resumption still counts. */
+	close_store(f);
+	open_store(f);
+	assert_int_equal(begin_crawl(f->s, true), gen);
+	t = wbegin(f->s);
+	assert_int_equal(push_capped(t, gen, "http://h/p?x=5", 3), STORE_PUSH_TRAP);
+	assert_int_equal(push_capped(t, gen, "http://h/p?x=5", 4), STORE_PUSH_ADDED); /* room */
+	assert_int_equal(push_capped(t, gen, "http://h/p?x=6", 4), STORE_PUSH_TRAP);
+	assert_int_equal(store_crawl_end(t), 0);
+	wcommit(t);
+
+	/* A new generation admits the path's queries afresh. */
+	uint64_t gen2 = begin_crawl(f->s, false);
+	assert_int_equal(gen2, gen + 1);
+	t = wbegin(f->s);
+	assert_int_equal(push_capped(t, gen2, "http://h/p?x=6", 1), STORE_PUSH_ADDED);
+	assert_int_equal(push_capped(t, gen2, "http://h/p?x=8", 1), STORE_PUSH_TRAP);
+	/* Still queued from the generation before: admitted where it stands, not counted. */
+	assert_int_equal(push_capped(t, gen2, "http://h/q?x=9", 1), STORE_PUSH_ADDED);
+	assert_int_equal(push_capped(t, gen2, "http://h/q?x=10", 1), STORE_PUSH_ADDED);
+	wcommit(t);
 }
 
 /* ---- arguments ---- */
@@ -1038,10 +1101,13 @@ static void make_schema1(const char *dir)
 	v = (MDB_val){8, seq};
 	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
 	buf_init(&rec, STORE_REC_MAX);
+	/* A page record as schema 1 wrote it: version 1, without the canonical of version 2 (an
+	 * empty string: the last four bytes). */
 	assert_int_equal(store__page_encode(&p, &rec), 0);
+	rec.data[0] = 1;
 	assert_int_equal(digest_sha256(p.url, strlen(p.url), key), 0);
 	k = (MDB_val){DIGEST_LEN, key};
-	v = (MDB_val){rec.len, rec.data};
+	v = (MDB_val){rec.len - 4, rec.data};
 	assert_int_equal(mdb_put(txn, pages, &k, &v, 0), 0);
 	buf_done(&rec);
 	assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1071,17 +1137,19 @@ static bool raw_has_db(const char *dir, const char *name, char *version, size_t 
 static int count_page(const struct store_page *page, void *ud)
 {
 	assert_string_equal(page->url, "http://old/1");
+	assert_string_equal(page->canonical, ""); /* a version 1 record: none */
 	(*(int *)ud)++;
 	return 0;
 }
 
-static void test_schema_migration_1_to_2(void **state)
+/* Schema 1 to 3 in one open: the frontier's databases (2) and the variant counts (3). */
+static void test_schema_migration_1_to_3(void **state)
 {
 	struct fixture *f = *state;
 	char version[16];
-	const char *dbs[] = {"frontier", "frontier_hosts", "seen", "leases", "robots"};
+	const char *dbs[] = {"frontier", "frontier_hosts", "seen", "leases", "robots", "variants"};
 	make_schema1(f->dir);
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		assert_false(raw_has_db(f->dir, dbs[i], version, sizeof(version)));
 	assert_string_equal(version, "1");
 
@@ -1101,10 +1169,10 @@ static void test_schema_migration_1_to_2(void **state)
 	assert_int_equal(store_robots_get(f->s, "old:80", NULL, NULL, NULL, NULL), 0);
 	close_store(f);
 
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		assert_true(raw_has_db(f->dir, dbs[i], version, sizeof(version)));
-	assert_string_equal(version, "2");
-	open_store(f); /* and opens again as schema 2 */
+	assert_string_equal(version, "3");
+	open_store(f); /* and opens again as schema 3 */
 }
 
 /* Schema 2 without its databases is a damaged store, not a new one. */
@@ -1130,6 +1198,47 @@ static void test_schema2_missing_dbs(void **state)
 	assert_non_null(strstr(err, f->dir));
 }
 
+/* Schema 3 without its variants database is damaged too; schema 2 without it is migrated. */
+static void test_schema3_missing_variants(void **state)
+{
+	struct fixture *f = *state;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, dbi;
+	char err[256];
+	open_store(f);
+	close_store(f);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "variants", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	MDB_val k = {14, (char *)"schema_version"}, v = {1, (char *)"3"};
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), ERR_STORE);
+	assert_null(f->s);
+	assert_non_null(strstr(err, f->dir));
+	/* As schema 2, the same store is migrated: the database is created. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	v = (MDB_val){1, (char *)"2"};
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	open_store(f);
+	char version[16];
+	close_store(f);
+	assert_true(raw_has_db(f->dir, "variants", version, sizeof(version)));
+	assert_string_equal(version, "3");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1151,8 +1260,10 @@ int main(void)
 		T(test_bad_arguments),
 		T(test_reads_beside_open_write),
 		T(test_flat_memory),
-		T(test_schema_migration_1_to_2),
+		T(test_query_variants_capped),
+		T(test_schema_migration_1_to_3),
 		T(test_schema2_missing_dbs),
+		T(test_schema3_missing_variants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

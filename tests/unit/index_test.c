@@ -11,6 +11,7 @@
 #include "index/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <lmdb.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,6 +137,7 @@ static struct store_page sample_page(const char *url)
 		.title = "Caf\xc3\xa9 news",
 		.charset = "utf-8",
 		.bytes = 12345,
+		.canonical = "https://a.example/canonical",
 	};
 	for (int i = 0; i < 32; i++)
 		p.body_digest[i] = (uint8_t)(i * 7 + 1);
@@ -269,12 +272,22 @@ static void test_codec_page_exact(void **state)
 	assert_int_equal(store__page_decode(b.data, b.len, &sc, &out), 0);
 	assert_string_equal(out.url, "https://a.example/");
 	assert_string_equal(out.title, "");
+	assert_string_equal(out.canonical, "https://a.example/canonical");
 	assert_int_equal(out.status, -1);
 	assert_true(out.fetched_at == -5);
 	assert_true(out.bytes == UINT64_MAX);
 	assert_memory_equal(out.body_digest, p.body_digest, 32);
 	for (size_t n = 0; n < b.len; n++)
 		assert_int_equal(store__page_decode(b.data, n, &sc, &out), ERR_STORE);
+	/* Version 1, as schemas 1 and 2 wrote it: no canonical field, read as "". */
+	size_t v1 = b.len - 4 - strlen(p.canonical);
+	b.data[0] = 1;
+	assert_int_equal(store__page_decode(b.data, v1, &sc, &out), 0);
+	assert_string_equal(out.canonical, "");
+	assert_string_equal(out.url, "https://a.example/");
+	assert_int_equal(store__page_decode(b.data, b.len, &sc, &out), ERR_STORE); /* too long */
+	b.data[0] = 3;
+	assert_int_equal(store__page_decode(b.data, b.len, &sc, &out), ERR_STORE);
 	buf_done(&b);
 	store__scratch_done(&sc);
 }
@@ -283,7 +296,7 @@ static void test_codec_page_exact(void **state)
 
 struct kept_pages {
 	size_t n;
-	char url[4][64], title[4][64], venue[4][64], ctype[4][64], charset[4][64];
+	char url[4][64], title[4][64], venue[4][64], ctype[4][64], charset[4][64], canon[4][64];
 	struct store_page p[4];
 };
 
@@ -298,6 +311,7 @@ static int keep_page(const struct store_page *page, void *ud)
 	k->p[k->n].venue = keep(k->venue[k->n], page->venue);
 	k->p[k->n].content_type = keep(k->ctype[k->n], page->content_type);
 	k->p[k->n].charset = keep(k->charset[k->n], page->charset);
+	k->p[k->n].canonical = keep(k->canon[k->n], page->canonical);
 	k->n++;
 	return 0;
 }
@@ -322,6 +336,7 @@ static void test_pages_round_trip(void **state)
 	b.status = 404;
 	b.title = "";
 	b.bytes = 0;
+	b.canonical = NULL;
 	open_store(f);
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	assert_int_equal(store_page_put(t, &a), 0);
@@ -341,11 +356,23 @@ static void test_pages_round_trip(void **state)
 	assert_int_equal(pa->status, 200);
 	assert_true(pa->bytes == 12345);
 	assert_memory_equal(pa->body_digest, a.body_digest, 32);
+	assert_string_equal(pa->canonical, "https://a.example/canonical");
 	assert_int_equal(pb->status, 404);
 	assert_string_equal(pb->title, "");
+	assert_string_equal(pb->canonical, "");
 	assert_true(pb->bytes == 0);
 	assert_int_equal(store_stats_get(f->s, &st), 0);
 	assert_true(st.pages == 2 && st.hits == 0);
+
+	/* One page by its URL. */
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(store_page_get(f->s, a.url, keep_page, &k), 0);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.p[0].title, "replaced");
+	assert_string_equal(k.p[0].canonical, "https://a.example/canonical");
+	assert_int_equal(store_page_get(f->s, "https://a.example/none", keep_page, &k),
+			 ERR_NOT_FOUND);
+	assert_int_equal(k.n, 1);
 }
 
 /* ---- hits ---- */
@@ -579,13 +606,15 @@ static void test_schema_newer(void **state)
 	open_store(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_put_once(f->dir, "meta", "schema_version", 14, "3", 1);
+	char newer[16];
+	snprintf(newer, sizeof(newer), "%d", STORE_SCHEMA_VERSION + 1);
+	raw_put_once(f->dir, "meta", "schema_version", 14, newer, strlen(newer));
 	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), ERR_SCHEMA);
 	assert_null(f->s);
 	char want[400];
 	snprintf(want, sizeof(want),
-		 "store at %s was written by a newer patrol (schema 3, this patrol knows %d)",
-		 f->dir, STORE_SCHEMA_VERSION);
+		 "store at %s was written by a newer patrol (schema %d, this patrol knows %d)",
+		 f->dir, STORE_SCHEMA_VERSION + 1, STORE_SCHEMA_VERSION);
 	assert_string_equal(err, want);
 }
 
@@ -678,6 +707,54 @@ static void test_creates_nested_dirs(void **state)
 	snprintf(data, sizeof(data), "%s/a/b/c", f->root);
 	assert_int_equal(stat(data, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700); /* the store's own directory: owner only */
+}
+
+/* ---- the crawl lock ---- */
+
+/* Another holder of DIR/crawl.lock (another process, as flock(2) sees it: another open file)
+ * makes store_crawl_lock fail at once, naming the store and the holder's pid; a second crawl of
+ * the same handle is refused too; unlock, and close, let the next one in. */
+static void test_crawl_lock(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], err[512], want[512];
+	open_store(f);
+	snprintf(path, sizeof(path), "%s/crawl.lock", f->dir);
+	int other = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(other >= 0);
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(pwrite(other, "4242\n", 5, 0), 5);
+	assert_int_equal(store_crawl_lock(f->s, err, sizeof(err)), -EBUSY);
+	snprintf(want, sizeof(want), "another patrol crawl is using %s (pid 4242)", f->dir);
+	assert_string_equal(err, want);
+	assert_int_equal(close(other), 0); /* the other crawl is gone: the kernel drops its lock */
+
+	assert_int_equal(store_crawl_lock(f->s, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(store_crawl_lock(f->s, err, sizeof(err)), -EBUSY); /* this process */
+	snprintf(want, sizeof(want), "another patrol crawl is using %s (pid %ld)", f->dir,
+		 (long)getpid());
+	assert_string_equal(err, want);
+	other = open(path, O_RDWR);
+	assert_true(other >= 0);
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	char text[32] = {0};
+	assert_true(pread(other, text, sizeof(text) - 1, 0) > 0);
+	assert_int_equal(atol(text), (long)getpid());
+	/* Readers go on beside a crawl. */
+	struct store_stats st;
+	assert_int_equal(store_stats_get(f->s, &st), 0);
+
+	store_crawl_unlock(f->s);
+	store_crawl_unlock(f->s); /* holding none is fine */
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(pread(other, text, sizeof(text) - 1, 0), 0); /* no stale pid */
+	assert_int_equal(flock(other, LOCK_UN), 0);
+	assert_int_equal(store_crawl_lock(f->s, err, sizeof(err)), 0);
+	reopen_store(f); /* close drops it */
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+	close(other);
 }
 
 /* ---- a reader beside the writer ---- */
@@ -773,6 +850,7 @@ int main(void)
 		T(test_corrupt_records),
 		T(test_dir_under_regular_file),
 		T(test_creates_nested_dirs),
+		T(test_crawl_lock),
 		T(test_reader_beside_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
