@@ -210,9 +210,14 @@ void *crawl__worker_main(void *arg)
 
 /* --- the writer --- */
 
-static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j)
+/* Queues the job's links. Links found on pages and redirect targets are held to the venue's
+ * max_query_variants (a refused one is a trap); a sitemap's URLs are not, since the site lists
+ * them on purpose, and they do not count towards it either. */
+static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j,
+			struct crawl_stats *st)
 {
 	const struct venue *v = c->venues[j->venue].v;
+	uint32_t max_variants = j->kind == JOB_PUSH ? 0 : v->max_query_variants;
 	for (size_t off = 0; off < j->links.len;) {
 		const char *url = j->links.data + off;
 		char *host = NULL;
@@ -225,11 +230,14 @@ static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j)
 		struct store_frontier_entry e = {
 			.url = url, .host = host, .venue = v->id, .depth = j->depth + 1,
 			.priority = j->links_priority, .hops = j->kind == JOB_DONE ? j->hops + 1 : 0,
+			.max_query_variants = max_variants,
 		};
-		rc = store_frontier_push(txn, c->gen, &e, NULL);
+		enum store_push pushed;
+		rc = store_frontier_push(txn, c->gen, &e, &pushed);
 		free(host);
 		if (rc)
 			return rc;
+		st->traps += pushed == STORE_PUSH_TRAP;
 	}
 	return 0;
 }
@@ -294,7 +302,7 @@ static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
 		return store_robots_put(txn, j->host, j->at, (int)j->status, j->body ? j->body : "",
 					j->len);
 	case JOB_PUSH:
-		return writer_links(c, txn, j);
+		return writer_links(c, txn, j, st);
 	case JOB_REQUEUE: {
 		struct store_frontier_entry e = {
 			.url = j->url, .host = j->host, .venue = c->venues[j->venue].v->id,
@@ -315,7 +323,7 @@ static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
 	st->off_site += j->off_site;
 	st->traps += j->traps;
 	st->robots_blocked += j->outcome == CRAWL_ROBOTS;
-	if ((rc = writer_links(c, txn, j)) != 0)
+	if ((rc = writer_links(c, txn, j, st)) != 0)
 		return rc;
 	rc = store_frontier_finish(txn, j->url);
 	return rc == ERR_NOT_FOUND ? 0 : rc;

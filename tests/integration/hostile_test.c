@@ -901,6 +901,45 @@ static void hostile_url_length_cap(void **state)
 	assert_true(st.traps >= 1);
 }
 
+/* max_query_variants (100 by default): of 300 links to one path with 300 queries, 100 are
+ * fetched and 200 counted as traps. */
+static void hostile_query_variants(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o = crawl_opts();
+	o.max_pages = 400; /* should the guard fail, the test fails instead of running on */
+	struct crawl_stats st;
+	int rc = crawl(e, "/start/query-variants", &o, &st);
+	assert_went_on(e, rc, &st, "/query-variants", 20000);
+	assert_true(stored(e, "/page/back/query-variants"));
+	assert_int_equal(hostile_count(e->srv, "/query-variants/item"), 100);
+	assert_int_equal(st.traps, 200);
+}
+
+/* The count lives with the frontier: a crawl cut short after the page of the first 300 queries
+ * (20 of them admitted), then resumed from a page of 300 other queries of the same path, admits
+ * none of those. */
+static void hostile_query_variants_resumed(void **state)
+{
+	struct env *e = *state;
+	e->venue_yaml = "    limits: {max_query_variants: 20}\n";
+	struct crawl_opts o = crawl_opts();
+	o.max_pages = 1;
+	struct crawl_stats st;
+	assert_int_equal(crawl(e, "/query-variants", &o, &st), 0);
+	assert_int_equal(st.fetched, 1);
+	assert_int_equal(st.traps, 280);
+	assert_int_equal(hostile_count(e->srv, "/query-variants/item"), 0);
+	o.max_pages = 400;
+	assert_int_equal(crawl(e, "/query-variants/more", &o, &st), 0); /* the same venue: resumed */
+	e->venue_yaml = NULL;
+	assert_int_equal(outcome(e, "/query-variants/more"), CRAWL_OK);
+	assert_int_equal(st.traps, 300);
+	assert_int_equal(hostile_count(e->srv, "/query-variants/item"), 20);
+	assert_int_equal(outcome(e, "/query-variants/item?n=19"), CRAWL_OK);
+	assert_int_equal(outcome(e, "/query-variants/item?n=300"), -1);
+}
+
 /* --- the request log, politeness --- */
 
 static void hostile_log_records_requests(void **state)
@@ -1058,6 +1097,8 @@ int main(void)
 		T(hostile_links_per_page_cap),
 		T(hostile_grow_ends),
 		T(hostile_url_length_cap),
+		T(hostile_query_variants),
+		T(hostile_query_variants_resumed),
 		T(hostile_log_records_requests),
 		T(hostile_politeness),
 		T(hostile_recrawl_not_modified),

@@ -34,6 +34,7 @@
 #define HOSTILE_BODY_MAX      (4u << 20) /* pages built in memory */
 #define HOSTILE_LAST_MODIFIED "Mon, 01 Jan 2024 00:00:00 GMT"
 #define HOSTILE_FOREVER	      ((int64_t)1 << 40) /* a wait that only the deadline ends */
+#define HOSTILE_QUERY_VARIANTS 300		  /* links of /query-variants */
 
 struct path_count {
 	char path[256];
@@ -717,6 +718,24 @@ static int serve_grow(struct conn *c, const char *path)
 	return reply_sb(c, &b, "");
 }
 
+/* One path, many queries: a trap that the path-shape checks cannot see. */
+static int serve_query_variants(struct conn *c, const char *path)
+{
+	unsigned from;
+	if (strcmp(path, "/query-variants") == 0)
+		from = 0;
+	else if (strcmp(path, "/query-variants/more") == 0)
+		from = HOSTILE_QUERY_VARIANTS;
+	else
+		return serve_page(c, path);
+	struct sbuf b = {0};
+	page_open(&b, "query variants", "query-variants");
+	for (unsigned i = from; i < from + HOSTILE_QUERY_VARIANTS; i++)
+		sb_printf(&b, "<a href=\"/query-variants/item?n=%u\">%u</a>\n", i, i);
+	page_close(&b);
+	return reply_sb(c, &b, "");
+}
+
 static int serve_robots(struct conn *c, const char *path)
 {
 	static const char allow[] = "User-agent: *\nDisallow: /private/\n";
@@ -771,6 +790,7 @@ static const struct route routes[] = {
 	{"/bad-chunked/short", false, serve_bad_chunked},
 	{"/reset", false, serve_reset},
 	{"/grow/", true, serve_grow},
+	{"/query-variants", true, serve_query_variants},
 	{"/robots.txt", false, serve_robots},
 	{"/robots-loop/", true, serve_robots},
 };

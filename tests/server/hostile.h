@@ -43,6 +43,8 @@
  *   /bad-chunked/short      a chunk shorter than its size, then the connection closes
  *   /reset                  Content-Length 100000, 4 KiB of body, then a TCP RST
  *   /grow/<x>               links to /grow/<x><x>: URLs that double in length, forever
+ *   /query-variants         300 links to one path with 300 queries: /query-variants/item?n=0..299
+ *   /query-variants/more    300 more: /query-variants/item?n=300..599 (items are ordinary pages)
  *   /robots.txt             as hostile_opts.robots says; /robots-loop/<n> serves the loop
  *   anything else           404
  */
