@@ -100,15 +100,37 @@ int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **r
 
 struct print_ctx {
 	struct cli *cli;
+	struct store *store;
 	size_t limit;
 	size_t printed;
 };
 
-static int print_hit_json(const struct store_hit *h)
+static int copy_canonical(const struct store_page *page, void *ud)
+{
+	char **ret = ud;
+	*ret = strdup(page->canonical);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The hit's page's <link rel=canonical> (malloc'd), or NULL when it has none or the page is not
+ * stored. A read of its own beside the walk: LMDB lets one thread hold both (MDB_NOTLS). */
+static int hit_canonical(struct store *store, const struct store_hit *h, char **ret)
+{
+	*ret = NULL;
+	int rc = store_page_get(store, h->url, copy_canonical, ret);
+	if (rc == 0 && !**ret) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+static int print_hit_json(const struct store_hit *h, const char *canonical)
 {
 	char first[32], last[32];
-	/* DESIGN.md §4's keys, in its order. The evidence digest arrives with evidence storage. */
-	json_t *o = json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI sn}",
+	/* DESIGN.md §4's keys, in its order, then ours. The evidence digest arrives with evidence
+	 * storage. */
+	json_t *o = json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI sn so}",
 			      "id", (json_int_t)h->id, "rule", h->rule, "category", h->category,
 			      "severity", h->severity, "venue", h->venue, "url", h->url,
 			      "field", h->field,
@@ -116,7 +138,8 @@ static int print_hit_json(const struct store_hit *h)
 			      "match", h->match, "snippet", h->snippet, "status", h->status,
 			      "first_seen", clock_iso8601(h->first_seen, first, sizeof(first)),
 			      "last_seen", clock_iso8601(h->last_seen, last, sizeof(last)),
-			      "count", (json_int_t)h->count, "evidence");
+			      "count", (json_int_t)h->count, "evidence", "canonical",
+			      canonical ? json_string(canonical) : json_null());
 	if (!o)
 		return -ENOMEM;
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -128,27 +151,33 @@ static int print_hit_json(const struct store_hit *h)
 	return 0;
 }
 
-static void print_hit_text(const struct store_hit *h)
+static void print_hit_text(const struct store_hit *h, const char *canonical)
 {
 	printf("#%-4llu %-8s %s\n      %s\n      match:   %s\n      snippet: %s\n",
 	       (unsigned long long)h->id, h->severity, h->rule, h->url, h->match, h->snippet);
+	if (canonical && strcmp(canonical, h->url) != 0)
+		printf("      canonical: %s\n", canonical);
 }
 
 static int print_hit(const struct store_hit *h, void *ud)
 {
 	struct print_ctx *p = ud;
+	char *canonical = NULL;
 	if (p->limit && p->printed >= p->limit)
 		return 1; /* enough: stop the walk */
 	p->printed++;
-	if (p->cli->json)
-		return print_hit_json(h);
-	print_hit_text(h);
-	return 0;
+	int rc = hit_canonical(p->store, h, &canonical);
+	if (rc == 0 && p->cli->json)
+		rc = print_hit_json(h, canonical);
+	else if (rc == 0)
+		print_hit_text(h, canonical);
+	free(canonical);
+	return rc;
 }
 
 int cli_print_hits(struct cli *cli, struct store *store, size_t limit)
 {
-	struct print_ctx p = {cli, limit, 0};
+	struct print_ctx p = {cli, store, limit, 0};
 	int rc = store_hits_each(store, print_hit, &p);
 	if (rc < 0) {
 		cli_error("cannot read hits from %s: %s", cli->db, err_str(rc));

@@ -201,6 +201,7 @@ struct job {
 	uint8_t digest[32];
 	bool unchanged;
 	char *title, *charset;
+	char *canonical;           /* <link rel=canonical>, resolved; "" when none */
 	struct buf links;          /* canonical URLs to queue, each NUL-terminated */
 	uint8_t links_priority;
 	uint64_t off_site, traps;

@@ -52,6 +52,7 @@ void job_free(struct job *j)
 	free(j->body);
 	free(j->title);
 	free(j->charset);
+	free(j->canonical);
 	free(j);
 }
 
@@ -172,6 +173,7 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 	doc_robots_header(j->x_robots_tag, "patrol", &noindex, &nofollow);
 	j->title = strdup(d->title);
 	j->charset = strdup(d->encoding);
+	j->canonical = strdup(d->canonical); /* recorded, never fetched for being canonical */
 	j->outcome = CRAWL_OK;
 	if (!nofollow)
 		rc = work_links(c, j, d);
@@ -272,7 +274,7 @@ static int writer_page(struct crawl *c, struct store_txn *txn, struct job *j,
 		.url = j->url, .venue = c->venues[j->venue].v->id, .fetched_at = j->at,
 		.status = (int)j->status, .content_type = j->content_type ? j->content_type : "",
 		.title = j->title ? j->title : "", .charset = j->charset ? j->charset : "",
-		.bytes = j->len,
+		.bytes = j->len, .canonical = j->canonical ? j->canonical : "",
 	};
 	memcpy(p.body_digest, j->digest, 32);
 	struct store_fetch_state fs = {.fetched_at = j->at, .status = (int)j->status,

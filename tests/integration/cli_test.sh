@@ -77,6 +77,17 @@ else
 	echo "not ok $n - hits lists $count hits, not 2"
 	failures=$((failures + 1))
 fi
+# A hit's page's <link rel=canonical> shows in hits --json (null when the page has none).
+n=$((n + 1))
+canon=$("$patrol" --db "$db" --json hits | python3 -c '
+import json, sys
+print(sorted(str(h["canonical"]) for h in map(json.loads, sys.stdin)))')
+if [ "$canon" = "['None', '$base/a.html?from=canonical']" ]; then
+	echo "ok $n - hits --json gives each hit's canonical URL"
+else
+	echo "not ok $n - hits --json canonical: $canon"
+	failures=$((failures + 1))
+fi
 for cmd in demo crawl hits rules robots venues stats; do
 	n=$((n + 1))
 	if "$patrol" "$cmd" --help | grep -q "^usage: patrol $cmd"; then

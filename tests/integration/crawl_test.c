@@ -283,6 +283,33 @@ static void crawl_site_stores_pages_and_hits(void **state)
 			    "test.prize /a.html body new [FREE iPhone] x1\n");
 }
 
+static int copy_canonical(const struct store_page *p, void *ud)
+{
+	snprintf(ud, 256, "%s", p->canonical);
+	return 0;
+}
+
+/* <link rel=canonical> is stored with its page, resolved, and never fetched: /a.html names
+ * a.html?from=canonical, which is not among the pages of the crawl. */
+static void crawl_records_canonical(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o = test_opts(e);
+	struct crawl_stats st;
+	char err[512], url[128], canonical[256], want[128];
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
+	struct lines l = {.prefix = e->seed};
+	assert_int_equal(store_pages_each(e->store, collect_page, &l), 0);
+	assert_string_equal(lines_join(&l), expected_pages);
+	snprintf(url, sizeof(url), "%sa.html", e->seed);
+	snprintf(want, sizeof(want), "%sa.html?from=canonical", e->seed);
+	assert_int_equal(store_page_get(e->store, url, copy_canonical, canonical), 0);
+	assert_string_equal(canonical, want);
+	snprintf(url, sizeof(url), "%sb.html", e->seed);
+	assert_int_equal(store_page_get(e->store, url, copy_canonical, canonical), 0);
+	assert_string_equal(canonical, "");
+}
+
 static void crawl_max_pages_stops(void **state)
 {
 	struct env *e = *state;
@@ -456,6 +483,7 @@ int main(void)
 	assert_int_equal(crawl_global_init(), 0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(crawl_site_stores_pages_and_hits, setup, teardown),
+		cmocka_unit_test_setup_teardown(crawl_records_canonical, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_max_pages_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_refuses_loopback_unless_allowed, setup,
 						teardown),
