@@ -366,10 +366,15 @@ static int sched_sitemaps(struct crawl *c, struct host *h)
 	return rc;
 }
 
+/* A sitemap URL whose lastmod is at most this old (or in the future) is taken before the
+ * sitemap's other URLs, which are still taken before links (docs/venues.md, Sitemaps). */
+#define CRAWL_SITEMAP_RECENT_S (7 * 86400)
+
 struct sitemap_ctx {
 	struct crawl *c;
 	struct host *h;
-	struct job *push;
+	struct job *recent, *other; /* URLs to queue: modified lately, and the rest */
+	int64_t now;
 	int rc;
 };
 
@@ -389,25 +394,57 @@ static int sched_sitemap_entry(const struct sitemap_entry *e, void *ud)
 	}
 	bool in = false;
 	s->rc = crawl__in_scope(s->h->venue, e->loc, &in);
+	bool recent = e->lastmod && s->now - e->lastmod <= CRAWL_SITEMAP_RECENT_S;
+	struct job *push = recent ? s->recent : s->other;
 	if (in)
-		buf_add(&s->push->links, e->loc, strlen(e->loc) + 1); /* past the cap: dropped */
+		buf_add(&push->links, e->loc, strlen(e->loc) + 1); /* past the cap: dropped */
 	return s->rc;
 }
 
+static struct job *sched_sitemap_job(struct xfer_ctx *x, const char *url, uint8_t priority)
+{
+	struct job *j = sched_job(JOB_PUSH, x->venue, url, x->h->key);
+	if (j)
+		j->links_priority = priority;
+	return j;
+}
+
+/* Queues j's URLs, or frees it when it has none. */
+static int sched_send_links(struct crawl *c, struct job *j)
+{
+	if (j->links.len)
+		return sched_send(c, j);
+	job_free(j);
+	return 0;
+}
+
+/* The recent URLs go first, in a job of their own: should the frontier be read between the two
+ * commits, it has them already. */
 static int sched_sitemap_done(struct crawl *c, struct xfer_ctx *x, struct fetch_result *r)
 {
 	if (r->status != FETCH_DONE || r->http_status < 200 || r->http_status >= 300)
 		return 0; /* no sitemap is no problem */
-	struct sitemap_ctx s = {c, x->h, sched_job(JOB_PUSH, x->venue, r->url, x->h->key), 0};
-	if (!s.push)
+	struct sitemap_ctx s = {
+		c, x->h, sched_sitemap_job(x, r->url, STORE_PRIO_SITEMAP_RECENT),
+		sched_sitemap_job(x, r->url, STORE_PRIO_SITEMAP), clock_wall(), 0,
+	};
+	if (!s.recent || !s.other) {
+		job_free(s.recent);
+		job_free(s.other);
 		return sched_send(c, NULL);
-	s.push->links_priority = STORE_PRIO_SITEMAP;
+	}
 	int rc = sitemap_parse(r->body, r->len, r->url, NULL, sched_sitemap_entry, &s, NULL);
 	if (s.rc || (rc && rc != ERR_TOO_BIG && rc != ERR_PARSE)) {
-		job_free(s.push);
+		job_free(s.recent);
+		job_free(s.other);
 		return s.rc ? s.rc : rc; /* a broken or oversized sitemap is only a lost hint */
 	}
-	return sched_send(c, s.push);
+	rc = sched_send_links(c, s.recent);
+	if (rc) {
+		job_free(s.other);
+		return rc;
+	}
+	return sched_send_links(c, s.other);
 }
 
 /* --- pages --- */

@@ -940,6 +940,36 @@ static void hostile_query_variants_resumed(void **state)
 	assert_int_equal(outcome(e, "/query-variants/item?n=300"), -1);
 }
 
+/* --- sitemaps --- */
+
+/* Sitemap URLs modified in the last 7 days are taken before the sitemap's others, and both
+ * before the links found on pages: with one connection, the requests come in that order. */
+static void hostile_sitemap_lastmod_first(void **state)
+{
+	struct env *e = *state;
+	struct hostile_opts so = server_opts();
+	so.sitemap_pages = 6;
+	env_serve(e, &so);
+	e->venue_yaml = "    politeness: {delay_ms: 0, connections: 1}\n";
+	struct crawl_opts o = crawl_opts();
+	struct crawl_stats st;
+	assert_int_equal(crawl(e, "/", &o, &st), 0);
+	e->venue_yaml = NULL;
+	static const char *const want[] = {
+		"/robots.txt", "/sitemap.xml", "/", "/page/sm/2", "/page/sm/4", "/page/sm/6",
+		"/page/sm/1", "/page/sm/3", "/page/sm/5", "/page/1", "/page/2", "/page/3",
+		"/page/4", "/page/5",
+	};
+	size_t n;
+	struct hostile_request *r = requests(e, &n);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].path, want[i]) != 0)
+			fail_msg("request %zu was %s, wanted %s", i, r[i].path, want[i]);
+	free(r);
+	assert_int_equal(st.pages, 1 + 6 + 5);
+}
+
 /* --- the request log, politeness --- */
 
 static void hostile_log_records_requests(void **state)
@@ -1099,6 +1129,7 @@ int main(void)
 		T(hostile_url_length_cap),
 		T(hostile_query_variants),
 		T(hostile_query_variants_resumed),
+		T(hostile_sitemap_lastmod_first),
 		T(hostile_log_records_requests),
 		T(hostile_politeness),
 		T(hostile_recrawl_not_modified),

@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -736,6 +737,33 @@ static int serve_query_variants(struct conn *c, const char *path)
 	return reply_sb(c, &b, "");
 }
 
+/* Pages with a lastmod a month or a day old, alternately, so their order in the document is
+ * not the order of their freshness. */
+static int serve_sitemap(struct conn *c, const char *path)
+{
+	(void)path;
+	unsigned n = c->s->o.sitemap_pages;
+	if (!n)
+		return not_found(c);
+	struct sbuf b = {0};
+	time_t now = time(NULL);
+	sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		      "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+	for (unsigned i = 1; i <= n; i++) {
+		time_t t = now - (i % 2 ? 30 : 1) * 86400;
+		struct tm tm;
+		char date[32];
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		sb_printf(&b, "<url><loc>%s/page/sm/%u</loc><lastmod>%s</lastmod></url>\n",
+			  c->s->origin, i, date);
+	}
+	sb_printf(&b, "</urlset>\n");
+	int rc = b.failed ? reply(c, 500, "text/plain", "", "too big\n", 8)
+			  : reply(c, 200, "application/xml", "", b.p, b.len);
+	free(b.p);
+	return rc;
+}
+
 static int serve_robots(struct conn *c, const char *path)
 {
 	static const char allow[] = "User-agent: *\nDisallow: /private/\n";
@@ -791,6 +819,7 @@ static const struct route routes[] = {
 	{"/reset", false, serve_reset},
 	{"/grow/", true, serve_grow},
 	{"/query-variants", true, serve_query_variants},
+	{"/sitemap.xml", false, serve_sitemap},
 	{"/robots.txt", false, serve_robots},
 	{"/robots-loop/", true, serve_robots},
 };

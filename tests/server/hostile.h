@@ -45,6 +45,8 @@
  *   /grow/<x>               links to /grow/<x><x>: URLs that double in length, forever
  *   /query-variants         300 links to one path with 300 queries: /query-variants/item?n=0..299
  *   /query-variants/more    300 more: /query-variants/item?n=300..599 (items are ordinary pages)
+ *   /sitemap.xml            404, or with sitemap_pages a sitemap of /page/sm/1..n whose odd
+ *                           pages were last modified 30 days ago and even ones a day ago
  *   /robots.txt             as hostile_opts.robots says; /robots-loop/<n> serves the loop
  *   anything else           404
  */
@@ -75,9 +77,11 @@ struct hostile_opts {
 	unsigned max_ms;	/* cap on any one answer: endless, drip, silent, bombs */
 	unsigned bomb_mib;	/* inflated size of the gzip bomb, in MiB */
 	size_t long_line_bytes; /* length of /long-line's one line */
+	unsigned sitemap_pages; /* pages /sitemap.xml lists; 0: it answers 404 */
 };
 
-/* ALLOW, 5 pages, 2 429s, Retry-After: 2, a 3 s storm, 30 s cap, a 10 GiB bomb, a 10 MiB line. */
+/* ALLOW, 5 pages, 2 429s, Retry-After: 2, a 3 s storm, 30 s cap, a 10 GiB bomb, a 10 MiB line,
+ * no sitemap. */
 void hostile_opts_default(struct hostile_opts *o);
 
 /* One request as the server read it. Strings are NUL-terminated and cut to their arrays; a header
