@@ -204,6 +204,18 @@ void cli_print_crawl_stats(const struct cli *cli, const struct venue_registry *r
 	}
 }
 
+/* URLs dropped because their venue left the registry belong to no venue's summary. */
+static void crawl_print_orphaned(const struct cli *cli, uint64_t orphaned)
+{
+	if (!orphaned || cli->quiet)
+		return;
+	if (cli->json)
+		printf("{\"orphaned\":%llu}\n", (unsigned long long)orphaned);
+	else
+		printf("orphaned: %llu queued URLs of venues no longer in the registry, dropped\n",
+		       (unsigned long long)orphaned);
+}
+
 static int crawl_rules(const struct venue_registry *reg, struct crawl_args *a,
 		       struct rules_set **ret)
 {
@@ -245,8 +257,10 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 	struct crawl_view view = {
 		.cli = cli, .tty = isatty(2) && !cli->quiet && !cli->json && !cli->verbose,
 	};
+	uint64_t orphaned = 0;
 	a.o.on_event = crawl_progress;
 	a.o.ud = &view;
+	a.o.ret_orphaned = &orphaned;
 	char err[1024];
 	int rc = stats ? crawl_run(&a.o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
 	if (view.drawn)
@@ -256,6 +270,7 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 		goto fail;
 	}
 	cli_print_crawl_stats(cli, reg, &a.o, stats);
+	crawl_print_orphaned(cli, orphaned);
 	status = CLI_OK;
 fail:
 	free(stats);

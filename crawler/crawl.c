@@ -522,9 +522,11 @@ static int sched_take(struct crawl *c, struct store_txn *txn, struct host *h)
 	}
 	if (!v || !crawl_wanted(c->o, v) || !in) {
 		/* Queued for a venue this crawl does not have (removed from the registry, or not
-		 * asked for), or out of its scope now: not fetched under anyone else's rules. */
-		x->venue = crawl__venue_index(c, v);
-		rc = sched_done(c, x, CRAWL_OFF_VENUE, 0, v ? "out of its venue" : "no such venue");
+		 * asked for), or out of its scope now: not fetched under anyone else's rules. A
+		 * removed venue has no stats to count it in: the run counts it apart. */
+		x->venue = v ? crawl__venue_index(c, v) : CRAWL_NO_VENUE;
+		rc = v ? sched_done(c, x, CRAWL_OFF_VENUE, 0, "out of its venue")
+		       : sched_send(c, sched_job(JOB_DONE, CRAWL_NO_VENUE, x->item.url, h->key));
 		store_frontier_item_done(&x->item);
 		free(x);
 		return rc;
@@ -1072,6 +1074,8 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 		ret_stats[i] = c.venues[i].stats;
 		ret_stats[i].elapsed_ms = clock_mono_ms() - c.start_ms;
 	}
+	if (o->ret_orphaned)
+		*o->ret_orphaned = c.orphaned;
 	fetch_free(c.fetch);
 	queue_done(&c.work);
 	queue_done(&c.write);

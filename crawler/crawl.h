@@ -99,6 +99,9 @@ struct crawl_opts {
 	crawl_event_fn on_event; /* may be NULL */
 	void *ud;
 	const atomic_bool *stop; /* when it turns true, no new fetch starts; may be NULL */
+	/* When not NULL, set to the number of URLs dropped from the frontier because the venue
+	 * they were queued for is no longer in the registry: counted in no venue's stats. */
+	uint64_t *ret_orphaned;
 };
 
 void crawl_opts_default(struct crawl_opts *o);

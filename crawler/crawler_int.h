@@ -181,9 +181,12 @@ struct job_hit {
 	char *snippet;
 };
 
+/* The venue of a job whose URL was queued for a venue no longer in the registry. */
+#define CRAWL_NO_VENUE SIZE_MAX
+
 struct job {
 	enum job_kind kind;
-	size_t venue;              /* index in the registry */
+	size_t venue;              /* index in the registry, or CRAWL_NO_VENUE */
 	char *url, *host;
 	uint32_t depth;
 	uint8_t priority, hops;
@@ -236,6 +239,7 @@ struct crawl {
 	_Atomic uint64_t in_flight;  /* for progress events: transfers running */
 	_Atomic uint64_t queued;     /* for progress events: URLs in the frontier */
 	uint64_t done, hits, errors; /* the writer's: for progress events */
+	uint64_t orphaned;           /* the writer's: URLs dropped for want of their venue */
 	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */
 	_Atomic int fatal;           /* the first fatal error; its text in err, written once */
 	pthread_mutex_t err_lock;

@@ -295,8 +295,20 @@ static int writer_page(struct crawl *c, struct store_txn *txn, struct job *j,
 	return rc;
 }
 
+/* A URL queued for a venue the registry no longer has: it leaves the frontier unfetched and is
+ * counted for the run, in no venue's stats. */
+static int writer_orphan(struct crawl *c, struct store_txn *txn, struct job *j)
+{
+	int rc = store_frontier_finish(txn, j->url);
+	if (rc == 0)
+		c->orphaned++;
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
 static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
 {
+	if (j->venue == CRAWL_NO_VENUE)
+		return writer_orphan(c, txn, j);
 	struct crawl_stats *st = &c->venues[j->venue].stats;
 	int rc = 0;
 	switch (j->kind) {
@@ -380,7 +392,8 @@ void *crawl__writer_main(void *arg)
 		if (rc)
 			crawl__fail(c, rc, "cannot write to the store: %s", err_str(rc));
 		for (size_t i = 0; i < n; i++) {
-			if (rc == 0 && batch[i]->kind != JOB_ROBOTS && batch[i]->kind != JOB_PUSH)
+			if (rc == 0 && batch[i]->kind != JOB_ROBOTS && batch[i]->kind != JOB_PUSH &&
+			    batch[i]->venue != CRAWL_NO_VENUE)
 				crawl__event(c, batch[i], batch[i]->nhits);
 			job_free(batch[i]);
 		}

@@ -1090,6 +1090,37 @@ static void hostile_leftover_url_keeps_its_guard(void **state)
 	assert_int_equal(n, 1); /* the hostile venue's seed, not the leftover too */
 }
 
+/* A URL queued for a venue since removed from the registry is dropped without a request, and
+ * counted as orphaned, in no venue's stats (it once went to the first venue's off_venue). */
+static void hostile_orphaned_url_dropped(void **state)
+{
+	struct env *e = *state;
+	char orphan[96];
+	snprintf(orphan, sizeof(orphan), "%s/page/orphan", hostile_origin(e->srv));
+	venue_registry_free(e->reg);
+	e->reg = NULL;
+	assert_int_equal(venue_registry_new_default(&e->reg), 0);
+	assert_int_equal(venue_registry_add_adhoc(e->reg, orphan, false, NULL), 0);
+	struct crawl_opts o = crawl_opts();
+	struct crawl_stats st;
+	/* The guard refuses loopback for that venue: its seed stays queued. */
+	assert_int_equal(crawl_reg(e, &o, &st), ERR_SCOPE);
+	uint64_t queued = 0;
+	assert_int_equal(store_frontier_count(e->store, &queued, NULL), 0);
+	assert_int_equal(queued, 1);
+
+	uint64_t orphaned = 99;
+	o.ret_orphaned = &orphaned;
+	assert_int_equal(crawl(e, "/", &o, &st), 0); /* a registry without the adhoc venue */
+	assert_int_equal(orphaned, 1);
+	assert_int_equal(hostile_count(e->srv, "/page/orphan"), 0);
+	assert_int_equal(outcome(e, "/page/orphan"), -1); /* no event either */
+	assert_int_equal(st.outcomes[CRAWL_OFF_VENUE], 0);
+	assert_int_equal(st.pages, 1 + 5);
+	assert_int_equal(store_frontier_count(e->store, &queued, NULL), 0);
+	assert_int_equal(queued, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* HOSTILE_FILTER=hostile_drip* runs only the tests whose names match. */
@@ -1134,6 +1165,7 @@ int main(void)
 		T(hostile_politeness),
 		T(hostile_recrawl_not_modified),
 		T(hostile_leftover_url_keeps_its_guard),
+		T(hostile_orphaned_url_dropped),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	crawl_global_cleanup();
