@@ -17,6 +17,7 @@ enum {
 	CLI_OK = 0,
 	CLI_FAIL = 1,
 	CLI_USAGE = 2,
+	CLI_BUSY = 75, /* another crawl holds the store (EX_TEMPFAIL, like patrol run's lock) */
 };
 
 struct cli {

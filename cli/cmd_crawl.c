@@ -35,7 +35,10 @@ static const char crawl_help[] =
 	"  --workers N         parse and match threads (default: crawler.workers, one a core)\n"
 	"  --rules PATH        a rule pack file or directory; repeatable\n"
 	"                      (default: the config's rules, else the packs built into patrol)\n"
-	"  --allow-private     let ad-hoc venues fetch from loopback and private addresses\n";
+	"  --allow-private     let ad-hoc venues fetch from loopback and private addresses\n"
+	"\n"
+	"Exit status: 0 when the crawl ran (pages may have failed); 1 when it could not run;\n"
+	"2 for a usage or configuration error; 75 when another crawl is using the store (--db).\n";
 
 struct crawl_args {
 	const char *venues[CRAWL_MAX_ARGS], *seeds[CRAWL_MAX_ARGS], *rules[CRAWL_MAX_ARGS];
@@ -225,6 +228,36 @@ static int crawl_rules(const struct venue_registry *reg, struct crawl_args *a,
 	return cli_rules_load(s->rule_paths, s->nrule_paths, ret);
 }
 
+/* Runs the crawl and prints its summary; returns the exit status. */
+static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_registry *reg,
+		    const struct rules_set *rules, struct store *store)
+{
+	struct crawl_stats *stats = calloc(venue_registry_count(reg) + 1, sizeof(*stats));
+	struct crawl_view view = {
+		.cli = cli, .tty = isatty(2) && !cli->quiet && !cli->json && !cli->verbose,
+	};
+	uint64_t orphaned = 0;
+	char err[1024];
+	a->o.registry = reg;
+	a->o.venues = a->venues;
+	a->o.nvenues = a->nvenues;
+	a->o.on_event = crawl_progress;
+	a->o.ud = &view;
+	a->o.ret_orphaned = &orphaned;
+	int rc = stats ? crawl_run(&a->o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
+	if (view.drawn)
+		fputs("\r\033[K", stderr); /* the summary replaces the progress line */
+	if (rc) {
+		cli_error("%s", stats ? err : "out of memory");
+		free(stats);
+		return rc == -EBUSY ? CLI_BUSY : CLI_FAIL;
+	}
+	cli_print_crawl_stats(cli, reg, &a->o, stats);
+	crawl_print_orphaned(cli, orphaned);
+	free(stats);
+	return CLI_OK;
+}
+
 int cmd_crawl(struct cli *cli, int argc, char **argv)
 {
 	struct crawl_args a = {0};
@@ -235,7 +268,6 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 	struct venue_registry *reg = NULL;
 	struct rules_set *rules = NULL;
 	struct store *store = NULL;
-	struct crawl_stats *stats = NULL;
 	status = cli_registry_load(cli, &reg);
 	if (status != CLI_OK)
 		goto fail;
@@ -250,30 +282,8 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 	status = CLI_FAIL;
 	if (crawl_rules(reg, &a, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
 		goto fail;
-	stats = calloc(venue_registry_count(reg) + 1, sizeof(*stats));
-	a.o.registry = reg;
-	a.o.venues = a.venues;
-	a.o.nvenues = a.nvenues;
-	struct crawl_view view = {
-		.cli = cli, .tty = isatty(2) && !cli->quiet && !cli->json && !cli->verbose,
-	};
-	uint64_t orphaned = 0;
-	a.o.on_event = crawl_progress;
-	a.o.ud = &view;
-	a.o.ret_orphaned = &orphaned;
-	char err[1024];
-	int rc = stats ? crawl_run(&a.o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
-	if (view.drawn)
-		fputs("\r\033[K", stderr); /* the summary replaces the progress line */
-	if (rc) {
-		cli_error("%s", stats ? err : "out of memory");
-		goto fail;
-	}
-	cli_print_crawl_stats(cli, reg, &a.o, stats);
-	crawl_print_orphaned(cli, orphaned);
-	status = CLI_OK;
+	status = crawl_go(cli, &a, reg, rules, store);
 fail:
-	free(stats);
 	store_close(store);
 	rules_set_free(rules);
 	venue_registry_free(reg);

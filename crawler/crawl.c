@@ -1042,10 +1042,13 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	unsigned nworkers = 0;
 	bool writer_up = false;
 	err[0] = '\0';
+	int rc = store_crawl_lock(store, err, errlen);
+	if (rc)
+		return rc; /* another crawl: it must not see two schedulers share its frontier */
 	pthread_mutex_init(&c.err_lock, NULL);
 	pthread_mutex_init(&c.event_lock, NULL);
 	c.start_ms = clock_mono_ms();
-	int rc = crawl_setup(&c);
+	rc = crawl_setup(&c);
 	if (rc == 0 && pthread_create(&writer, NULL, crawl__writer_main, &c) == 0)
 		writer_up = true;
 	for (unsigned i = 0; rc == 0 && writer_up && i < crawl_nworkers(&c); i++)
@@ -1076,6 +1079,7 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	}
 	if (o->ret_orphaned)
 		*o->ret_orphaned = c.orphaned;
+	store_crawl_unlock(store);
 	fetch_free(c.fetch);
 	queue_done(&c.work);
 	queue_done(&c.write);

@@ -108,6 +108,9 @@ void crawl_opts_default(struct crawl_opts *o);
 
 /* Crawls as o says, matching against rules and writing to store. ret_stats, when not NULL, has
  * one entry per registry venue in registry order (venue_registry_count), filled at the end.
+ * The store's crawl lock (store_crawl_lock) is held from start to end: another crawl of the
+ * same store, in any process, makes this one fail at once with -EBUSY and "another patrol crawl
+ * is using DIR (pid N)" in err, before anything changed.
  * Returns 0 when the crawl ran (pages may have failed; a venue whose robots.txt could not be
  * fetched waits for the next crawl), or an error with a one-line reason in err: no such venue
  * (ERR_USAGE), the store failed (ERR_STORE, -errno), a rule failed to run (ERR_REGEX), or
