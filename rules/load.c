@@ -422,12 +422,16 @@ static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
 		return;
 	}
 	struct rules__regex_error err;
+	char *expr = NULL;
 	int rc = rules__pattern_compile(&c->L->compiler, v->str, v->len, c->pk->lists,
-					c->pk->nlists, &p->code, &err);
+					c->pk->nlists, &p->code, &expr, &err);
 	if (rc == ERR_REGEX || rc == ERR_RULES)
 		yaml_error_at(c->f->doc, v->line, v->col, "pattern '%s': %s", k->str, err.msg);
 	else if (rc != 0)
 		c->L->rc = rc;
+	else if (expr)
+		p->expr = set_strdup(c->L, expr);
+	free(expr);
 }
 
 static void load_patterns(struct rule_ctx *c)
@@ -866,6 +870,7 @@ void rules_set_free(struct rules_set *set)
 	for (size_t i = 0; i < set->nrules; i++)
 		for (size_t k = 0; set->rules[i].patterns && k < set->rules[i].info.npatterns; k++)
 			pcre2_code_free(set->rules[i].patterns[k].code);
+	rules__prefilter_free(set);
 	free(set->rules);
 	arena_free(set->arena);
 	free(set);
@@ -892,6 +897,8 @@ static int loader_done(struct loader *L, struct rules_set **ret_set)
 	rules__compiler_done(&L->compiler);
 	free(L->ids.slots);
 	free(L->packs.slots);
+	if (rc == 0)
+		rc = rules__prefilter_build(L->set);
 	if (rc != 0) {
 		rules_set_free(L->set);
 		return rc;
@@ -940,4 +947,19 @@ void rules_set_rule(const struct rules_set *set, size_t i, struct rules_info *re
 {
 	assert(i < set->nrules);
 	*ret_info = set->rules[i].info;
+}
+
+size_t rules_set_always_run(const struct rules_set *set, size_t i, const char **names, size_t max)
+{
+	assert(i < set->nrules);
+	const struct rules__rule *r = &set->rules[i];
+	size_t n = 0;
+	for (size_t k = 0; k < r->info.npatterns; k++) {
+		if (!r->patterns[k].always)
+			continue;
+		if (n < max)
+			names[n] = r->patterns[k].name;
+		n++;
+	}
+	return n;
 }

@@ -260,9 +260,25 @@ static int compile_expanded(struct rules__compiler *c, const char *exp, size_t l
 	return 0;
 }
 
+/* The expression Vectorscan gets for a pattern: the expansion, a literal escaped as a regex. NULL
+ * (and 0) when it cannot have one: a NUL byte would cut its C string short. */
+static int prefilter_expr(const struct buf *out, bool literal, char **ret_expr)
+{
+	struct buf e;
+	*ret_expr = NULL;
+	if (memchr(buf_str(out), '\0', out->len))
+		return 0;
+	buf_init(&e, 4 * RULES__MAX_EXPANDED);
+	int rc = literal ? add_item(&e, buf_str(out), out->len) : buf_add(&e, buf_str(out), out->len);
+	if (rc == 0 && !(*ret_expr = buf_take(&e)))
+		rc = -ENOMEM;
+	buf_done(&e);
+	return rc == ERR_TOO_BIG ? 0 : rc;
+}
+
 int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_t len,
 			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
-			   struct rules__regex_error *ret_err)
+			   char **ret_expr, struct rules__regex_error *ret_err)
 {
 	static const char prefix[] = "literal:";
 	bool literal =
@@ -292,6 +308,8 @@ int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_
 		goto fail;
 	}
 	rc = check_not_empty(code, ret_err);
+	if (rc == 0)
+		rc = prefilter_expr(&x.out, literal, ret_expr);
 	if (rc != 0)
 		goto fail;
 	buf_done(&x.out);
@@ -309,6 +327,7 @@ enum { STATE_UNKNOWN = -1, STATE_NO = 0, STATE_YES = 1 };
 
 struct rules_matcher {
 	const struct rules_set *set;
+	struct rules__scan *scan;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
@@ -316,6 +335,8 @@ struct rules_matcher {
 	struct rules_span *where; /* where each pattern matched, when state is STATE_YES */
 	struct rules_span *spans; /* the hit's spans */
 	const struct rules__rule *rule;
+	uint32_t rule_index;
+	bool prefiltered; /* the scan of text ran: patterns it did not report cannot match */
 	const char *text;
 	size_t len;
 };
@@ -347,6 +368,8 @@ int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_ma
 		return -ENOMEM;
 	m->set = set;
 	int rc = matcher_alloc(m, set->max_patterns);
+	if (rc == 0)
+		rc = rules__scan_new(set, &m->scan);
 	if (rc != 0)
 		goto fail;
 	*ret_matcher = m;
@@ -360,6 +383,7 @@ void rules_matcher_free(struct rules_matcher *m)
 {
 	if (!m)
 		return;
+	rules__scan_free(m->scan);
 	pcre2_jit_stack_free(m->jit);
 	pcre2_match_context_free(m->mctx);
 	pcre2_match_data_free(m->md);
@@ -369,14 +393,19 @@ void rules_matcher_free(struct rules_matcher *m)
 	free(m);
 }
 
-/* rules__pat_fn: runs pattern i over the text the first time it is asked for. */
+/* rules__pat_fn: runs pattern i over the text the first time it is asked for, from where the
+ * prefilter says a match can start. */
 static int pattern_matched(void *ud, size_t i)
 {
 	struct rules_matcher *m = ud;
 	if (m->state[i] != STATE_UNKNOWN)
 		return m->state[i];
+	long start = m->prefiltered ? rules__scan_start(m->scan, m->text, m->rule_index, (uint32_t)i)
+				    : 0;
 	const struct rules__pattern *p = &m->rule->patterns[i];
-	int rc = pcre2_match(p->code, (PCRE2_SPTR)m->text, m->len, 0, 0, m->md, m->mctx);
+	int rc = start < 0 ? PCRE2_ERROR_NOMATCH
+			   : pcre2_match(p->code, (PCRE2_SPTR)m->text, m->len, (PCRE2_SIZE)start, 0,
+					 m->md, m->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH) {
 		m->state[i] = STATE_NO;
 		return 0;
@@ -410,13 +439,30 @@ static int collect_spans(struct rules_matcher *m, size_t *ret_first)
 	return (int)n;
 }
 
-int rules__match_rule(struct rules_matcher *m, size_t rule, unsigned field, const char *text,
-		      size_t len, struct rules_hit *ret_hit)
+/* Points the matcher at text, running the prefilter over it unless exhaustive. On return
+ * m->prefiltered says whether it ran; when it did, *ret_cands lists the rules worth trying. */
+static int match_begin(struct rules_matcher *m, unsigned field, const char *text, size_t len,
+		       bool exhaustive, const uint32_t **ret_cands, size_t *ret_n)
+{
+	m->text = text ? text : "";
+	m->len = text ? len : 0;
+	m->prefiltered = false;
+	if (exhaustive)
+		return 0;
+	int rc = rules__scan_run(m->scan, field, m->text, m->len, ret_cands, ret_n);
+	m->prefiltered = rc == 1;
+	return rc < 0 ? rc : 0;
+}
+
+/* Matches the text of match_begin against rule number rule only. Returns 1 and fills *ret_hit
+ * (valid until the matcher is used again) when the rule holds, 0 when it does not, ERR_REGEX on a
+ * PCRE2 error. */
+static int match_rule(struct rules_matcher *m, size_t rule, unsigned field,
+		      struct rules_hit *ret_hit)
 {
 	const struct rules__rule *r = &m->set->rules[rule];
 	m->rule = r;
-	m->text = text ? text : "";
-	m->len = text ? len : 0;
+	m->rule_index = (uint32_t)rule;
 	memset(m->state, STATE_UNKNOWN, r->info.npatterns);
 	int rc = rules__cond_eval(r->cond, r->root, r->info.npatterns, pattern_matched, m);
 	if (rc <= 0)
@@ -439,27 +485,45 @@ int rules__match_rule(struct rules_matcher *m, size_t rule, unsigned field, cons
 	return 1;
 }
 
-int rules_match(struct rules_matcher *m, const char *field, const char *text, size_t len,
-		rules_hit_fn fn, void *ud)
+/* Tries rule i and reports its hit: 0 to go on, fn's non-zero return, or an error code in
+ * *failed (the first one) while the other rules go on. */
+static int match_one(struct rules_matcher *m, size_t i, unsigned f, rules_hit_fn fn, void *ud,
+		     int *failed)
+{
+	struct rules_hit hit;
+	int rc = match_rule(m, i, f, &hit);
+	if (rc < 0 && *failed == 0)
+		*failed = rc;
+	return rc > 0 ? fn(&hit, ud) : 0; /* one failing rule must not blind the others */
+}
+
+int rules__match(struct rules_matcher *m, const char *field, const char *text, size_t len,
+		 bool exhaustive, rules_hit_fn fn, void *ud)
 {
 	int f = field ? rules__field_find(field, strlen(field)) : -1;
 	if (f < 0)
 		return ERR_USAGE;
+	const uint32_t *cands = NULL;
+	size_t ncands = 0;
+	int rc = match_begin(m, (unsigned)f, text, len, exhaustive, &cands, &ncands);
+	if (rc != 0)
+		return rc;
 	int failed = 0;
-	for (size_t i = 0; i < m->set->nrules; i++) {
-		if (!(m->set->rules[i].fields & (1u << f)))
-			continue;
-		struct rules_hit hit;
-		int rc = rules__match_rule(m, i, (unsigned)f, text, len, &hit);
-		if (rc < 0 && failed == 0)
-			failed = rc;
-		if (rc <= 0)
-			continue; /* one failing rule must not blind the others */
-		rc = fn(&hit, ud);
-		if (rc != 0)
-			return rc;
+	if (m->prefiltered) {
+		for (size_t k = 0; k < ncands && rc == 0; k++)
+			rc = match_one(m, cands[k], (unsigned)f, fn, ud, &failed);
+	} else {
+		for (size_t i = 0; i < m->set->nrules && rc == 0; i++)
+			if (m->set->rules[i].fields & (1u << f))
+				rc = match_one(m, i, (unsigned)f, fn, ud, &failed);
 	}
-	return failed;
+	return rc != 0 ? rc : failed;
+}
+
+int rules_match(struct rules_matcher *m, const char *field, const char *text, size_t len,
+		rules_hit_fn fn, void *ud)
+{
+	return rules__match(m, field, text, len, false, fn, ud);
 }
 
 /* ---- self-test ---- */
@@ -508,6 +572,26 @@ static int report(struct buf *b, const struct rules__rule *r, const char *what, 
 	return rc;
 }
 
+/* Matches one example against rule i as a crawl would (prefilter first) and once more with PCRE2
+ * alone: 1 or 0 when both agree, 2 when the prefilter missed a match or found one PCRE2 alone
+ * does not (a bug to report), or an error code. */
+static int test_example(struct rules_matcher *m, size_t i, const char *text)
+{
+	unsigned f = m->set->rules[i].test_field;
+	const uint32_t *cands;
+	size_t ncands;
+	struct rules_hit hit;
+	int rc = match_begin(m, f, text, strlen(text), false, &cands, &ncands);
+	if (rc == 0)
+		rc = match_rule(m, i, f, &hit);
+	if (rc < 0 || !m->prefiltered)
+		return rc;
+	int alone = match_begin(m, f, text, strlen(text), true, &cands, &ncands);
+	if (alone == 0)
+		alone = match_rule(m, i, f, &hit);
+	return alone < 0 || alone == rc ? rc : 2;
+}
+
 /* Runs one rule's examples of one kind; returns failures (>= 0) or -ENOMEM. */
 static int test_examples(struct rules_matcher *m, size_t i, bool want, struct buf *b)
 {
@@ -516,14 +600,17 @@ static int test_examples(struct rules_matcher *m, size_t i, bool want, struct bu
 	size_t n = want ? r->nmatch : r->nnomatch;
 	int failed = 0;
 	for (size_t k = 0; k < n; k++) {
-		struct rules_hit hit;
-		int rc = rules__match_rule(m, i, r->test_field, ex[k], strlen(ex[k]), &hit);
-		if (rc >= 0 && (rc > 0) == want)
-			continue;
+		int rc = test_example(m, i, ex[k]);
+		if (rc == 0 || rc == 1) {
+			if ((rc == 1) == want)
+				continue;
+		}
 		failed++;
 		char outcome[80];
 		if (rc < 0)
 			snprintf(outcome, sizeof(outcome), "failed (%s)", err_str(rc));
+		else if (rc == 2)
+			snprintf(outcome, sizeof(outcome), "is judged differently by the prefilter");
 		else
 			snprintf(outcome, sizeof(outcome), want ? "did not match" : "matched");
 		rc = report(b, r, want ? "match" : "no-match", k + 1, outcome, ex[k]);

@@ -54,11 +54,18 @@ size_t rules_set_count(const struct rules_set *set);
 /* Borrowed view of rule i (0 <= i < count); strings live as long as the set. */
 void rules_set_rule(const struct rules_set *set, size_t i, struct rules_info *ret_info);
 
+/* Rule i's patterns that the prefilter cannot hold (constructs Vectorscan lacks, such as \R, \K
+ * or conditionals): PCRE2 runs them over every text the rule reads, which costs a pass each.
+ * Returns how many there are; the first max of their names go to names (borrowed). */
+size_t rules_set_always_run(const struct rules_set *set, size_t i, const char **names, size_t max);
+
 /* Runs every rule's embedded test examples, each as the rule's "body" field if it reads body, else
  * as its first field. One line per failure is appended to report (which may be NULL), as
  * "pack: rule-id: match example N did not match: \"...\"" (or "no-match example N matched", or
- * "failed (reason)" for a PCRE2 error). *ret_failed counts failures. Returns 0 when the examples
- * could be run (even if some failed), -ENOMEM otherwise. Uses its own matcher; thread-safe. */
+ * "failed (reason)" for a PCRE2 error, "is judged differently by the prefilter" when the
+ * prefilter and PCRE2 alone disagree: a bug worth reporting). *ret_failed counts failures.
+ * Returns 0 when the examples could be run (even if some failed), -ENOMEM otherwise. Uses its
+ * own matcher; thread-safe. */
 int rules_set_selftest(const struct rules_set *set, struct buf *report, size_t *ret_failed);
 
 int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_matcher);

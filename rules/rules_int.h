@@ -108,7 +108,11 @@ void rules__cond_polarity(const struct rules__node *nodes, uint32_t root, size_t
 struct rules__pattern {
 	const char *name;
 	pcre2_code *code;
+	const char *expr; /* what Vectorscan compiles: the expansion, or NULL (always run) */
+	uint32_t id;      /* its Vectorscan id, unless always */
+	uint32_t window;  /* bytes before the prefilter's first report PCRE2 starts; 0: from the start */
 	bool positive;
+	bool always;      /* not in the prefilter: PCRE2 runs it on every text the rule reads */
 };
 
 struct rules__rule {
@@ -126,11 +130,22 @@ struct rules__rule {
 
 struct rules__chunk;
 
+/* A pattern of the prefilter database: Vectorscan's match id indexes an array of these. */
+struct rules__ref {
+	uint32_t rule, pattern;
+};
+
 struct rules_set {
 	struct rules__chunk *arena; /* strings, patterns, conditions, examples */
 	struct rules__rule *rules;  /* malloc'd, nrules used of alloc */
 	size_t nrules, alloc;
 	size_t max_patterns; /* the most patterns any rule has: what a matcher must hold */
+	/* the prefilter (prefilter.c): every pattern Vectorscan accepts in one database */
+	struct hs_database *hs_db; /* NULL when no pattern is in it */
+	struct rules__ref *refs;   /* malloc'd: what each Vectorscan id stands for */
+	size_t nrefs;
+	uint32_t *always; /* malloc'd: rules with an always-run positive pattern, in order */
+	size_t nalways;
 };
 
 /* A pattern compiler: one PCRE2 compile context, reused for every pattern of a load. */
@@ -160,12 +175,30 @@ struct rules__regex_error {
  * or ERR_RULES with *ret_err filled, or -ENOMEM. */
 int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_t len,
 			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
-			   struct rules__regex_error *ret_err);
+			   char **ret_expr, struct rules__regex_error *ret_err);
 
-/* Matches text as field against rule number rule only. Returns 1 and fills *ret_hit (valid until
- * the matcher is used again) when the rule holds, 0 when it does not, ERR_REGEX on a PCRE2 error.
- */
-int rules__match_rule(struct rules_matcher *m, size_t rule, unsigned field, const char *text,
-		      size_t len, struct rules_hit *ret_hit);
+/* Builds the set's prefilter from the patterns' expr: patterns Vectorscan refuses become always
+ * run. Returns 0 or -ENOMEM; any other Vectorscan failure leaves every pattern always run. */
+int rules__prefilter_build(struct rules_set *set);
+void rules__prefilter_free(struct rules_set *set);
+
+/* A matcher's prefilter state (the scratch and what the last scan reported). */
+struct rules__scan;
+int rules__scan_new(const struct rules_set *set, struct rules__scan **ret_scan);
+void rules__scan_free(struct rules__scan *s);
+/* Runs the prefilter over text as field. Returns 1 when it ran: candidates then lists, in rule
+ * order, the rules that read field and may hold; 0 when it could not (no database, invalid UTF-8,
+ * a Vectorscan error) and every rule must be tried; -ENOMEM. */
+int rules__scan_run(struct rules__scan *s, unsigned field, const char *text, size_t len,
+		    const uint32_t **ret_candidates, size_t *ret_n);
+/* After rules__scan_run returned 1: where PCRE2 must start for pattern k of rule r, or -1 when
+ * the prefilter says it cannot match. */
+long rules__scan_start(const struct rules__scan *s, const char *text, uint32_t r, uint32_t k);
+
+/* rules_match, or with exhaustive every rule through PCRE2 alone, without the prefilter: what
+ * tests compare the prefilter against. */
+int rules__match(struct rules_matcher *m, const char *field, const char *text, size_t len,
+		 bool exhaustive, rules_hit_fn fn, void *ud);
+
 
 #endif

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+/* The prefilter: every pattern of a set in one Vectorscan database, so that one pass over a text
+ * tells which patterns can match it and where the first of their matches ends.
+ *
+ * The database is compiled with HS_FLAG_PREFILTER: for a pattern Vectorscan cannot match exactly
+ * (lookbehind, backreferences, ...) it matches a wider one, so a pattern it does not report cannot
+ * match, and one it reports must still be confirmed by PCRE2. That confirmation starts a little
+ * before the first reported end: as far back as the pattern's widest match, when it has one. A
+ * pattern Vectorscan refuses outright is "always run": PCRE2 tries it on every text its rule
+ * reads, and `patrol rules lint` says so. This file does not evaluate conditions (match.c does).
+ */
+#include "rules/rules_int.h"
+
+#include "common/err.h"
+
+#include <hs.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* PCRE2's CASELESS | UTF, as Vectorscan spells them. Not UCP: Vectorscan builds Unicode \w, \d, \s
+ * and \b into automata so large that 300 patterns take a minute to compile; prefilter_widen
+ * rewrites them into classes at least as wide instead, which compile in milliseconds. */
+#define PREFILTER_FLAGS (HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_PREFILTER)
+/* A pattern whose matches may be wider than this is confirmed from the start of the text. */
+#define PREFILTER_MAX_WINDOW (64u << 10)
+
+/* ---- widening: from PCRE2 with UCP to Vectorscan without it ---- */
+
+#define NON_ASCII "\\x{80}-\\x{10ffff}"
+
+/* What a shorthand class becomes inside a class that is not negated: its ASCII members and every
+ * non-ASCII character, a superset of what UCP gives it. */
+static const char *widen_in_class(char c)
+{
+	switch (c) {
+	case 'w': return "0-9A-Z_a-z" NON_ASCII;
+	case 'd': return "0-9" NON_ASCII;
+	case 's': return "\\t-\\r\\x20" NON_ASCII;
+	case 'h': return "\\t\\x20" NON_ASCII;
+	case 'v': return "\\n-\\r" NON_ASCII;
+	case 'W': return "\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x{10ffff}";
+	case 'D': return "\\x00-\\x2f\\x3a-\\x{10ffff}";
+	case 'S': return "\\x00-\\x08\\x0e-\\x1f\\x21-\\x{10ffff}";
+	case 'H': return "\\x00-\\x08\\x0a-\\x1f\\x21-\\x{10ffff}";
+	case 'V': return "\\x00-\\x09\\x0e-\\x{10ffff}";
+	default: return NULL;
+	}
+}
+
+/* Inside a negated class the excluded set must shrink: only the ASCII members are kept. */
+static const char *narrow_in_class(char c)
+{
+	switch (c) {
+	case 'w': return "0-9A-Z_a-z";
+	case 'd': return "0-9";
+	case 's': return "\\t-\\r\\x20";
+	case 'h': return "\\t\\x20";
+	case 'v': return "\\n-\\r";
+	case 'W': return "\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f";
+	case 'D': return "\\x00-\\x2f\\x3a-\\x7f";
+	case 'S': return "\\x00-\\x08\\x0e-\\x1f\\x21-\\x7f";
+	case 'H': return "\\x00-\\x08\\x0a-\\x1f\\x21-\\x7f";
+	case 'V': return "\\x00-\\x09\\x0e-\\x7f";
+	default: return NULL;
+	}
+}
+
+struct widen {
+	const char *p;
+	size_t len, i;
+	struct buf *out;
+};
+
+/* Copies from the current position up to and including the first end after from. */
+static int widen_through(struct widen *w, size_t from, const char *end)
+{
+	const char *e = from <= w->len ? memmem(w->p + from, w->len - from, end, strlen(end)) : NULL;
+	size_t stop = e ? (size_t)(e - w->p) + strlen(end) : w->len;
+	int rc = buf_add(w->out, w->p + w->i, stop - w->i);
+	w->i = stop;
+	return rc;
+}
+
+/* An escape that stays as written: \Q...\E, braced escapes, \cX, or a backslash and one byte. */
+static int widen_escape_copy(struct widen *w)
+{
+	char d = w->i + 1 < w->len ? w->p[w->i + 1] : '\0';
+	if (d == 'Q')
+		return widen_through(w, w->i + 2, "\\E");
+	if (d && strchr("xopPgkN", d) && w->i + 2 < w->len && w->p[w->i + 2] == '{')
+		return widen_through(w, w->i + 3, "}");
+	size_t n = d == 'c' ? 3 : 2;
+	n = n < w->len - w->i ? n : w->len - w->i;
+	int rc = buf_add(w->out, w->p + w->i, n);
+	w->i += n;
+	return rc;
+}
+
+static int widen_escape(struct widen *w)
+{
+	char d = w->i + 1 < w->len ? w->p[w->i + 1] : '\0';
+	const char *cls = d ? widen_in_class(d) : NULL;
+	if (cls) {
+		w->i += 2;
+		return buf_addf(w->out, "[%s]", cls);
+	}
+	if (d == 'b' || d == 'B') { /* an assertion dropped only widens */
+		w->i += 2;
+		return buf_addstr(w->out, "(?:)");
+	}
+	if (d == 'X') { /* a grapheme cluster is one or more characters */
+		w->i += 2;
+		return buf_addstr(w->out, "(?s:.+)");
+	}
+	return widen_escape_copy(w);
+}
+
+/* A POSIX class inside a class: [:alpha:] widens to every non-ASCII character too; inside a
+ * negated class the ASCII meaning is already narrower, except for [:^name:], which gives up. */
+static int widen_posix(struct widen *w, bool negated)
+{
+	const char *e = memmem(w->p + w->i + 2, w->len - w->i - 2, ":]", 2);
+	if (!e)
+		return buf_add(w->out, w->p + w->i++, 1);
+	bool inverse = w->p[w->i + 2] == '^';
+	if (negated && inverse)
+		return ERR_REGEX;
+	size_t n = (size_t)(e - w->p) + 2 - w->i;
+	int rc = buf_add(w->out, w->p + w->i, n);
+	w->i += n;
+	return rc == 0 && !negated && !inverse ? buf_addstr(w->out, NON_ASCII) : rc;
+}
+
+static int widen_class(struct widen *w)
+{
+	size_t start = w->i;
+	w->i++;
+	bool negated = w->i < w->len && w->p[w->i] == '^';
+	w->i += negated;
+	if (w->i < w->len && w->p[w->i] == ']')
+		w->i++;
+	int rc = buf_add(w->out, w->p + start, w->i - start);
+	while (rc == 0 && w->i < w->len && w->p[w->i] != ']') {
+		char c = w->p[w->i], d = w->i + 1 < w->len ? w->p[w->i + 1] : '\0';
+		const char *sub = c != '\\' || !d ? NULL : negated ? narrow_in_class(d)
+									: widen_in_class(d);
+		if (sub) {
+			rc = buf_addstr(w->out, sub);
+			w->i += 2;
+		} else if (c == '\\') {
+			rc = widen_escape_copy(w);
+		} else if (c == '[' && d == ':') {
+			rc = widen_posix(w, negated);
+		} else {
+			rc = buf_add(w->out, w->p + w->i++, 1);
+		}
+	}
+	if (rc == 0 && w->i < w->len)
+		rc = buf_add(w->out, w->p + w->i++, 1);
+	return rc;
+}
+
+/* Extended mode's comments could hide a '[' or a '\\' from the rewrite: such patterns give up. */
+static bool has_extended_option(const char *p)
+{
+	for (const char *q = strstr(p, "(?"); q; q = strstr(q + 2, "(?")) {
+		size_t n = strspn(q + 2, "imnsxJU-^");
+		if (memchr(q + 2, 'x', n) && (q[2 + n] == ')' || q[2 + n] == ':'))
+			return true;
+	}
+	return false;
+}
+
+/* Rewrites expr, a pattern PCRE2 compiles with UCP, into one Vectorscan compiles without it and
+ * that matches at least wherever expr can: the shorthand classes become the classes of
+ * widen_in_class, \b and \B are dropped, \X is any run of characters. Returns 0 and a string in
+ * out, ERR_REGEX when it cannot (the pattern is then always run), or -ENOMEM. */
+static int prefilter_widen(const char *expr, struct buf *out)
+{
+	struct widen w = { .p = expr, .len = strlen(expr), .out = out };
+	if (has_extended_option(expr) || strstr(expr, "(*"))
+		return ERR_REGEX;
+	int rc = 0;
+	while (rc == 0 && w.i < w.len) {
+		if (w.p[w.i] == '\\')
+			rc = widen_escape(&w);
+		else if (w.p[w.i] == '[')
+			rc = widen_class(&w);
+		else
+			rc = buf_add(out, w.p + w.i++, 1);
+	}
+	return rc == ERR_TOO_BIG ? ERR_REGEX : rc;
+}
+
+/* ---- building ---- */
+
+/* Whether Vectorscan takes the widened expression, and how wide its matches can be. Returns 0 or
+ * -ENOMEM; a pattern it cannot take is marked always run and *ret_wide stays NULL. */
+static int prefilter_probe(struct rules__pattern *p, char **ret_wide)
+{
+	struct buf wide;
+	buf_init(&wide, 16 * RULES__MAX_EXPANDED);
+	int rc = prefilter_widen(p->expr, &wide);
+	char *w = rc == 0 ? buf_take(&wide) : NULL;
+	buf_done(&wide);
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	if (rc == 0 && !w)
+		return -ENOMEM;
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 0 || hs_expression_info(w, PREFILTER_FLAGS, &info, &cerr) != HS_SUCCESS) {
+		hs_free_compile_error(cerr);
+		free(w);
+		p->always = true;
+		return 0;
+	}
+	p->window = info->max_width <= PREFILTER_MAX_WINDOW ? info->max_width : 0;
+	free(info); /* allocated with hs's misc allocator, malloc by default */
+	*ret_wide = w;
+	return 0;
+}
+
+/* Collects the patterns the database will hold into set->refs, their widened expressions into
+ * *ret_exprs (the caller frees set->nrefs strings and the array). */
+static int prefilter_collect(struct rules_set *set, char ***ret_exprs)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < set->nrules; r++)
+		n += set->rules[r].info.npatterns;
+	set->refs = calloc(n ? n : 1, sizeof(*set->refs));
+	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
+	*ret_exprs = exprs;
+	if (!set->refs || !exprs)
+		return -ENOMEM;
+	set->nrefs = 0;
+	for (size_t r = 0; r < set->nrules; r++) {
+		for (size_t k = 0; k < set->rules[r].info.npatterns; k++) {
+			struct rules__pattern *p = &set->rules[r].patterns[k];
+			char *wide = NULL;
+			p->always = !p->expr;
+			int rc = p->always ? 0 : prefilter_probe(p, &wide);
+			if (rc != 0)
+				return rc;
+			if (p->always)
+				continue;
+			p->id = (uint32_t)set->nrefs;
+			exprs[set->nrefs] = wide;
+			set->refs[set->nrefs++] = (struct rules__ref){ (uint32_t)r, (uint32_t)k };
+		}
+	}
+	return 0;
+}
+
+/* Compiles set->refs from their widened exprs; a pattern the whole compile chokes on becomes
+ * always run and the rest are compiled again. Returns 0, -ENOMEM, or ERR_INTERNAL when
+ * Vectorscan fails otherwise. */
+static int prefilter_compile(struct rules_set *set, char **wide)
+{
+	size_t n = set->nrefs;
+	const char **exprs = calloc(n ? n : 1, sizeof(*exprs));
+	unsigned *flags = calloc(n ? n : 1, sizeof(*flags)), *ids = calloc(n ? n : 1, sizeof(*ids));
+	int rc = exprs && flags && ids ? 0 : -ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		exprs[i] = wide[i];
+		flags[i] = PREFILTER_FLAGS;
+		ids[i] = (unsigned)i;
+	}
+	while (rc == 0 && n > 0) {
+		hs_compile_error_t *cerr = NULL;
+		hs_error_t e = hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL,
+						&set->hs_db, &cerr);
+		if (e == HS_SUCCESS)
+			break;
+		int bad = cerr ? cerr->expression : -1;
+		hs_free_compile_error(cerr);
+		if (e == HS_NOMEM) {
+			rc = -ENOMEM;
+		} else if (bad < 0 || (size_t)bad >= n) {
+			rc = ERR_INTERNAL;
+		} else { /* drop it: swap the last one into its place */
+			const struct rules__ref *ref = &set->refs[ids[bad]];
+			set->rules[ref->rule].patterns[ref->pattern].always = true;
+			n--;
+			exprs[bad] = exprs[n];
+			ids[bad] = ids[n];
+		}
+	}
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+/* The rules that have an always-run positive pattern must be tried on every text. */
+static int prefilter_always(struct rules_set *set)
+{
+	set->always = calloc(set->nrules ? set->nrules : 1, sizeof(*set->always));
+	if (!set->always)
+		return -ENOMEM;
+	for (size_t r = 0; r < set->nrules; r++) {
+		const struct rules__rule *rule = &set->rules[r];
+		for (size_t k = 0; k < rule->info.npatterns; k++) {
+			if (rule->patterns[k].always && rule->patterns[k].positive) {
+				set->always[set->nalways++] = (uint32_t)r;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static void prefilter_all_always(struct rules_set *set)
+{
+	for (size_t r = 0; r < set->nrules; r++)
+		for (size_t k = 0; k < set->rules[r].info.npatterns; k++)
+			set->rules[r].patterns[k].always = true;
+	set->nrefs = 0;
+}
+
+static int probe_report(unsigned id, unsigned long long from, unsigned long long to,
+			unsigned flags, void *ctx)
+{
+	(void)id, (void)from, (void)to, (void)flags;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+/* A known answer: Debian 12's Vectorscan 5.4.9 misses this match on x86 (it misses "a.?b" at most
+ * offsets past 64 bytes in UTF-8 mode). A library that gets it wrong is not used at all. */
+static bool prefilter_trustworthy(void)
+{
+	static const char text[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxab";
+	hs_database_t *db = NULL;
+	hs_compile_error_t *cerr = NULL;
+	hs_scratch_t *scratch = NULL;
+	bool found = false;
+	if (hs_compile("a.?b", PREFILTER_FLAGS, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS &&
+	    hs_alloc_scratch(db, &scratch) == HS_SUCCESS)
+		hs_scan(db, text, sizeof(text) - 1, 0, scratch, probe_report, &found);
+	hs_free_compile_error(cerr);
+	hs_free_scratch(scratch);
+	hs_free_database(db);
+	return found;
+}
+
+int rules__prefilter_build(struct rules_set *set)
+{
+	char **wide = NULL;
+	int rc = prefilter_collect(set, &wide);
+	if (rc == 0)
+		rc = prefilter_trustworthy() ? prefilter_compile(set, wide) : ERR_INTERNAL;
+	for (size_t i = 0; wide && i < set->nrefs; i++)
+		free(wide[i]);
+	free(wide);
+	if (rc == ERR_INTERNAL) { /* slower, never wrong: PCRE2 alone */
+		prefilter_all_always(set);
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = prefilter_always(set);
+	return rc;
+}
+
+void rules__prefilter_free(struct rules_set *set)
+{
+	hs_free_database(set->hs_db);
+	set->hs_db = NULL;
+	free(set->refs);
+	set->refs = NULL;
+	free(set->always);
+	set->always = NULL;
+	set->nrefs = set->nalways = 0;
+}
+
+/* ---- scanning ---- */
+
+struct rules__scan {
+	const struct rules_set *set;
+	hs_scratch_t *scratch;
+	uint32_t *seen;   /* per id: the scan that last reported it */
+	uint32_t *first;  /* per id: the smallest end offset that scan reported */
+	uint32_t *picked; /* per rule: the scan that made it a candidate */
+	uint32_t *cands;  /* this scan's candidate rules */
+	size_t ncands;
+	uint32_t epoch; /* this scan */
+	unsigned field;
+};
+
+int rules__scan_new(const struct rules_set *set, struct rules__scan **ret_scan)
+{
+	struct rules__scan *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->set = set;
+	size_t nids = set->nrefs ? set->nrefs : 1, nrules = set->nrules ? set->nrules : 1;
+	s->seen = calloc(nids, sizeof(*s->seen));
+	s->first = calloc(nids, sizeof(*s->first));
+	s->picked = calloc(nrules, sizeof(*s->picked));
+	s->cands = calloc(nrules, sizeof(*s->cands));
+	int rc = s->seen && s->first && s->picked && s->cands ? 0 : -ENOMEM;
+	if (rc == 0 && set->hs_db && hs_alloc_scratch(set->hs_db, &s->scratch) != HS_SUCCESS)
+		rc = -ENOMEM;
+	if (rc != 0)
+		goto fail;
+	*ret_scan = s;
+	return 0;
+fail:
+	rules__scan_free(s);
+	return rc;
+}
+
+void rules__scan_free(struct rules__scan *s)
+{
+	if (!s)
+		return;
+	hs_free_scratch(s->scratch);
+	free(s->cands);
+	free(s->picked);
+	free(s->first);
+	free(s->seen);
+	free(s);
+}
+
+/* Vectorscan's UTF-8 mode is undefined on invalid UTF-8 (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF); such a text is matched without the prefilter. */
+static bool utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (i + 8 <= n) { /* runs of ASCII go eight bytes at a time */
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned c = p[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+					  : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		if (len == 0 || len > n - i)
+			return false;
+		for (size_t k = 1; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+		unsigned c1 = p[i + 1];
+		if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+		    (c == 0xf4 && c1 > 0x8f))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static int scan_report(unsigned id, unsigned long long from, unsigned long long to,
+		       unsigned flags, void *ctx)
+{
+	(void)from;
+	(void)flags;
+	struct rules__scan *s = ctx;
+	const struct rules__ref *ref = &s->set->refs[id];
+	const struct rules__rule *rule = &s->set->rules[ref->rule];
+	if (!(rule->fields & (1u << s->field)))
+		return 0;
+	if (s->seen[id] != s->epoch) {
+		s->seen[id] = s->epoch;
+		s->first[id] = (uint32_t)to;
+	} else if (to < s->first[id]) { /* reports need not come in order */
+		s->first[id] = (uint32_t)to;
+	}
+	if (rule->patterns[ref->pattern].positive && s->picked[ref->rule] != s->epoch) {
+		s->picked[ref->rule] = s->epoch;
+		s->cands[s->ncands++] = ref->rule;
+	}
+	return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A new scan: bumps the epoch, clearing the stamps when it wraps. */
+static void scan_begin(struct rules__scan *s, unsigned field)
+{
+	if (++s->epoch == 0) {
+		memset(s->seen, 0, (s->set->nrefs ? s->set->nrefs : 1) * sizeof(*s->seen));
+		memset(s->picked, 0, (s->set->nrules ? s->set->nrules : 1) * sizeof(*s->picked));
+		s->epoch = 1;
+	}
+	s->field = field;
+	s->ncands = 0;
+}
+
+int rules__scan_run(struct rules__scan *s, unsigned field, const char *text, size_t len,
+		    const uint32_t **ret_candidates, size_t *ret_n)
+{
+	if (!s->scratch || len > UINT_MAX || !utf8_valid((const unsigned char *)text, len))
+		return 0;
+	scan_begin(s, field);
+	hs_error_t e = hs_scan(s->set->hs_db, text, (unsigned)len, 0, s->scratch, scan_report, s);
+	if (e == HS_NOMEM)
+		return -ENOMEM;
+	if (e != HS_SUCCESS)
+		return 0;
+	for (size_t i = 0; i < s->set->nalways; i++) {
+		uint32_t r = s->set->always[i];
+		if ((s->set->rules[r].fields & (1u << field)) && s->picked[r] != s->epoch) {
+			s->picked[r] = s->epoch;
+			s->cands[s->ncands++] = r;
+		}
+	}
+	qsort(s->cands, s->ncands, sizeof(*s->cands), u32_cmp);
+	*ret_candidates = s->cands;
+	*ret_n = s->ncands;
+	return 1;
+}
+
+long rules__scan_start(const struct rules__scan *s, const char *text, uint32_t r, uint32_t k)
+{
+	const struct rules__pattern *p = &s->set->rules[r].patterns[k];
+	if (p->always)
+		return 0;
+	if (s->seen[p->id] != s->epoch)
+		return -1;
+	uint32_t end = s->first[p->id];
+	if (p->window == 0 || end <= p->window)
+		return 0;
+	size_t start = end - p->window;
+	while (start > 0 && ((unsigned char)text[start] & 0xc0) == 0x80)
+		start--; /* PCRE2 starts on a character */
+	return (long)start;
+}

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the rules prefilter (rules/prefilter.c): that matching through Vectorscan gives
+ * exactly what PCRE2 alone gives, on crafted and on random texts, for tricky patterns and for the
+ * shipped packs; which patterns are always run; the fall-back on invalid UTF-8; candidates.
+ * Uses rules/rules_int.h to compare the two paths. PATROL_SOURCE_ROOT locates rules/packs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "rules/rules_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct rules_set *load_ok(const char *yaml)
+{
+	struct buf errors;
+	struct rules_set *set = NULL;
+	buf_init(&errors, 1 << 20);
+	int rc = rules_set_load_mem("t.yaml", yaml, strlen(yaml), &set, &errors);
+	if (rc != 0)
+		print_error("unexpected load errors:\n%s", buf_str(&errors));
+	assert_int_equal(rc, 0);
+	buf_done(&errors);
+	return set;
+}
+
+static int record_hit(const struct rules_hit *hit, void *ud)
+{
+	struct buf *out = ud;
+	buf_addf(out, "%zu:%zu-%zu:", hit->rule, hit->start, hit->end);
+	for (size_t i = 0; i < hit->nspans; i++)
+		buf_addf(out, "%s%s@%zu-%zu", i ? "," : "", hit->spans[i].pattern,
+			 hit->spans[i].start, hit->spans[i].end);
+	return buf_addc(out, '\n');
+}
+
+/* Matches text both ways and fails the test, saying where, if they differ. Returns the hits. */
+static size_t agree(struct rules_matcher *m, const char *field, const char *text, size_t len)
+{
+	struct buf fast, slow;
+	buf_init(&fast, 1 << 20);
+	buf_init(&slow, 1 << 20);
+	int rc_fast = rules__match(m, field, text, len, false, record_hit, &fast);
+	int rc_slow = rules__match(m, field, text, len, true, record_hit, &slow);
+	if (rc_fast != rc_slow || strcmp(buf_str(&fast), buf_str(&slow)) != 0)
+		print_error("prefilter and PCRE2 disagree on \"%.*s\":\nprefilter (%d):\n%s"
+			    "PCRE2 (%d):\n%s",
+			    (int)len, text, rc_fast, buf_str(&fast), rc_slow, buf_str(&slow));
+	assert_int_equal(rc_fast, rc_slow);
+	assert_string_equal(buf_str(&fast), buf_str(&slow));
+	size_t n = 0;
+	for (const char *p = buf_str(&fast); *p; p++)
+		n += *p == '\n';
+	buf_done(&fast);
+	buf_done(&slow);
+	return n;
+}
+
+/* Patterns where a prefilter could go wrong: assertions it drops, widths, Unicode case, anchors,
+ * backreferences, and one (\R) it refuses. */
+static const char tricky[] =
+    "pack: p\n"
+    "lists:\n"
+    "  chat: [微信, v信, vx, 扣扣]\n"
+    "rules:\n"
+    "  - {id: lookbehind, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '(?<!防)骗子'}}\n"
+    "  - {id: lookahead, title: T, category: c, severity: low,\n"
+    "     patterns: {x: 'free(?= money)'}}\n"
+    "  - {id: window, title: T, category: c, severity: low,\n"
+    "     patterns: {x: 'a.{0,3}b'}}\n"
+    "  - {id: backref, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '(ab|cd)x\\1'}}\n"
+    "  - {id: words, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '\\bfree\\b', y: '\\bmoney\\b'}, condition: x and not y}\n"
+    "  - {id: anchors, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '^start', y: 'end$'}, condition: x or y}\n"
+    "  - {id: unicode-case, title: T, category: c, severity: low,\n"
+    "     patterns: {x: 'σοφια', y: 'ｓｏｆ', z: 'literal:STRASSE'}, condition: any of them}\n"
+    "  - {id: list, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '加{chat}', y: '\\d{3,6}\\s*元'}, condition: x and y}\n"
+    "  - {id: refused, title: T, category: c, severity: low,\n"
+    "     patterns: {x: 'foo\\Rbar'}}\n"
+    "  - {id: cjk-gap, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '刷单.{0,12}返利', y: '警惕'}, condition: x and not y}\n"
+    /* UCP classes, which the prefilter widens */
+    "  - {id: classes, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '\\d{3}元', b: '[^\\d\\s]{2}单', c: '\\w+@\\w+', d: '[[:alpha:]]{2}信',\n"
+    "                e: '\\bmoney\\b\\s\\S', f: '[\\W]x[\\D]', g: '\\B信\\h\\H'},\n"
+    "     condition: any of them}\n"
+    "  - {id: posix-given-up, title: T, category: c, severity: low,\n"
+    "     patterns: {x: '[^[:^alpha:]]加'}}\n";
+
+static const char *const pieces[] = {
+	"a",	 "b",	    "x",       "ab",	"cd",	   "free", " money", "money", " ",
+	"\n",	 "\r\n",    "骗子",    "防",	"start",   "end",    "ΣΟΦΙΑ",  "ＳＯＦ", "straße",
+	"STRASSE", "加",    "微信",    "V信",	"123",	   "4567",   "元",     "foo",  "bar",
+	"刷单",	 "返利",    "警惕",    "，",	"é",	   "xx",     "😀",     "\t",   "K",
+	"５",	 "0",	    "\u3000", "@",	"信",	   "单",     "_",      "ä",    "\u00a0",
+};
+
+/* Random texts made of pieces: the same seed gives the same texts on every run. */
+static size_t random_text(uint64_t *seed, char *out, size_t max)
+{
+	size_t n = 0, want = 1 + (*seed >> 33) % 24;
+	for (size_t i = 0; i < want; i++) {
+		*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+		const char *p = pieces[(*seed >> 33) % (sizeof(pieces) / sizeof(pieces[0]))];
+		size_t len = strlen(p);
+		if (n + len >= max)
+			break;
+		memcpy(out + n, p, len);
+		n += len;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static void test_agree_crafted(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(tricky);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	static const char *const texts[] = {
+		"骗子",	      "防骗子",		"free money",	   "free",
+		"a b ab axxxb axxxxb",		"abxab cdxcd abxcd", "free, no money",
+		"start here", "the end",	"not the end\n",   "ΣΟΦΙΑ",
+		"ＳＯＦ",     "STRAẞE straße",	"加V信 500元",	   "foo\r\nbar",
+		"foo\nbar",   "刷 单返利",	"刷单😀返利",	   "警惕刷单返利",
+		"",	      "５００元",	"刷单",		   "中文@中文",
+		"ää信",	      "money\u3000x",	"中x中",	   "a信\u3000x",
+		"中加",
+	};
+	size_t hits = 0;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		hits += agree(m, "body", texts[i], strlen(texts[i]));
+	assert_true(hits >= 10); /* the texts above do match, so the comparison means something */
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+static void test_agree_random(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(tricky);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	uint64_t seed = 42;
+	size_t hits = 0;
+	char text[512];
+	for (int i = 0; i < 20000; i++) {
+		size_t n = random_text(&seed, text, sizeof(text));
+		hits += agree(m, i % 2 ? "title" : "body", text, n);
+	}
+	assert_true(hits > 1000);
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+/* A window never starts PCRE2 after the match: a long run of near misses before the real one. */
+static void test_window_start(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok("pack: p\nrules:\n"
+					"  - {id: w, title: T, category: c, severity: low,\n"
+					"     patterns: {x: 'a.{0,3}b'}}\n");
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	char text[8192];
+	size_t n = 0;
+	while (n < 8000) {
+		memcpy(text + n, "a     ", 6);
+		n += 6;
+	}
+	memcpy(text + n, "a  b a b", 8);
+	n += 8;
+	text[n] = '\0';
+	assert_int_equal(agree(m, "body", text, n), 1);
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+static void test_always_run(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(tricky);
+	const char *names[4];
+	size_t always = 0;
+	for (size_t i = 0; i < rules_set_count(set); i++) {
+		struct rules_info info;
+		rules_set_rule(set, i, &info);
+		size_t n = rules_set_always_run(set, i, names, 4);
+		if (strcmp(info.id, "refused") == 0 || strcmp(info.id, "posix-given-up") == 0) {
+			assert_int_equal(n, 1);
+			assert_string_equal(names[0], "x");
+		}
+		always += n;
+	}
+	assert_int_equal(always, 2); /* everything else, backreference included, is prefiltered */
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	assert_int_equal(agree(m, "body", "foo\r\nbar", 8), 1);
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+/* Candidates: only rules with a reported positive pattern, plus always-run ones, in rule order. */
+static void test_candidates(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(tricky);
+	struct rules__scan *s;
+	assert_int_equal(rules__scan_new(set, &s), 0);
+	const uint32_t *c;
+	size_t n;
+	const char *text = "start: free money, 骗子";
+	assert_int_equal(rules__scan_run(s, 1, text, strlen(text), &c, &n), 1);
+	/* lookbehind (0), lookahead (1), words (4), anchors (5), refused (8, always), posix-given-up
+	 * (11, always); not classes (10): "money," has no space after it */
+	assert_int_equal(n, 6);
+	const uint32_t want[] = { 0, 1, 4, 5, 8, 11 };
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(c[i], want[i]);
+	/* "money" is reported for rule 4, "end" was not */
+	assert_true(rules__scan_start(s, text, 4, 1) >= 0);
+	assert_int_equal(rules__scan_start(s, text, 5, 1), -1);
+	rules__scan_free(s);
+	rules_set_free(set);
+}
+
+/* Invalid UTF-8 is matched by PCRE2 alone, with the same results. */
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(tricky);
+	struct rules__scan *s;
+	assert_int_equal(rules__scan_new(set, &s), 0);
+	const uint32_t *c;
+	size_t n;
+	static const char *const bad[] = {
+		"free\xff money", "\xc0\xaf free money", "\xed\xa0\x80 free money",
+		"free money \xe9", "\xf4\x90\x80\x80 free money",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rules__scan_run(s, 1, bad[i], strlen(bad[i]), &c, &n), 0);
+	const char *good = "free money \xf0\x9f\x98\x80 \xe9\xaa\x97";
+	assert_int_equal(rules__scan_run(s, 1, good, strlen(good), &c, &n), 1);
+	rules__scan_free(s);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		agree(m, "body", bad[i], strlen(bad[i]));
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+/* The shipped packs: every example, and random mixtures of their examples, agree. */
+static void test_agree_shipped_packs(void **state)
+{
+	(void)state;
+	const char *root = getenv("PATROL_SOURCE_ROOT");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/rules/packs", root ? root : ".");
+	const char *paths[] = { dir };
+	struct rules_set *set = NULL;
+	struct buf errors;
+	buf_init(&errors, 1 << 20);
+	if (!root || rules_set_load(paths, 1, &set, &errors) != 0) {
+		print_message("# cannot load %s: %s\n", dir, buf_str(&errors));
+		buf_done(&errors);
+		fail();
+	}
+	buf_done(&errors);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	const char *ex[1024];
+	size_t nex = 0, hits = 0;
+	for (size_t i = 0; i < set->nrules; i++) {
+		const struct rules__rule *r = &set->rules[i];
+		for (size_t k = 0; k < r->nmatch && nex < 1024; k++)
+			ex[nex++] = r->match[k];
+		for (size_t k = 0; k < r->nnomatch && nex < 1024; k++)
+			ex[nex++] = r->nomatch[k];
+	}
+	assert_true(nex > 0);
+	uint64_t seed = 7;
+	char text[8192];
+	for (int i = 0; i < 3000; i++) {
+		size_t n = 0, parts = 1 + (size_t)(i % 4);
+		for (size_t p = 0; p < parts; p++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			const char *e = ex[(seed >> 33) % nex];
+			size_t len = strlen(e);
+			if (n + len + 2 >= sizeof(text))
+				break;
+			memcpy(text + n, e, len);
+			n += len;
+			text[n++] = (seed >> 20) & 1 ? ' ' : '\n';
+		}
+		text[n] = '\0';
+		hits += agree(m, i % 3 ? "body" : "title", text, n);
+	}
+	assert_true(hits > 100);
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agree_crafted),	    cmocka_unit_test(test_agree_random),
+		cmocka_unit_test(test_window_start),	    cmocka_unit_test(test_always_run),
+		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_agree_shipped_packs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
