@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* patrol crawl: crawl registered venues (or a seed's site) now, and report per-venue stats. */
+/* patrol crawl: crawl registered venues (or a seed's site) now, and report per-venue stats.
+ * The first SIGINT or SIGTERM asks the crawl to stop gracefully; a second one ends patrol at
+ * once (the signal's default action), which the store survives like kill -9. */
 #include "cli/cli.h"
 
 #include "common/err.h"
@@ -11,6 +13,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +42,58 @@ static const char crawl_help[] =
 	"  --allow-private     let ad-hoc venues fetch from loopback and private addresses\n"
 	"\n"
 	"Exit status: 0 when the crawl ran (pages may have failed); 1 when it could not run;\n"
-	"2 for a usage or configuration error; 75 when another crawl is using the store (--db).\n";
+	"2 for a usage or configuration error; 75 when another crawl is using the store (--db).\n"
+	"SIGINT or SIGTERM stops the crawl gracefully: the pages in flight are finished and\n"
+	"stored, the summary is printed, and patrol exits 130 (SIGINT) or 143 (SIGTERM); the same\n"
+	"command then resumes the crawl. A second signal ends patrol at once.\n";
+
+/* The signal that asked the crawl to stop, 0 while none did. Statics, because a signal handler
+ * has nowhere else to write; cli/ is the one place allowed them (STYLE.md). */
+static atomic_bool crawl_stop;
+static volatile sig_atomic_t crawl_signal;
+static struct sigaction crawl_old_int, crawl_old_term;
+static bool crawl_caught_int, crawl_caught_term;
+
+/* Async-signal-safe: an atomic store and sigaction. Putting the default action back makes the
+ * next signal end the process at once. */
+static void crawl_on_signal(int sig)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	crawl_signal = sig;
+	atomic_store(&crawl_stop, true);
+	if (crawl_caught_int)
+		sigaction(SIGINT, &dfl, NULL);
+	if (crawl_caught_term)
+		sigaction(SIGTERM, &dfl, NULL);
+}
+
+/* A signal ignored when patrol started (SIGINT for a job in the background of a script, or
+ * under nohup) stays ignored, as a caller that ignores it expects. */
+static bool crawl_catch(int sig, struct sigaction *old)
+{
+	struct sigaction sa = {.sa_handler = crawl_on_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	if (sigaction(sig, NULL, old) != 0 || old->sa_handler == SIG_IGN)
+		return false;
+	return sigaction(sig, &sa, NULL) == 0;
+}
+
+static void crawl_signals_catch(void)
+{
+	crawl_caught_int = crawl_catch(SIGINT, &crawl_old_int);
+	crawl_caught_term = crawl_catch(SIGTERM, &crawl_old_term);
+}
+
+static void crawl_signals_restore(void)
+{
+	if (crawl_caught_int)
+		sigaction(SIGINT, &crawl_old_int, NULL);
+	if (crawl_caught_term)
+		sigaction(SIGTERM, &crawl_old_term, NULL);
+	crawl_caught_int = crawl_caught_term = false;
+}
 
 struct crawl_args {
 	const char *venues[CRAWL_MAX_ARGS], *seeds[CRAWL_MAX_ARGS], *rules[CRAWL_MAX_ARGS];
@@ -244,18 +299,26 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	a->o.on_event = crawl_progress;
 	a->o.ud = &view;
 	a->o.ret_orphaned = &orphaned;
+	a->o.stop = &crawl_stop;
+	crawl_signals_catch();
 	int rc = stats ? crawl_run(&a->o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
 	if (view.drawn)
 		fputs("\r\033[K", stderr); /* the summary replaces the progress line */
 	if (rc) {
 		cli_error("%s", stats ? err : "out of memory");
 		free(stats);
+		crawl_signals_restore();
 		return rc == -EBUSY ? CLI_BUSY : CLI_FAIL;
 	}
 	cli_print_crawl_stats(cli, reg, &a->o, stats);
 	crawl_print_orphaned(cli, orphaned);
 	free(stats);
-	return CLI_OK;
+	int sig = crawl_signal;
+	if (sig)
+		cli_error("stopped by %s: run the same command again to finish the crawl",
+			  sig == SIGINT ? "SIGINT" : "SIGTERM");
+	crawl_signals_restore();
+	return sig ? 128 + sig : CLI_OK;
 }
 
 int cmd_crawl(struct cli *cli, int argc, char **argv)

@@ -98,7 +98,11 @@ struct crawl_opts {
 	const char *connect_to;
 	crawl_event_fn on_event; /* may be NULL */
 	void *ud;
-	const atomic_bool *stop; /* when it turns true, no new fetch starts; may be NULL */
+	/* When it turns true (a signal handler may set it), no new fetch starts: the transfers in
+	 * flight finish and are stored, URLs taken ahead go back to the frontier, and crawl_run
+	 * returns 0 with the stats so far; the next crawl_run resumes. It is polled at least
+	 * twice a second. May be NULL. */
+	const atomic_bool *stop;
 	/* When not NULL, set to the number of URLs dropped from the frontier because the venue
 	 * they were queued for is no longer in the registry: counted in no venue's stats. */
 	uint64_t *ret_orphaned;
