@@ -14,7 +14,8 @@
 static const char rules_help[] =
 	"usage: patrol rules lint|test|list [PATH...]\n"
 	"\n"
-	"  lint   load and compile the packs; errors as file:line:col: message (exit 2)\n"
+	"  lint   load and compile the packs; errors as file:line:col: message (exit 2), and\n"
+	"         warnings for patterns the prefilter cannot hold (exit 0)\n"
 	"  test   run every rule's embedded match and no-match examples (exit 1 on a failure)\n"
 	"  list   one line per rule: id, severity, category, pack, title\n"
 	"\n"
@@ -41,6 +42,24 @@ static int rules_list(const struct cli *cli, const struct rules_set *set)
 		json_decref(o);
 	}
 	return CLI_OK;
+}
+
+/* Warnings that do not stop a pack from loading: patterns the prefilter cannot hold. */
+static size_t rules_lint_warnings(const struct rules_set *set)
+{
+	size_t warnings = 0;
+	for (size_t i = 0; i < rules_set_count(set); i++) {
+		struct rules_info r;
+		const char *names[64];
+		rules_set_rule(set, i, &r);
+		size_t n = rules_set_always_run(set, i, names, 64);
+		for (size_t k = 0; k < n && k < 64; k++)
+			printf("%s: %s: warning: pattern '%s' cannot be prefiltered, so it runs on "
+			       "every text the rule reads (docs/rules.md, \"The prefilter\")\n",
+			       r.pack, r.id, names[k]);
+		warnings += n;
+	}
+	return warnings;
 }
 
 static int rules_test(const struct cli *cli, const struct rules_set *set)
@@ -78,8 +97,11 @@ int cmd_rules(struct cli *cli, int argc, char **argv)
 		status = rules_list(cli, set);
 	else if (strcmp(verb, "test") == 0)
 		status = rules_test(cli, set);
-	else if (!cli->quiet)
-		printf("%zu rules OK\n", rules_set_count(set));
+	else {
+		size_t warnings = rules_lint_warnings(set);
+		if (!cli->quiet)
+			printf("%zu rules OK, %zu warnings\n", rules_set_count(set), warnings);
+	}
 	rules_set_free(set);
 	return status;
 }
