@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +84,33 @@ static int cli_rules_builtin(struct rules_set **ret_set, struct buf *errors)
 	return rules_set_load_sources(src, n, ret_set, errors);
 }
 
+/* Where compiled rule sets are kept between runs: $XDG_CACHE_HOME/patrol, else
+ * ~/.cache/patrol; "" when neither can be had (then every run compiles). */
+static void cli_cache_dir(char *out, size_t n)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char parent[PATH_MAX];
+	out[0] = '\0';
+	if (xdg && xdg[0] == '/')
+		snprintf(parent, sizeof(parent), "%s", xdg);
+	else if (home && home[0] == '/')
+		snprintf(parent, sizeof(parent), "%s/.cache", home);
+	else
+		return;
+	if (mkdir(parent, 0700) != 0 && errno != EEXIST)
+		return;
+	if ((size_t)snprintf(out, n, "%s/patrol", parent) >= n)
+		out[0] = '\0';
+}
+
 int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **ret_set)
 {
 	struct buf errors;
+	char cache[PATH_MAX];
+	cli_cache_dir(cache, sizeof(cache));
 	buf_init(&errors, 1u << 20);
-	int rc = npaths ? rules_set_load(paths, npaths, ret_set, &errors)
+	int rc = npaths ? rules_set_load_cached(paths, npaths, cache[0] ? cache : NULL, ret_set,
+						&errors)
 			: cli_rules_builtin(ret_set, &errors);
 	if (rc) {
 		if (errors.len)

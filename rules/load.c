@@ -166,6 +166,7 @@ struct loader {
 	struct buf *errors;
 	bool failed; /* some file had an error */
 	int rc;      /* -ENOMEM and the like: stops everything */
+	const char *cache_dir;
 };
 
 struct pack {
@@ -898,7 +899,7 @@ static int loader_done(struct loader *L, struct rules_set **ret_set)
 	free(L->ids.slots);
 	free(L->packs.slots);
 	if (rc == 0)
-		rc = rules__prefilter_build(L->set);
+		rc = rules__prefilter_build(L->set, L->cache_dir);
 	if (rc != 0) {
 		rules_set_free(L->set);
 		return rc;
@@ -910,10 +911,17 @@ static int loader_done(struct loader *L, struct rules_set **ret_set)
 int rules_set_load(const char *const *paths, size_t npaths, struct rules_set **ret_set,
 		   struct buf *errors)
 {
+	return rules_set_load_cached(paths, npaths, NULL, ret_set, errors);
+}
+
+int rules_set_load_cached(const char *const *paths, size_t npaths, const char *cache_dir,
+			  struct rules_set **ret_set, struct buf *errors)
+{
 	struct loader L;
 	int rc = loader_init(&L, errors);
 	if (rc != 0)
 		return rc;
+	L.cache_dir = cache_dir;
 	for (size_t i = 0; i < npaths && L.rc == 0; i++)
 		load_path(&L, paths[i]);
 	return loader_done(&L, ret_set);

@@ -11,14 +11,21 @@
  */
 #include "rules/rules_int.h"
 
+#include "common/digest.h"
 #include "common/err.h"
 
 #include <hs.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* PCRE2's CASELESS | UTF, as Vectorscan spells them. Not UCP: Vectorscan builds Unicode \w, \d, \s
  * and \b into automata so large that 300 patterns take a minute to compile; prefilter_widen
@@ -26,6 +33,9 @@
 #define PREFILTER_FLAGS (HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_PREFILTER)
 /* A pattern whose matches may be wider than this is confirmed from the start of the text. */
 #define PREFILTER_MAX_WINDOW (64u << 10)
+#define CACHE_MAGIC "PTRLPF01"
+#define CACHE_MAX (256u << 20)            /* bytes of a cache file read back */
+#define CACHE_MAX_AGE (30 * 24 * 3600)    /* cache files unused this long are removed */
 
 /* ---- widening: from PCRE2 with UCP to Vectorscan without it ---- */
 
@@ -347,12 +357,160 @@ static bool prefilter_trustworthy(void)
 	return found;
 }
 
-int rules__prefilter_build(struct rules_set *set)
+/* ---- the cache: compiled databases kept between runs ----
+ *
+ * A thousand rules take Hyperscan seconds to compile; a scheduled run should not pay that every
+ * time. A cache file is named by the SHA-256 of everything that goes into the compile (the
+ * Hyperscan version, the flags, every widened expression in order), so an edited pack simply
+ * misses. It holds the ids the compile had to drop and Hyperscan's serialized database, which
+ * Hyperscan checks when it reads it back. Any failure here costs a compile, never a wrong match.
+ */
+
+static int cache_path(const char *dir, char **wide, size_t n, struct buf *path)
+{
+	struct buf in;
+	buf_init(&in, SIZE_MAX);
+	int rc = buf_addf(&in, "patrol-prefilter-1\n%s\n%u\n%zu\n", hs_version(),
+			  (unsigned)PREFILTER_FLAGS, n);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = buf_add(&in, wide[i], strlen(wide[i]) + 1);
+	uint8_t d[DIGEST_LEN];
+	char hex[DIGEST_HEX_LEN + 1];
+	if (rc == 0)
+		rc = digest_sha256(buf_str(&in), in.len, d);
+	if (rc == 0) {
+		digest_hex(d, hex);
+		rc = buf_addf(path, "%s/prefilter-%s.hs", dir, hex);
+	}
+	buf_done(&in);
+	return rc;
+}
+
+static char *cache_read(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *data = NULL;
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) == 0 && st.st_size > 16 && (size_t)st.st_size <= CACHE_MAX &&
+	    (data = malloc((size_t)st.st_size)) &&
+	    fread(data, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
+		*ret_len = (size_t)st.st_size;
+	} else {
+		free(data);
+		data = NULL;
+	}
+	fclose(f);
+	return data;
+}
+
+/* Loads the database of path into set; returns whether it did. */
+static bool cache_load(struct rules_set *set, const char *path)
+{
+	size_t len = 0;
+	char *data = cache_read(path, &len);
+	if (!data)
+		return false;
+	uint32_t ndropped;
+	bool ok = memcmp(data, CACHE_MAGIC, 8) == 0;
+	memcpy(&ndropped, data + 8, 4);
+	size_t head = 12 + 4 * (size_t)ndropped;
+	ok = ok && ndropped <= set->nrefs && head < len;
+	for (uint32_t i = 0; ok && i < ndropped; i++) {
+		uint32_t id;
+		memcpy(&id, data + 12 + 4 * (size_t)i, 4);
+		ok = id < set->nrefs;
+	}
+	ok = ok && hs_deserialize_database(data + head, len - head, &set->hs_db) == HS_SUCCESS;
+	for (uint32_t i = 0; ok && i < ndropped; i++) {
+		uint32_t id;
+		memcpy(&id, data + 12 + 4 * (size_t)i, 4);
+		const struct rules__ref *ref = &set->refs[id];
+		set->rules[ref->rule].patterns[ref->pattern].always = true;
+	}
+	if (ok) /* a hit keeps the file young: see cache_sweep */
+		utimensat(AT_FDCWD, path, NULL, 0);
+	free(data);
+	return ok;
+}
+
+/* Removes cache files nobody has used for CACHE_MAX_AGE. */
+static void cache_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (strncmp(e->d_name, "prefilter-", 10) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) != 0 || now - st.st_mtime < CACHE_MAX_AGE)
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Writes set's database to path, through a temporary file so readers never see half of one. */
+static void cache_save(const struct rules_set *set, const char *dir, const char *path)
+{
+	char *bytes = NULL;
+	size_t len = 0;
+	struct buf tmp;
+	buf_init(&tmp, 4096);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return;
+	if (hs_serialize_database(set->hs_db, &bytes, &len) != HS_SUCCESS ||
+	    buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid()) != 0)
+		goto done;
+	FILE *f = fopen(buf_str(&tmp), "wb");
+	if (!f)
+		goto done;
+	uint32_t ndropped = 0;
+	for (size_t i = 0; i < set->nrefs; i++)
+		ndropped += set->rules[set->refs[i].rule].patterns[set->refs[i].pattern].always;
+	bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&ndropped, 4, 1, f) == 1;
+	for (uint32_t i = 0; ok && i < set->nrefs; i++)
+		if (set->rules[set->refs[i].rule].patterns[set->refs[i].pattern].always)
+			ok = fwrite(&i, 4, 1, f) == 1;
+	ok = ok && fwrite(bytes, 1, len, f) == len;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(buf_str(&tmp), path) != 0)
+		unlink(buf_str(&tmp));
+	cache_sweep(dir);
+done:
+	free(bytes); /* allocated with Hyperscan's misc allocator: malloc */
+	buf_done(&tmp);
+}
+
+/* Compiles the database, or reads it from cache_dir when it was compiled before. */
+static int prefilter_compile_cached(struct rules_set *set, char **wide, const char *cache_dir)
+{
+	struct buf path;
+	buf_init(&path, PATH_MAX);
+	int rc = cache_dir && set->nrefs ? cache_path(cache_dir, wide, set->nrefs, &path) : 0;
+	if (rc == -ENOMEM)
+		goto done;
+	if (path.len && cache_load(set, buf_str(&path))) {
+		set->hs_cached = true;
+		goto done;
+	}
+	rc = prefilter_compile(set, wide);
+	if (rc == 0 && path.len && set->hs_db)
+		cache_save(set, cache_dir, buf_str(&path));
+done:
+	buf_done(&path);
+	return rc == ERR_TOO_BIG ? 0 : rc;
+}
+
+int rules__prefilter_build(struct rules_set *set, const char *cache_dir)
 {
 	char **wide = NULL;
 	int rc = prefilter_collect(set, &wide);
 	if (rc == 0)
-		rc = prefilter_trustworthy() ? prefilter_compile(set, wide) : ERR_INTERNAL;
+		rc = prefilter_trustworthy() ? prefilter_compile_cached(set, wide, cache_dir)
+					     : ERR_INTERNAL;
 	for (size_t i = 0; wide && i < set->nrefs; i++)
 		free(wide[i]);
 	free(wide);

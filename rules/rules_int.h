@@ -146,6 +146,7 @@ struct rules_set {
 	size_t nrefs;
 	uint32_t *always; /* malloc'd: rules with an always-run positive pattern, in order */
 	size_t nalways;
+	bool hs_cached; /* the database came from the cache */
 };
 
 /* A pattern compiler: one PCRE2 compile context, reused for every pattern of a load. */
@@ -177,9 +178,10 @@ int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_
 			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
 			   char **ret_expr, struct rules__regex_error *ret_err);
 
-/* Builds the set's prefilter from the patterns' expr: patterns Vectorscan refuses become always
- * run. Returns 0 or -ENOMEM; any other Vectorscan failure leaves every pattern always run. */
-int rules__prefilter_build(struct rules_set *set);
+/* Builds the set's prefilter from the patterns' expr: patterns Hyperscan refuses become always
+ * run. With a cache_dir, a database compiled before is read from there, and one compiled now is
+ * kept there. Returns 0 or -ENOMEM; any other Hyperscan failure leaves every pattern always run. */
+int rules__prefilter_build(struct rules_set *set, const char *cache_dir);
 void rules__prefilter_free(struct rules_set *set);
 
 /* A matcher's prefilter state (the scratch and what the last scan reported). */

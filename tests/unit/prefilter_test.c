@@ -15,9 +15,11 @@
 #include "common/err.h"
 #include "rules/rules_int.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct rules_set *load_ok(const char *yaml)
 {
@@ -314,13 +316,95 @@ static void test_agree_shipped_packs(void **state)
 	rules_set_free(set);
 }
 
+/* The one prefilter-*.hs file in dir, into path; fails the test unless there is exactly one. */
+static void cache_file(const char *dir, char *path, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "prefilter-", 10) == 0 && ++found)
+			snprintf(path, n, "%s/%s", dir, e->d_name);
+	closedir(d);
+	assert_int_equal(found, 1);
+}
+
+static struct rules_set *load_cached(const char *pack, const char *cache)
+{
+	const char *paths[] = { pack };
+	struct rules_set *set = NULL;
+	struct buf errors;
+	buf_init(&errors, 1 << 16);
+	assert_int_equal(rules_set_load_cached(paths, 1, cache, &set, &errors), 0);
+	buf_done(&errors);
+	return set;
+}
+
+static void random_agree(const struct rules_set *set)
+{
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	uint64_t seed = 99;
+	char text[512];
+	size_t hits = 0;
+	for (int i = 0; i < 3000; i++) {
+		size_t n = random_text(&seed, text, sizeof(text));
+		hits += agree(m, "body", text, n);
+	}
+	assert_true(hits > 100);
+	rules_matcher_free(m);
+}
+
+/* A compiled database is kept in the cache and read back; a damaged one is compiled again. */
+static void test_cache(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/patrol-prefilter-XXXXXX", cache[64], pack[64], path[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	snprintf(pack, sizeof(pack), "%s/tricky.yaml", dir);
+	FILE *f = fopen(pack, "w");
+	assert_non_null(f);
+	fputs(tricky, f);
+	fclose(f);
+
+	struct rules_set *set = load_cached(pack, cache);
+	assert_false(set->hs_cached);
+	rules_set_free(set);
+	cache_file(cache, path, sizeof(path));
+
+	set = load_cached(pack, cache);
+	assert_true(set->hs_cached);
+	random_agree(set);
+	rules_set_free(set);
+
+	f = fopen(path, "r+b"); /* damage the serialized database, past the header */
+	assert_non_null(f);
+	fseek(f, 200, SEEK_SET);
+	fputs("garbage garbage garbage", f);
+	fclose(f);
+	set = load_cached(pack, cache);
+	assert_false(set->hs_cached);
+	random_agree(set);
+	rules_set_free(set);
+	set = load_cached(pack, cache); /* and it was written again */
+	assert_true(set->hs_cached);
+	rules_set_free(set);
+
+	unlink(path);
+	rmdir(cache);
+	unlink(pack);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agree_crafted),	    cmocka_unit_test(test_agree_random),
 		cmocka_unit_test(test_window_start),	    cmocka_unit_test(test_always_run),
 		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_agree_shipped_packs),
+		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
