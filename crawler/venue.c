@@ -244,7 +244,7 @@ static void venue_default(struct entry *e)
 	v->max_depth = 25;
 	v->max_path_segments = 32;
 	v->max_repeated_segments = 3;
-	v->max_query_variants = 100;
+	v->max_query_variants = 10000; /* Discuz!, phpBB: every thread behind one path */
 }
 
 /* ---- URLs: the parts of a canonical URL the checks need ---- */

@@ -901,11 +901,12 @@ static void hostile_url_length_cap(void **state)
 	assert_true(st.traps >= 1);
 }
 
-/* max_query_variants (100 by default): of 300 links to one path with 300 queries, 100 are
- * fetched and 200 counted as traps. */
+/* max_query_variants: of 300 links to one path with 300 queries, 100 are fetched and 200
+ * counted as traps. */
 static void hostile_query_variants(void **state)
 {
 	struct env *e = *state;
+	e->venue_yaml = "    limits: {max_query_variants: 100}\n";
 	struct crawl_opts o = crawl_opts();
 	o.max_pages = 400; /* should the guard fail, the test fails instead of running on */
 	struct crawl_stats st;
@@ -914,6 +915,7 @@ static void hostile_query_variants(void **state)
 	assert_true(stored(e, "/page/back/query-variants"));
 	assert_int_equal(hostile_count(e->srv, "/query-variants/item"), 100);
 	assert_int_equal(st.traps, 200);
+	e->venue_yaml = NULL;
 }
 
 /* The count lives with the frontier: a crawl cut short after the page of the first 300 queries

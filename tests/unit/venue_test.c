@@ -270,7 +270,7 @@ static void test_full_config(void **state)
 	assert_int_equal(v->max_depth, 25);
 	assert_int_equal(v->max_path_segments, 32);
 	assert_int_equal(v->max_repeated_segments, 3);
-	assert_int_equal(v->max_query_variants, 100);
+	assert_int_equal(v->max_query_variants, 10000);
 	assert_int_equal(v->npacks, 0);
 	assert_false(v->allow_private);
 	assert_null(venue_registry_find(r, "nope"));
