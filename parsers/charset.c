@@ -6,7 +6,9 @@
  * x-user-defined and replacement are decoded here; the rest go through glibc iconv under the name
  * that is WHATWG's real repertoire (GBK is GB18030, Shift_JIS is CP932, EUC-KR is CP949, Big5 is
  * BIG5-HKSCS). A byte that does not decode becomes U+FFFD and decoding goes on after it, so the
- * output is always valid UTF-8. No shared state: each call opens its own iconv descriptor.
+ * output is always valid UTF-8. Pages that declare nothing and are not UTF-8 go to uchardet,
+ * whose answer is read as a label too. No shared state: each call opens its own iconv
+ * descriptor and detector.
  */
 #include "parsers/charset.h"
 
@@ -20,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uchardet/uchardet.h>
 
 #define PRESCAN_LEN 1024      /* the HTML standard's prescan window */
 #define LATE_META_LEN 65536   /* a <meta> after the window still counts when nothing else decided */
 #define LABEL_MAX 32          /* longer strings are no label */
+#define DETECT_LEN 65536      /* uchardet sees at most this much: enough to decide, and bounded */
 
 static const char utf8_fffd[3] = {'\xEF', '\xBF', '\xBD'};
 
@@ -777,6 +781,53 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* ---- Detection, when nothing declares the encoding ---- */
+
+/* uchardet's names that are no WHATWG label, for the WHATWG encoding that decodes them: "UHC"
+ * (Unified Hangul Code) is CP949, which is what WHATWG's EUC-KR decodes. The rest of its names
+ * either are labels ("SHIFT_JIS", "GB18030", "BIG5", "WINDOWS-1251", ...) or name encodings
+ * the web does not have (EUC-TW, VISCII, UTF-32, ...), which count as no answer. */
+static const struct label detected_aliases[] = {
+	{"uhc", ENC_EUC_KR},
+};
+
+/* Whether a guess may stand for e. UTF-16 only comes from a BOM or the header; the replacement
+ * encoding and x-user-defined would blank or garble a page on the strength of a guess. */
+static bool detectable(int e)
+{
+	return e >= 0 && e != ENC_UTF_16BE && e != ENC_UTF_16LE && e != ENC_REPLACEMENT &&
+	       e != ENC_X_USER_DEFINED;
+}
+
+/* The WHATWG encoding for a name uchardet answers with, or -1. */
+static int detected_lookup(const char *name)
+{
+	size_t n_aliases = sizeof(detected_aliases) / sizeof(detected_aliases[0]);
+	int e = label_lookup(name, strlen(name));
+	for (size_t i = 0; e < 0 && i < n_aliases; i++)
+		if (strcasecmp(name, detected_aliases[i].label) == 0)
+			e = (int)detected_aliases[i].enc;
+	return detectable(e) ? e : -1;
+}
+
+/* The encoding uchardet makes of the first DETECT_LEN bytes, or -1 when it has no answer we can
+ * use. Out of memory inside uchardet is "no answer" too: the default decides then, as it would
+ * without detection (charset_sniff cannot fail). Each call has its own detector. */
+static int detect(const char *raw, size_t len)
+{
+	uchardet_t ud = uchardet_new();
+	if (!ud)
+		return -1;
+	int e = -1;
+	if (uchardet_handle_data(ud, raw, len < DETECT_LEN ? len : DETECT_LEN) == 0) {
+		uchardet_data_end(ud);
+		const char *name = uchardet_get_charset(ud);
+		e = name ? detected_lookup(name) : -1;
+	}
+	uchardet_delete(ud);
+	return e;
+}
+
 void charset_sniff(const char *raw, size_t len, const char *content_type,
 		   char ret_name[CHARSET_NAME_MAX], enum charset_source *ret_source)
 {
@@ -799,6 +850,12 @@ void charset_sniff(const char *raw, size_t len, const char *content_type,
 	if (e < 0 && len > PRESCAN_LEN) {
 		src = CHARSET_SOURCE_META;
 		e = prescan(s, len < LATE_META_LEN ? len : LATE_META_LEN);
+	}
+	/* A guess comes after every declaration: the parser would leave a detected encoding for
+	 * the one a later <meta> declares (its confidence is only "tentative"). */
+	if (e < 0) {
+		src = CHARSET_SOURCE_DETECTED;
+		e = detect(raw, len);
 	}
 	if (e < 0) {
 		src = CHARSET_SOURCE_DEFAULT;

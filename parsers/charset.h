@@ -2,13 +2,15 @@
 /* Charset detection and conversion of fetched bytes to UTF-8.
  *
  * Order, after the HTML standard: a byte-order mark, then the charset parameter of the HTTP
- * Content-Type, then a <meta> prescan of the first 1024 bytes, then UTF-8 when the bytes are valid
- * UTF-8, then the default (windows-1252). Labels are WHATWG's (gb2312 means GBK, latin1 means
- * windows-1252, ...); UTF-16 comes only from a BOM or the header (a <meta> saying UTF-16 means
- * UTF-8), and the "replacement" labels (iso-2022-kr, ...) decode to a single U+FFFD, as WHATWG
- * has it. Conversion is done with iconv; bytes that do not decode become U+FFFD and the rest of
- * the text survives. The output is always valid UTF-8.
- * Thread-safe: each call opens its own iconv descriptor.
+ * Content-Type, then a <meta> prescan of the first 1024 bytes, then detection (UTF-8 when the
+ * bytes are valid UTF-8; a <meta> up to 64 KiB in; uchardet's guess from the first 64 KiB, read
+ * through the same label table), then the default (windows-1252). Labels are WHATWG's (gb2312
+ * means GBK, latin1 means windows-1252, ...); UTF-16 comes only from a BOM or the header (a
+ * <meta> saying UTF-16 means UTF-8), and the "replacement" labels (iso-2022-kr, ...) decode to a
+ * single U+FFFD, as WHATWG has it; a guess is never UTF-16, replacement or x-user-defined.
+ * Conversion is done with iconv; bytes that do not decode become U+FFFD and the rest of the text
+ * survives. The output is always valid UTF-8.
+ * Thread-safe: each call opens its own iconv descriptor and uchardet detector.
  */
 #ifndef PATROL_PARSERS_CHARSET_H
 #define PATROL_PARSERS_CHARSET_H

@@ -4,10 +4,12 @@
  * CURLU parses and resolves RFC 3986 URLs; what browsers do on top of that (the WHATWG URL
  * Standard) happens here first: outer C0 controls and spaces are stripped, tabs and newlines
  * removed, backslashes read as slashes, extra slashes after "http:" ignored, "http:x" taken as
- * relative to an http base, and the bytes a URL may not hold percent-encoded the way WHATWG does.
+ * relative to an http base, the bytes a URL may not hold percent-encoded the way WHATWG does, and
+ * non-ASCII hosts turned into punycode with libidn2, so libcurl only ever sees ASCII hosts.
  * The fragment is dropped before anything else. On libcurl's serialized result, the path and
  * query then get their percent-escapes normalized and the session parameters removed
- * (url_finish). No shared state: every call has its own handles.
+ * (url_finish). Registrable domains come from libpsl's built-in list, which is immutable.
+ * No shared state: every call has its own handles.
  */
 #include "parsers/url.h"
 
@@ -17,6 +19,8 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <idn2.h>
+#include <libpsl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -302,8 +306,26 @@ static int host_finish(char *host, size_t len, struct buf *out)
 	return buf_add(out, host, len);
 }
 
-/* The host, percent-decoded and checked. A non-ASCII host is left for libcurl's IDNA and checked
- * again after it (canon_host). */
+/* WHATWG's "domain to ASCII" for a host with non-ASCII bytes (len < 256, no NUL): UTS #46
+ * mapping, non-transitional ("faß" stays "faß", full-width letters, ideographic full stops and
+ * soft hyphens are mapped), then punycode, by libidn2; then the checks of host_finish.
+ * idn2_to_ascii_8z reads its input as UTF-8 whatever the locale (libcurl's IDNA does not: it
+ * converts from the locale's charset first, so it fails in the C locale). */
+static int host_to_ascii(char *host, size_t len, struct buf *out)
+{
+	char *ascii = NULL;
+	host[len] = '\0';
+	int rc = idn2_to_ascii_8z(host, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	if (rc == IDN2_MALLOC)
+		return -ENOMEM;
+	if (rc != IDN2_OK)
+		return ERR_URL;
+	rc = strlen(ascii) < 256 ? host_finish(ascii, strlen(ascii), out) : ERR_URL;
+	idn2_free(ascii);
+	return rc;
+}
+
+/* The host, percent-decoded, through IDNA when it is not ASCII, and checked. */
 static int add_host(const char *s, size_t n, struct buf *out)
 {
 	if (n > 0 && s[0] == '[')
@@ -327,7 +349,7 @@ static int add_host(const char *s, size_t n, struct buf *out)
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)host[i] < 0x80 && in_set((unsigned char)host[i], HOST_FORBIDDEN))
 			return ERR_URL;
-	return buf_add(out, host, len);
+	return host_to_ascii(host, len, out);
 }
 
 /* Appends the authority at the start of s (up to a slash, backslash or '?'); *ret_n is its length
@@ -509,45 +531,6 @@ fail:
 	return rc;
 }
 
-static bool has_non_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return true;
-	return false;
-}
-
-/* Finishes the host in u: a non-ASCII host goes through libcurl's IDNA (libidn2, which reads the
- * host in the locale's charset: without a UTF-8 LC_CTYPE it fails, and so does the URL), then
- * every host but an IPv6 literal through the checks of host_finish. */
-static int canon_host(CURLU *u)
-{
-	char *host = NULL;
-	CURLUcode uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
-	if (uc)
-		return curlu_err(uc);
-	bool ascii = !has_non_ascii(host), ipv6 = host[0] == '[';
-	curl_free(host);
-	if (ipv6)
-		return 0;
-	host = NULL;
-	uc = curl_url_get(u, CURLUPART_HOST, &host, ascii ? 0 : CURLU_PUNYCODE);
-	if (uc != CURLUE_OK) {
-		curl_free(host);
-		return ascii ? curlu_err(uc) : ERR_URL;
-	}
-	struct buf b;
-	buf_init(&b, 256);
-	int rc = host_finish(host, strlen(host), &b);
-	curl_free(host);
-	if (!rc) {
-		uc = curl_url_set(u, CURLUPART_HOST, buf_str(&b), 0);
-		rc = uc ? curlu_err(uc) : 0;
-	}
-	buf_done(&b);
-	return rc;
-}
-
 /* A malloc'ed copy of a curl string, which is then freed; length-checked. */
 static int take_string(char *s, char **ret)
 {
@@ -568,8 +551,6 @@ static int url_get(const char *base, const char *ref, CURLUPart part, unsigned f
 	CURLU *u = NULL;
 	char *s = NULL;
 	int rc = url_parse(base, ref, &u);
-	if (!rc)
-		rc = canon_host(u);
 	if (!rc) {
 		CURLUcode uc = curl_url_get(u, part, &s, flags);
 		rc = uc ? curlu_err(uc) : take_string(s, ret);
@@ -816,8 +797,6 @@ int url_origin(const char *url, char **ret_origin)
 	struct buf b;
 	buf_init(&b, URL_MAX_LEN);
 	int rc = url_parse(NULL, url, &u);
-	if (!rc)
-		rc = canon_host(u);
 	if (rc)
 		goto fail;
 	CURLUcode uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
@@ -841,4 +820,32 @@ fail:
 	curl_url_cleanup(u);
 	buf_done(&b);
 	return rc;
+}
+
+/* An IPv4 or IPv6 address: what url_host returns for either. */
+static bool is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+int url_registrable_domain(const char *url, char **ret_domain)
+{
+	/* psl_builtin() is immutable data compiled into libpsl: safe from any thread. */
+	const psl_ctx_t *psl = psl_builtin();
+	if (!psl)
+		return ERR_INTERNAL;
+	char *host = NULL;
+	int rc = url_host(url, &host);
+	if (rc)
+		return rc;
+	size_t n = strlen(host);
+	if (n > 1 && host[n - 1] == '.')
+		host[n - 1] = '\0';
+	/* The answer points into host, which becomes the result either way. */
+	const char *reg = is_ip_literal(host) ? NULL : psl_registrable_domain(psl, host);
+	if (reg)
+		memmove(host, reg, strlen(reg) + 1);
+	*ret_domain = host;
+	return 0;
 }

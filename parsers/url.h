@@ -8,6 +8,8 @@
  * allows in neither (controls, space, non-ASCII, " < > [ \ ] ^ ` { | }, and a '%' that starts no
  * escape) are percent-encoded. Escapes of other characters stay escaped ("%2F" is not "/") and
  * parameter order is kept. Optionally, session parameters are removed (struct url_opts).
+ * A host with non-ASCII characters is written in punycode ("xn--..."), mapped first as WHATWG's
+ * "domain to ASCII" does (UTS #46, non-transitional), whatever the process's locale.
  * Only http and https URLs are accepted; everything else is ERR_URL.
  * Thread-safe: no shared state.
  */
@@ -52,5 +54,15 @@ int url_host(const char *url, char **ret_host);
 /* The origin "scheme://host[:port]" of an absolute URL (port only when not the default); caller
  * frees. The crawler keeps a crawl on its seed's origin with it. */
 int url_origin(const char *url, char **ret_origin);
+
+/* The registrable domain of an absolute http(s) URL's host, after the Public Suffix List (libpsl's
+ * built-in copy, ICANN and private sections): "forum.example.co.uk" gives "example.co.uk",
+ * "a.b.github.io" gives "b.github.io". A host that has none is its own answer: an IP address,
+ * a single label ("localhost"), a public suffix itself ("co.uk"); a trailing dot is dropped.
+ * For grouping pages and hits per site (reports, politeness shared across a site's hosts),
+ * never for scope: what a crawl may fetch is the venue's host list (crawler/venue.h), since one
+ * registrable domain can hold sites of different owners. Caller frees.
+ * Errors: as url_host; ERR_INTERNAL when libpsl was built without its list. */
+int url_registrable_domain(const char *url, char **ret_domain);
 
 #endif
