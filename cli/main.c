@@ -25,6 +25,7 @@ static const struct {
 	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
 	{"stats", cmd_stats, "count the pages, hits and queued URLs in the store"},
 	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
+	{"url", cmd_url, "resolve URLs to the canonical form patrol stores and fetches"},
 };
 
 static void usage(FILE *out)
@@ -95,8 +96,9 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct cli cli = {.db = "./patrol-data"};
-	/* patrol's text is UTF-8 whatever the user's locale: character classes and IDN hosts need
-	 * a UTF-8 LC_CTYPE. Messages keep the user's locale. */
+	/* patrol's text is UTF-8 whatever the user's locale: character classes need a UTF-8
+	 * LC_CTYPE (IDN hosts do not: parsers/url.c reads them as UTF-8 in any locale). Messages
+	 * keep the user's locale. */
 	setlocale(LC_ALL, "");
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "");
