@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* HTML page to document (doc.h): charset decoding, a nesting cap, Gumbo, then two iterative walks
- * over the tree (the first finds <base href>, <title>, <link rel=canonical> and the robots meta
- * tags, the second collects text and links).
+ * over the tree (the first finds <base href>, <title>, <link rel=canonical>, the robots and
+ * description meta tags, the second collects text and links, and feeds posts.c, which cuts the
+ * page into forum posts when asked).
  *
  * Hostile input is bounded three ways. Gumbo's memory comes from a per-parse arena freed in one
  * go, so gumbo_destroy_output, which recurses once per tree level (1M nested <span>s
@@ -15,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "parsers/doc_int.h"
 #include "parsers/url.h"
 
 #include <errno.h>
@@ -35,6 +37,7 @@ void doc_limits_default(struct doc_limits *lim)
 	lim->max_text = 4u << 20;
 	lim->max_links = 5000;
 	lim->max_depth = 256;
+	lim->max_posts = 1000;
 }
 
 static bool is_space(unsigned char c)
@@ -777,29 +780,23 @@ static const char *attr(const GumboNode *el, const char *name)
 
 /* ---- Collapsed text ---- */
 
-/* Text with runs of white space collapsed: a separator is owed, and written only before the next
- * visible text, so the result is trimmed. '\n' wins over ' '. */
-struct text {
-	struct buf b;
-	char owed;
-	bool full; /* the cap was reached */
-};
+/* struct doc__text (doc_int.h): shared with posts.c, which collects posts' text the same way. */
 
-static void text_init(struct text *t, size_t max)
+void doc__text_init(struct doc__text *t, size_t max)
 {
 	buf_init(&t->b, max);
 	t->owed = 0;
 	t->full = false;
 }
 
-static void text_sep(struct text *t, char sep)
+void doc__text_sep(struct doc__text *t, char sep)
 {
 	if (sep == '\n' || t->owed == 0)
 		t->owed = sep;
 }
 
 /* Appends p (whole UTF-8 characters); at the cap, the prefix that fits on a character boundary. */
-static int text_put(struct text *t, const char *p, size_t n)
+static int text_put(struct doc__text *t, const char *p, size_t n)
 {
 	if (t->full)
 		return 0;
@@ -813,13 +810,12 @@ static int text_put(struct text *t, const char *p, size_t n)
 	return room ? buf_add(&t->b, p, room) : 0;
 }
 
-/* Adds text; pre keeps its line breaks as '\n' separators. */
-static int text_add(struct text *t, const char *s, size_t n, bool pre)
+int doc__text_add(struct doc__text *t, const char *s, size_t n, bool pre)
 {
 	size_t i = 0;
 	while (i < n && !t->full) {
 		if (is_space((unsigned char)s[i])) {
-			text_sep(t, pre && s[i] == '\n' ? '\n' : ' ');
+			doc__text_sep(t, pre && s[i] == '\n' ? '\n' : ' ');
 			i++;
 			continue;
 		}
@@ -838,9 +834,9 @@ static int text_add(struct text *t, const char *s, size_t n, bool pre)
 	return 0;
 }
 
-static int text_add_str(struct text *t, const char *s)
+static int text_add_str(struct doc__text *t, const char *s)
 {
-	return text_add(t, s, strlen(s), false);
+	return doc__text_add(t, s, strlen(s), false);
 }
 
 /* ---- Robots directives and rel tokens ---- */
@@ -933,12 +929,13 @@ void doc_robots_header(const char *value, const char *agent, bool *noindex, bool
 	}
 }
 
-/* ---- First walk: <base href>, <title>, <link rel=canonical>, robots meta ---- */
+/* ---- First walk: <base href>, <title>, <link rel=canonical>, robots and description meta ---- */
 
 struct head_info {
 	const char *base_href;	    /* points into the tree */
 	const char *canonical_href; /* points into the tree */
-	struct text title;
+	const char *description;    /* points into the tree */
+	struct doc__text title;
 	bool title_seen;
 	bool noindex, nofollow;
 	int rc;
@@ -952,6 +949,8 @@ static void head_meta(struct head_info *h, const GumboNode *el)
 	size_t n = trim(&name, strlen(name));
 	if (word_is(name, n, "robots") || word_is(name, n, DOC_ROBOTS_AGENT))
 		robots_directives(content, strlen(content), &h->noindex, &h->nofollow);
+	if (!h->description && word_is(name, n, "description"))
+		h->description = content;
 }
 
 static bool head_enter(void *ctx, const GumboNode *el)
@@ -992,9 +991,10 @@ struct links {
 struct body_walk {
 	const struct doc_limits *lim;
 	const char *base; /* what links resolve against; NULL: only absolute links */
-	struct text body, link_text, anchor;
+	struct doc__text body, link_text, anchor;
 	const GumboNode *anchor_el; /* the <a> or <area> whose text is being collected */
 	struct links links;
+	struct doc__posts *posts; /* NULL: no posts wanted */
 	unsigned pre;
 	bool truncated;
 	int rc;
@@ -1002,18 +1002,22 @@ struct body_walk {
 
 static void bw_sep(struct body_walk *w, char sep)
 {
-	text_sep(&w->body, sep);
+	doc__text_sep(&w->body, sep);
 	if (w->anchor_el)
-		text_sep(&w->anchor, ' ');
+		doc__text_sep(&w->anchor, ' ');
+	if (w->posts)
+		doc__posts_sep(w->posts, sep);
 }
 
 static void bw_add(struct body_walk *w, const char *s)
 {
 	size_t n = strlen(s);
 	if (!w->rc)
-		w->rc = text_add(&w->body, s, n, w->pre > 0);
+		w->rc = doc__text_add(&w->body, s, n, w->pre > 0);
 	if (!w->rc && w->anchor_el)
-		w->rc = text_add(&w->anchor, s, n, false);
+		w->rc = doc__text_add(&w->anchor, s, n, false);
+	if (w->posts)
+		doc__posts_add(w->posts, s, n, w->pre > 0);
 }
 
 /* Whether el's subtree is invisible text: scripts, styles, <head>, <template> and the like. */
@@ -1048,6 +1052,8 @@ static bool body_enter(void *ctx, const GumboNode *el)
 		}
 		return false;
 	}
+	if (w->posts)
+		doc__posts_enter(w->posts, el); /* before the separator, which the post then owes */
 	if (html && (t == GUMBO_TAG_BR || tag_is(t, T_BLOCK)))
 		bw_sep(w, '\n');
 	if (html && tag_is(t, T_PRE))
@@ -1107,9 +1113,9 @@ static int links_grow(struct links *l)
 
 static char *collapsed_copy(const char *s, size_t max)
 {
-	struct text t;
-	text_init(&t, max);
-	if (text_add(&t, s, strlen(s), false)) {
+	struct doc__text t;
+	doc__text_init(&t, max);
+	if (doc__text_add(&t, s, strlen(s), false)) {
 		buf_done(&t.b);
 		return NULL;
 	}
@@ -1124,7 +1130,7 @@ static int add_link(struct body_walk *w, const GumboNode *el)
 	if (text[0]) {
 		if (w->link_text.b.len > 0)
 			w->link_text.owed = '\n';
-		rc = text_add(&w->link_text, text, strlen(text), false);
+		rc = doc__text_add(&w->link_text, text, strlen(text), false);
 		if (rc)
 			return rc;
 	}
@@ -1180,6 +1186,8 @@ static void body_leave(void *ctx, const GumboNode *el)
 		if (!w->rc)
 			w->rc = add_link(w, el);
 	}
+	if (w->posts)
+		doc__posts_leave(w->posts, el); /* after the separator, which the post keeps */
 }
 
 static void body_text(void *ctx, const GumboNode *node)
@@ -1196,6 +1204,7 @@ void doc_free(struct doc *d)
 	if (!d)
 		return;
 	free(d->title);
+	free(d->description);
 	free(d->canonical);
 	free(d->body);
 	free(d->link_text);
@@ -1205,6 +1214,12 @@ void doc_free(struct doc *d)
 		free(d->links[i].rel);
 	}
 	free(d->links);
+	for (size_t i = 0; i < d->nposts; i++) {
+		free(d->posts[i].text);
+		free(d->posts[i].author);
+		free(d->posts[i].time);
+	}
+	free(d->posts);
 	free(d);
 }
 
@@ -1259,12 +1274,15 @@ static int doc_canonical(const char *base, const char *href, struct doc *d)
 }
 
 static int doc_body(const GumboNode *root, const struct doc_limits *lim, const char *base,
-		    struct doc *d)
+		    const struct doc_profiles *profiles, struct doc *d)
 {
-	struct body_walk w = {.lim = lim, .base = base};
-	text_init(&w.body, lim->max_text);
-	text_init(&w.link_text, lim->max_text);
-	text_init(&w.anchor, DOC_ANCHOR_MAX);
+	struct doc__posts posts;
+	struct body_walk w = {.lim = lim, .base = base, .posts = profiles ? &posts : NULL};
+	if (profiles)
+		doc__posts_init(&posts, profiles, lim);
+	doc__text_init(&w.body, lim->max_text);
+	doc__text_init(&w.link_text, lim->max_text);
+	doc__text_init(&w.anchor, DOC_ANCHOR_MAX);
 	struct visitor v = {body_enter, body_leave, body_text, &w};
 	int rc = walk(root, lim->max_depth, &v, &w.truncated);
 	if (!rc)
@@ -1283,7 +1301,11 @@ static int doc_body(const GumboNode *root, const struct doc_limits *lim, const c
 	d->links_dropped = w.links.dropped;
 	w.links.v = NULL;
 	w.links.n = 0;
+	if (profiles)
+		rc = doc__posts_finish(&posts, d);
 fail:
+	if (profiles)
+		doc__posts_done(&posts);
 	links_free(&w.links);
 	buf_done(&w.body.b);
 	buf_done(&w.link_text.b);
@@ -1293,7 +1315,8 @@ fail:
 
 /* Parses text (UTF-8, nesting capped) with Gumbo and extracts the document into d. */
 static int doc_extract(const char *text, size_t len, const char *page_url,
-		       const struct doc_limits *lim, struct doc *d)
+		       const struct doc_limits *lim, const struct doc_profiles *profiles,
+		       struct doc *d)
 {
 	struct arena arena;
 	arena_init(&arena);
@@ -1304,7 +1327,7 @@ static int doc_extract(const char *text, size_t len, const char *page_url,
 	opts.max_errors = 0;
 	GumboOutput *out = gumbo_parse_with_options(&opts, text, len);
 	struct head_info h = {0};
-	text_init(&h.title, DOC_TITLE_MAX);
+	doc__text_init(&h.title, DOC_TITLE_MAX);
 	struct visitor v = {head_enter, NULL, NULL, &h};
 	char *base = NULL;
 	int rc = walk(out->document, lim->max_depth, &v, &d->truncated);
@@ -1315,7 +1338,11 @@ static int doc_extract(const char *text, size_t len, const char *page_url,
 	if (!rc)
 		rc = doc_canonical(base, h.canonical_href, d);
 	if (!rc)
-		rc = doc_body(out->document, lim, base, d);
+		rc = doc_body(out->document, lim, base, profiles, d);
+	if (!rc) {
+		d->description = collapsed_copy(h.description ? h.description : "", DOC_TITLE_MAX);
+		rc = d->description ? 0 : -ENOMEM;
+	}
 	d->truncated |= h.title.full;
 	d->noindex = h.noindex;
 	d->nofollow = h.nofollow;
@@ -1329,9 +1356,11 @@ static int doc_extract(const char *text, size_t len, const char *page_url,
 	return rc;
 }
 
-int doc_parse(const char *raw, size_t len, const char *content_type, const char *page_url,
-	      const struct doc_limits *lim, struct doc **ret_doc)
+int doc_parse_with(const char *raw, size_t len, const char *content_type, const char *page_url,
+		   const struct doc_options *opts, struct doc **ret_doc)
 {
+	const struct doc_limits *lim = opts ? opts->lim : NULL;
+	const struct doc_profiles *profiles = opts ? opts->profiles : NULL;
 	struct doc_limits defaults;
 	if (!lim) {
 		doc_limits_default(&defaults);
@@ -1356,7 +1385,7 @@ int doc_parse(const char *raw, size_t len, const char *content_type, const char 
 		rc = rc < 0 ? rc : 0;
 	}
 	if (!rc)
-		rc = doc_extract(buf_str(&text), text.len, page_url, lim, d);
+		rc = doc_extract(buf_str(&text), text.len, page_url, lim, profiles, d);
 	buf_done(&text);
 	if (rc) {
 		doc_free(d);
@@ -1364,4 +1393,11 @@ int doc_parse(const char *raw, size_t len, const char *content_type, const char 
 	}
 	*ret_doc = d;
 	return 0;
+}
+
+int doc_parse(const char *raw, size_t len, const char *content_type, const char *page_url,
+	      const struct doc_limits *lim, struct doc **ret_doc)
+{
+	struct doc_options opts = {.lim = lim};
+	return doc_parse_with(raw, len, content_type, page_url, &opts, ret_doc);
 }

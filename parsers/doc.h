@@ -2,18 +2,22 @@
 /* A fetched HTML page turned into the document the rules and the crawler see.
  *
  * doc_parse decodes the bytes (charset.h), parses them with Gumbo, and extracts the title, the
- * visible text with block boundaries kept as newlines (script, style, noscript, template and
- * hidden inputs skipped), the links resolved against <base href> or the page URL (url.h), the
- * <link rel=canonical> and the robots meta tags. doc_robots_header reads an X-Robots-Tag header
- * the same way.
+ * meta description, the visible text with block boundaries kept as newlines (script, style,
+ * noscript, template and hidden inputs skipped), the links resolved against <base href> or the
+ * page URL (url.h), the <link rel=canonical> and the robots meta tags. doc_parse_with can also
+ * cut a thread page into its forum posts (text, author, time), with the built-in profiles of
+ * common forum software or a venue's own selectors (selector.h, docs/extract.md).
+ * doc_robots_header reads an X-Robots-Tag header the same way.
  * Every output is capped (struct doc_limits); hostile HTML gives a smaller document, never a crash.
  * A doc owns all its strings; nothing in it points into the input or into Gumbo's tree.
- * Thread-safe: no shared state; a doc belongs to the thread that made it until handed on.
+ * Thread-safe: no shared state; a doc belongs to the thread that made it until handed on. A
+ * doc_profiles is immutable once built, and any number of threads may parse with it at once.
  */
 #ifndef PATROL_PARSERS_DOC_H
 #define PATROL_PARSERS_DOC_H
 
 #include "parsers/charset.h"
+#include "parsers/selector.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,9 +29,10 @@ struct doc_limits {
 	/* Element depth walked; deeper content is skipped. Markup nested deeper than max_depth / 2
 	 * is flattened before parsing (its text kept), which bounds Gumbo's work. */
 	unsigned max_depth;
+	size_t max_posts; /* forum posts kept; the rest are counted in posts_dropped */
 };
 
-/* 16 MiB input, 4 MiB text, 5000 links, depth 256. */
+/* 16 MiB input, 4 MiB text, 5000 links, depth 256, 1000 posts. */
 void doc_limits_default(struct doc_limits *lim);
 
 struct doc_link {
@@ -40,10 +45,27 @@ struct doc_link {
 	bool nofollow;
 };
 
+/* One forum post of a thread page (see doc_parse_with). */
+struct doc_post {
+	/* The text of the post's content elements (the whole post when its profile names none),
+	 * blocks separated by '\n', runs of blanks collapsed, the profile's skipped parts left out;
+	 * "" for a post of images only. */
+	char *text;
+	char *author; /* whitespace collapsed; "" when not found */
+	/* The time element's datetime attribute, else its title attribute, else its text,
+	 * whitespace collapsed, as the page gives it (not parsed); "" when not found. */
+	char *time;
+};
+
+#define DOC_PROFILE_NAME_MAX 32
+
 struct doc {
 	char encoding[CHARSET_NAME_MAX];
 	enum charset_source encoding_source;
 	char *title;     /* whitespace collapsed; "" when none */
+	/* The content of the first <meta name="description"> outside <template>, whitespace
+	 * collapsed; "" when none. */
+	char *description;
 	char *body;      /* visible text; blocks separated by '\n', runs of blanks collapsed */
 	char *link_text; /* the non-empty texts of all <a href> and <area href>, joined by '\n' */
 	/* The href of the first <link rel=canonical href> in <head>, resolved like the links
@@ -58,7 +80,15 @@ struct doc {
 	struct doc_link *links; /* in document order, duplicates removed */
 	size_t nlinks;
 	size_t links_dropped; /* occurrences of links beyond max_links, unparsable or not http(s) */
-	bool truncated;       /* a cap cut the input, the text or the depth */
+	/* Forum posts in document order (where each starts), only from doc_parse_with with
+	 * profiles; NULL and 0 otherwise. */
+	struct doc_post *posts;
+	size_t nposts;
+	size_t posts_dropped; /* posts beyond max_posts */
+	/* The name of the profile that found the posts (of the first post kept, should several
+	 * apply); "" when there are none. */
+	char posts_profile[DOC_PROFILE_NAME_MAX];
+	bool truncated; /* a cap cut the input, the text (body, link text or posts) or the depth */
 };
 
 /* Parses raw (len bytes as fetched) into a new doc. content_type may be NULL; page_url is the
@@ -70,6 +100,75 @@ struct doc {
 int doc_parse(const char *raw, size_t len, const char *content_type, const char *page_url,
 	      const struct doc_limits *lim, struct doc **ret_doc);
 void doc_free(struct doc *d);
+
+/* ---- Forum posts ----
+ *
+ * A profile says how to find the posts of one kind of forum page, with selectors (selector.h):
+ *  - post: the element of one post (required);
+ *  - content: within a post, the elements whose text is the post's text; a post in which it
+ *    matches nothing is no post (NULL: the whole post is its text);
+ *  - author, time: within a post, the element that gives its author, its time. A list of
+ *    alternatives is tried in order: the first alternative that matches anywhere in the post wins,
+ *    the first element it matches gives the value (time: its datetime attribute, else its title
+ *    attribute, else its text);
+ *  - skip: within a post, elements whose text is left out of the post's text (anti-scraping
+ *    noise, edit notices).
+ * Within a post only its own profile applies; a post inside a post (threaded comments) is a post
+ * of its own, and its text is not its parent's. Outside posts, the profiles are tried in order for
+ * each element. docs/extract.md describes the built-in profiles.
+ *
+ * Wiring a venue's selectors from patrol.yaml (crawler/venue.c, a later step): compile them once
+ * at load with doc_profiles_new and doc_profiles_add (a doc_profile_error names the key and the
+ * column, to report as file:line:col), keep the doc_profiles with the venue, and pass it in
+ * doc_options.profiles; venues without selectors share one doc_profiles_add_builtin set. */
+
+/* The selectors of one profile, as text. NULL means not given; post is required. */
+struct doc_profile_spec {
+	const char *name; /* at most DOC_PROFILE_NAME_MAX - 1 bytes */
+	const char *post;
+	const char *content;
+	const char *author;
+	const char *time;
+	const char *skip;
+};
+
+/* Why a profile was refused: field is "name", "post", "content", "author", "time" or "skip" (a
+ * static string); sel the selector's error (for "name": column 1 and the reason). */
+struct doc_profile_error {
+	const char *field;
+	struct selector_error sel;
+};
+
+#define DOC_PROFILES_MAX 16
+
+/* An ordered list of compiled profiles. */
+struct doc_profiles;
+
+/* An empty list. The caller frees *ret with doc_profiles_free(). Errors: -ENOMEM. */
+int doc_profiles_new(struct doc_profiles **ret);
+void doc_profiles_free(struct doc_profiles *ps);
+/* Compiles spec and appends it. Errors: ERR_PARSE (a selector or the name is bad: *ret_err, if
+ * not NULL, says which and why), ERR_TOO_BIG (DOC_PROFILES_MAX profiles already), -ENOMEM.
+ * On error the list is unchanged. */
+int doc_profiles_add(struct doc_profiles *ps, const struct doc_profile_spec *spec,
+		     struct doc_profile_error *ret_err);
+/* Appends the built-in profiles (doc_profile_builtin) in their order. Errors as above. */
+int doc_profiles_add_builtin(struct doc_profiles *ps);
+/* The i-th built-in profile (discuz, phpbb, vbulletin, discourse, wordpress), NULL past the
+ * last. Static. */
+const struct doc_profile_spec *doc_profile_builtin(size_t i);
+
+struct doc_options {
+	const struct doc_limits *lim;        /* NULL: the defaults */
+	const struct doc_profiles *profiles; /* NULL: no posts */
+};
+
+/* doc_parse with options (opts NULL: as doc_parse with the default limits). With profiles, the
+ * doc's posts are filled in; everything else is exactly what doc_parse gives, but truncated,
+ * which a cut post text sets too. Finding posts costs a few selector checks per element, and
+ * nothing when profiles is NULL. Errors as doc_parse's. */
+int doc_parse_with(const char *raw, size_t len, const char *content_type, const char *page_url,
+		   const struct doc_options *opts, struct doc **ret_doc);
 
 /* patrol's robots product token: <meta name="patrol"> applies like <meta name="robots">. */
 #define DOC_ROBOTS_AGENT "patrol"

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Fuzz target for doc_parse (and so charset, the nesting cap, Gumbo and the link resolution).
+/* Fuzz target for doc_parse (and so charset, the nesting cap, Gumbo and the link resolution)
+ * and for doc_parse_with and the built-in forum profiles (posts.c, selector.c).
  *
  * An input that starts with an ASCII digit uses it to pick a Content-Type and a set of limits,
  * and the rest is the page; any other input is a page served without a Content-Type. The
  * document must come out with valid UTF-8 text, within its caps, with http(s) links only and a
- * canonical URL that is http(s) or ""; anything else aborts. The page is also read as an
- * X-Robots-Tag value.
+ * canonical URL that is http(s) or ""; anything else aborts. Parsed again with the built-in
+ * profiles, it must be the same document plus posts within their caps. The page is also read as
+ * an X-Robots-Tag value.
  */
 #include "common/buf.h"
 #include "common/err.h"
@@ -56,7 +58,8 @@ static bool valid_utf8(const char *s)
 
 static void check_doc(const struct doc *d, const struct doc_limits *lim)
 {
-	if (!valid_utf8(d->title) || !valid_utf8(d->body) || !valid_utf8(d->link_text))
+	if (!valid_utf8(d->title) || !valid_utf8(d->body) || !valid_utf8(d->link_text) ||
+	    !valid_utf8(d->description))
 		abort();
 	if (strlen(d->body) > lim->max_text || strlen(d->link_text) > lim->max_text)
 		abort();
@@ -72,6 +75,44 @@ static void check_doc(const struct doc *d, const struct doc_limits *lim)
 		if (!valid_utf8(d->links[i].text) || !valid_utf8(d->links[i].rel))
 			abort();
 	}
+}
+
+/* The posts of d, found with the built-in profiles; the rest of d must equal plain. */
+static void check_posts(const struct doc *d, const struct doc *plain, const struct doc_limits *lim)
+{
+	if (strcmp(d->body, plain->body) != 0 || strcmp(d->title, plain->title) != 0 ||
+	    strcmp(d->link_text, plain->link_text) != 0 || d->nlinks != plain->nlinks ||
+	    plain->nposts != 0 || d->nposts > lim->max_posts)
+		abort();
+	size_t total = 0;
+	for (size_t i = 0; i < d->nposts; i++) {
+		const struct doc_post *p = &d->posts[i];
+		if (!valid_utf8(p->text) || !valid_utf8(p->author) || !valid_utf8(p->time) ||
+		    strlen(p->author) > 256 || strlen(p->time) > 256)
+			abort();
+		total += strlen(p->text);
+	}
+	if (total > lim->max_text || (d->nposts > 0) != (d->posts_profile[0] != '\0'))
+		abort();
+}
+
+static void check_with_profiles(const char *page, size_t size, const char *ct,
+				const struct doc_limits *lim, const struct doc *plain)
+{
+	struct doc_profiles *ps = NULL;
+	if (doc_profiles_new(&ps) != 0 || doc_profiles_add_builtin(ps) != 0) {
+		doc_profiles_free(ps);
+		return; /* out of memory */
+	}
+	struct doc_options opts = {.lim = lim, .profiles = ps};
+	struct doc *d = NULL;
+	int rc = doc_parse_with(page, size, ct, "http://fuzz.example/dir/page.html", &opts, &d);
+	if (rc == 0)
+		check_posts(d, plain, lim);
+	else if (rc != -ENOMEM)
+		abort();
+	doc_free(d);
+	doc_profiles_free(ps);
 }
 
 /* charset_decode into a small buffer: the cap must leave whole characters. */
@@ -119,16 +160,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			lim.max_links = 2;
 			lim.max_depth = 8;
 			lim.max_input = 4096;
+			lim.max_posts = 2;
 		}
 		page++;
 		size--;
 	}
 	struct doc *d = NULL;
 	int rc = doc_parse(page, size, ct, "http://fuzz.example/dir/page.html", &lim, &d);
-	if (rc == 0)
+	if (rc == 0) {
 		check_doc(d, &lim);
-	else if (rc != -ENOMEM)
+		check_with_profiles(page, size, ct, &lim, d);
+	} else if (rc != -ENOMEM) {
 		abort();
+	}
 	doc_free(d);
 	check_decode_cap(page, size, ct);
 	check_robots_header(page, size);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of parsers/: charset sniffing and decoding, URL resolution, HTML to document.
+/* Unit tests of parsers/: charset sniffing and decoding, URL resolution, HTML to document (with
+ * forum posts: the built-in profiles against tests/fixtures/posts/, and venue selectors).
  *
  * With PATROL_CONFORMANCE set to ../shared/conformance, the charset manifest and the http(s)
  * subset of WPT's urltestdata.json run too, and their pass counts are printed as TAP comments;
@@ -1021,6 +1022,387 @@ static void test_doc_hostile(void **state)
 	buf_done(&page);
 }
 
+static void test_doc_description(void **state)
+{
+	(void)state;
+	struct doc *d = parse("<head><template><meta name=description content=tpl></template>"
+			      "<meta name=' Description ' content='  Cheap\n  watches, <b>50%</b> off '>"
+			      "<meta name=description content=second></head><p>x",
+			      NULL, NULL);
+	assert_string_equal(d->description, "Cheap watches, <b>50%</b> off");
+	assert_null(d->posts);
+	assert_int_equal(d->nposts, 0);
+	assert_string_equal(d->posts_profile, "");
+	doc_free(d);
+	d = parse("<p>no description<meta name=description>", NULL, NULL);
+	assert_string_equal(d->description, "");
+	doc_free(d);
+}
+
+/* ---- Forum posts ---- */
+
+/* A file under tests/fixtures/ (PATROL_SOURCE_ROOT, else the working directory). */
+static char *read_fixture(const char *rel, size_t *ret_len)
+{
+	const char *root = getenv("PATROL_SOURCE_ROOT");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/tests/fixtures/%s", root ? root : ".", rel);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot read %s", path);
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(buf_add(&b, chunk, n), 0);
+	fclose(f);
+	*ret_len = b.len;
+	return buf_take(&b);
+}
+
+static struct doc_profiles *builtin_profiles(void)
+{
+	struct doc_profiles *ps = NULL;
+	assert_int_equal(doc_profiles_new(&ps), 0);
+	assert_int_equal(doc_profiles_add_builtin(ps), 0);
+	return ps;
+}
+
+static struct doc *parse_posts(const char *html, size_t len, const struct doc_profiles *ps,
+			       const struct doc_limits *lim)
+{
+	struct doc_options opts = {.lim = lim, .profiles = ps};
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse_with(html, len, NULL, "https://forum.example/t/1", &opts, &d), 0);
+	return d;
+}
+
+struct want_post {
+	const char *author, *time, *text;
+};
+
+/* The profiles add posts and change nothing else of the doc. */
+static void assert_same_doc(const struct doc *a, const struct doc *b)
+{
+	assert_string_equal(a->title, b->title);
+	assert_string_equal(a->description, b->description);
+	assert_string_equal(a->body, b->body);
+	assert_string_equal(a->link_text, b->link_text);
+	assert_string_equal(a->canonical, b->canonical);
+	assert_int_equal(a->nlinks, b->nlinks);
+	assert_int_equal(a->links_dropped, b->links_dropped);
+	for (size_t i = 0; i < a->nlinks; i++) {
+		assert_string_equal(a->links[i].url, b->links[i].url);
+		assert_string_equal(a->links[i].text, b->links[i].text);
+	}
+	assert_int_equal(a->truncated, b->truncated);
+}
+
+static void assert_fixture_posts(const char *file, const char *encoding, const char *profile,
+				 const struct want_post *want, size_t n)
+{
+	size_t len;
+	char *html = read_fixture(file, &len);
+	struct doc_profiles *ps = builtin_profiles();
+	struct doc *d = parse_posts(html, len, ps, NULL), *plain = NULL;
+	assert_int_equal(doc_parse(html, len, NULL, "https://forum.example/t/1", NULL, &plain), 0);
+	assert_same_doc(d, plain);
+	assert_int_equal(plain->nposts, 0);
+	assert_string_equal(d->encoding, encoding);
+	assert_string_equal(d->posts_profile, profile);
+	if (d->nposts != n)
+		fail_msg("%s: %zu posts, want %zu", file, d->nposts, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(d->posts[i].author, want[i].author);
+		assert_string_equal(d->posts[i].time, want[i].time);
+		assert_string_equal(d->posts[i].text, want[i].text);
+	}
+	assert_int_equal(d->posts_dropped, 0);
+	assert_false(d->truncated);
+	doc_free(plain);
+	doc_free(d);
+	doc_profiles_free(ps);
+	free(html);
+}
+
+static void test_doc_posts_discuz(void **state)
+{
+	(void)state;
+	/* GBK; the anti-scraping noise (font.jammer, hidden spans) and the edit notice are
+	 * skipped; a relative time gives the title's full time; post_1003 is a banned user's,
+	 * with no message cell, and post_rate_div and post_new are no posts. */
+	static const struct want_post want[] = {
+		{"小鱼儿", "发表于 2024-3-8 21:05:44",
+		 "有人在群里说刷单返利，日结佣金，加微信就行。\n这靠谱吗？"},
+		{"反诈志愿者", "2024-3-9 08:12:03",
+		 "小鱼儿 发表于 2024-3-8 21:05\n有人在群里说刷单返利，日结佣金\n"
+		 "警惕！这是刷单诈骗，先让你垫付，然后就联系不上了。"},
+		{"路人甲", "发表于 2024-3-9 10:47:30", "我也收到过，说是点赞员，一单返佣金3元。"},
+	};
+	assert_fixture_posts("posts/discuz-x3.html", "GBK", "discuz", want, 3);
+}
+
+static void test_doc_posts_phpbb(void **state)
+{
+	(void)state;
+	static const struct want_post want[] = {
+		{"quietcat", "2024-05-02T18:41:09+00:00",
+		 "Someone on a chat app promised me 3% a day, guaranteed. They want a deposit "
+		 "first.\nHas anyone heard of this?"},
+		{"ModeratorMia", "2024-05-02T19:03:27+00:00",
+		 "quietcat wrote: \xE2\x86\x91Thu May 02, 2024 6:41 pm3% a day, guaranteed.\n"
+		 "Nothing is guaranteed. A deposit up front is how this scam works: pay, and they "
+		 "vanish."},
+	};
+	assert_fixture_posts("posts/phpbb-3.3.html", "UTF-8", "phpbb", want, 2);
+}
+
+static void test_doc_posts_vbulletin(void **state)
+{
+	(void)state;
+	/* windows-1252 (ISO-8859-1 in the page); a guest's name; a signature left out. */
+	static const struct want_post want[] = {
+		{"HelpfulHank", "06-14-2023,\xC2\xA0" "09:02 AM",
+		 "Got a message offering \xC2\xA3" "500 a day for liking videos \xE2\x80\x93 you "
+		 "pay a small \"activation fee\" first.\nAnyone tried it?"},
+		{"Visitor_22", "06-14-2023,\xC2\xA0" "11:47 AM",
+		 "Originally Posted by HelpfulHank\nyou pay a small \"activation fee\" first\n"
+		 "Never pay to get paid. That is the whole trick."},
+	};
+	assert_fixture_posts("posts/vbulletin-4.html", "windows-1252", "vbulletin", want, 2);
+}
+
+static void test_doc_posts_discourse(void **state)
+{
+	(void)state;
+	static const struct want_post want[] = {
+		{"lena_k", "2024-02-11T09:30:12Z",
+		 "After I lost money to a fake exchange, someone DMed me offering to recover it for "
+		 "a 20% fee paid upfront in USDT.\nIs this legit?"},
+		{"mod_ravi", "2024-02-11T10:02:45Z",
+		 "lena_k:\nrecover it for a 20% fee paid upfront\nNo. \xE2\x80\x9CRecovery\xE2\x80"
+		 "\x9D services that ask for a fee upfront are a second scam aimed at people who "
+		 "were already scammed."},
+	};
+	assert_fixture_posts("posts/discourse-crawler.html", "UTF-8", "discourse", want, 2);
+}
+
+static void test_doc_posts_wordpress(void **state)
+{
+	(void)state;
+	/* A threaded reply is a post of its own, not part of its parent; a pingback is none. */
+	static const struct want_post want[] = {
+		{"Dana", "2024-04-03T14:22:05+00:00",
+		 "I ordered from one of these. They took the money and shipped nothing.\nThe "
+		 "\xE2\x80\x9C" "customer service\xE2\x80\x9D chat never answered."},
+		{"Editor", "2024-04-03T15:01:40+00:00",
+		 "Sorry to hear it. Call your bank at once: a transfer can sometimes be recalled."},
+		{"seo king", "2024-04-05T02:13:59+00:00",
+		 "Great post! Earn $300 a day from home, no experience, message me on Telegram."},
+	};
+	assert_fixture_posts("posts/wordpress-comments.html", "UTF-8", "wordpress", want, 3);
+}
+
+/* Pages that are no thread give no posts: the site and demo fixtures. */
+static void test_doc_posts_none(void **state)
+{
+	(void)state;
+	struct doc_profiles *ps = builtin_profiles();
+	size_t len;
+	char *html = read_fixture("site/index.html", &len);
+	struct doc *d = parse_posts(html, len, ps, NULL);
+	assert_int_equal(d->nposts, 0);
+	assert_null(d->posts);
+	assert_string_equal(d->posts_profile, "");
+	doc_free(d);
+	free(html);
+	/* Blog articles with class "post" are no phpBB posts: an <article>, and a <div> with no
+	 * div.postbody div.content. */
+	const char blog[] = "<article id=post-4 class='post-4 post'><div class=content>x</div>"
+			    "</article><div id=post-5 class='post'><p>y</p></div>";
+	d = parse_posts(blog, strlen(blog), ps, NULL);
+	assert_int_equal(d->nposts, 0);
+	doc_free(d);
+	doc_profiles_free(ps);
+}
+
+static struct doc_profiles *venue_profiles(const struct doc_profile_spec *spec)
+{
+	struct doc_profiles *ps = NULL;
+	struct doc_profile_error err;
+	assert_int_equal(doc_profiles_new(&ps), 0);
+	if (doc_profiles_add(ps, spec, &err) != 0)
+		fail_msg("%s: column %zu: %s", err.field, err.sel.column, err.sel.message);
+	return ps;
+}
+
+static void test_doc_posts_venue(void **state)
+{
+	(void)state;
+	/* No content selector: the whole post is its text, less what skip names. The author's
+	 * first alternative wins even when a later one matched first; time takes datetime, then
+	 * title, then text. A nested post is its own. */
+	static const struct doc_profile_spec spec = {
+		.name = "venue",
+		.post = "div.msg",
+		.author = ".nick, .who",
+		.time = "time, .when",
+		.skip = ".ad, .sig",
+	};
+	const char page[] =
+		"<div class=thread><div class=msg id=m1><span class=who>ann</span> "
+		"<span class=when title='2024-01-02 10:00'>yesterday</span>"
+		"<p>hello <i class=ad>BUY NOW</i> world</p><span class=nick>Ann B.</span></div>"
+		"<div class=msg id=m2><span class=who>bob</span> <time datetime='2024-01-03'>today"
+		"</time><p>second</p><div class=msg id=m3><b class=who>cy</b><p>nested reply</p>"
+		"<p class=sig>cy's sig</p></div><p>after   nested</p></div>"
+		"<div class=msg><span class=when>  just\n now </span></div></div>";
+	struct doc_profiles *ps = venue_profiles(&spec);
+	struct doc *d = parse_posts(page, strlen(page), ps, NULL);
+	assert_string_equal(d->posts_profile, "venue");
+	assert_int_equal(d->nposts, 4);
+	assert_string_equal(d->posts[0].author, "Ann B.");
+	assert_string_equal(d->posts[0].time, "2024-01-02 10:00");
+	assert_string_equal(d->posts[0].text, "ann yesterday\nhello world\nAnn B.");
+	assert_string_equal(d->posts[1].author, "bob");
+	assert_string_equal(d->posts[1].time, "2024-01-03");
+	assert_string_equal(d->posts[1].text, "bob today\nsecond\nafter nested");
+	assert_string_equal(d->posts[2].author, "cy");
+	assert_string_equal(d->posts[2].time, "");
+	assert_string_equal(d->posts[2].text, "cy\nnested reply");
+	assert_string_equal(d->posts[3].author, "");
+	assert_string_equal(d->posts[3].time, "just now");
+	assert_string_equal(d->posts[3].text, "just now");
+	doc_free(d);
+	doc_profiles_free(ps);
+}
+
+static void test_doc_posts_caps(void **state)
+{
+	(void)state;
+	static const struct doc_profile_spec spec = {.name = "v", .post = "div.p", .content = "q"};
+	struct doc_profiles *ps = venue_profiles(&spec);
+	struct doc_limits lim;
+	doc_limits_default(&lim);
+	assert_int_equal(lim.max_posts, 1000);
+	/* A post whose content never shows is no post, and does not count. */
+	struct buf page;
+	buf_init(&page, 1 << 20);
+	assert_int_equal(buf_addstr(&page, "<div class=p>no content</div>"), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(buf_addf(&page, "<div class=p><q>post %d</q></div>", i), 0);
+	lim.max_posts = 3;
+	struct doc *d = parse_posts(page.data, page.len, ps, &lim);
+	assert_int_equal(d->nposts, 3);
+	assert_int_equal(d->posts_dropped, 2);
+	assert_string_equal(d->posts[2].text, "post 2");
+	doc_free(d);
+
+	/* The posts' texts together stay within max_text, cut on a character boundary. */
+	doc_limits_default(&lim);
+	lim.max_text = 15;
+	buf_reset(&page);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(buf_addstr(&page, "<div class=p><q>\xE4\xB8\xAD\xE6\x96\x87"
+						   "abcd</q></div>"),
+				 0);
+	d = parse_posts(page.data, page.len, ps, &lim);
+	size_t total = 0;
+	for (size_t i = 0; i < d->nposts; i++) {
+		total += strlen(d->posts[i].text);
+		assert_true(valid_utf8(d->posts[i].text, strlen(d->posts[i].text)));
+	}
+	assert_true(total <= 15);
+	assert_string_equal(d->posts[1].text, "\xE4\xB8\xAD"); /* 10 + 3 of 15, then full */
+	assert_string_equal(d->posts[3].text, "");
+	assert_true(d->truncated);
+	doc_free(d);
+
+	/* Posts nested deeper than 16 join their parent. */
+	buf_reset(&page);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(buf_addf(&page, "<div class=p><q>%d</q>", i), 0);
+	d = parse_posts(page.data, page.len, ps, NULL);
+	assert_int_equal(d->nposts, 16);
+	assert_string_equal(d->posts[15].text, "15\n16\n17\n18\n19");
+	doc_free(d);
+	buf_done(&page);
+	doc_profiles_free(ps);
+}
+
+static void test_doc_posts_hostile(void **state)
+{
+	(void)state;
+	struct doc_profiles *ps = builtin_profiles();
+	static const char *const units[] = {
+		/* unclosed, nested threaded comments */
+		"<li class=comment><div class=comment-content>c@",
+		/* many flat posts */
+		"<div class='topic-body crawler-post'><div class=cooked>t@</div></div>",
+		/* posts inside posts inside content */
+		"<div id=postlist><div id=post_@><table><tr><td class=t_f>x",
+		/* a huge class list on every element */
+		"<div class='a b c d e f g h i j k l m n o p q r s t u v w x y z post' id=p@>",
+	};
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		struct buf page;
+		buf_init(&page, 64 << 20);
+		const char *at = strchr(units[u], '@');
+		for (int i = 0; i < 100000; i++)
+			assert_int_equal(buf_addf(&page, "%.*s%d%s", (int)(at - units[u]), units[u],
+						  i, at + 1),
+					 0);
+		struct doc *d = parse_posts(page.data, page.len, ps, NULL);
+		assert_true(d->nposts <= 1000);
+		for (size_t i = 0; i < d->nposts; i++)
+			assert_true(valid_utf8(d->posts[i].text, strlen(d->posts[i].text)));
+		doc_free(d);
+		buf_done(&page);
+	}
+	doc_profiles_free(ps);
+}
+
+static void test_doc_profiles(void **state)
+{
+	(void)state;
+	assert_string_equal(doc_profile_builtin(0)->name, "discuz");
+	assert_string_equal(doc_profile_builtin(4)->name, "wordpress");
+	assert_null(doc_profile_builtin(5));
+	struct doc_profiles *ps = NULL;
+	assert_int_equal(doc_profiles_new(&ps), 0);
+	struct doc_profile_error err;
+	struct doc_profile_spec spec = {.name = "v", .post = "div", .author = "a:first-child"};
+	assert_int_equal(doc_profiles_add(ps, &spec, &err), ERR_PARSE);
+	assert_string_equal(err.field, "author");
+	assert_int_equal(err.sel.column, 2);
+	assert_non_null(strstr(err.sel.message, "pseudo-classes"));
+	spec = (struct doc_profile_spec){.name = "v", .post = "div >"};
+	assert_int_equal(doc_profiles_add(ps, &spec, &err), ERR_PARSE);
+	assert_string_equal(err.field, "post");
+	spec = (struct doc_profile_spec){.name = "v"};
+	assert_int_equal(doc_profiles_add(ps, &spec, &err), ERR_PARSE);
+	assert_string_equal(err.field, "post");
+	spec = (struct doc_profile_spec){.post = "div"};
+	assert_int_equal(doc_profiles_add(ps, &spec, &err), ERR_PARSE);
+	assert_string_equal(err.field, "name");
+	spec.name = "a-name-of-thirty-two-bytes-long!";
+	assert_int_equal(doc_profiles_add(ps, &spec, NULL), ERR_PARSE);
+	spec.name = "ok";
+	for (int i = 0; i < DOC_PROFILES_MAX; i++)
+		assert_int_equal(doc_profiles_add(ps, &spec, NULL), 0);
+	assert_int_equal(doc_profiles_add(ps, &spec, NULL), ERR_TOO_BIG);
+	assert_int_equal(doc_profiles_add_builtin(ps), ERR_TOO_BIG);
+	doc_profiles_free(ps);
+	doc_profiles_free(NULL);
+	/* Options may be NULL: doc_parse's defaults, no posts. */
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse_with("<p>x", 4, NULL, NULL, NULL, &d), 0);
+	assert_string_equal(d->body, "x");
+	assert_int_equal(d->nposts, 0);
+	doc_free(d);
+}
+
 /* ---- yaml.h: the strict YAML reader ---- */
 
 static struct yaml_doc *yaml_parse_ok(const char *text, const struct yaml_limits *lim)
@@ -1379,6 +1761,17 @@ int main(void)
 		cmocka_unit_test(test_doc_limits),
 		cmocka_unit_test(test_doc_deep_nesting),
 		cmocka_unit_test(test_doc_hostile),
+		cmocka_unit_test(test_doc_description),
+		cmocka_unit_test(test_doc_posts_discuz),
+		cmocka_unit_test(test_doc_posts_phpbb),
+		cmocka_unit_test(test_doc_posts_vbulletin),
+		cmocka_unit_test(test_doc_posts_discourse),
+		cmocka_unit_test(test_doc_posts_wordpress),
+		cmocka_unit_test(test_doc_posts_none),
+		cmocka_unit_test(test_doc_posts_venue),
+		cmocka_unit_test(test_doc_posts_caps),
+		cmocka_unit_test(test_doc_posts_hostile),
+		cmocka_unit_test(test_doc_profiles),
 		cmocka_unit_test(test_yaml_tree),
 		cmocka_unit_test(test_yaml_refusals),
 		cmocka_unit_test(test_yaml_caps),
