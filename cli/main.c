@@ -26,6 +26,7 @@ static const struct {
 	{"stats", cmd_stats, "count the pages, hits and queued URLs in the store"},
 	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
 	{"url", cmd_url, "resolve URLs to the canonical form patrol stores and fetches"},
+	{"extract", cmd_extract, "what patrol sees of an HTML page: fields, posts, links"},
 };
 
 static void usage(FILE *out)

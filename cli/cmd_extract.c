@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* patrol extract: what patrol sees of one page (DESIGN.md §4), for rule authors and tests: the
+ * encoding and what chose it, title, description, the fields the rules match, the forum posts
+ * and the links. The normalized view is not built yet: its place in the output says so.
+ */
+#include "cli/cli.h"
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "parsers/doc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXTRACT_INPUT_MAX (64u << 20) /* bytes read from FILE; a crawl caps bodies lower */
+
+static const char extract_help[] =
+	"usage: patrol extract [--json] [--base-url URL] [--content-type CT]\n"
+	"                      [--post SEL [--content SEL] [--author SEL] [--time SEL]\n"
+	"                      [--skip SEL]] FILE|-\n"
+	"\n"
+	"Show what patrol sees of an HTML page (FILE, or standard input for '-'): the encoding\n"
+	"and the step that chose it, the title and description, the fields rules match (title,\n"
+	"body, link_text, url), the forum posts with their author and time, and the links.\n"
+	"\n"
+	"  --base-url URL      the URL the page came from: links resolve against it and it is\n"
+	"                      the url field (default: none, only absolute links are kept)\n"
+	"  --content-type CT   the HTTP Content-Type it came with (its charset counts first)\n"
+	"  --post SEL          find posts with these selectors instead of the built-in forum\n"
+	"  --content SEL       profiles (Discuz!, phpBB, vBulletin, Discourse, WordPress): what\n"
+	"  --author SEL        a venue would set in patrol.yaml. SEL is the selector language of\n"
+	"  --time SEL          docs/extract.md (tag, .class, #id, [attr], [attr=v], [attr^=v],\n"
+	"  --skip SEL          descendant, '>', ',')\n"
+	"  --json              one JSON object (DESIGN.md §4), as the global --json\n"
+	"\n"
+	"The normalized text the rules will match (NFKC, case folding, traditional to simplified)\n"
+	"is not built yet (parsers/normalize): it shows as 'normalized: not built yet', and as\n"
+	"\"normalized\": null in JSON. Exit 0, 1 when FILE cannot be read, 2 for a usage error or\n"
+	"a bad selector.\n";
+
+struct extract_args {
+	bool json;
+	const char *base_url, *content_type, *file;
+	struct doc_profile_spec spec; /* spec.post NULL: the built-in profiles */
+};
+
+static int extract_parse_args(struct cli *cli, int argc, char **argv, struct extract_args *a)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"base-url", required_argument, NULL, 'b'},
+		{"content-type", required_argument, NULL, 'c'},
+		{"post", required_argument, NULL, 'p'},
+		{"content", required_argument, NULL, 'C'},
+		{"author", required_argument, NULL, 'a'},
+		{"time", required_argument, NULL, 't'},
+		{"skip", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	*a = (struct extract_args){.json = cli->json, .spec = {.name = "venue"}};
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': a->json = true; break;
+		case 'b': a->base_url = optarg; break;
+		case 'c': a->content_type = optarg; break;
+		case 'p': a->spec.post = optarg; break;
+		case 'C': a->spec.content = optarg; break;
+		case 'a': a->spec.author = optarg; break;
+		case 't': a->spec.time = optarg; break;
+		case 's': a->spec.skip = optarg; break;
+		case 'h': fputs(extract_help, stdout); return -1;
+		default: return cli_usage_error("extract", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("extract", optind >= argc ? "a FILE (or '-') is needed"
+								 : "one FILE at a time");
+	const struct doc_profile_spec *s = &a->spec;
+	if (!s->post && (s->content || s->author || s->time || s->skip))
+		return cli_usage_error("extract",
+				       "--content, --author, --time and --skip need --post");
+	a->file = argv[optind];
+	return 0;
+}
+
+/* The whole of path ("-": standard input), up to EXTRACT_INPUT_MAX bytes. */
+static int extract_read(const char *path, struct buf *out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return -errno;
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	errno = 0;
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_add(out, chunk, n);
+	if (!rc && ferror(f))
+		rc = errno ? -errno : -EIO; /* EISDIR for a directory */
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* The profiles posts are found with: the venue-like one of the options, or the built-ins. */
+static int extract_profiles(const struct doc_profile_spec *spec, struct doc_profiles **ret)
+{
+	struct doc_profile_error err;
+	int rc = doc_profiles_new(ret);
+	if (!rc)
+		rc = spec->post ? doc_profiles_add(*ret, spec, &err)
+				: doc_profiles_add_builtin(*ret);
+	if (rc == ERR_PARSE)
+		return cli_usage_error("extract", "--%s: column %zu: %s", err.field, err.sel.column,
+				       err.sel.message);
+	if (rc) {
+		cli_error("extract: %s", err_str(rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* ---- JSON ---- */
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *extract_posts_json(const struct doc *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < d->nposts; i++) {
+		const struct doc_post *p = &d->posts[i];
+		json_array_append_new(a, json_pack("{sI so so ss}", "index", (json_int_t)i,
+						   "author", jstr_or_null(p->author), "time",
+						   jstr_or_null(p->time), "text", p->text));
+	}
+	return a;
+}
+
+static json_t *extract_links_json(const struct doc *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < d->nlinks; i++) {
+		const struct doc_link *l = &d->links[i];
+		json_array_append_new(a, json_pack("{ss ss ss sb}", "url", l->url, "text", l->text,
+						   "rel", l->rel, "nofollow", l->nofollow));
+	}
+	return a;
+}
+
+static int extract_print_json(const struct doc *d, const char *url)
+{
+	json_t *o = json_pack(
+		"{ss ss ss ss ss s{sb sb} s{ss ss ss ss} so so sI sn so sI sb}", "encoding",
+		d->encoding, "encoding_source", charset_source_name(d->encoding_source), "title",
+		d->title, "description", d->description, "canonical", d->canonical, "robots",
+		"noindex", d->noindex, "nofollow", d->nofollow, "fields", "title", d->title, "body",
+		d->body, "link_text", d->link_text, "url", url, "posts_profile",
+		jstr_or_null(d->posts_profile), "posts", extract_posts_json(d), "posts_dropped",
+		(json_int_t)d->posts_dropped, "normalized", "links", extract_links_json(d),
+		"links_dropped", (json_int_t)d->links_dropped, "truncated", d->truncated);
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (!s) {
+		cli_error("extract: cannot write JSON (out of memory)");
+		return CLI_FAIL;
+	}
+	puts(s);
+	free(s);
+	return CLI_OK;
+}
+
+/* ---- Text ---- */
+
+static void extract_print_posts(const struct doc *d)
+{
+	for (size_t i = 0; i < d->nposts; i++) {
+		const struct doc_post *p = &d->posts[i];
+		printf("\n--- post %zu of %zu", i + 1, d->nposts);
+		if (p->author[0])
+			printf(" · author %s", p->author);
+		if (p->time[0])
+			printf(" · time %s", p->time);
+		printf("\n%s\n", p->text);
+	}
+}
+
+static void extract_print_text(const struct doc *d, const char *url)
+{
+	printf("encoding    %s (%s)\n", d->encoding, charset_source_name(d->encoding_source));
+	printf("title       %s\n", d->title);
+	printf("description %s\n", d->description);
+	printf("canonical   %s\n", d->canonical);
+	printf("robots      %s, %s\n", d->noindex ? "noindex" : "index",
+	       d->nofollow ? "nofollow" : "follow");
+	printf("posts       %zu", d->nposts);
+	if (d->nposts)
+		printf(" (profile %s)", d->posts_profile);
+	if (d->posts_dropped)
+		printf(", %zu dropped", d->posts_dropped);
+	printf("\nlinks       %zu", d->nlinks);
+	if (d->links_dropped)
+		printf(", %zu dropped", d->links_dropped);
+	printf("\nnormalized  not built yet (parsers/normalize)\n");
+	if (d->truncated)
+		printf("truncated   yes: a cap cut the page, its text or its depth\n");
+	printf("\n--- field title\n%s\n\n--- field body\n%s\n\n--- field link_text\n%s\n"
+	       "\n--- field url\n%s\n",
+	       d->title, d->body, d->link_text, url);
+	extract_print_posts(d);
+	if (d->nlinks)
+		printf("\n--- links\n");
+	for (size_t i = 0; i < d->nlinks; i++) {
+		const struct doc_link *l = &d->links[i];
+		printf("%s", l->url);
+		if (l->rel[0])
+			printf(" [rel %s]", l->rel);
+		printf("%s%s\n", l->text[0] ? " " : "", l->text);
+	}
+}
+
+int cmd_extract(struct cli *cli, int argc, char **argv)
+{
+	struct extract_args a;
+	int status = extract_parse_args(cli, argc, argv, &a);
+	if (status)
+		return status < 0 ? CLI_OK : status;
+	struct doc_profiles *profiles = NULL;
+	struct doc *d = NULL;
+	struct buf in;
+	buf_init(&in, EXTRACT_INPUT_MAX);
+	status = extract_profiles(&a.spec, &profiles);
+	if (status)
+		goto done;
+	int rc = extract_read(a.file, &in);
+	if (rc) {
+		cli_error("cannot read %s: %s", a.file,
+			  rc == ERR_TOO_BIG ? "larger than 64 MiB" : err_str(rc));
+		status = CLI_FAIL;
+		goto done;
+	}
+	struct doc_options opts = {.profiles = profiles};
+	rc = doc_parse_with(in.data, in.len, a.content_type, a.base_url, &opts, &d);
+	if (rc == ERR_URL) {
+		status = cli_usage_error(
+			"extract", "--base-url '%s' is not an absolute http(s) URL", a.base_url);
+	} else if (rc) {
+		cli_error("cannot extract %s: %s", a.file, err_str(rc));
+		status = CLI_FAIL;
+	} else if (a.json) {
+		status = extract_print_json(d, a.base_url ? a.base_url : "");
+	} else {
+		extract_print_text(d, a.base_url ? a.base_url : "");
+	}
+done:
+	doc_free(d);
+	buf_done(&in);
+	doc_profiles_free(profiles);
+	return status;
+}
