@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/* The normalization pass (normalize.h): decoding, units, squeezing and the offset map.
+ *
+ * The text is read once. A code point that the BMP table maps on its own is written at once when
+ * the next one cannot combine with it, and runs of ASCII and of CJK characters go through tight
+ * loops of just that. Anything else is gathered into a unit (a starter and what may combine with
+ * it, at most NORMALIZE_UNIT_MAX code points) and mapped by normalize__map_unit. Squeezing works
+ * on the output: after each CJK character the pass remembers where the output stood, and a CJK
+ * character that comes after a short enough gap cuts the output back to there.
+ * Nothing is allocated per code point: the text and the runs grow by doubling, up to the cap.
+ */
+#include "parsers/normalize.h"
+
+#include "common/err.h"
+#include "parsers/normalize_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FFFD	   0xFFFDu
+#define RUN_LINEAR NORMALIZE_RUN_LINEAR
+#define RUN_LEN(r) ((r)->orig_len & ~RUN_LINEAR)
+#define CHUNK	   4096 /* bytes the tight loops reserve at a time */
+
+struct pass {
+	const struct normalizer *nz;
+	const unsigned char *in;
+	size_t len;
+	struct normalized *out;
+	/* Squeezing: the output ends in a CJK character and at most a short gap after it. */
+	bool anchor;
+	unsigned gap; /* separators in that gap */
+	size_t snap_len, snap_nruns;
+	struct normalize_run snap_run; /* the last run as it was just after the CJK character */
+};
+
+int normalize_new(const char *opencc_config, struct normalizer **ret_nz, char *err, size_t errlen)
+{
+	char none[1];
+	if (!err || errlen == 0) {
+		err = none;
+		errlen = sizeof(none);
+	}
+	err[0] = '\0';
+	int rc = -ENOMEM;
+	struct normalizer *nz = calloc(1, sizeof(*nz));
+	if (!nz)
+		goto fail;
+	rc = normalize__tables_build(nz, opencc_config, err, errlen);
+	if (rc)
+		goto fail;
+	*ret_nz = nz;
+	return 0;
+fail:
+	if (rc == -ENOMEM && !err[0])
+		snprintf(err, errlen, "out of memory");
+	normalize_free(nz);
+	return rc;
+}
+
+void normalize_free(struct normalizer *nz)
+{
+	if (!nz)
+		return;
+	normalize__tables_free(nz);
+	free(nz);
+}
+
+void normalize_out_init(struct normalized *out, size_t max)
+{
+	memset(out, 0, sizeof(*out));
+	out->max = max < NORMALIZE_MAX_INPUT ? max : NORMALIZE_MAX_INPUT;
+}
+
+void normalize_out_done(struct normalized *out)
+{
+	free(out->text);
+	free(out->runs);
+	memset(out, 0, sizeof(*out));
+}
+
+/* ---- UTF-8 ---- */
+
+/* Decodes the code point at s (n >= 1 bytes available). An invalid sequence gives U+FFFD for its
+ * longest valid beginning, at least one byte (Unicode's "maximal subpart" practice). */
+static inline size_t decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
+{
+	unsigned c = s[0];
+	if (c < 0x80) {
+		*ret_cp = c;
+		return 1;
+	}
+	*ret_cp = FFFD;
+	if (c < 0xC2 || c > 0xF4)
+		return 1;
+	size_t need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+	unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+	uint32_t cp = c & (0x7Fu >> need);
+	for (size_t i = 1; i < need; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi)
+			return i;
+		cp = cp << 6 | (s[i] & 0x3Fu);
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	*ret_cp = cp;
+	return need;
+}
+
+static inline size_t utf8_len(uint32_t cp)
+{
+	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+static inline size_t encode(uint32_t cp, char *d)
+{
+	if (cp < 0x80) {
+		d[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (char)(0xC0 | cp >> 6);
+		d[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (char)(0xE0 | cp >> 12);
+		d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		d[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	d[0] = (char)(0xF0 | cp >> 18);
+	d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	d[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* ---- output ---- */
+
+/* Room for need more bytes of text and the NUL; ERR_TOO_BIG when they would pass the cap. */
+static int reserve(struct normalized *o, size_t need)
+{
+	if (need > o->max - o->len)
+		return ERR_TOO_BIG;
+	if (o->len + need < o->alloc)
+		return 0;
+	size_t want = o->alloc ? o->alloc : 256;
+	while (want <= o->len + need)
+		want *= 2;
+	if (want > o->max + 1)
+		want = o->max + 1;
+	char *t = realloc(o->text, want);
+	if (!t)
+		return -ENOMEM;
+	o->text = t;
+	o->alloc = want;
+	return 0;
+}
+
+/* Records that normalized bytes from norm on come from original bytes [orig, orig + olen):
+ * extends the last run when it continues it, else starts a run. */
+static int map_add(struct normalized *o, size_t norm, size_t orig, size_t olen, bool linear)
+{
+	if (o->nruns) {
+		struct normalize_run *r = &o->runs[o->nruns - 1];
+		bool r_linear = r->orig_len & RUN_LINEAR;
+		if (linear && r_linear && r->orig + RUN_LEN(r) == orig) {
+			r->orig_len += (uint32_t)olen;
+			return 0;
+		}
+		if (!linear && !r_linear && r->orig == orig && RUN_LEN(r) == olen)
+			return 0; /* the next code point of the same unit */
+	}
+	if (o->nruns == o->runs_alloc) {
+		size_t n = o->runs_alloc ? o->runs_alloc * 2 : 64;
+		struct normalize_run *r = realloc(o->runs, n * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		o->runs = r;
+		o->runs_alloc = n;
+	}
+	o->runs[o->nruns++] = (struct normalize_run){(uint32_t)norm, (uint32_t)orig,
+						     (uint32_t)olen | (linear ? RUN_LINEAR : 0)};
+	return 0;
+}
+
+static void snapshot(struct pass *p)
+{
+	p->anchor = true;
+	p->gap = 0;
+	p->snap_len = p->out->len;
+	p->snap_nruns = p->out->nruns;
+	p->snap_run = p->out->runs[p->out->nruns - 1];
+}
+
+static void rollback(struct pass *p)
+{
+	p->out->len = p->snap_len;
+	p->out->nruns = p->snap_nruns;
+	p->out->runs[p->out->nruns - 1] = p->snap_run;
+}
+
+/* Before writing a code point of class cls: a CJK character after a short gap removes the gap. */
+static void squeeze(struct pass *p, enum normalize_class cls)
+{
+	if (!p->anchor)
+		return;
+	switch (cls) {
+	case NORMALIZE_CLASS_CJK:
+		if (p->out->len > p->snap_len)
+			rollback(p);
+		break;
+	case NORMALIZE_CLASS_SEP:
+		if (++p->gap > NORMALIZE_GAP_MAX)
+			p->anchor = false;
+		break;
+	case NORMALIZE_CLASS_MARK: break;
+	default: p->anchor = false;
+	}
+}
+
+/* Writes cp, which comes from original bytes [orig, orig + olen); room is reserved. */
+static int put(struct pass *p, uint32_t cp, enum normalize_class cls, size_t orig, size_t olen,
+	       bool linear)
+{
+	struct normalized *o = p->out;
+	squeeze(p, cls);
+	size_t at = o->len;
+	o->len += encode(cp, o->text + at);
+	int rc = map_add(o, at, orig, olen, linear);
+	if (rc == 0 && cls == NORMALIZE_CLASS_CJK)
+		snapshot(p);
+	return rc;
+}
+
+/* Writes a code point that alone stands for original bytes [orig, orig + olen). */
+static int put_one(struct pass *p, uint32_t cp, enum normalize_class cls, size_t orig, size_t olen)
+{
+	int rc = reserve(p->out, utf8_len(cp));
+	return rc ? rc : put(p, cp, cls, orig, olen, utf8_len(cp) == olen);
+}
+
+/* Writes the m code points a unit became, all or none. */
+static int put_unit(struct pass *p, const uint32_t *cps, size_t m, size_t orig, size_t olen,
+		    bool single)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < m; i++)
+		total += utf8_len(cps[i]);
+	int rc = reserve(p->out, total);
+	bool linear = single && m == 1 && total == olen;
+	for (size_t i = 0; i < m && rc == 0; i++)
+		rc = put(p, cps[i], normalize__class(cps[i]), orig, olen, linear);
+	return rc;
+}
+
+/* ---- the pass ---- */
+
+/* Whether nothing before offset q can combine with the code point at q. */
+static bool boundary_at(const struct pass *p, size_t q)
+{
+	if (q >= p->len)
+		return true;
+	if (p->in[q] < 0x80)
+		return p->nz->bmp[p->in[q]] & NORMALIZE_BOUNDARY;
+	uint32_t cp;
+	decode(p->in + q, p->len - q, &cp);
+	return normalize__entry(p->nz, cp) & NORMALIZE_BOUNDARY;
+}
+
+/* Gathers the unit that starts at pos with cp (whose table entry is e0) and writes what it
+ * becomes. Dropped code points inside a unit are skipped, so `e`, U+200B, U+0301 still compose;
+ * those after its last code point are not part of it. Code points past NORMALIZE_UNIT_MAX are
+ * removed with the unit (they can only be combining marks piled on one letter): cutting the pile
+ * into several units instead would make the result depend on where the cuts fall, and
+ * normalizing the normalized text would change it. */
+static int unit(struct pass *p, size_t pos, uint32_t cp, uint32_t e0, size_t *ret_end)
+{
+	uint32_t cps[NORMALIZE_UNIT_MAX], out[NORMALIZE_UNIT_OUT];
+	size_t n = 0, q = pos, end = pos;
+	while (q < p->len) {
+		size_t l = decode(p->in + q, p->len - q, &cp);
+		uint32_t e = n ? normalize__entry(p->nz, cp) : e0;
+		if (n && (e & NORMALIZE_KIND_MASK) == NORMALIZE_KIND_DROP) {
+			q += l;
+			continue;
+		}
+		if (n && (e & NORMALIZE_BOUNDARY))
+			break;
+		if (n < NORMALIZE_UNIT_MAX)
+			cps[n++] = cp;
+		q += l;
+		end = q;
+	}
+	*ret_end = end;
+	if (n == 1 && (e0 & NORMALIZE_KIND_MASK) == NORMALIZE_KIND_MAP)
+		return put_one(p, e0 & NORMALIZE_CP_MASK,
+			       (e0 & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT, pos,
+			       end - pos);
+	size_t m = normalize__map_unit(p->nz, cps, n, out);
+	return put_unit(p, out, m, pos, end - pos, n == 1);
+}
+
+/* One code point at pos, or the unit it starts. */
+static int step(struct pass *p, size_t pos, size_t *ret_next)
+{
+	uint32_t cp;
+	size_t n = decode(p->in + pos, p->len - pos, &cp);
+	uint32_t e = normalize__entry(p->nz, cp);
+	*ret_next = pos + n;
+	switch (e & NORMALIZE_KIND_MASK) {
+	case NORMALIZE_KIND_DROP: return 0;
+	case NORMALIZE_KIND_CR:
+		if (pos + n < p->len && p->in[pos + n] == '\n')
+			return 0;
+		if (boundary_at(p, pos + n))
+			return put_one(p, '\n', NORMALIZE_CLASS_NEWLINE, pos, n);
+		break; /* marks after it: the unit makes it '\n' too, with them */
+	case NORMALIZE_KIND_MAP:
+		if (boundary_at(p, pos + n))
+			return put_one(p, e & NORMALIZE_CP_MASK,
+				       (e & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT, pos, n);
+		break;
+	}
+	return unit(p, pos, cp, e, ret_next);
+}
+
+/* Copies the ASCII at pos that the table maps byte for byte, while no CJK gap is open (ASCII
+ * cannot end one, it can only close it). Sets *ret_n to the bytes done, 0 when none. */
+static int ascii_run(struct pass *p, size_t pos, size_t *ret_n)
+{
+	struct normalized *o = p->out;
+	size_t chunk = p->len - pos < CHUNK ? p->len - pos : CHUNK;
+	if (chunk > o->max - o->len)
+		chunk = o->max - o->len; /* at the cap, step() reports it if anything is written */
+	int rc = reserve(o, chunk);
+	if (rc)
+		return rc;
+	const unsigned char *in = p->in + pos, *ascii = p->nz->ascii;
+	char *dst = o->text + o->len;
+	size_t k = 0;
+	for (; k < chunk && in[k] < 0x80 && ascii[in[k]]; k++)
+		dst[k] = (char)ascii[in[k]];
+	if (k && !boundary_at(p, pos + k))
+		k--; /* the last letter may combine with what follows: a unit takes it */
+	*ret_n = k;
+	if (!k)
+		return 0;
+	size_t at = o->len;
+	o->len += k;
+	return map_add(o, at, pos, k, true);
+}
+
+/* Copies a run of three-byte CJK characters the table maps to three-byte CJK characters (the
+ * bulk of Chinese text). Sets *ret_n to the bytes done, 0 when none. */
+static int cjk_run(struct pass *p, size_t pos, size_t *ret_n)
+{
+	struct normalized *o = p->out;
+	size_t chunk = p->len - pos < CHUNK ? p->len - pos : CHUNK;
+	if (chunk > o->max - o->len)
+		chunk = o->max - o->len;
+	int rc = reserve(o, chunk);
+	if (rc)
+		return rc;
+	const unsigned char *in = p->in + pos;
+	const uint32_t want = NORMALIZE_KIND_MAP | (NORMALIZE_CLASS_CJK << NORMALIZE_CLASS_SHIFT);
+	char *dst = o->text + o->len;
+	size_t k = 0;
+	for (; k + 3 <= chunk; k += 3) {
+		unsigned c0 = in[k], c1 = in[k + 1], c2 = in[k + 2];
+		if (c0 < 0xE3 || c0 > 0xE9 || (c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80)
+			break;
+		uint32_t e = p->nz->bmp[(c0 & 0x0Fu) << 12 | (c1 & 0x3Fu) << 6 | (c2 & 0x3Fu)];
+		uint32_t to = e & NORMALIZE_CP_MASK;
+		if ((e & (NORMALIZE_KIND_MASK | NORMALIZE_CLASS_MASK)) != want || to < 0x800 ||
+		    to > 0xFFFF)
+			break;
+		encode(to, dst + k);
+	}
+	if (k && !boundary_at(p, pos + k))
+		k -= 3;
+	*ret_n = k;
+	if (!k)
+		return 0;
+	if (p->anchor && o->len > p->snap_len) { /* squeeze the gap before the run */
+		rollback(p);
+		memmove(o->text + o->len, dst, k);
+	}
+	size_t at = o->len;
+	o->len += k;
+	rc = map_add(o, at, pos, k, true);
+	if (rc == 0)
+		snapshot(p);
+	return rc;
+}
+
+static int pass_run(struct pass *p)
+{
+	size_t pos = 0;
+	int rc = 0;
+	while (pos < p->len && rc == 0) {
+		unsigned char c = p->in[pos];
+		size_t n = 0;
+		if (c < 0x80 && !p->anchor)
+			rc = ascii_run(p, pos, &n);
+		else if (c >= 0xE3 && c <= 0xE9)
+			rc = cjk_run(p, pos, &n);
+		if (rc == 0 && n == 0) {
+			size_t next;
+			rc = step(p, pos, &next);
+			n = next - pos;
+		}
+		if (rc == 0)
+			pos += n;
+	}
+	p->out->consumed = pos;
+	return rc;
+}
+
+int normalize_text(const struct normalizer *nz, const char *text, size_t len,
+		   struct normalized *out)
+{
+	out->len = 0;
+	out->nruns = 0;
+	out->consumed = 0;
+	out->truncated = false;
+	if (len > NORMALIZE_MAX_INPUT) {
+		int rc = reserve(out, 0);
+		if (out->text)
+			out->text[0] = '\0';
+		return rc ? rc : ERR_TOO_BIG;
+	}
+	/* The output is about as long as the input: one allocation for most texts. */
+	int rc = reserve(out, len < out->max ? len : out->max);
+	if (rc == 0) {
+		struct pass p = {
+			.nz = nz, .in = (const unsigned char *)text, .len = len, .out = out};
+		rc = pass_run(&p);
+	}
+	if (rc == ERR_TOO_BIG) {
+		out->truncated = true;
+	} else if (rc) {
+		out->len = 0;
+		out->nruns = 0;
+		out->consumed = 0;
+	}
+	if (out->text)
+		out->text[out->len] = '\0';
+	return rc;
+}
+
+/* ---- mapping back ---- */
+
+/* The run that holds normalized offset off (< len): the last one starting at or before it. */
+static const struct normalize_run *run_at(const struct normalized *o, size_t off)
+{
+	size_t lo = 0, hi = o->nruns;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o->runs[mid].norm <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &o->runs[lo];
+}
+
+static bool continuation(const struct normalized *o, size_t off)
+{
+	return off < o->len && ((unsigned char)o->text[off] & 0xC0) == 0x80;
+}
+
+/* Where the original span of a normalized span starting at off starts. */
+static size_t orig_start(const struct normalized *o, size_t off)
+{
+	if (off >= o->len) {
+		const struct normalize_run *r = &o->runs[o->nruns - 1];
+		return r->orig + RUN_LEN(r);
+	}
+	const struct normalize_run *r = run_at(o, off);
+	return r->orig_len & RUN_LINEAR ? r->orig + (off - r->norm) : r->orig;
+}
+
+int normalize_span(const struct normalized *out, size_t start, size_t end, size_t *ret_start,
+		   size_t *ret_end)
+{
+	if (start > end || end > out->len)
+		return ERR_USAGE;
+	if (out->nruns == 0) {
+		*ret_start = *ret_end = 0;
+		return 0;
+	}
+	while (start > 0 && continuation(out, start))
+		start--;
+	while (continuation(out, end))
+		end++;
+	size_t os = orig_start(out, start), oe = os;
+	if (end > start) {
+		const struct normalize_run *r = run_at(out, end - 1);
+		oe = r->orig_len & RUN_LINEAR ? r->orig + (end - r->norm) : r->orig + RUN_LEN(r);
+	}
+	*ret_start = os;
+	*ret_end = oe;
+	return 0;
+}
