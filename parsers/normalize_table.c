@@ -8,6 +8,10 @@
  * 7 MiB/s, DESIGN.md §6). The BMP table then records, for each code point, what it becomes alone
  * and whether anything before it could combine with it, so the pass only calls utf8proc for the
  * rare code points that need it. Only this file includes utf8proc.h and opencc.h.
+ * Threads: OpenCC's converter could be shared (its conversion is const), but its C API writes
+ * every failure into one process-wide std::string that opencc_error() reads, which races when
+ * two threads fail at once; the converter is closed before normalize_new returns, so only
+ * normalize_new itself must not run in two threads at once. utf8proc is pure.
  */
 #include "parsers/normalize_int.h"
 
