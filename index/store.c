@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,6 +282,40 @@ fail:
 	return mdb_err(mrc);
 }
 
+/* Finds LMDB's map of data.mdb in /proc/self/maps: mdb_env_info gives its address only for
+ * MDB_FIXEDMAP environments. The map is the shared mapping of the file's inode from offset 0 that
+ * is as long as the map size; it stays where it is until mdb_env_close (we never resize it).
+ * Only store_trim needs it, so a system without /proc just cannot trim. */
+static void map_find(struct store *s)
+{
+	MDB_envinfo info;
+	mdb_filehandle_t fd;
+	struct stat st;
+	char *line = NULL;
+	size_t cap = 0;
+	if (mdb_env_info(s->env, &info) || mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+		return;
+	FILE *fp = fopen("/proc/self/maps", "re");
+	if (!fp)
+		return;
+	while (getline(&line, &cap, fp) > 0) {
+		unsigned long lo, hi, off, ino;
+		char perms[8];
+		/* "lo-hi perms offset major:minor inode path"; the device is not compared, since
+		 * btrfs shows another one here than stat(2) does. */
+		if (sscanf(line, "%lx-%lx %7s %lx %*x:%*x %lu", &lo, &hi, perms, &off, &ino) != 5)
+			continue;
+		if (ino == (unsigned long)st.st_ino && off == 0 && perms[3] == 's' &&
+		    hi - lo == info.me_mapsize) {
+			s->map = (void *)lo;
+			s->map_len = hi - lo;
+			break;
+		}
+	}
+	free(line);
+	fclose(fp);
+}
+
 int store_open(const char *dir, struct store **ret_store, char *err, size_t errlen)
 {
 	set_err(err, errlen, "%s", "");
@@ -301,6 +336,7 @@ int store_open(const char *dir, struct store **ret_store, char *err, size_t errl
 		rc = store_prepare(s, dir, err, errlen);
 	if (rc)
 		goto fail;
+	map_find(s);
 	*ret_store = s;
 	return 0;
 fail:
@@ -317,6 +353,20 @@ void store_close(struct store *s)
 		mdb_env_close(s->env);
 	free(s->dir);
 	free(s);
+}
+
+/* LMDB reads through a shared, read-only map of data.mdb: a page it reads stays mapped, and counts
+ * in the process's RSS, until the process unmaps it, so a crawl's RSS would follow the size of the
+ * store. Dropping the mappings loses nothing: the environment is opened without MDB_WRITEMAP, so
+ * LMDB never writes through the map (it writes with pwrite and keeps uncommitted pages in its own
+ * buffers), and every mapped page is a clean view of the file's page cache. A thread that touches
+ * a dropped page, in a read or write transaction, faults the same bytes back in: for a shared file
+ * mapping MADV_DONTNEED only removes page-table entries (madvise(2)). */
+int store_trim(struct store *s)
+{
+	if (!s->map)
+		return -ENOTSUP;
+	return madvise(s->map, s->map_len, MADV_DONTNEED) == 0 ? 0 : -errno;
 }
 
 /* The pid the holder wrote into the lock file, or 0 when it cannot be read (say, the holder is

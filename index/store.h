@@ -168,6 +168,16 @@ int store_crawl_lock(struct store *s, char *err, size_t errlen);
 /* Drops the lock store_crawl_lock took; does nothing when it holds none. */
 void store_crawl_unlock(struct store *s);
 
+/* Drops this process's mappings of the store's file, so that pages LMDB has read stop counting in
+ * the process's resident memory (RSS): LMDB reads through a shared map, and a page read once stays
+ * mapped, so without this RSS follows the size of the store. The pages stay in the kernel's page
+ * cache; the next access maps them again, at the cost of a page fault (docs/storage.md, Memory).
+ * Safe at any moment, from any thread, while other threads read, walk or hold a write
+ * transaction: the map is never written through (no MDB_WRITEMAP), so what it maps is only ever
+ * a clean copy of the file. Not while store_close runs. -ENOTSUP when the map could not be found
+ * at store_open (no /proc), -errno from madvise(2); nothing changes then. */
+int store_trim(struct store *s);
+
 struct store_frontier_entry {
 	const char *url;   /* canonical URL: its identity */
 	const char *host;  /* queue key: "host:port" as the caller forms it */

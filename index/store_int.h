@@ -43,6 +43,8 @@ struct store {
 	MDB_dbi frontier, frontier_hosts, seen, leases, robots; /* schema 2 */
 	MDB_dbi variants;					/* schema 3 */
 	char *dir;
+	void *map;	/* where LMDB mapped data.mdb, for store_trim; NULL when not found */
+	size_t map_len;
 	atomic_bool crawl_locked; /* lock_fd is taken, or being taken */
 	int lock_fd;		  /* DIR/crawl.lock while locked, else -1 */
 };

@@ -828,6 +828,99 @@ static void test_reader_beside_writer(void **state)
 	assert_true(r.last_n == BATCHES * PER_BATCH);
 }
 
+/* ---- store_trim ---- */
+
+/* Resident memory backed by a file (or tmpfs), in bytes: where LMDB's map of data.mdb counts. */
+static long file_rss(void)
+{
+	long size, resident, shared;
+	FILE *fp = fopen("/proc/self/statm", "r");
+	assert_non_null(fp);
+	assert_int_equal(fscanf(fp, "%ld %ld %ld", &size, &resident, &shared), 3);
+	fclose(fp);
+	return shared * sysconf(_SC_PAGESIZE);
+}
+
+#define TRIM_PAGES 2000
+#define TRIM_TITLE 4000 /* bytes: each record takes overflow pages of its own */
+
+struct trim_walk {
+	struct store *s;
+	int n, bad, trims;
+	bool trim; /* trim the map every 100 records, from inside the walk's read transaction */
+};
+
+static int trim_visit(const struct store_page *p, void *ud)
+{
+	struct trim_walk *w = ud;
+	size_t len = strlen(p->title);
+	if (len != TRIM_TITLE || p->title[0] != 'a' + (char)(atoi(p->url + 19) % 26) ||
+	    p->title[len - 1] != p->title[0])
+		w->bad++;
+	if (w->trim && ++w->trims % 100 == 0 && store_trim(w->s) != 0)
+		w->bad++;
+	w->n++;
+	return 0;
+}
+
+static void trim_walk_check(struct store *s, bool trim)
+{
+	struct trim_walk w = {.s = s, .trim = trim};
+	assert_int_equal(store_pages_each(s, trim_visit, &w), 0);
+	assert_int_equal(w.n, TRIM_PAGES);
+	assert_int_equal(w.bad, 0);
+}
+
+/* The pages a walk mapped stop counting in RSS after store_trim, and everything reads the same
+ * afterwards: in later read transactions, in a read transaction that is open across the trim, and
+ * in a write transaction whose uncommitted changes must survive it. */
+static void test_trim(void **state)
+{
+	struct fixture *f = *state;
+	char url[64], *title = malloc(TRIM_TITLE + 1);
+	assert_non_null(title);
+	open_store(f);
+	struct store_txn *t;
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	for (int i = 0; i < TRIM_PAGES; i++) {
+		snprintf(url, sizeof(url), "https://a.example/p%d", i);
+		memset(title, 'a' + i % 26, TRIM_TITLE);
+		title[TRIM_TITLE] = '\0';
+		struct store_page p = sample_page(url);
+		p.title = title;
+		assert_int_equal(store_page_put(t, &p), 0);
+	}
+	assert_int_equal(store_write_commit(t), 0);
+	free(title);
+	assert_int_equal(store_trim(f->s), 0);
+	long base = file_rss();
+	trim_walk_check(f->s, false); /* maps some 8 MB of records */
+	long mapped = file_rss() - base;
+	assert_int_equal(store_trim(f->s), 0);
+	long left = file_rss() - base;
+	print_message("# file-backed RSS: +%ld KiB after a walk, +%ld KiB after store_trim\n",
+		      mapped >> 10, left >> 10);
+	assert_true(mapped > (4L << 20));
+	assert_true(left < mapped / 4);
+	trim_walk_check(f->s, false);
+	trim_walk_check(f->s, true);
+
+	struct store_hit h = sample_hit("DE89 3704");
+	bool fresh = false;
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_hit_put(t, &h, 10, NULL, &fresh), 0);
+	assert_true(fresh);
+	assert_int_equal(store_trim(f->s), 0);
+	assert_int_equal(store_hit_put(t, &h, 11, NULL, &fresh), 0);
+	assert_false(fresh); /* the transaction's own pages are not in the map */
+	assert_int_equal(store_write_commit(t), 0);
+	struct kept_hits k;
+	walk_hits(f->s, &k);
+	assert_int_equal(k.n, 1);
+	assert_int_equal(k.h[0].count, 2);
+	assert_int_equal(k.h[0].last_seen, 11);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -852,6 +945,7 @@ int main(void)
 		T(test_creates_nested_dirs),
 		T(test_crawl_lock),
 		T(test_reader_beside_writer),
+		T(test_trim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
