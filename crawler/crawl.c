@@ -465,6 +465,7 @@ static int sched_page_fetch(struct crawl *c, struct host *h, struct xfer_ctx *x)
 		x->old_digest_known = st.has_digest;
 		memcpy(x->old_digest, st.digest, 32);
 	}
+	crawl__trim_map(c);
 	int rc = fetch_add(c->fetch, x->item.url, &req, x);
 	if (rc)
 		return rc;
@@ -507,6 +508,7 @@ static int sched_take(struct crawl *c, struct store_txn *txn, struct host *h)
 	if (!x)
 		return -ENOMEM;
 	int rc = store_frontier_take(txn, h->key, &x->item);
+	crawl__trim_map(c); /* a take reads a page of seen */
 	if (rc) {
 		free(x);
 		return rc;

@@ -240,6 +240,7 @@ struct crawl {
 	_Atomic uint64_t queued;     /* for progress events: URLs in the frontier */
 	uint64_t done, hits, errors; /* the writer's: for progress events */
 	uint64_t orphaned;           /* the writer's: URLs dropped for want of their venue */
+	_Atomic long map_floor;      /* file-backed RSS after the last store_trim: crawl__trim_map */
 	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */
 	_Atomic int fatal;           /* the first fatal error; its text in err, written once */
 	pthread_mutex_t err_lock;
@@ -264,6 +265,10 @@ void crawl__event(struct crawl *c, const struct job *j, size_t hits);
 
 void *crawl__worker_main(void *arg);
 void *crawl__writer_main(void *arg);
+/* Drops the store's map from RSS once it has grown past a budget (work.c says why and what it
+ * costs). Cheap enough to call after every few store reads; the writer and the scheduler do, since
+ * one read through the map can map up to a megabyte. Any thread; two at once only trim twice. */
+void crawl__trim_map(struct crawl *c);
 
 #define WORK_LINKS_MAX (8u << 20) /* bytes of links one page may queue */
 

@@ -3,9 +3,10 @@
  *
  * Workers take fetched pages from the work queue, parse and match them with their own rules
  * matcher, and pass the result on. The writer alone writes to the store: it drains its queue in
- * batches, one write transaction each (pages, hits, links to queue, fetch state, finished
- * leases), and counts the outcomes. A page's URL leaves the frontier in the same transaction that
- * stores the page, so a crash at any moment either keeps both or neither.
+ * batches, each in as few write transactions as keep its memory bounded (pages, hits, links to
+ * queue, fetch state, finished leases), and counts the outcomes. A page's URL leaves the frontier
+ * in the same transaction that stores the page, so a crash at any moment either keeps both or
+ * neither. Here too: what keeps the store's map from filling the process's RSS, crawl__trim_map.
  */
 #include "crawler/crawl.h"
 
@@ -21,16 +22,22 @@
 #include "rules/rules.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define WORK_SNIPPET_CONTEXT 60
 #define WORK_MAX_MATCH 1024     /* bytes of matched text kept in a hit */
 #define WORK_MAX_PAGE_HITS 1000 /* hits kept per page: a page cannot flood the store */
 #define WORK_MAX_LINKS_BYTES (8u << 20)
+#define WORK_TXN_PUSHES 256         /* links queued per write transaction: see writer_commit */
+#define WORK_MAP_BUDGET (32L << 20) /* bytes of the store's map left resident: crawl__trim_map */
+#define WORK_TRIM_LINKS 16          /* links queued between two looks at the map */
 
 void job_free(struct job *j)
 {
@@ -212,6 +219,51 @@ void *crawl__worker_main(void *arg)
 
 /* --- the writer --- */
 
+/* The process's resident memory backed by files, in bytes: /proc/self/statm's "shared" (mapped
+ * file pages and shared memory), read without stdio. -1 when it cannot be read. */
+static long file_rss(void)
+{
+	char text[128];
+	long size, resident, shared;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	if (sscanf(text, "%ld %ld %ld", &size, &resident, &shared) != 3)
+		return -1;
+	return shared * sysconf(_SC_PAGESIZE);
+}
+
+/* Every page of the store that any thread reads stays mapped and counts in RSS, so without this
+ * a crawl's RSS follows the size of its store (440 MB for a frontier of a million URLs: seen and
+ * pages are keyed by SHA-256, so every push reads a random page). The writer calls this after
+ * each job and every WORK_TRIM_LINKS links, the scheduler after each URL it takes or starts, since
+ * one read can map a whole large folio of the page cache (up to 1 MB on Linux 6.18): when
+ * file-backed RSS has grown by more than WORK_MAP_BUDGET since the last trim, the map is dropped
+ * (store_trim; the pages stay in the page cache). What is left right after a trim, the program's
+ * own code and libraries, is the new floor, so code paged in later never makes every call trim.
+ * The budget is a trade: a store that outgrows it is read through page faults from then on
+ * (docs/storage.md, Memory), so it is set above the store of a crawl of tens of thousands of
+ * pages. A system where the store cannot trim is not asked again. */
+void crawl__trim_map(struct crawl *c)
+{
+	long now = file_rss(), floor = c->map_floor;
+	if (floor == 0) /* the first call: code and libraries, the budget goes on top */
+		c->map_floor = floor = now;
+	if (now < 0 || now - floor <= WORK_MAP_BUDGET)
+		return;
+	if (store_trim(c->store) != 0) {
+		c->map_floor = LONG_MAX;
+		return;
+	}
+	long after = file_rss();
+	c->map_floor = after >= 0 ? after : now;
+}
+
 /* Queues the job's links. Links found on pages and redirect targets are held to the venue's
  * max_query_variants (a refused one is a trap); a sitemap's URLs are not, since the site lists
  * them on purpose, and they do not count towards it either. */
@@ -220,10 +272,13 @@ static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j,
 {
 	const struct venue *v = c->venues[j->venue].v;
 	uint32_t max_variants = j->kind == JOB_PUSH ? 0 : v->max_query_variants;
+	size_t n = 0;
 	for (size_t off = 0; off < j->links.len;) {
 		const char *url = j->links.data + off;
 		char *host = NULL;
 		off += strlen(url) + 1;
+		if (++n % WORK_TRIM_LINKS == 0)
+			crawl__trim_map(c);
 		int rc = crawl__host_key(url, &host);
 		if (rc == ERR_URL)
 			continue;
@@ -362,13 +417,38 @@ static size_t writer_collect(struct crawl *c, struct job **batch, size_t max, bo
 	return n;
 }
 
+static size_t job_links(const struct job *j)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < j->links.len; i++)
+		n += j->links.data[i] == '\0';
+	return n;
+}
+
+/* Stores a batch in write transactions of about WORK_TXN_PUSHES links each, a job never split.
+ * A transaction holds every page it changed in memory, and LMDB keeps that many page buffers for
+ * reuse for good; links land on random pages of seen (keyed by SHA-256), so in one transaction
+ * for the whole batch (64 pages of 100 links) memory would follow the frontier: 6,400 pages
+ * changed, 25 MB, once seen has that many pages, against 1 MB now however large it grows. All
+ * but the last transaction commit without a sync, and the last one's sync makes the whole batch
+ * durable, as before; a crash in between keeps whole jobs, never half of one. */
 static int writer_commit(struct crawl *c, struct job **batch, size_t n)
 {
 	struct store_txn *txn = NULL;
 	int rc = store_write_begin(c->store, &txn);
-	size_t i = 0;
-	for (; rc == 0 && i < n; i++)
+	size_t i = 0, pushes = 0;
+	for (; rc == 0 && i < n; i++) {
 		rc = writer_apply(c, txn, batch[i]);
+		crawl__trim_map(c); /* safe inside a transaction: see store_trim */
+		pushes += job_links(batch[i]);
+		if (rc == 0 && i + 1 < n && pushes >= WORK_TXN_PUSHES) {
+			pushes = 0;
+			rc = store_write_commit_lazy(txn);
+			txn = NULL;
+			if (rc == 0)
+				rc = store_write_begin(c->store, &txn);
+		}
+	}
 	if (rc) {
 		store_write_abort(txn);
 		if (i > 0)
