@@ -9,24 +9,26 @@
 #   bench/run.sh                 peers: wget, Scrapy, Crawlee, patrol, Gumbo parse-and-walk floor
 #   N=2000 bench/run.sh          a quick run
 #   bench/run.sh politeness      200 hosts (ports) at 1 s per-host delay: patrol against the bound
+#   bench/run.sh frontier        patrol's memory for a 20,000- and a 1,000,000-URL frontier
 #
 # Environment: N (pages, default 20000); TOOLS (default "gumbo wget scrapy crawlee crawlee-mem
 # patrol"); TIMEOUT (seconds per tool, default 180: a tool stopped there is measured on the pages it
 # got); PATROL (binary, default build/cli/patrol, built with make when missing); HOSTS (politeness
 # run, default 200); DELAY_MS (default 1000); EXTRA_RULES=0 (politeness run with the shipped packs
-# only); BENCH_CACHE (default bench/.cache); KEEP=1 (keep
-# the work directory); PATROL_REV (how to name PATROL in the report). docs/bench.md explains it.
+# only); SITES (frontier run, default "141x2 100x3": links per page x levels of each crawl's site);
+# BENCH_CACHE (default bench/.cache); KEEP=1 (keep the work directory); PATROL_REV (how to name
+# PATROL in the report). The frontier run's TIMEOUT defaults to 300. docs/bench.md explains it.
 set -euo pipefail
 
 MODE=${1:-peers}
 case "$MODE" in
-peers | politeness) ;;
+peers | politeness | frontier) ;;
 -h | --help)
-	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: bench/run.sh [peers|politeness]" >&2
+	echo "usage: bench/run.sh [peers|politeness|frontier]" >&2
 	exit 2
 	;;
 esac
@@ -35,10 +37,16 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
 N=${N:-20000}
 TOOLS=${TOOLS:-gumbo wget scrapy crawlee crawlee-mem patrol}
+[ "$MODE" != frontier ] || TIMEOUT=${TIMEOUT:-300}
 TIMEOUT=${TIMEOUT:-180}
+# Seconds between the bound's SIGINT and a SIGKILL. A frontier crawl stopped there still commits
+# the links of the pages it fetched, thousands of pushes, before it exits.
+KILL_AFTER=10
+[ "$MODE" != frontier ] || KILL_AFTER=60
 PATROL=${PATROL:-$ROOT/build/cli/patrol}
 HOSTS=${HOSTS:-200}
 DELAY_MS=${DELAY_MS:-1000}
+SITES=${SITES:-141x2 100x3}
 CACHE=${BENCH_CACHE:-$BENCH/.cache}
 SYS_PY=/usr/bin/python3 # Debian's python, the one python3-scrapy installs into
 
@@ -72,6 +80,7 @@ install_missing() {
 	[ -x /usr/bin/time ] || pkgs+=(time)
 	command -v curl >/dev/null || pkgs+=(curl)
 	command -v bc >/dev/null || pkgs+=(bc)
+	command -v mdb_stat >/dev/null || pkgs+=(lmdb-utils) # the frontier run counts `seen`
 	command -v cc >/dev/null || pkgs+=(gcc)
 	command -v pkg-config >/dev/null || pkgs+=(pkg-config)
 	pkg-config --exists gumbo 2>/dev/null || pkgs+=(libgumbo-dev)
@@ -120,8 +129,10 @@ ensure_forum() {
 
 WORK=
 NGINX_PID=
+WATCH_PID=
 
 cleanup() {
+	[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null || true
 	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
 		kill "$NGINX_PID" 2>/dev/null || true
 		wait "$NGINX_PID" 2>/dev/null || true
@@ -159,13 +170,14 @@ sys.exit("no free port range")
 EOF
 }
 
-# start_nginx ROOT_DIR HOSTS BASE_PORT: host i serves ROOT_DIR (one host) or ROOT_DIR/h%03d.
-start_nginx() {
-	local root=$1 hosts=$2 base=$3 conf=$WORK/nginx/nginx.conf i dir
+# nginx_run CONF_BODY PROBE_PORT: nginx with the shared http settings around CONF_BODY (its
+# server blocks), started in the foreground of a background job; waits until PROBE_PORT answers.
+nginx_run() {
+	local body=$1 probe=$2 conf=$WORK/nginx/nginx.conf i
 	mkdir -p "$WORK/nginx/tmp"
 	{
 		# Workers run as the invoking user so that they can read the generated site wherever
-		# the checkout lives; they serve static files on 127.0.0.1 only.
+		# the checkout lives; they serve on 127.0.0.1 only.
 		echo "user $(id -un) $(id -gn);"
 		echo "worker_processes 1;"
 		echo "pid $WORK/nginx/nginx.pid;"
@@ -179,23 +191,30 @@ start_nginx() {
 		echo "  access_log $WORK/nginx/access.log bench;"
 		echo "  client_body_temp_path $WORK/nginx/tmp;"
 		echo "  sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 60;"
-		for ((i = 0; i < hosts; i++)); do
-			dir=$root
-			[ "$hosts" -eq 1 ] || dir=$(printf '%s/h%03d' "$root" "$i")
-			echo "  server { listen 127.0.0.1:$((base + i)); root $dir; index index.html; }"
-		done
+		echo "$body"
 		echo "}"
 	} >"$conf"
 	: >"$WORK/nginx/access.log"
 	nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$conf" -g 'daemon off;' &
 	NGINX_PID=$!
 	for ((i = 0; i < 100; i++)); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$((base + hosts - 1))/robots.txt" 2>/dev/null && return 0
+		curl -fsS -o /dev/null "http://127.0.0.1:$probe/robots.txt" 2>/dev/null && return 0
 		kill -0 "$NGINX_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	cat "$WORK/nginx/error.log" >&2 || true
 	die "nginx did not start"
+}
+
+# start_nginx ROOT_DIR HOSTS BASE_PORT: host i serves ROOT_DIR (one host) or ROOT_DIR/h%03d.
+start_nginx() {
+	local root=$1 hosts=$2 base=$3 i dir servers=
+	for ((i = 0; i < hosts; i++)); do
+		dir=$root
+		[ "$hosts" -eq 1 ] || dir=$(printf '%s/h%03d' "$root" "$i")
+		servers+="  server { listen 127.0.0.1:$((base + i)); root $dir; index index.html; }"$'\n'
+	done
+	nginx_run "$servers" $((base + hosts - 1))
 }
 
 # --- measuring --------------------------------------------------------------------------------
@@ -210,7 +229,7 @@ measure() {
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	before=$(wc -l <"$WORK/nginx/access.log")
 	t0=$(date +%s.%N)
-	/usr/bin/time -v -o "$WORK/$name.time" timeout -k 10 -s INT "$TIMEOUT" "$@" \
+	/usr/bin/time -v -o "$WORK/$name.time" timeout -k "$KILL_AFTER" -s INT "$TIMEOUT" "$@" \
 		>"$WORK/$name.log" 2>&1 || rc=$?
 	t1=$(date +%s.%N)
 	sleep 0.2 # let nginx write the last log lines
@@ -533,6 +552,156 @@ $(table)
 patrol: $(num "$rate" 1) pages/s = $(num "$(echo "100 * $rate / $bound" | bc -l)" 1) % of the politeness bound (goal: at least 95 %)."
 	write_report "$BENCH/results/$(date +%F)-politeness.md" "Politeness benchmark: $N pages over $HOSTS hosts" \
 		"$body" "N=$N HOSTS=$HOSTS DELAY_MS=$DELAY_MS EXTRA_RULES=${EXTRA_RULES:-1} bench/run.sh politeness"
+}
+
+# --- the frontier run -------------------------------------------------------------------------
+
+# frontier_server PORT FANOUT LEVELS: an nginx server block for a site of two small files that
+# answers every path /p/, /p/N/, /p/N/M/, ...: a page less than LEVELS segments below /p/
+# (links.html) links to FANOUT pages one level down (relative links 0/ to FANOUT-1/), a deeper one
+# (leaf.html) links nowhere. From the seed /p/ the site has 1 + FANOUT + ... + FANOUT^LEVELS
+# distinct URLs, every one of them new when first seen, so a breadth-first crawl holds them all
+# in its frontier once it has fetched the pages of the first LEVELS levels. (A page cannot hold
+# its own number in the links: nginx's `return` text is capped at 4 KB, and SSI is not in every
+# nginx build.) Keep LEVELS at most 4: /p/3/3/3/3/ has max_repeated_segments' 3 repeats.
+frontier_server() {
+	local port=$1 fanout=$2 levels=$3 k dir=$WORK/site-${2}x$3 head tail
+	head='<!doctype html><html><head><meta charset="utf-8"><title>Board</title></head><body>'
+	head+='<h1>Board</h1><p>Threads about the weather, allotments, second-hand bicycles and the best'
+	head+=' noodles near the station. Read the rules before you post.</p><ul>'
+	tail='</ul></body></html>'
+	mkdir -p "$dir"
+	{
+		echo "$head"
+		for ((k = 0; k < fanout; k++)); do echo "<li><a href=\"$k/\">thread $k</a>"; done
+		echo "$tail"
+	} >"$dir/links.html"
+	echo "$head$tail" >"$dir/leaf.html"
+	printf 'User-agent: *\nAllow: /\n' >"$dir/robots.txt"
+	echo "  server {"
+	echo "    listen 127.0.0.1:$port; root $dir; default_type text/html;"
+	echo "    location = /robots.txt { }"
+	echo "    location ~ \"^/p/([0-9]+/){0,$((levels - 1))}\$\" { try_files /links.html =404; }"
+	echo "    location ~ \"^/p/([0-9]+/)+\$\" { try_files /leaf.html =404; }"
+	echo "    location / { return 404; }"
+	echo "  }"
+}
+
+# site_urls FANOUT LEVELS: 1 + FANOUT + ... + FANOUT^LEVELS.
+site_urls() { echo "s = 0; p = 1; for (i = 0; i <= $2; i++) { s += p; p *= $1 }; s" | bc; }
+
+# db_seen DIR: URLs the store's frontier has ever seen (entries of `seen`, mdb_stat), empty when
+# it cannot tell. A read transaction only: it runs beside the crawl.
+db_seen() {
+	command -v mdb_stat >/dev/null && [ -f "$1/data.mdb" ] || return 0
+	mdb_stat -s seen "$1" 2>/dev/null | awk '/Entries:/ { print $2 }'
+}
+
+# The crawl under test: our copy of patrol (WORK is unique) running "crawl", not a stats reader.
+crawl_pid() { pgrep -n -f "^$WORK/patrol .* crawl " || true; }
+
+# watch_start NAME: once a second, a line "seconds VmRSS RssAnon RssFile RssShmem seen VmHWM" (kB;
+# seen every 5 s, "-" in between) for the crawl into WORK/NAME.rss, until watch_stop.
+# /usr/bin/time gives only the peak of VmRSS; this tells the heap (RssAnon) from LMDB's map
+# (RssFile), and VmHWM, the peak so far, says when the peak came.
+watch_start() {
+	local out=$WORK/$1.rss
+	(
+		pid='' t0=$(date +%s) n=0
+		while :; do
+			[ -n "$pid" ] && [ -e "/proc/$pid" ] || pid=$(crawl_pid)
+			if [ -n "$pid" ]; then
+				seen=-
+				[ $((n % 5)) -ne 0 ] || seen=$(db_seen "$WORK/patrol-db")
+				awk -v t=$(($(date +%s) - t0)) -v seen="${seen:--}" \
+					'/^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM):/ { v[$1] = $2 }
+					END { if (v["VmRSS:"] != "") print t, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], seen, v["VmHWM:"] }' \
+					"/proc/$pid/status" 2>/dev/null || true
+				n=$((n + 1))
+			fi
+			sleep 1
+		done
+	) >"$out" &
+	WATCH_PID=$!
+}
+
+watch_stop() {
+	[ -n "$WATCH_PID" ] || return 0
+	kill "$WATCH_PID" 2>/dev/null || true
+	wait "$WATCH_PID" 2>/dev/null || true
+	WATCH_PID=
+}
+
+# peak FILE COLUMN: the largest value of a column of a watch file, in MB.
+peak() { awk -v c="$2" '$c > m { m = $c } END { printf "%.0f", m / 1024 }' "$1"; }
+
+FRONTIER_ROWS=
+FRONTIER_SERIES=
+
+# frontier_crawl FANOUT LEVELS PORT: patrol on a fresh store over the site served on PORT, under
+# measure and watch_start; adds a row to FRONTIER_ROWS.
+frontier_crawl() {
+	local fanout=$1 levels=$2 port=$3 name="frontier-${1}x$2" urls seen stats queued r mb
+	urls=$(site_urls "$fanout" "$levels")
+	say "$name: a site of $(num "$urls") URLs ($fanout links per page, $levels levels), port $port"
+	write_patrol_config "$WORK/$name.yaml" 0 32 "$ROOT/rules/packs" "http://127.0.0.1:$port/p/"
+	patrol_config_ok "$WORK/$name.yaml" || die "patrol does not accept the generated patrol.yaml"
+	rm -rf "$WORK/patrol-db"
+	watch_start "$name"
+	measure "$name" "$WORK/patrol" --db "$WORK/patrol-db" --config "$WORK/$name.yaml" --json \
+		crawl --venue bench-forum
+	watch_stop
+	seen=$(db_seen "$WORK/patrol-db")
+	stats=$("$WORK/patrol" --db "$WORK/patrol-db" --json stats 2>/dev/null || true)
+	queued=$(sed -n 's/.*"queued": *\([0-9]*\).*/\1/p' <<<"$stats")
+	mb=$(($(stat -c %s "$WORK/patrol-db/data.mdb" 2>/dev/null || echo 0) / 1048576))
+	r=${RESULTS[-1]}
+	FRONTIER_ROWS+="| ${fanout} × $levels ($(num "$urls") URLs) | $(num "${seen:-0}") | $(num "${queued:-0}")"
+	FRONTIER_ROWS+=" | $(num "$(field "$r" 2)") | $(num "$(field "$r" 3)" 1) | $(num "$(field "$r" 4)" 1)"
+	FRONTIER_ROWS+=" | $(num "$(echo "$(field "$r" 5) / 1024" | bc -l)") | $(peak "$WORK/$name.rss" 3)"
+	FRONTIER_ROWS+=" | $(peak "$WORK/$name.rss" 4) | $(peak "$WORK/$name.rss" 2) | $mb | $(field "$r" 6) |"$'\n'
+	# Every 30 s of the crawl: how the parts of RSS follow the frontier.
+	FRONTIER_SERIES+="$name, every 30 s: seconds, frontier (seen), VmRSS, RssAnon, RssFile (MB)"$'\n'
+	FRONTIER_SERIES+=$(awk '$6 != "-" && $1 >= next_t { printf "%s%d s %s %d/%d/%d", sep, $1, $6, $2 / 1024, $3 / 1024, $4 / 1024; sep = "; "; next_t = $1 + 30 } END { print "" }' "$WORK/$name.rss")$'\n\n'
+	[ -n "${KEEP:-}" ] || rm -rf "$WORK/patrol-db"
+}
+
+frontier() {
+	local base i=0 site sites fanout levels servers='' first_rss='' last_rss='' body
+	read -ra sites <<<"$SITES"
+	[ "${#sites[@]}" -ge 1 ] || die "SITES is empty"
+	base=$(free_ports "${#sites[@]}")
+	for site in "${sites[@]}"; do
+		[[ "$site" =~ ^([0-9]+)x([0-9]+)$ ]] || die "SITES: '$site' is not LINKSxLEVELS"
+		servers+=$(frontier_server $((base + i)) "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")$'\n'
+		i=$((i + 1))
+	done
+	nginx_run "$servers" $((base + i - 1))
+	i=0
+	for site in "${sites[@]}"; do
+		fanout=${site%x*} levels=${site#*x}
+		frontier_crawl "$fanout" "$levels" $((base + i))
+		last_rss=$(field "${RESULTS[-1]}" 5)
+		[ -n "$first_rss" ] || first_rss=$last_rss
+		i=$((i + 1))
+	done
+	body="- patrol with the shipped packs only, venue bench-forum from patrol.yaml, politeness { delay_ms: 0,
+  connections: 32 }, a fresh store per crawl; time bound ${TIMEOUT} s per crawl.
+- site: nginx answers /p/, /p/N/, /p/N/M/, ... with one small page; a page links to the given
+  number of new pages one level down, for the given number of levels (bench/run.sh, frontier_server).
+- frontier: entries of the store's \`seen\` database at the end (every URL queued in the crawl);
+  queued: still in the frontier at the end; pages: distinct HTML pages nginx served with 200.
+- peak RSS: /usr/bin/time -v; RssAnon (heap) and RssFile (file pages mapped, mostly LMDB's map):
+  the largest of /proc/PID/status sampled every second.
+
+| site: links × levels | frontier | queued at the end | pages | wall s | CPU-s | peak RSS MB | peak RssAnon MB | peak RssFile MB | peak VmRSS sampled MB | data.mdb MB | note |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
+$FRONTIER_ROWS
+Peak RSS of the last crawl ÷ the first: $(num "$(echo "${last_rss:-0} / ${first_rss:-1}" | bc -l)" 2) (issue 3: under 100 MB, and the 1,000,000-URL frontier within 20 % of the small crawl).
+
+$FRONTIER_SERIES"
+	write_report "$BENCH/results/$(date +%F)-frontier.md" "Frontier benchmark: patrol's memory as the frontier grows" \
+		"$body" "SITES=\"$SITES\" TIMEOUT=$TIMEOUT bench/run.sh frontier"
 }
 
 # Sourced (for trying a piece by hand), it only defines its functions.
