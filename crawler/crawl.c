@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define CRAWL_ROBOTS_HOPS 5      /* redirects followed for robots.txt (RFC 9309 §2.3.1.2) */
@@ -1039,14 +1040,18 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 		.o = o, .reg = o->registry,
 		.set = o->settings ? o->settings : venue_registry_settings(o->registry),
 		.rules = rules, .store = store, .err = err, .errlen = errlen,
+		.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC), /* -1: never trims */
 	};
 	pthread_t writer, workers[256];
 	unsigned nworkers = 0;
 	bool writer_up = false;
 	err[0] = '\0';
 	int rc = store_crawl_lock(store, err, errlen);
-	if (rc)
+	if (rc) {
+		if (c.statm_fd >= 0)
+			close(c.statm_fd);
 		return rc; /* another crawl: it must not see two schedulers share its frontier */
+	}
 	pthread_mutex_init(&c.err_lock, NULL);
 	pthread_mutex_init(&c.event_lock, NULL);
 	c.start_ms = clock_mono_ms();
@@ -1082,6 +1087,8 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	if (o->ret_orphaned)
 		*o->ret_orphaned = c.orphaned;
 	store_crawl_unlock(store);
+	if (c.statm_fd >= 0)
+		close(c.statm_fd);
 	fetch_free(c.fetch);
 	queue_done(&c.work);
 	queue_done(&c.write);

@@ -241,6 +241,7 @@ struct crawl {
 	uint64_t done, hits, errors; /* the writer's: for progress events */
 	uint64_t orphaned;           /* the writer's: URLs dropped for want of their venue */
 	_Atomic long map_floor;      /* file-backed RSS after the last store_trim: crawl__trim_map */
+	int statm_fd;                /* /proc/self/statm, open for the crawl; -1: none */
 	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */
 	_Atomic int fatal;           /* the first fatal error; its text in err, written once */
 	pthread_mutex_t err_lock;

@@ -22,7 +22,6 @@
 #include "rules/rules.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -220,16 +219,16 @@ void *crawl__worker_main(void *arg)
 /* --- the writer --- */
 
 /* The process's resident memory backed by files, in bytes: /proc/self/statm's "shared" (mapped
- * file pages and shared memory), read without stdio. -1 when it cannot be read. */
-static long file_rss(void)
+ * file pages and shared memory), read without stdio from the descriptor the crawl keeps open
+ * (this runs several times a page: one pread, not open, read and close). -1 when it cannot be
+ * read. */
+static long file_rss(int fd)
 {
 	char text[128];
 	long size, resident, shared;
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, text, sizeof(text) - 1);
-	close(fd);
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
 	if (n <= 0)
 		return -1;
 	text[n] = '\0';
@@ -251,7 +250,7 @@ static long file_rss(void)
  * pages. A system where the store cannot trim is not asked again. */
 void crawl__trim_map(struct crawl *c)
 {
-	long now = file_rss(), floor = c->map_floor;
+	long now = file_rss(c->statm_fd), floor = c->map_floor;
 	if (floor == 0) /* the first call: code and libraries, the budget goes on top */
 		c->map_floor = floor = now;
 	if (now < 0 || now - floor <= WORK_MAP_BUDGET)
@@ -260,7 +259,7 @@ void crawl__trim_map(struct crawl *c)
 		c->map_floor = LONG_MAX;
 		return;
 	}
-	long after = file_rss();
+	long after = file_rss(c->statm_fd);
 	c->map_floor = after >= 0 ? after : now;
 }
 
