@@ -10,6 +10,7 @@
 #include "rules/rules_int.h"
 
 #include "common/err.h"
+#include "parsers/normalize.h"
 #include "parsers/yaml.h"
 
 #include <assert.h>
@@ -167,6 +168,7 @@ struct loader {
 	bool failed; /* some file had an error */
 	int rc;      /* -ENOMEM and the like: stops everything */
 	const char *cache_dir;
+	const char *opencc_config; /* NULL: OpenCC's default t2s.json */
 };
 
 struct pack {
@@ -412,9 +414,37 @@ static bool check_pattern_name(struct rule_ctx *c, const struct yaml_node *k, si
 	return true;
 }
 
+/* The long form of a pattern, {regex: ..., view: raw} or {literal: ..., view: ...}: the node
+ * holding the text, whether it is a literal, and p->view. NULL after an error. */
+static const struct yaml_node *pattern_options(struct rule_ctx *c, const struct yaml_node *k,
+					       const struct yaml_node *v, struct rules__pattern *p,
+					       bool *ret_literal)
+{
+	static const struct yaml_key keys[] = {{"regex", false}, {"literal", false}, {"view", false}};
+	const struct yaml_node *vals[3], *knodes[3];
+	yaml_map_fields(c->f->doc, v, keys, 3, vals, knodes);
+	if (!vals[0] == !vals[1]) {
+		yaml_error_at(c->f->doc, v->line, v->col,
+			      "pattern '%s': needs exactly one of 'regex' and 'literal'", k->str);
+		return NULL;
+	}
+	if (vals[2] && yaml_get_string(c->f->doc, vals[2], "view", false)) {
+		if (yaml_scalar_is(vals[2], "raw"))
+			p->view = RULES__VIEW_RAW;
+		else if (!yaml_scalar_is(vals[2], "normalized"))
+			yaml_error_at(c->f->doc, vals[2]->line, vals[2]->col,
+				      "invalid view '%s' (allowed: normalized, raw)", vals[2]->str);
+	}
+	*ret_literal = vals[1] != NULL;
+	return vals[0] ? vals[0] : vals[1];
+}
+
 static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
 			    const struct yaml_node *v, struct rules__pattern *p)
 {
+	bool literal = false;
+	if (v->kind == YAML_MAP && !(v = pattern_options(c, k, v, p, &literal)))
+		return;
 	if (!yaml_get_string(c->f->doc, v, k->str, true))
 		return;
 	if (v->len > RULES__MAX_PATTERN) {
@@ -423,9 +453,15 @@ static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
 		return;
 	}
 	struct rules__regex_error err;
-	char *expr = NULL;
-	int rc = rules__pattern_compile(&c->L->compiler, v->str, v->len, c->pk->lists,
-					c->pk->nlists, &p->code, &expr, &err);
+	char *expr = NULL, *text = NULL;
+	if (literal && asprintf(&text, "literal:%s", v->str) < 0) {
+		c->L->rc = -ENOMEM;
+		return;
+	}
+	int rc = rules__pattern_compile(&c->L->compiler, text ? text : v->str,
+					v->len + (text ? 8 : 0), c->pk->lists, c->pk->nlists,
+					&p->code, &expr, &err);
+	free(text);
 	if (rc == ERR_REGEX || rc == ERR_RULES)
 		yaml_error_at(c->f->doc, v->line, v->col, "pattern '%s': %s", k->str, err.msg);
 	else if (rc != 0)
@@ -433,6 +469,7 @@ static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
 	else if (expr)
 		p->expr = set_strdup(c->L, expr);
 	free(expr);
+	c->r->views |= 1u << p->view;
 }
 
 static void load_patterns(struct rule_ctx *c)
@@ -872,6 +909,7 @@ void rules_set_free(struct rules_set *set)
 		for (size_t k = 0; set->rules[i].patterns && k < set->rules[i].info.npatterns; k++)
 			pcre2_code_free(set->rules[i].patterns[k].code);
 	rules__prefilter_free(set);
+	normalize_free(set->nz);
 	free(set->rules);
 	arena_free(set->arena);
 	free(set);
@@ -891,6 +929,30 @@ static int loader_init(struct loader *L, struct buf *errors)
 	return 0;
 }
 
+/* The views each field needs, and the normalizer when some pattern reads the normalized view.
+ * A normalizer that cannot be built (OpenCC's data missing) fails the load, saying why. */
+static int loader_views(struct loader *L)
+{
+	struct rules_set *s = L->set;
+	unsigned all = 0;
+	for (size_t i = 0; i < s->nrules; i++) {
+		all |= s->rules[i].views;
+		for (unsigned f = 0; f < RULES__NFIELDS; f++)
+			if (s->rules[i].fields & (1u << f))
+				s->field_views[f] |= s->rules[i].views;
+	}
+	if (!(all & (1u << RULES__VIEW_NORMALIZED)))
+		return 0;
+	char err[512];
+	int rc = normalize_new(L->opencc_config, &s->nz, err, sizeof(err));
+	if (rc != 0 && rc != -ENOMEM && L->errors)
+		buf_addf(L->errors,
+			 "cannot build the normalized view that patterns read by default: %s "
+			 "(OpenCC's data: Debian's libopencc-data)\n",
+			 err);
+	return rc;
+}
+
 /* Ends a load: hands the set over if every file was clean. */
 static int loader_done(struct loader *L, struct rules_set **ret_set)
 {
@@ -898,6 +960,8 @@ static int loader_done(struct loader *L, struct rules_set **ret_set)
 	rules__compiler_done(&L->compiler);
 	free(L->ids.slots);
 	free(L->packs.slots);
+	if (rc == 0)
+		rc = loader_views(L);
 	if (rc == 0)
 		rc = rules__prefilter_build(L->set, L->cache_dir);
 	if (rc != 0) {
@@ -944,6 +1008,18 @@ int rules_set_load_mem(const char *name, const char *yaml, size_t len, struct ru
 {
 	struct rules_source src = { .name = name, .data = yaml, .len = len };
 	return rules_set_load_sources(&src, 1, ret_set, errors);
+}
+
+int rules__load_mem_config(const char *name, const char *yaml, size_t len,
+			   const char *opencc_config, struct rules_set **ret_set, struct buf *errors)
+{
+	struct loader L;
+	int rc = loader_init(&L, errors);
+	if (rc != 0)
+		return rc;
+	L.opencc_config = opencc_config;
+	load_buffer(&L, name, yaml, len);
+	return loader_done(&L, ret_set);
 }
 
 size_t rules_set_count(const struct rules_set *set)

@@ -9,6 +9,7 @@
 #include "rules/rules_int.h"
 
 #include "common/err.h"
+#include "parsers/normalize.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,11 @@ static const char *const field_names[RULES__NFIELDS] = {
 	[RULES__FIELD_POST] = "post",   [RULES__FIELD_AUTHOR] = "author",
 	[RULES__FIELD_URL] = "url",     [RULES__FIELD_LINK_TEXT] = "link_text",
 };
+
+const char *rules__field_name(unsigned f)
+{
+	return f < RULES__NFIELDS ? field_names[f] : "";
+}
 
 int rules__field_find(const char *name, size_t len)
 {
@@ -325,6 +331,16 @@ fail:
 
 enum { STATE_UNKNOWN = -1, STATE_NO = 0, STATE_YES = 1 };
 
+/* One field of a document as the matcher sees it: its original text and, when some rule reading
+ * the field reads the normalized view, its normalization (buffers reused from text to text). */
+struct inst {
+	unsigned field;
+	const char *text; /* the original */
+	size_t len;
+	struct normalized norm;
+	bool normed; /* norm holds this text's normalization */
+};
+
 struct rules_matcher {
 	const struct rules_set *set;
 	struct rules__scan *scan;
@@ -336,9 +352,8 @@ struct rules_matcher {
 	struct rules_span *spans; /* the hit's spans */
 	const struct rules__rule *rule;
 	uint32_t rule_index;
-	bool prefiltered; /* the scan of text ran: patterns it did not report cannot match */
-	const char *text;
-	size_t len;
+	bool prefiltered; /* the scan of the text ran: patterns it did not report cannot match */
+	struct inst cur;
 };
 
 static int matcher_alloc(struct rules_matcher *m, size_t npatterns)
@@ -367,6 +382,7 @@ int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_ma
 	if (!m)
 		return -ENOMEM;
 	m->set = set;
+	normalize_out_init(&m->cur.norm, NORMALIZE_MAX_TEXT_DEFAULT);
 	int rc = matcher_alloc(m, set->max_patterns);
 	if (rc == 0)
 		rc = rules__scan_new(set, &m->scan);
@@ -383,6 +399,7 @@ void rules_matcher_free(struct rules_matcher *m)
 {
 	if (!m)
 		return;
+	normalize_out_done(&m->cur.norm);
 	rules__scan_free(m->scan);
 	pcre2_jit_stack_free(m->jit);
 	pcre2_match_context_free(m->mctx);
@@ -393,6 +410,43 @@ void rules_matcher_free(struct rules_matcher *m)
 	free(m);
 }
 
+/* Points inst at text as field, normalizing it when a rule reading field needs that. A text
+ * whose normalization passes the cap is matched as far as it reaches (norm.truncated). */
+static int inst_prepare(const struct rules_set *set, struct inst *in, unsigned field,
+			const char *text, size_t len)
+{
+	in->field = field;
+	in->text = text ? text : "";
+	in->len = text ? len : 0;
+	in->normed = false;
+	if (!(set->field_views[field] & (1u << RULES__VIEW_NORMALIZED)))
+		return in->len > NORMALIZE_MAX_INPUT ? ERR_TOO_BIG : 0;
+	int rc = normalize_text(set->nz, in->text, in->len, &in->norm);
+	if (rc == ERR_TOO_BIG && in->norm.text)
+		rc = 0;
+	in->normed = rc == 0;
+	return rc;
+}
+
+/* The text pattern view v reads in inst. */
+static void inst_view(const struct inst *in, unsigned v, const char **ret_text, size_t *ret_len)
+{
+	bool norm = v == RULES__VIEW_NORMALIZED && in->normed;
+	*ret_text = norm ? in->norm.text : in->text;
+	*ret_len = norm ? in->norm.len : in->len;
+}
+
+/* A match [vs, ve) of pattern p in its view's text of inst, as a span. */
+static int inst_span(const struct inst *in, const struct rules__pattern *p, size_t vs, size_t ve,
+		     struct rules_span *ret)
+{
+	*ret = (struct rules_span){ .pattern = p->name, .start = vs, .end = ve, .view_start = vs,
+				    .view_end = ve, .raw = p->view == RULES__VIEW_RAW };
+	if (ret->raw || !in->normed)
+		return 0;
+	return normalize_span(&in->norm, vs, ve, &ret->start, &ret->end);
+}
+
 /* rules__pat_fn: runs pattern i over the text the first time it is asked for, from where the
  * prefilter says a match can start. */
 static int pattern_matched(void *ud, size_t i)
@@ -400,11 +454,14 @@ static int pattern_matched(void *ud, size_t i)
 	struct rules_matcher *m = ud;
 	if (m->state[i] != STATE_UNKNOWN)
 		return m->state[i];
-	long start = m->prefiltered ? rules__scan_start(m->scan, m->text, m->rule_index, (uint32_t)i)
-				    : 0;
 	const struct rules__pattern *p = &m->rule->patterns[i];
+	const char *text;
+	size_t len;
+	inst_view(&m->cur, p->view, &text, &len);
+	long start = m->prefiltered ? rules__scan_start(m->scan, text, m->rule_index, (uint32_t)i)
+				    : 0;
 	int rc = start < 0 ? PCRE2_ERROR_NOMATCH
-			   : pcre2_match(p->code, (PCRE2_SPTR)m->text, m->len, (PCRE2_SIZE)start, 0,
+			   : pcre2_match(p->code, (PCRE2_SPTR)text, len, (PCRE2_SIZE)start, 0,
 					 m->md, m->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH) {
 		m->state[i] = STATE_NO;
@@ -414,7 +471,9 @@ static int pattern_matched(void *ud, size_t i)
 	if (rc < 0)
 		return ERR_REGEX;
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-	m->where[i] = (struct rules_span){ .pattern = p->name, .start = ov[0], .end = ov[1] };
+	rc = inst_span(&m->cur, p, ov[0], ov[1], &m->where[i]);
+	if (rc < 0)
+		return rc;
 	m->state[i] = STATE_YES;
 	return 1;
 }
@@ -439,26 +498,27 @@ static int collect_spans(struct rules_matcher *m, size_t *ret_first)
 	return (int)n;
 }
 
-/* Points the matcher at text, running the prefilter over it unless exhaustive. On return
- * m->prefiltered says whether it ran; when it did, *ret_cands lists the rules worth trying. */
-static int match_begin(struct rules_matcher *m, unsigned field, const char *text, size_t len,
-		       bool exhaustive, const uint32_t **ret_cands, size_t *ret_n)
+/* Runs the prefilter over the prepared instance unless exhaustive. On return m->prefiltered
+ * says whether it ran; when it did, *ret_cands lists the rules worth trying. */
+static int match_scan(struct rules_matcher *m, bool exhaustive, const uint32_t **ret_cands,
+		      size_t *ret_n)
 {
-	m->text = text ? text : "";
-	m->len = text ? len : 0;
 	m->prefiltered = false;
 	if (exhaustive)
 		return 0;
-	int rc = rules__scan_run(m->scan, field, m->text, m->len, ret_cands, ret_n);
-	m->prefiltered = rc == 1;
-	return rc < 0 ? rc : 0;
+	struct rules__texts t = { 0 };
+	for (unsigned v = 0; v < RULES__NVIEWS; v++)
+		if (m->set->field_views[m->cur.field] & (1u << v))
+			inst_view(&m->cur, v, &t.text[v], &t.len[v]);
+	int rc = rules__scan_run(m->scan, m->cur.field, &t, ret_cands, ret_n);
+	m->prefiltered = rc == 0;
+	return rc;
 }
 
-/* Matches the text of match_begin against rule number rule only. Returns 1 and fills *ret_hit
+/* Matches the prepared instance against rule number rule only. Returns 1 and fills *ret_hit
  * (valid until the matcher is used again) when the rule holds, 0 when it does not, ERR_REGEX on a
  * PCRE2 error. */
-static int match_rule(struct rules_matcher *m, size_t rule, unsigned field,
-		      struct rules_hit *ret_hit)
+static int match_rule(struct rules_matcher *m, size_t rule, struct rules_hit *ret_hit)
 {
 	const struct rules__rule *r = &m->set->rules[rule];
 	m->rule = r;
@@ -476,22 +536,23 @@ static int match_rule(struct rules_matcher *m, size_t rule, unsigned field,
 		return ERR_INTERNAL;
 	*ret_hit = (struct rules_hit){
 		.rule = rule,
-		.field = field_names[field],
+		.field = field_names[m->cur.field],
 		.start = m->spans[first].start,
 		.end = m->spans[first].end,
 		.spans = m->spans,
 		.nspans = (size_t)n,
+		.normalized = m->cur.normed ? m->cur.norm.text : NULL,
+		.normalized_len = m->cur.normed ? m->cur.norm.len : 0,
 	};
 	return 1;
 }
 
 /* Tries rule i and reports its hit: 0 to go on, fn's non-zero return, or an error code in
  * *failed (the first one) while the other rules go on. */
-static int match_one(struct rules_matcher *m, size_t i, unsigned f, rules_hit_fn fn, void *ud,
-		     int *failed)
+static int match_one(struct rules_matcher *m, size_t i, rules_hit_fn fn, void *ud, int *failed)
 {
 	struct rules_hit hit;
-	int rc = match_rule(m, i, f, &hit);
+	int rc = match_rule(m, i, &hit);
 	if (rc < 0 && *failed == 0)
 		*failed = rc;
 	return rc > 0 ? fn(&hit, ud) : 0; /* one failing rule must not blind the others */
@@ -505,17 +566,19 @@ int rules__match(struct rules_matcher *m, const char *field, const char *text, s
 		return ERR_USAGE;
 	const uint32_t *cands = NULL;
 	size_t ncands = 0;
-	int rc = match_begin(m, (unsigned)f, text, len, exhaustive, &cands, &ncands);
+	int rc = inst_prepare(m->set, &m->cur, (unsigned)f, text, len);
+	if (rc == 0)
+		rc = match_scan(m, exhaustive, &cands, &ncands);
 	if (rc != 0)
 		return rc;
 	int failed = 0;
 	if (m->prefiltered) {
 		for (size_t k = 0; k < ncands && rc == 0; k++)
-			rc = match_one(m, cands[k], (unsigned)f, fn, ud, &failed);
+			rc = match_one(m, cands[k], fn, ud, &failed);
 	} else {
 		for (size_t i = 0; i < m->set->nrules && rc == 0; i++)
 			if (m->set->rules[i].fields & (1u << f))
-				rc = match_one(m, i, (unsigned)f, fn, ud, &failed);
+				rc = match_one(m, i, fn, ud, &failed);
 	}
 	return rc != 0 ? rc : failed;
 }
@@ -581,14 +644,16 @@ static int test_example(struct rules_matcher *m, size_t i, const char *text)
 	const uint32_t *cands;
 	size_t ncands;
 	struct rules_hit hit;
-	int rc = match_begin(m, f, text, strlen(text), false, &cands, &ncands);
+	int rc = inst_prepare(m->set, &m->cur, f, text, strlen(text));
 	if (rc == 0)
-		rc = match_rule(m, i, f, &hit);
+		rc = match_scan(m, false, &cands, &ncands);
+	if (rc == 0)
+		rc = match_rule(m, i, &hit);
 	if (rc < 0 || !m->prefiltered)
 		return rc;
-	int alone = match_begin(m, f, text, strlen(text), true, &cands, &ncands);
+	int alone = match_scan(m, true, &cands, &ncands); /* the same normalized text */
 	if (alone == 0)
-		alone = match_rule(m, i, f, &hit);
+		alone = match_rule(m, i, &hit);
 	return alone < 0 || alone == rc ? rc : 2;
 }
 

@@ -7,7 +7,9 @@
  * match, and one it reports must still be confirmed by PCRE2. That confirmation starts a little
  * before the first reported end: as far back as the pattern's widest match, when it has one. A
  * pattern Vectorscan refuses outright is "always run": PCRE2 tries it on every text its rule
- * reads, and `patrol rules lint` says so. This file does not evaluate conditions (match.c does).
+ * reads, and `patrol rules lint` says so. Each view (normalized, raw) has its own database, and a
+ * text is scanned by the database of its view only. This file does not evaluate conditions
+ * (match.c does).
  */
 #include "rules/rules_int.h"
 
@@ -234,43 +236,46 @@ static int prefilter_probe(struct rules__pattern *p, char **ret_wide)
 	return 0;
 }
 
-/* Collects the patterns the database will hold into set->refs, their widened expressions into
- * *ret_exprs (the caller frees set->nrefs strings and the array). */
-static int prefilter_collect(struct rules_set *set, char ***ret_exprs)
+/* Collects the patterns of view v the database will hold into pf->refs, their widened
+ * expressions into *ret_exprs (the caller frees pf->nrefs strings and the array). */
+static int prefilter_collect(struct rules_set *set, unsigned v, char ***ret_exprs)
 {
+	struct rules__prefilter *pf = &set->pf[v];
 	size_t n = 0;
 	for (size_t r = 0; r < set->nrules; r++)
 		n += set->rules[r].info.npatterns;
-	set->refs = calloc(n ? n : 1, sizeof(*set->refs));
+	pf->refs = calloc(n ? n : 1, sizeof(*pf->refs));
 	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
 	*ret_exprs = exprs;
-	if (!set->refs || !exprs)
+	if (!pf->refs || !exprs)
 		return -ENOMEM;
-	set->nrefs = 0;
+	pf->nrefs = 0;
 	for (size_t r = 0; r < set->nrules; r++) {
 		for (size_t k = 0; k < set->rules[r].info.npatterns; k++) {
 			struct rules__pattern *p = &set->rules[r].patterns[k];
 			char *wide = NULL;
+			if (p->view != v)
+				continue;
 			p->always = !p->expr;
 			int rc = p->always ? 0 : prefilter_probe(p, &wide);
 			if (rc != 0)
 				return rc;
 			if (p->always)
 				continue;
-			p->id = (uint32_t)set->nrefs;
-			exprs[set->nrefs] = wide;
-			set->refs[set->nrefs++] = (struct rules__ref){ (uint32_t)r, (uint32_t)k };
+			p->id = (uint32_t)pf->nrefs;
+			exprs[pf->nrefs] = wide;
+			pf->refs[pf->nrefs++] = (struct rules__ref){ (uint32_t)r, (uint32_t)k };
 		}
 	}
 	return 0;
 }
 
-/* Compiles set->refs from their widened exprs; a pattern the whole compile chokes on becomes
+/* Compiles pf->refs from their widened exprs; a pattern the whole compile chokes on becomes
  * always run and the rest are compiled again. Returns 0, -ENOMEM, or ERR_INTERNAL when
  * Vectorscan fails otherwise. */
-static int prefilter_compile(struct rules_set *set, char **wide)
+static int prefilter_compile(struct rules_set *set, struct rules__prefilter *pf, char **wide)
 {
-	size_t n = set->nrefs;
+	size_t n = pf->nrefs;
 	const char **exprs = calloc(n ? n : 1, sizeof(*exprs));
 	unsigned *flags = calloc(n ? n : 1, sizeof(*flags)), *ids = calloc(n ? n : 1, sizeof(*ids));
 	int rc = exprs && flags && ids ? 0 : -ENOMEM;
@@ -282,7 +287,7 @@ static int prefilter_compile(struct rules_set *set, char **wide)
 	while (rc == 0 && n > 0) {
 		hs_compile_error_t *cerr = NULL;
 		hs_error_t e = hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL,
-						&set->hs_db, &cerr);
+						&pf->hs_db, &cerr);
 		if (e == HS_SUCCESS)
 			break;
 		int bad = cerr ? cerr->expression : -1;
@@ -292,7 +297,7 @@ static int prefilter_compile(struct rules_set *set, char **wide)
 		} else if (bad < 0 || (size_t)bad >= n) {
 			rc = ERR_INTERNAL;
 		} else { /* drop it: swap the last one into its place */
-			const struct rules__ref *ref = &set->refs[ids[bad]];
+			const struct rules__ref *ref = &pf->refs[ids[bad]];
 			set->rules[ref->rule].patterns[ref->pattern].always = true;
 			n--;
 			exprs[bad] = exprs[n];
@@ -328,7 +333,11 @@ static void prefilter_all_always(struct rules_set *set)
 	for (size_t r = 0; r < set->nrules; r++)
 		for (size_t k = 0; k < set->rules[r].info.npatterns; k++)
 			set->rules[r].patterns[k].always = true;
-	set->nrefs = 0;
+	for (unsigned v = 0; v < RULES__NVIEWS; v++) {
+		hs_free_database(set->pf[v].hs_db);
+		set->pf[v].hs_db = NULL;
+		set->pf[v].nrefs = 0;
+	}
 }
 
 static int probe_report(unsigned id, unsigned long long from, unsigned long long to,
@@ -361,17 +370,18 @@ static bool prefilter_trustworthy(void)
  *
  * A thousand rules take Hyperscan seconds to compile; a scheduled run should not pay that every
  * time. A cache file is named by the SHA-256 of everything that goes into the compile (the
- * Hyperscan version, the flags, every widened expression in order), so an edited pack simply
+ * Hyperscan version, the flags, the view, every widened expression in order), so an edited pack
+ * simply
  * misses. It holds the ids the compile had to drop and Hyperscan's serialized database, which
  * Hyperscan checks when it reads it back. Any failure here costs a compile, never a wrong match.
  */
 
-static int cache_path(const char *dir, char **wide, size_t n, struct buf *path)
+static int cache_path(const char *dir, unsigned view, char **wide, size_t n, struct buf *path)
 {
 	struct buf in;
 	buf_init(&in, SIZE_MAX);
-	int rc = buf_addf(&in, "patrol-prefilter-1\n%s\n%u\n%zu\n", hs_version(),
-			  (unsigned)PREFILTER_FLAGS, n);
+	int rc = buf_addf(&in, "patrol-prefilter-2\n%s\n%u\nview %u\n%zu\n", hs_version(),
+			  (unsigned)PREFILTER_FLAGS, view, n);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = buf_add(&in, wide[i], strlen(wide[i]) + 1);
 	uint8_t d[DIGEST_LEN];
@@ -405,8 +415,8 @@ static char *cache_read(const char *path, size_t *ret_len)
 	return data;
 }
 
-/* Loads the database of path into set; returns whether it did. */
-static bool cache_load(struct rules_set *set, const char *path)
+/* Loads the database of path into pf; returns whether it did. */
+static bool cache_load(struct rules_set *set, struct rules__prefilter *pf, const char *path)
 {
 	size_t len = 0;
 	char *data = cache_read(path, &len);
@@ -416,17 +426,17 @@ static bool cache_load(struct rules_set *set, const char *path)
 	bool ok = memcmp(data, CACHE_MAGIC, 8) == 0;
 	memcpy(&ndropped, data + 8, 4);
 	size_t head = 12 + 4 * (size_t)ndropped;
-	ok = ok && ndropped <= set->nrefs && head < len;
+	ok = ok && ndropped <= pf->nrefs && head < len;
 	for (uint32_t i = 0; ok && i < ndropped; i++) {
 		uint32_t id;
 		memcpy(&id, data + 12 + 4 * (size_t)i, 4);
-		ok = id < set->nrefs;
+		ok = id < pf->nrefs;
 	}
-	ok = ok && hs_deserialize_database(data + head, len - head, &set->hs_db) == HS_SUCCESS;
+	ok = ok && hs_deserialize_database(data + head, len - head, &pf->hs_db) == HS_SUCCESS;
 	for (uint32_t i = 0; ok && i < ndropped; i++) {
 		uint32_t id;
 		memcpy(&id, data + 12 + 4 * (size_t)i, 4);
-		const struct rules__ref *ref = &set->refs[id];
+		const struct rules__ref *ref = &pf->refs[id];
 		set->rules[ref->rule].patterns[ref->pattern].always = true;
 	}
 	if (ok) /* a hit keeps the file young: see cache_sweep */
@@ -453,7 +463,8 @@ static void cache_sweep(const char *dir)
 }
 
 /* Writes set's database to path, through a temporary file so readers never see half of one. */
-static void cache_save(const struct rules_set *set, const char *dir, const char *path)
+static void cache_save(const struct rules_set *set, const struct rules__prefilter *pf,
+		       const char *dir, const char *path)
 {
 	char *bytes = NULL;
 	size_t len = 0;
@@ -461,18 +472,18 @@ static void cache_save(const struct rules_set *set, const char *dir, const char 
 	buf_init(&tmp, 4096);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return;
-	if (hs_serialize_database(set->hs_db, &bytes, &len) != HS_SUCCESS ||
+	if (hs_serialize_database(pf->hs_db, &bytes, &len) != HS_SUCCESS ||
 	    buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid()) != 0)
 		goto done;
 	FILE *f = fopen(buf_str(&tmp), "wb");
 	if (!f)
 		goto done;
 	uint32_t ndropped = 0;
-	for (size_t i = 0; i < set->nrefs; i++)
-		ndropped += set->rules[set->refs[i].rule].patterns[set->refs[i].pattern].always;
+	for (size_t i = 0; i < pf->nrefs; i++)
+		ndropped += set->rules[pf->refs[i].rule].patterns[pf->refs[i].pattern].always;
 	bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&ndropped, 4, 1, f) == 1;
-	for (uint32_t i = 0; ok && i < set->nrefs; i++)
-		if (set->rules[set->refs[i].rule].patterns[set->refs[i].pattern].always)
+	for (uint32_t i = 0; ok && i < pf->nrefs; i++)
+		if (set->rules[pf->refs[i].rule].patterns[pf->refs[i].pattern].always)
 			ok = fwrite(&i, 4, 1, f) == 1;
 	ok = ok && fwrite(bytes, 1, len, f) == len;
 	ok = fclose(f) == 0 && ok;
@@ -484,36 +495,51 @@ done:
 	buf_done(&tmp);
 }
 
-/* Compiles the database, or reads it from cache_dir when it was compiled before. */
-static int prefilter_compile_cached(struct rules_set *set, char **wide, const char *cache_dir)
+/* Compiles view v's database, or reads it from cache_dir when it was compiled before; *cached
+ * becomes false when a database had to be compiled. */
+static int prefilter_compile_cached(struct rules_set *set, unsigned v, char **wide,
+				    const char *cache_dir, bool *cached)
 {
+	struct rules__prefilter *pf = &set->pf[v];
 	struct buf path;
 	buf_init(&path, PATH_MAX);
-	int rc = cache_dir && set->nrefs ? cache_path(cache_dir, wide, set->nrefs, &path) : 0;
+	int rc = cache_dir && pf->nrefs ? cache_path(cache_dir, v, wide, pf->nrefs, &path) : 0;
 	if (rc == -ENOMEM)
 		goto done;
-	if (path.len && cache_load(set, buf_str(&path))) {
-		set->hs_cached = true;
+	if (path.len && cache_load(set, pf, buf_str(&path)))
 		goto done;
-	}
-	rc = prefilter_compile(set, wide);
-	if (rc == 0 && path.len && set->hs_db)
-		cache_save(set, cache_dir, buf_str(&path));
+	*cached = *cached && pf->nrefs == 0;
+	rc = prefilter_compile(set, pf, wide);
+	if (rc == 0 && path.len && pf->hs_db)
+		cache_save(set, pf, cache_dir, buf_str(&path));
 done:
 	buf_done(&path);
 	return rc == ERR_TOO_BIG ? 0 : rc;
 }
 
-int rules__prefilter_build(struct rules_set *set, const char *cache_dir)
+/* One view's database: a view without patterns costs nothing (no database, no scratch). */
+static int prefilter_build_view(struct rules_set *set, unsigned v, const char *cache_dir,
+				bool *cached)
 {
 	char **wide = NULL;
-	int rc = prefilter_collect(set, &wide);
+	int rc = prefilter_collect(set, v, &wide);
 	if (rc == 0)
-		rc = prefilter_trustworthy() ? prefilter_compile_cached(set, wide, cache_dir)
-					     : ERR_INTERNAL;
-	for (size_t i = 0; wide && i < set->nrefs; i++)
+		rc = prefilter_compile_cached(set, v, wide, cache_dir, cached);
+	for (size_t i = 0; wide && i < set->pf[v].nrefs; i++)
 		free(wide[i]);
 	free(wide);
+	return rc;
+}
+
+int rules__prefilter_build(struct rules_set *set, const char *cache_dir)
+{
+	bool cached = true, any = false;
+	int rc = prefilter_trustworthy() ? 0 : ERR_INTERNAL;
+	for (unsigned v = 0; v < RULES__NVIEWS && rc == 0; v++)
+		rc = prefilter_build_view(set, v, cache_dir, &cached);
+	for (unsigned v = 0; v < RULES__NVIEWS; v++)
+		any |= set->pf[v].hs_db != NULL;
+	set->hs_cached = rc == 0 && cached && any;
 	if (rc == ERR_INTERNAL) { /* slower, never wrong: PCRE2 alone */
 		prefilter_all_always(set);
 		rc = 0;
@@ -525,27 +551,35 @@ int rules__prefilter_build(struct rules_set *set, const char *cache_dir)
 
 void rules__prefilter_free(struct rules_set *set)
 {
-	hs_free_database(set->hs_db);
-	set->hs_db = NULL;
-	free(set->refs);
-	set->refs = NULL;
+	for (unsigned v = 0; v < RULES__NVIEWS; v++) {
+		hs_free_database(set->pf[v].hs_db);
+		free(set->pf[v].refs);
+		set->pf[v] = (struct rules__prefilter){ 0 };
+	}
 	free(set->always);
 	set->always = NULL;
-	set->nrefs = set->nalways = 0;
+	set->nalways = 0;
 }
 
 /* ---- scanning ---- */
 
+/* What the last scan of one view reported. */
+struct scan_view {
+	uint32_t *seen;  /* per id: the scan that last reported it */
+	uint32_t *first; /* per id: the smallest end offset that scan reported */
+	bool ran;        /* this scan's pass over the view ran: unreported ids cannot match */
+};
+
 struct rules__scan {
 	const struct rules_set *set;
-	hs_scratch_t *scratch;
-	uint32_t *seen;   /* per id: the scan that last reported it */
-	uint32_t *first;  /* per id: the smallest end offset that scan reported */
+	hs_scratch_t *scratch; /* big enough for every view's database */
+	struct scan_view views[RULES__NVIEWS];
 	uint32_t *picked; /* per rule: the scan that made it a candidate */
 	uint32_t *cands;  /* this scan's candidate rules */
 	size_t ncands;
 	uint32_t epoch; /* this scan */
 	unsigned field;
+	unsigned view; /* the view being scanned, for scan_report */
 };
 
 int rules__scan_new(const struct rules_set *set, struct rules__scan **ret_scan)
@@ -554,13 +588,20 @@ int rules__scan_new(const struct rules_set *set, struct rules__scan **ret_scan)
 	if (!s)
 		return -ENOMEM;
 	s->set = set;
-	size_t nids = set->nrefs ? set->nrefs : 1, nrules = set->nrules ? set->nrules : 1;
-	s->seen = calloc(nids, sizeof(*s->seen));
-	s->first = calloc(nids, sizeof(*s->first));
+	size_t nrules = set->nrules ? set->nrules : 1;
+	int rc = 0;
+	for (unsigned v = 0; v < RULES__NVIEWS && rc == 0; v++) {
+		size_t nids = set->pf[v].nrefs ? set->pf[v].nrefs : 1;
+		s->views[v].seen = calloc(nids, sizeof(*s->views[v].seen));
+		s->views[v].first = calloc(nids, sizeof(*s->views[v].first));
+		rc = s->views[v].seen && s->views[v].first ? 0 : -ENOMEM;
+		if (rc == 0 && set->pf[v].hs_db &&
+		    hs_alloc_scratch(set->pf[v].hs_db, &s->scratch) != HS_SUCCESS)
+			rc = -ENOMEM;
+	}
 	s->picked = calloc(nrules, sizeof(*s->picked));
 	s->cands = calloc(nrules, sizeof(*s->cands));
-	int rc = s->seen && s->first && s->picked && s->cands ? 0 : -ENOMEM;
-	if (rc == 0 && set->hs_db && hs_alloc_scratch(set->hs_db, &s->scratch) != HS_SUCCESS)
+	if (rc == 0 && (!s->picked || !s->cands))
 		rc = -ENOMEM;
 	if (rc != 0)
 		goto fail;
@@ -578,8 +619,10 @@ void rules__scan_free(struct rules__scan *s)
 	hs_free_scratch(s->scratch);
 	free(s->cands);
 	free(s->picked);
-	free(s->first);
-	free(s->seen);
+	for (unsigned v = 0; v < RULES__NVIEWS; v++) {
+		free(s->views[v].first);
+		free(s->views[v].seen);
+	}
 	free(s);
 }
 
@@ -614,26 +657,33 @@ static bool utf8_valid(const unsigned char *p, size_t n)
 	return true;
 }
 
+static void scan_pick(struct rules__scan *s, uint32_t r)
+{
+	if (s->picked[r] != s->epoch) {
+		s->picked[r] = s->epoch;
+		s->cands[s->ncands++] = r;
+	}
+}
+
 static int scan_report(unsigned id, unsigned long long from, unsigned long long to,
 		       unsigned flags, void *ctx)
 {
 	(void)from;
 	(void)flags;
 	struct rules__scan *s = ctx;
-	const struct rules__ref *ref = &s->set->refs[id];
+	struct scan_view *sv = &s->views[s->view];
+	const struct rules__ref *ref = &s->set->pf[s->view].refs[id];
 	const struct rules__rule *rule = &s->set->rules[ref->rule];
 	if (!(rule->fields & (1u << s->field)))
 		return 0;
-	if (s->seen[id] != s->epoch) {
-		s->seen[id] = s->epoch;
-		s->first[id] = (uint32_t)to;
-	} else if (to < s->first[id]) { /* reports need not come in order */
-		s->first[id] = (uint32_t)to;
+	if (sv->seen[id] != s->epoch) {
+		sv->seen[id] = s->epoch;
+		sv->first[id] = (uint32_t)to;
+	} else if (to < sv->first[id]) { /* reports need not come in order */
+		sv->first[id] = (uint32_t)to;
 	}
-	if (rule->patterns[ref->pattern].positive && s->picked[ref->rule] != s->epoch) {
-		s->picked[ref->rule] = s->epoch;
-		s->cands[s->ncands++] = ref->rule;
-	}
+	if (rule->patterns[ref->pattern].positive)
+		scan_pick(s, ref->rule);
 	return 0;
 }
 
@@ -647,7 +697,10 @@ static int u32_cmp(const void *a, const void *b)
 static void scan_begin(struct rules__scan *s, unsigned field)
 {
 	if (++s->epoch == 0) {
-		memset(s->seen, 0, (s->set->nrefs ? s->set->nrefs : 1) * sizeof(*s->seen));
+		for (unsigned v = 0; v < RULES__NVIEWS; v++) {
+			size_t n = s->set->pf[v].nrefs ? s->set->pf[v].nrefs : 1;
+			memset(s->views[v].seen, 0, n * sizeof(*s->views[v].seen));
+		}
 		memset(s->picked, 0, (s->set->nrules ? s->set->nrules : 1) * sizeof(*s->picked));
 		s->epoch = 1;
 	}
@@ -655,38 +708,58 @@ static void scan_begin(struct rules__scan *s, unsigned field)
 	s->ncands = 0;
 }
 
-int rules__scan_run(struct rules__scan *s, unsigned field, const char *text, size_t len,
-		    const uint32_t **ret_candidates, size_t *ret_n)
+/* One view's pass. Returns whether it ran, or -ENOMEM. */
+static int scan_view(struct rules__scan *s, unsigned v, const char *text, size_t len)
 {
+	const struct rules__prefilter *pf = &s->set->pf[v];
+	if (!pf->hs_db)
+		return 1; /* nothing of this view can be reported: nothing can match but always-run */
 	if (!s->scratch || len > UINT_MAX || !utf8_valid((const unsigned char *)text, len))
 		return 0;
-	scan_begin(s, field);
-	hs_error_t e = hs_scan(s->set->hs_db, text, (unsigned)len, 0, s->scratch, scan_report, s);
+	s->view = v;
+	hs_error_t e = hs_scan(pf->hs_db, text, (unsigned)len, 0, s->scratch, scan_report, s);
 	if (e == HS_NOMEM)
 		return -ENOMEM;
-	if (e != HS_SUCCESS)
-		return 0;
+	return e == HS_SUCCESS;
+}
+
+int rules__scan_run(struct rules__scan *s, unsigned field, const struct rules__texts *t,
+		    const uint32_t **ret_candidates, size_t *ret_n)
+{
+	scan_begin(s, field);
+	unsigned blind = 0; /* views whose pass could not run */
+	for (unsigned v = 0; v < RULES__NVIEWS; v++) {
+		int rc = t->text[v] ? scan_view(s, v, t->text[v], t->len[v]) : 1;
+		if (rc < 0)
+			return rc;
+		s->views[v].ran = rc == 1;
+		blind |= rc == 1 ? 0u : 1u << v;
+	}
 	for (size_t i = 0; i < s->set->nalways; i++) {
 		uint32_t r = s->set->always[i];
-		if ((s->set->rules[r].fields & (1u << field)) && s->picked[r] != s->epoch) {
-			s->picked[r] = s->epoch;
-			s->cands[s->ncands++] = r;
-		}
+		if (s->set->rules[r].fields & (1u << field))
+			scan_pick(s, r);
+	}
+	for (size_t r = 0; blind && r < s->set->nrules; r++) {
+		const struct rules__rule *rule = &s->set->rules[r];
+		if ((rule->fields & (1u << field)) && (rule->views & blind))
+			scan_pick(s, (uint32_t)r);
 	}
 	qsort(s->cands, s->ncands, sizeof(*s->cands), u32_cmp);
 	*ret_candidates = s->cands;
 	*ret_n = s->ncands;
-	return 1;
+	return 0;
 }
 
 long rules__scan_start(const struct rules__scan *s, const char *text, uint32_t r, uint32_t k)
 {
 	const struct rules__pattern *p = &s->set->rules[r].patterns[k];
-	if (p->always)
+	const struct scan_view *sv = &s->views[p->view];
+	if (p->always || !sv->ran)
 		return 0;
-	if (s->seen[p->id] != s->epoch)
+	if (sv->seen[p->id] != s->epoch)
 		return -1;
-	uint32_t end = s->first[p->id];
+	uint32_t end = sv->first[p->id];
 	if (p->window == 0 || end <= p->window)
 		return 0;
 	size_t start = end - p->window;

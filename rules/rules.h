@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct rules_set;
@@ -65,7 +66,8 @@ void rules_set_rule(const struct rules_set *set, size_t i, struct rules_info *re
 size_t rules_set_always_run(const struct rules_set *set, size_t i, const char **names, size_t max);
 
 /* Runs every rule's embedded test examples, each as the rule's "body" field if it reads body, else
- * as its first field. One line per failure is appended to report (which may be NULL), as
+ * as its first field, through the same path as page text (normalized for the patterns that read
+ * the normalized view, then prefiltered). One line per failure is appended to report (which may be NULL), as
  * "pack: rule-id: match example N did not match: \"...\"" (or "no-match example N matched", or
  * "failed (reason)" for a PCRE2 error, "is judged differently by the prefilter" when the
  * prefilter and PCRE2 alone disagree: a bug worth reporting). *ret_failed counts failures.
@@ -76,30 +78,45 @@ int rules_set_selftest(const struct rules_set *set, struct buf *report, size_t *
 int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_matcher);
 void rules_matcher_free(struct rules_matcher *m);
 
-/* One pattern of a hit: where its first match in the field is. Offsets are bytes into the text. */
+/* A hit or span that is not in a forum post. */
+#define RULES_NO_POST ((size_t)-1)
+
+/* One pattern of a hit: where its first match is. */
 struct rules_span {
 	const char *pattern; /* the pattern's name */
+	/* Bytes into the field's original text (what the caller passed): the smallest span whose
+	 * normalization holds the match (normalize_span), so a highlight shows what the page said. */
 	size_t start, end;
+	/* Bytes into the text the pattern read: the field's normalized text, or, when raw is set
+	 * (a pattern of the raw view), the original text (then equal to start and end). */
+	size_t view_start, view_end;
+	bool raw;
 };
 
 struct rules_hit {
 	size_t rule;       /* index for rules_set_rule */
-	const char *field; /* the field name passed to rules_match */
-	size_t start, end; /* the earliest-starting span among the rule's matched patterns */
-	const struct rules_span *spans; /* every positive pattern that matched */
+	const char *field; /* the field name ("title", "body", "post", ...); static storage */
+	size_t start, end; /* the earliest-starting span, in the original text */
+	const struct rules_span *spans; /* every positive pattern that matched, in rule order */
 	size_t nspans;
+	/* The field's normalized text (NUL-terminated), or NULL when no rule reading the field
+	 * reads the normalized view; valid during the call only. */
+	const char *normalized;
+	size_t normalized_len;
 };
 
 /* Called for each rule that holds; valid only during the call. A non-zero return stops matching
  * and becomes rules_match's return value. */
 typedef int (*rules_hit_fn)(const struct rules_hit *hit, void *ud);
 
-/* Matches text (UTF-8, len bytes; invalid UTF-8 is tolerated) as field field ("title", "body",
- * "post", "author", "url", "link_text") against every rule that reads that field, in rule order,
- * calling fn for each rule that holds. Errors: ERR_USAGE for an unknown field; ERR_REGEX when PCRE2
- * fails for some rule (a match limit hit is an error, never "no match") — the other rules are
- * still matched and their hits reported, and ERR_REGEX is returned at the end. A matcher is used by
- * one thread at a time. */
+/* Matches text (the field as extracted: UTF-8, len bytes; invalid UTF-8 is tolerated) as field
+ * field ("title", "body", "post", "author", "url", "link_text") against every rule that reads that
+ * field, in rule order, calling fn for each rule that holds. The text is normalized once (when a
+ * rule reading the field reads the normalized view; docs/rules.md, "What rules see"); normalized
+ * text past 16 MiB is not seen. Errors: ERR_USAGE for an unknown field; ERR_TOO_BIG for a text
+ * over 2 GiB; ERR_REGEX when PCRE2 or Vectorscan fails for some rule (a match limit hit is an
+ * error, never "no match") — the other rules are still matched and their hits reported, and
+ * ERR_REGEX is returned at the end. A matcher is used by one thread at a time. */
 int rules_match(struct rules_matcher *m, const char *field, const char *text, size_t len,
 		rules_hit_fn fn, void *ud);
 

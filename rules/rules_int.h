@@ -55,6 +55,15 @@ enum rules__field {
 
 /* The index of the field named name, or -1. */
 int rules__field_find(const char *name, size_t len);
+/* The name of field f (< RULES__NFIELDS). */
+const char *rules__field_name(unsigned f);
+
+/* The text a pattern is matched against (docs/rules.md, "Views"). */
+enum rules__view {
+	RULES__VIEW_NORMALIZED, /* parsers/normalize.h's view: the default */
+	RULES__VIEW_RAW,        /* the field's text as extracted */
+	RULES__NVIEWS
+};
 
 /* A condition is a tree of nodes in one array; children of NOT, AND and OR are chained through
  * next, the first child being arg. PAT's arg is a pattern index. ALL and ANY stand for "all of
@@ -109,8 +118,9 @@ struct rules__pattern {
 	const char *name;
 	pcre2_code *code;
 	const char *expr; /* what Vectorscan compiles: the expansion, or NULL (always run) */
-	uint32_t id;      /* its Vectorscan id, unless always */
+	uint32_t id;      /* its Vectorscan id in its view's database, unless always */
 	uint32_t window;  /* bytes before the prefilter's first report PCRE2 starts; 0: from the start */
+	uint8_t view;     /* enum rules__view */
 	bool positive;
 	bool always;      /* not in the prefilter: PCRE2 runs it on every text the rule reads */
 };
@@ -118,6 +128,7 @@ struct rules__pattern {
 struct rules__rule {
 	struct rules_info info;
 	unsigned fields;     /* bit (1u << rules__field) for each field the rule reads */
+	unsigned views;      /* bit (1u << rules__view) for each view its patterns read */
 	unsigned test_field; /* the field selftest matches examples as */
 	struct rules__pattern *patterns;
 	const struct rules__node *cond;
@@ -135,18 +146,28 @@ struct rules__ref {
 	uint32_t rule, pattern;
 };
 
+/* One view's prefilter: every pattern of that view Vectorscan accepts, in one database. */
+struct rules__prefilter {
+	struct hs_database *hs_db; /* NULL when no pattern is in it */
+	struct rules__ref *refs;   /* malloc'd: what each Vectorscan id stands for */
+	size_t nrefs;
+};
+
+struct normalizer;
+
 struct rules_set {
 	struct rules__chunk *arena; /* strings, patterns, conditions, examples */
 	struct rules__rule *rules;  /* malloc'd, nrules used of alloc */
 	size_t nrules, alloc;
 	size_t max_patterns; /* the most patterns any rule has: what a matcher must hold */
-	/* the prefilter (prefilter.c): every pattern Vectorscan accepts in one database */
-	struct hs_database *hs_db; /* NULL when no pattern is in it */
-	struct rules__ref *refs;   /* malloc'd: what each Vectorscan id stands for */
-	size_t nrefs;
+	/* built once at load when some pattern reads the normalized view, else NULL */
+	struct normalizer *nz;
+	unsigned field_views[RULES__NFIELDS]; /* the views read by the rules reading each field */
+	/* the prefilter (prefilter.c): one database per view */
+	struct rules__prefilter pf[RULES__NVIEWS];
 	uint32_t *always; /* malloc'd: rules with an always-run positive pattern, in order */
 	size_t nalways;
-	bool hs_cached; /* the database came from the cache */
+	bool hs_cached; /* every database of the set came from the cache */
 };
 
 /* A pattern compiler: one PCRE2 compile context, reused for every pattern of a load. */
@@ -178,8 +199,8 @@ int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_
 			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
 			   char **ret_expr, struct rules__regex_error *ret_err);
 
-/* Builds the set's prefilter from the patterns' expr: patterns Hyperscan refuses become always
- * run. With a cache_dir, a database compiled before is read from there, and one compiled now is
+/* Builds the set's prefilter from the patterns' expr, one database per view that has patterns:
+ * patterns Hyperscan refuses become always run. With a cache_dir, a database compiled before is read from there, and one compiled now is
  * kept there. Returns 0 or -ENOMEM; any other Hyperscan failure leaves every pattern always run. */
 int rules__prefilter_build(struct rules_set *set, const char *cache_dir);
 void rules__prefilter_free(struct rules_set *set);
@@ -188,19 +209,30 @@ void rules__prefilter_free(struct rules_set *set);
 struct rules__scan;
 int rules__scan_new(const struct rules_set *set, struct rules__scan **ret_scan);
 void rules__scan_free(struct rules__scan *s);
-/* Runs the prefilter over text as field. Returns 1 when it ran: candidates then lists, in rule
- * order, the rules that read field and may hold; 0 when it could not (no database, invalid UTF-8,
- * a Vectorscan error) and every rule must be tried; -ENOMEM. */
-int rules__scan_run(struct rules__scan *s, unsigned field, const char *text, size_t len,
+/* A field's text in each view; a view nobody reading the field uses has text NULL. */
+struct rules__texts {
+	const char *text[RULES__NVIEWS];
+	size_t len[RULES__NVIEWS];
+};
+/* Runs each view's prefilter over that view's text of field. On return candidates lists, in rule
+ * order, the rules that read field and may hold: those with a reported or always-run positive
+ * pattern, and, for a view whose pass could not run (invalid UTF-8 in the raw text, a Vectorscan
+ * error), every rule reading that view. Returns 0 or -ENOMEM. */
+int rules__scan_run(struct rules__scan *s, unsigned field, const struct rules__texts *t,
 		    const uint32_t **ret_candidates, size_t *ret_n);
-/* After rules__scan_run returned 1: where PCRE2 must start for pattern k of rule r, or -1 when
- * the prefilter says it cannot match. */
+/* After rules__scan_run: where PCRE2 must start in the view's text for pattern k of rule r, or -1
+ * when the prefilter says it cannot match. */
 long rules__scan_start(const struct rules__scan *s, const char *text, uint32_t r, uint32_t k);
 
 /* rules_match, or with exhaustive every rule through PCRE2 alone, without the prefilter: what
  * tests compare the prefilter against. */
 int rules__match(struct rules_matcher *m, const char *field, const char *text, size_t len,
 		 bool exhaustive, rules_hit_fn fn, void *ud);
+
+/* rules_set_load_mem with OpenCC's configuration opencc_config (NULL: the default): lets tests
+ * see what a load does when OpenCC's data are missing. */
+int rules__load_mem_config(const char *name, const char *yaml, size_t len,
+			   const char *opencc_config, struct rules_set **ret_set, struct buf *errors);
 
 
 #endif

@@ -99,7 +99,14 @@ static const char tricky[] =
     "                e: '\\bmoney\\b\\s\\S', f: '[\\W]x[\\D]', g: '\\B信\\h\\H'},\n"
     "     condition: any of them}\n"
     "  - {id: posix-given-up, title: T, category: c, severity: low,\n"
-    "     patterns: {x: '[^[:^alpha:]]加'}}\n";
+    "     patterns: {x: '[^[:^alpha:]]加'}}\n"
+    /* the raw view: what the page said, before normalization */
+    "  - {id: raw-words, title: T, category: c, severity: low,\n"
+    "     patterns: {x: {regex: '\\bfree\\b', view: raw}, y: {regex: 'ｓｏｆ|刷 单', view: raw}},\n"
+    "     condition: x or y}\n"
+    "  - {id: raw-mixed, title: T, category: c, severity: low,\n"
+    "     patterns: {x: {regex: '加{chat}', view: raw}, y: {literal: STRASSE, view: raw},\n"
+    "                z: '\\d{3,6}\\s*元'}, condition: (x or y) and z}\n";
 
 static const char *const pieces[] = {
 	"a",	 "b",	    "x",       "ab",	"cd",	   "free", " money", "money", " ",
@@ -107,6 +114,7 @@ static const char *const pieces[] = {
 	"STRASSE", "加",    "微信",    "V信",	"123",	   "4567",   "元",     "foo",  "bar",
 	"刷单",	 "返利",    "警惕",    "，",	"é",	   "xx",     "😀",     "\t",   "K",
 	"５",	 "0",	    "\u3000", "@",	"信",	   "单",     "_",      "ä",    "\u00a0",
+	"刷 单", "\u200b",  "ｆｒｅｅ", "\xff",  "加 微信",
 };
 
 /* Random texts made of pieces: the same seed gives the same texts on every run. */
@@ -225,11 +233,12 @@ static void test_candidates(void **state)
 	const uint32_t *c;
 	size_t n;
 	const char *text = "start: free money, 骗子";
-	assert_int_equal(rules__scan_run(s, 1, text, strlen(text), &c, &n), 1);
+	struct rules__texts t = { { text, text }, { strlen(text), strlen(text) } };
+	assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
 	/* lookbehind (0), lookahead (1), words (4), anchors (5), refused (8, always), posix-given-up
-	 * (11, always); not classes (10): "money," has no space after it */
-	assert_int_equal(n, 6);
-	const uint32_t want[] = { 0, 1, 4, 5, 8, 11 };
+	 * (11, always), raw-words (12); not classes (10): "money," has no space after it */
+	assert_int_equal(n, 7);
+	const uint32_t want[] = { 0, 1, 4, 5, 8, 11, 12 };
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(c[i], want[i]);
 	/* "money" is reported for rule 4, "end" was not */
@@ -252,10 +261,19 @@ static void test_invalid_utf8(void **state)
 		"free\xff money", "\xc0\xaf free money", "\xed\xa0\x80 free money",
 		"free money \xe9", "\xf4\x90\x80\x80 free money",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(rules__scan_run(s, 1, bad[i], strlen(bad[i]), &c, &n), 0);
+	/* the raw view's pass cannot run: every rule reading the raw view is a candidate */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct rules__texts t = { { "", bad[i] }, { 0, strlen(bad[i]) } };
+		assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
+		assert_int_equal(n, 4);
+		assert_int_equal(c[2], 12);
+		assert_int_equal(c[3], 13);
+	}
 	const char *good = "free money \xf0\x9f\x98\x80 \xe9\xaa\x97";
-	assert_int_equal(rules__scan_run(s, 1, good, strlen(good), &c, &n), 1);
+	struct rules__texts t = { { "", good }, { 0, strlen(good) } };
+	assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
+	assert_int_equal(n, 3); /* the two always-run rules, and raw-words */
+	assert_int_equal(c[2], 12);
 	rules__scan_free(s);
 	struct rules_matcher *m;
 	assert_int_equal(rules_matcher_new(set, &m), 0);
@@ -316,8 +334,9 @@ static void test_agree_shipped_packs(void **state)
 	rules_set_free(set);
 }
 
-/* The one prefilter-*.hs file in dir, into path; fails the test unless there is exactly one. */
-static void cache_file(const char *dir, char *path, size_t n)
+/* A prefilter-*.hs file of dir, into path; fails the test unless there are exactly want (tricky
+ * has patterns in both views, and each view has its own database). */
+static void cache_file(const char *dir, char *path, size_t n, int want)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -327,7 +346,7 @@ static void cache_file(const char *dir, char *path, size_t n)
 		if (strncmp(e->d_name, "prefilter-", 10) == 0 && ++found)
 			snprintf(path, n, "%s/%s", dir, e->d_name);
 	closedir(d);
-	assert_int_equal(found, 1);
+	assert_int_equal(found, want);
 }
 
 static struct rules_set *load_cached(const char *pack, const char *cache)
@@ -372,7 +391,7 @@ static void test_cache(void **state)
 	struct rules_set *set = load_cached(pack, cache);
 	assert_false(set->hs_cached);
 	rules_set_free(set);
-	cache_file(cache, path, sizeof(path));
+	cache_file(cache, path, sizeof(path), 2);
 
 	set = load_cached(pack, cache);
 	assert_true(set->hs_cached);
@@ -393,9 +412,39 @@ static void test_cache(void **state)
 	rules_set_free(set);
 
 	unlink(path);
+	cache_file(cache, path, sizeof(path), 1); /* the other one */
+	unlink(path);
 	rmdir(cache);
 	unlink(pack);
 	rmdir(dir);
+}
+
+/* Without OpenCC's data the normalized view cannot be built: the load fails and says why; a set
+ * whose patterns are all raw does not need it. */
+static void test_opencc_missing(void **state)
+{
+	(void)state;
+	static const char norm[] = "pack: p\nrules:\n"
+				   "  - {id: r, title: T, category: c, severity: low, patterns: {x: a}}\n";
+	static const char raw[] = "pack: p\nrules:\n"
+				  "  - {id: r, title: T, category: c, severity: low,\n"
+				  "     patterns: {x: {regex: a, view: raw}}}\n";
+	struct rules_set *set = NULL;
+	struct buf errors;
+	buf_init(&errors, 1 << 16);
+	assert_int_equal(rules__load_mem_config("t.yaml", norm, strlen(norm),
+						"/nonexistent/t2s.json", &set, &errors),
+			 ERR_NOT_FOUND);
+	assert_null(set);
+	assert_non_null(strstr(buf_str(&errors), "cannot build the normalized view"));
+	assert_non_null(strstr(buf_str(&errors), "/nonexistent/t2s.json"));
+	buf_reset(&errors);
+	assert_int_equal(rules__load_mem_config("t.yaml", raw, strlen(raw), "/nonexistent/t2s.json",
+						&set, &errors),
+			 0);
+	assert_null(set->nz);
+	rules_set_free(set);
+	buf_done(&errors);
 }
 
 int main(void)
@@ -405,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_window_start),	    cmocka_unit_test(test_always_run),
 		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_opencc_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -775,6 +775,117 @@ static void test_pattern_flags_and_literal(void **state)
 	rules_set_free(set);
 }
 
+/* ---- views ---- */
+
+/* Hits with both spans of each pattern: "rule:start-end:name@start-end/view_start-view_end". */
+static int record_views(const struct rules_hit *hit, void *ud)
+{
+	struct seen *s = ud;
+	buf_addf(&s->out, "%zu:%zu-%zu:", hit->rule, hit->start, hit->end);
+	for (size_t i = 0; i < hit->nspans; i++)
+		buf_addf(&s->out, "%s%s@%zu-%zu/%zu-%zu%s", i ? "," : "", hit->spans[i].pattern,
+			 hit->spans[i].start, hit->spans[i].end, hit->spans[i].view_start,
+			 hit->spans[i].view_end, hit->spans[i].raw ? "raw" : "");
+	if (hit->normalized)
+		buf_addf(&s->out, ":%s", hit->normalized);
+	buf_addc(&s->out, '\n');
+	return 0;
+}
+
+static void expect_views(const struct rules_set *set, const char *text, const char *expected)
+{
+	struct rules_matcher *m;
+	struct seen s = { .stop_after = 0 };
+	buf_init(&s.out, 1 << 16);
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	assert_int_equal(rules_match(m, "body", text, strlen(text), record_views, &s), 0);
+	assert_string_equal(buf_str(&s.out), expected);
+	rules_matcher_free(m);
+	buf_done(&s.out);
+}
+
+/* Patterns read the normalized view by default; spans come in the original and in the view. */
+static void test_view_normalized(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_rule("      c: '加{chat}'\n      job: 刷单\n"
+					  "    condition: c and job\n");
+	/* 加 薇 信: the spaces between CJK characters are squeezed; ｖｘ is vx */
+	expect_views(set, "刷 单 加 微 信", "0:0-7:c@8-19/6-15,job@0-7/0-6:刷单加微信\n");
+	expect_views(set, "刷單加ｖｘ", "0:0-6:c@6-15/6-11,job@0-6/0-6:刷单加vx\n");
+	/* a zero-width space inside a word is gone */
+	expect_views(set, "刷\xe2\x80\x8b单加vx", "0:0-9:c@9-14/6-11,job@0-9/0-6:刷单加vx\n");
+	expect_views(set, "刷 a 单加vx", "");
+	rules_set_free(set);
+}
+
+/* A raw pattern reads the text as extracted; a rule may mix both views. */
+static void test_view_raw(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_rule("      spaced: {regex: '刷 单', view: raw}\n"
+					  "      lit: {literal: 'ＶＸ', view: raw}\n"
+					  "      norm: {regex: 'vx', view: normalized}\n"
+					  "    condition: spaced or (lit and norm)\n");
+	expect_views(set, "刷 单", "0:0-7:spaced@0-7/0-7raw:刷单\n");
+	expect_views(set, "刷单", "");
+	expect_views(set, "ｖｘ", "0:0-6:lit@0-6/0-6raw,norm@0-6/0-2:vx\n"); /* caseless */
+	expect_views(set, "vx", "");
+	rules_set_free(set);
+	/* a set whose patterns are all raw builds no normalizer and gives no normalized text */
+	set = load_rule("      a: {regex: 'ｖｘ', view: raw}\n");
+	expect_views(set, "ｖｘ", "0:0-6:a@0-6/0-6raw\n");
+	expect_views(set, "vx", "");
+	rules_set_free(set);
+}
+
+static void test_view_errors(void **state)
+{
+	(void)state;
+	char yaml[2048];
+	snprintf(yaml, sizeof(yaml),
+		 "%s    patterns:\n"
+		 "      a: {regex: x, literal: y}\n"
+		 "      b: {view: raw}\n"
+		 "      c: {regex: x, view: cooked}\n"
+		 "      d: {regex: x, flags: i}\n"
+		 "      e: {regex: '(', view: raw}\n"
+		 "    condition: any of them\n",
+		 head);
+	expect_errors(yaml,
+		      "t.yaml:8:10: pattern 'a': needs exactly one of 'regex' and 'literal'\n"
+		      "t.yaml:9:10: pattern 'b': needs exactly one of 'regex' and 'literal'\n"
+		      "t.yaml:10:27: invalid view 'cooked' (allowed: normalized, raw)\n"
+		      "t.yaml:11:21: unknown key 'flags'\n"
+		      "t.yaml:12:18: pattern 'e': regex error at offset 1: missing closing "
+		      "parenthesis\n");
+}
+
+/* Examples are page text: they go through normalization like a crawled page. */
+static void test_view_selftest(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok("pack: p\n"
+					"rules:\n"
+					"  - id: r\n"
+					"    title: T\n"
+					"    category: c\n"
+					"    severity: low\n"
+					"    patterns: {a: '加微信', b: {regex: 'ｑｑ', view: raw}}\n"
+					"    condition: a or b\n"
+					"    tests:\n"
+					"      match: ['加 微 信', '加\u200b微信', '加微信', 'ｑｑ', '加 薇 信']\n"
+					"      no-match: ['加 - - 微信', 'qq']\n");
+	struct buf report;
+	size_t failed = 0;
+	buf_init(&report, 1 << 16);
+	assert_int_equal(rules_set_selftest(set, &report, &failed), 0);
+	assert_string_equal(buf_str(&report), "p: r: match example 5 did not match: \"加 薇 信\"\n");
+	assert_int_equal(failed, 1);
+	buf_done(&report);
+	rules_set_free(set);
+}
+
 /* ---- matching ---- */
 
 static void test_match_fields(void **state)
@@ -1104,6 +1215,10 @@ int main(void)
 		cmocka_unit_test(test_pattern_lists),
 		cmocka_unit_test(test_pattern_braces_stay_regex),
 		cmocka_unit_test(test_pattern_flags_and_literal),
+		cmocka_unit_test(test_view_normalized),
+		cmocka_unit_test(test_view_raw),
+		cmocka_unit_test(test_view_errors),
+		cmocka_unit_test(test_view_selftest),
 		cmocka_unit_test(test_match_fields),
 		cmocka_unit_test(test_match_stop_and_errors),
 		cmocka_unit_test(test_match_limit_is_error),
