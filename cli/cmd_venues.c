@@ -46,6 +46,43 @@ static json_t *string_array(const char *const *items, size_t n)
 	return a;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether spec is a built-in profile as it is (a venue may name its own "discuz"). */
+static bool is_builtin(const struct doc_profile_spec *spec)
+{
+	const struct doc_profile_spec *b;
+	for (size_t i = 0; (b = doc_profile_builtin(i)); i++)
+		if (same_text(b->name, spec->name) && same_text(b->post, spec->post) &&
+		    same_text(b->content, spec->content) && same_text(b->author, spec->author) &&
+		    same_text(b->time, spec->time) && same_text(b->skip, spec->skip))
+			return true;
+	return false;
+}
+
+static json_t *json_string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *posts_json(const struct venue *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < v->npost_profiles; i++) {
+		const struct doc_profile_spec *p = &v->post_profiles[i];
+		json_array_append_new(a, json_pack("{ss sb ss so so so so}", "name", p->name,
+						   "builtin", is_builtin(p), "post", p->post,
+						   "content", json_string_or_null(p->content),
+						   "author", json_string_or_null(p->author), "time",
+						   json_string_or_null(p->time), "skip",
+						   json_string_or_null(p->skip)));
+	}
+	return json_pack("{sb so}", "own", v->own_posts, "profiles", a);
+}
+
 static json_t *venue_json(const struct venue *v)
 {
 	char every[32];
@@ -54,7 +91,7 @@ static json_t *venue_json(const struct venue *v)
 						  "every_s", (json_int_t)v->every_s)
 				      : json_null();
 	return json_pack(
-		"{ss ss ss ss ss so sb s{so so so} s{sI sI} so s{sI sI sI sI sI} so sb ss sI}",
+		"{ss ss ss ss ss so sb s{so so so} s{sI sI} so s{sI sI sI sI sI} so sb so ss sI}",
 		"id", v->id, "name", v->name, "operator", v->operator_name, "registration",
 		v->registration, "category", v->category, "seeds",
 		string_array(v->seeds, v->nseeds), "sitemaps", v->sitemaps, "scope", "hosts",
@@ -65,8 +102,8 @@ static json_t *venue_json(const struct venue *v)
 		(json_int_t)v->max_depth, "max_path_segments", (json_int_t)v->max_path_segments,
 		"max_repeated_segments", (json_int_t)v->max_repeated_segments, "max_query_variants",
 		(json_int_t)v->max_query_variants, "packs", string_array(v->packs, v->npacks),
-		"allow_private_addresses", v->allow_private, "file", v->file, "line",
-		(json_int_t)v->line);
+		"allow_private_addresses", v->allow_private, "posts", posts_json(v), "file",
+		v->file, "line", (json_int_t)v->line);
 }
 
 static int print_json(const struct venue *v)
@@ -99,6 +136,29 @@ static void print_list(const char *label, const char *const *items, size_t n, co
 	putchar('\n');
 }
 
+/* The venue's post profiles: the built-in ones by name, its own with their selectors. */
+static void print_posts(const struct venue *v)
+{
+	static const char pad[] = "               ";
+	printf("%-14s ", "posts:");
+	if (v->npost_profiles == 0)
+		puts("(none: no posts are looked for)");
+	for (size_t i = 0; i < v->npost_profiles; i++) {
+		const struct doc_profile_spec *p = &v->post_profiles[i];
+		const char *sel[] = {p->post, p->content, p->author, p->time, p->skip};
+		const char *key[] = {"post", "content", "author", "time", "skip"};
+		printf("%s%s", i ? pad : "", p->name);
+		if (is_builtin(p)) {
+			puts(" (built-in)");
+			continue;
+		}
+		putchar('\n');
+		for (size_t k = 0; k < sizeof(sel) / sizeof(sel[0]); k++)
+			if (sel[k])
+				printf("%s  %-8s %s\n", pad, key[k], sel[k]);
+	}
+}
+
 static void print_text(const struct venue *v)
 {
 	char every[32];
@@ -124,6 +184,7 @@ static void print_text(const struct venue *v)
 	print_joined(v->packs, v->npacks, ", ", "(all)");
 	putchar('\n');
 	printf("%-14s %s\n", "allow_private:", v->allow_private ? "true" : "false");
+	print_posts(v);
 	if (v->file[0])
 		printf("%-14s %s:%zu\n", "defined at:", v->file, v->line);
 }

@@ -2,9 +2,10 @@
 /* The venue registry (venue.h): patrol.yaml and venue files read with the strict YAML reader into
  * one immutable registry, and the scope and trap checks on canonical URLs.
  *
- * Everything a registry hands out lives in its arena; the compiled regexes are the only other
- * resources, freed with their venues. A load builds the registry as it goes and frees it whole
- * when any file had an error. The checks only read the registry, so threads share it freely.
+ * Everything a registry hands out lives in its arena; the compiled regexes and post profiles are
+ * the only other resources, freed with the registry. A load builds the registry as it goes and
+ * frees it whole when any file had an error. The checks only read the registry, so threads share it
+ * freely.
  */
 #include "crawler/venue.h"
 
@@ -42,6 +43,15 @@ struct venue_scope {
 	size_t ninclude, nexclude;
 };
 
+/* One compiled set of post profiles. Venues with the same posts: share one (a site family runs
+ * the same forum software), and sets[0] is the built-in set of the venues without posts:. */
+struct post_set {
+	const struct doc_profile_spec *specs; /* the registry's */
+	size_t n;
+	size_t hash;
+	struct doc_profiles *profiles;
+};
+
 /* A venue and its scope in one allocation; venue.scope points at scope. */
 struct entry {
 	struct venue v;
@@ -58,6 +68,8 @@ struct venue_registry {
 	size_t nvenues, alloc;
 	size_t *slots; /* open addressing by id: index + 1, 0 for empty; nslots a power of two */
 	size_t nslots;
+	struct post_set *sets; /* malloc'd; nsets used of sets_alloc; never empty once made */
+	size_t nsets, sets_alloc;
 };
 
 static void *arena_alloc(struct venue_registry *r, size_t size)
@@ -100,6 +112,9 @@ void venue_registry_free(struct venue_registry *r)
 		for (size_t k = 0; k < s->nexclude; k++)
 			regfree(&s->exclude[k]);
 	}
+	for (size_t i = 0; i < r->nsets; i++)
+		doc_profiles_free(r->sets[i].profiles);
+	free(r->sets);
 	free(r->venues);
 	free(r->slots);
 	for (struct chunk *c = r->arena; c;) {
@@ -137,6 +152,87 @@ static void settings_default(struct crawler_settings *s)
 	};
 }
 
+/* ---- post profiles: compiled sets, shared ---- */
+
+static size_t hash(const char *s);
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_spec(const struct doc_profile_spec *a, const struct doc_profile_spec *b)
+{
+	return same_text(a->name, b->name) && same_text(a->post, b->post) &&
+	       same_text(a->content, b->content) && same_text(a->author, b->author) &&
+	       same_text(a->time, b->time) && same_text(a->skip, b->skip);
+}
+
+static size_t specs_hash(const struct doc_profile_spec *specs, size_t n)
+{
+	size_t h = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *f[] = {specs[i].name,   specs[i].post, specs[i].content,
+				   specs[i].author, specs[i].time, specs[i].skip};
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+			h = h * 31 + (f[k] ? hash(f[k]) : 7);
+	}
+	return h;
+}
+
+/* The compiled set of specs[0..n) (the registry's, kept as they are): an existing one when
+ * another venue has the same, or a new one. ERR_PARSE when a spec does not compile (the caller
+ * checked every selector, so only a bug gets here), -ENOMEM. */
+static int post_set_get(struct venue_registry *r, const struct doc_profile_spec *specs, size_t n,
+			const struct doc_profiles **ret)
+{
+	size_t h = specs_hash(specs, n);
+	for (size_t i = 0; i < r->nsets; i++) {
+		const struct post_set *s = &r->sets[i];
+		bool same = s->hash == h && s->n == n;
+		for (size_t k = 0; same && k < n; k++)
+			same = same_spec(&s->specs[k], &specs[k]);
+		if (same) {
+			*ret = s->profiles;
+			return 0;
+		}
+	}
+	if (r->nsets == r->sets_alloc) {
+		size_t alloc = r->sets_alloc ? r->sets_alloc * 2 : 4;
+		struct post_set *sets = realloc(r->sets, alloc * sizeof(*sets));
+		if (!sets)
+			return -ENOMEM;
+		r->sets = sets;
+		r->sets_alloc = alloc;
+	}
+	struct doc_profiles *ps = NULL;
+	int rc = doc_profiles_new(&ps);
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = doc_profiles_add(ps, &specs[k], NULL);
+	if (rc != 0) {
+		doc_profiles_free(ps);
+		return rc;
+	}
+	r->sets[r->nsets++] = (struct post_set){specs, n, h, ps};
+	*ret = ps;
+	return 0;
+}
+
+/* sets[0]: the built-in profiles, for the venues without posts:. */
+static int post_set_builtin(struct venue_registry *r)
+{
+	size_t n = 0;
+	while (doc_profile_builtin(n))
+		n++;
+	struct doc_profile_spec *specs = arena_alloc(r, n * sizeof(*specs));
+	if (!specs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		specs[i] = *doc_profile_builtin(i);
+	const struct doc_profiles *ps;
+	return post_set_get(r, specs, n, &ps);
+}
+
 int venue_registry_new_default(struct venue_registry **ret)
 {
 	if (!ret)
@@ -145,6 +241,11 @@ int venue_registry_new_default(struct venue_registry **ret)
 	if (!r)
 		return -ENOMEM;
 	settings_default(&r->settings);
+	int rc = post_set_builtin(r);
+	if (rc != 0) {
+		venue_registry_free(r);
+		return rc;
+	}
 	*ret = r;
 	return 0;
 }
@@ -233,10 +334,13 @@ static void add_entry(struct venue_registry *r, struct entry *e)
 	slot_put(r->slots, r->nslots, e->v.id, r->nvenues);
 }
 
-static void venue_default(struct entry *e)
+static void venue_default(struct entry *e, const struct venue_registry *r)
 {
 	*e = (struct entry){.v.scope = &e->scope};
 	struct venue *v = &e->v;
+	v->post_profiles = r->sets[0].specs;
+	v->npost_profiles = r->sets[0].n;
+	v->profiles = r->sets[0].profiles;
 	v->id = v->name = v->operator_name = v->registration = v->category = v->file = "";
 	v->sitemaps = true;
 	v->delay_ms = 1000;
@@ -1017,6 +1121,7 @@ enum {
 	V_LIMITS,
 	V_PACKS,
 	V_PRIVATE,
+	V_POSTS,
 	V_N
 };
 
@@ -1034,6 +1139,7 @@ static const struct yaml_key venue_keys[V_N] = {
 	[V_LIMITS] = {"limits", false},
 	[V_PACKS] = {"packs", false},
 	[V_PRIVATE] = {"allow_private_addresses", false},
+	[V_POSTS] = {"posts", false},
 };
 
 #define ADHOC_PREFIX "adhoc-"
@@ -1174,6 +1280,213 @@ static void load_packs(struct loader *L, struct yaml_doc *d, const struct yaml_n
 	e->v.npacks = kept;
 }
 
+/* ---- loading: one venue's post profiles ---- */
+
+enum { PP_NAME, PP_POST, PP_CONTENT, PP_AUTHOR, PP_TIME, PP_SKIP, PP_N };
+static const struct yaml_key profile_keys[PP_N] = {
+	[PP_NAME] = {"name", false},	   [PP_POST] = {"post", true},
+	[PP_CONTENT] = {"content", false}, [PP_AUTHOR] = {"author", false},
+	[PP_TIME] = {"time", false},	   [PP_SKIP] = {"skip", false},
+};
+
+/* The profiles of one posts: as they are read. */
+struct posts_load {
+	struct doc_profile_spec specs[DOC_PROFILES_MAX];
+	size_t n;
+	bool builtin; /* builtin was listed */
+};
+
+/* Characters (UTF-8 code points) in the first n bytes of s. */
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* The file column of character col (1-based) of scalar v's value, when the value is written on
+ * one line without escapes or folding, so that the value's characters are the file's: a plain
+ * scalar, or a quoted one ('' counts two characters in the file). 0 when it cannot be told. */
+static size_t value_column(const struct yaml_node *v, size_t col)
+{
+	size_t chars = utf8_chars(v->str, v->len);
+	if (v->line != v->end_line || col == 0 || col > chars + 1)
+		return 0;
+	if (v->style == YAML_STYLE_PLAIN)
+		return v->end_col - v->col == chars ? v->col + col - 1 : 0;
+	if (v->style != YAML_STYLE_SINGLE_QUOTED && v->style != YAML_STYLE_DOUBLE_QUOTED)
+		return 0;
+	size_t k = 0, before = 0, width = 0; /* characters; file columns before col; all */
+	for (size_t i = 0; i < v->len; i++) {
+		if (((unsigned char)v->str[i] & 0xC0) == 0x80)
+			continue;
+		size_t w = 1 + (v->style == YAML_STYLE_SINGLE_QUOTED && v->str[i] == '\'');
+		width += w;
+		before += k++ < col - 1 ? w : 0;
+	}
+	if (v->end_col - v->col != width + 2)
+		return 0; /* double-quoted with escapes */
+	return v->col + 1 + before;
+}
+
+static void report_selector(struct yaml_doc *d, const struct yaml_node *v, const char *key,
+			    const struct selector_error *err)
+{
+	size_t col = value_column(v, err->column);
+	if (col)
+		yaml_error_at(d, v->line, col, "invalid selector in '%s': %s", key, err->message);
+	else
+		yaml_error_at(d, v->line, v->col,
+			      "invalid selector in '%s': %s (column %zu of the selector)", key,
+			      err->message, err->column);
+}
+
+/* A selector of a profile: its text in the registry, or NULL (error reported, or not given). */
+static const char *load_selector(struct loader *L, struct yaml_doc *d, const struct yaml_node *v,
+				 const char *key)
+{
+	const char *text = v ? yaml_get_string(d, v, key, true) : NULL;
+	if (!text)
+		return NULL;
+	struct selector *sel = NULL;
+	struct selector_error err;
+	int rc = selector_compile(text, &sel, &err);
+	selector_free(sel);
+	if (rc == -ENOMEM)
+		L->rc = rc;
+	else if (rc != 0)
+		report_selector(d, v, key, &err);
+	return rc == 0 ? keep(L, text) : NULL;
+}
+
+static bool profile_named(const struct posts_load *pl, const char *name)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (strcmp(pl->specs[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void load_profile_name(struct loader *L, struct yaml_doc *d, const struct yaml_node *v,
+			      struct posts_load *pl, struct doc_profile_spec *spec)
+{
+	const char *name = yaml_get_string(d, v, "name", true);
+	if (!name)
+		return;
+	if (!valid_name(name, v->len, DOC_PROFILE_NAME_MAX - 1))
+		yaml_error_at(d, v->line, v->col,
+			      "invalid profile name '%s' (allowed: [a-z0-9][a-z0-9._-]*, at most "
+			      "%d bytes)",
+			      name, DOC_PROFILE_NAME_MAX - 1);
+	else if (profile_named(pl, name))
+		yaml_error_at(d, v->line, v->col, "duplicate profile name '%s'", name);
+	else
+		spec->name = keep(L, name);
+}
+
+/* One profile mapping n, named def_name unless it says otherwise, appended to pl. */
+static void load_profile(struct loader *L, struct yaml_doc *d, const struct yaml_node *n,
+			 const char *def_name, struct posts_load *pl)
+{
+	const struct yaml_node *v[PP_N];
+	if (!yaml_check_map(d, n, "posts"))
+		return;
+	struct doc_profile_spec spec = {.name = def_name};
+	yaml_map_fields(d, n, profile_keys, PP_N, v, NULL);
+	if (v[PP_NAME])
+		load_profile_name(L, d, v[PP_NAME], pl, &spec);
+	else if (profile_named(pl, def_name))
+		yaml_error_at(d, n->line, n->col, "duplicate profile name '%s'", def_name);
+	spec.post = load_selector(L, d, v[PP_POST], "post");
+	spec.content = load_selector(L, d, v[PP_CONTENT], "content");
+	spec.author = load_selector(L, d, v[PP_AUTHOR], "author");
+	spec.time = load_selector(L, d, v[PP_TIME], "time");
+	spec.skip = load_selector(L, d, v[PP_SKIP], "skip");
+	if (spec.name && spec.post)
+		pl->specs[pl->n++] = spec; /* with errors elsewhere it is never compiled */
+}
+
+static void load_posts_builtin(struct yaml_doc *d, const struct yaml_node *item,
+			       struct posts_load *pl)
+{
+	const struct doc_profile_spec *b;
+	if (pl->builtin) {
+		yaml_error_at(d, item->line, item->col, "'builtin' is listed twice in 'posts'");
+		return;
+	}
+	pl->builtin = true;
+	for (size_t i = 0; (b = doc_profile_builtin(i)) && pl->n < DOC_PROFILES_MAX; i++) {
+		if (profile_named(pl, b->name))
+			yaml_error_at(d, item->line, item->col,
+				      "duplicate profile name '%s' (a built-in profile)", b->name);
+		else
+			pl->specs[pl->n++] = *b;
+	}
+}
+
+static void load_posts_list(struct loader *L, struct yaml_doc *d, const struct yaml_node *v,
+			    struct posts_load *pl)
+{
+	size_t k = 0, builtins = 0;
+	while (doc_profile_builtin(builtins))
+		builtins++;
+	for (const struct yaml_node *i = v->first; i && L->rc == 0; i = i->next, k++) {
+		if (pl->n + (yaml_scalar_is(i, "builtin") ? builtins : 1) > DOC_PROFILES_MAX) {
+			yaml_error_at(d, i->line, i->col,
+				      "'posts' has more than %d profiles (builtin counts %zu)",
+				      DOC_PROFILES_MAX, builtins);
+			return;
+		}
+		char name[DOC_PROFILE_NAME_MAX];
+		snprintf(name, sizeof(name), "venue-%zu", k + 1);
+		const char *def = i->kind == YAML_MAP ? keep(L, name) : NULL;
+		if (yaml_scalar_is(i, "builtin"))
+			load_posts_builtin(d, i, pl);
+		else if (def)
+			load_profile(L, d, i, def, pl);
+		else if (i->kind != YAML_MAP && !i->bad)
+			yaml_error_at(
+				d, i->line, i->col,
+				"an item of 'posts' must be a profile (a mapping with 'post') "
+				"or builtin");
+	}
+}
+
+/* posts: a profile, or a list of profiles and builtin; compiled unless something was wrong. */
+static void load_posts(struct loader *L, struct yaml_doc *d, const struct yaml_node *v,
+		       struct entry *e)
+{
+	struct posts_load pl = {.n = 0};
+	size_t errors = yaml_doc_error_count(d);
+	if (v->kind == YAML_MAP)
+		load_profile(L, d, v, "venue", &pl);
+	else if (v->kind == YAML_SEQ)
+		load_posts_list(L, d, v, &pl);
+	else if (!v->bad)
+		yaml_error_at(d, v->line, v->col,
+			      "'posts' must be a profile (a mapping with 'post'), or a list of "
+			      "profiles and builtin");
+	if (L->rc != 0 || yaml_doc_error_count(d) != errors)
+		return;
+	struct doc_profile_spec *specs = arena_alloc(L->r, (pl.n + 1) * sizeof(*specs));
+	if (!specs) {
+		L->rc = -ENOMEM;
+		return;
+	}
+	memcpy(specs, pl.specs, pl.n * sizeof(*specs));
+	int rc = post_set_get(L->r, specs, pl.n, &e->v.profiles);
+	if (rc == ERR_PARSE) /* every selector compiled alone: a bug, not the file */
+		rc = -EINVAL;
+	if (rc != 0) {
+		L->rc = rc;
+		return;
+	}
+	e->v.post_profiles = specs;
+	e->v.npost_profiles = pl.n;
+	e->v.own_posts = true;
+}
+
 enum { P_DELAY, P_CONNECTIONS, P_N };
 static const struct yaml_key politeness_keys[P_N] = {
 	[P_DELAY] = {"delay_ms", false},
@@ -1259,7 +1572,7 @@ static void load_venue(struct loader *L, struct yaml_doc *d, const char *file,
 		L->rc = rc;
 		return;
 	}
-	venue_default(e);
+	venue_default(e, L->r);
 	e->v.file = file;
 	e->v.line = n->line;
 	size_t errors = yaml_doc_error_count(d);
@@ -1276,6 +1589,8 @@ static void load_venue(struct loader *L, struct yaml_doc *d, const char *file,
 	load_venue_numbers(d, v, e);
 	if (v[V_PACKS])
 		load_packs(L, d, v[V_PACKS], e);
+	if (v[V_POSTS])
+		load_posts(L, d, v[V_POSTS], e);
 	/* An id or a scope with errors would make these errors echoes of those. */
 	if (e->v.id[0] && yaml_doc_error_count(d) == errors && v[V_SEEDS] && L->rc == 0)
 		check_seeds(d, v[V_SEEDS], e);
@@ -1565,7 +1880,7 @@ static int adhoc_new(struct venue_registry *r, const char *id, const char *seed,
 	memcpy(host, p->host, p->hostlen);
 	host[p->hostlen] = '\0';
 	*h = (struct scope_host){host, p->hostlen, p->port_given ? p->port : 0};
-	venue_default(e);
+	venue_default(e, r);
 	e->adhoc = true;
 	e->v.id = arena_strdup(r, id);
 	hosts[0] = host_display(r, h);

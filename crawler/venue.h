@@ -20,6 +20,7 @@
 #define PATROL_CRAWLER_VENUE_H
 
 #include "common/buf.h"
+#include "parsers/doc.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,7 +95,17 @@ struct venue {
 	const char *const *packs;	/* rule pack names; none = every loaded pack */
 	size_t npacks;
 	bool allow_private; /* allow_private_addresses: fetch from loopback and private addresses */
-	const char *file;   /* where the venue was defined: file and line ("" and 0 for adhoc) */
+	/* posts: the profiles that cut the venue's thread pages into forum posts, in the order they
+	 * are tried (docs/venues.md, "Posts"): the venue's own, with the built-in ones where its
+	 * list says builtin; without posts:, the built-in ones. Specs and their strings are the
+	 * registry's, or doc_profile_builtin's. */
+	const struct doc_profile_spec *post_profiles;
+	size_t npost_profiles;
+	bool own_posts; /* posts: was given */
+	/* post_profiles compiled, for doc_options.profiles; venues without posts: share one set,
+	 * and so do venues whose posts: are the same. Never NULL. */
+	const struct doc_profiles *profiles;
+	const char *file; /* where the venue was defined: file and line ("" and 0 for adhoc) */
 	size_t line;
 	const struct venue_scope *scope;
 };

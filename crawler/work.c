@@ -169,7 +169,10 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 		return 0;
 	}
 	struct doc *d = NULL;
-	rc = doc_parse(j->body, j->len, j->content_type, j->url, &c->doc_limits, &d);
+	rc = doc_parse_with(j->body, j->len, j->content_type, j->url,
+			    &(struct doc_options){.lim = &c->doc_limits,
+						  .profiles = c->venues[j->venue].v->profiles},
+			    &d);
 	if (rc) {
 		j->outcome = CRAWL_NOT_HTML;
 		j->detail = strdup(err_str(rc));

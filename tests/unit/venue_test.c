@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of crawler/venue: loading patrol.yaml (every key, every kind of error with its exact
- * file:line:col, venues_dir, caps), ad hoc venues, the scope and trap checks, and the example
- * in docs/venues.md. Fixtures live in tests/fixtures/config/ (PATROL_SOURCE_ROOT locates them);
- * other configurations are written to a temporary directory per test.
+ * file:line:col, venues_dir, caps), ad hoc venues, the venues' post profiles (and a thread page
+ * parsed with them), the scope and trap checks, and the example in docs/venues.md. Fixtures live in
+ * tests/fixtures/config/ (PATROL_SOURCE_ROOT locates them); other configurations are written to a
+ * temporary directory per test.
  */
 #include "common/buf.h"
 #include "common/err.h"
@@ -638,6 +639,202 @@ static void test_adhoc(void **state)
 	venue_registry_free(r);
 }
 
+/* ---- post profiles ---- */
+
+static size_t builtin_count(void)
+{
+	size_t n = 0;
+	while (doc_profile_builtin(n))
+		n++;
+	return n;
+}
+
+static void test_posts(void **state)
+{
+	(void)state;
+	struct venue_registry *r = load_ok(
+		"venues:\n"
+		"  - id: one\n    name: One\n    seeds: [http://one.example/]\n"
+		"    posts:\n"
+		"      post: 'div.pl[id^=post-]'\n"
+		"      content: div.t_f\n"
+		"      author: .authi a\n"
+		"      time: .pti em\n"
+		"      skip: div.sign\n"
+		"  - {id: two, name: Two, seeds: [http://two.example/],\n"
+		"     posts: {post: 'div.pl[id^=post-]', content: div.t_f, author: .authi a,\n"
+		"             time: .pti em, skip: div.sign}}\n"
+		"  - {id: three, name: Three, seeds: [http://three.example/]}\n"
+		"  - id: four\n    name: Four\n    seeds: [http://four.example/]\n"
+		"    posts:\n"
+		"      - {name: vb3, post: 'table[id^=post]', content: 'div[id^=post_message_]'}\n"
+		"      - builtin\n"
+		"      - {post: article}\n"
+		"  - {id: five, name: Five, seeds: [http://five.example/], posts: []}\n"
+		"  - {id: six, name: Six, seeds: [http://six.example/], posts: [builtin]}\n");
+	const struct venue *one = venue_registry_find(r, "one"),
+			   *two = venue_registry_find(r, "two");
+	assert_true(one->own_posts);
+	assert_int_equal(one->npost_profiles, 1);
+	const struct doc_profile_spec *p = &one->post_profiles[0];
+	assert_string_equal(p->name, "venue");
+	assert_string_equal(p->post, "div.pl[id^=post-]");
+	assert_string_equal(p->content, "div.t_f");
+	assert_string_equal(p->author, ".authi a");
+	assert_string_equal(p->time, ".pti em");
+	assert_string_equal(p->skip, "div.sign");
+	assert_non_null(one->profiles);
+	assert_ptr_equal(two->profiles, one->profiles); /* the same selectors: one compiled set */
+
+	/* Without posts: the built-in profiles, one set for every such venue. */
+	const struct venue *three = venue_registry_find(r, "three");
+	assert_false(three->own_posts);
+	assert_int_equal(three->npost_profiles, builtin_count());
+	assert_string_equal(three->post_profiles[0].name, "discuz");
+	assert_non_null(three->profiles);
+	assert_ptr_not_equal(three->profiles, one->profiles);
+
+	/* A list: named and default-named profiles, builtin in its place. */
+	const struct venue *four = venue_registry_find(r, "four");
+	assert_true(four->own_posts);
+	assert_int_equal(four->npost_profiles, builtin_count() + 2);
+	assert_string_equal(four->post_profiles[0].name, "vb3");
+	assert_null(four->post_profiles[0].author);
+	assert_string_equal(four->post_profiles[1].name, "discuz");
+	assert_string_equal(four->post_profiles[builtin_count()].name, "wordpress");
+	assert_string_equal(four->post_profiles[builtin_count() + 1].name, "venue-3");
+	assert_string_equal(four->post_profiles[builtin_count() + 1].post, "article");
+
+	/* [] looks for no posts; [builtin] is the default set. */
+	const struct venue *five = venue_registry_find(r, "five"),
+			   *six = venue_registry_find(r, "six");
+	assert_true(five->own_posts);
+	assert_int_equal(five->npost_profiles, 0);
+	assert_non_null(five->profiles);
+	assert_true(six->own_posts);
+	assert_ptr_equal(six->profiles, three->profiles);
+	venue_registry_free(r);
+
+	/* Ad hoc venues and a registry without a file have the built-in profiles. */
+	const struct venue *v = NULL;
+	assert_int_equal(venue_registry_new_default(&r), 0);
+	assert_int_equal(venue_registry_add_adhoc(r, "http://a.example/", false, &v), 0);
+	assert_false(v->own_posts);
+	assert_int_equal(v->npost_profiles, builtin_count());
+	assert_non_null(v->profiles);
+	venue_registry_free(r);
+}
+
+/* A bad selector is an error at its own column in the file, wherever the value can say it. */
+static void test_errors_posts(void **state)
+{
+	(void)state;
+	assert_errors(
+		VENUE("    seeds: [http://a.example/]\n"
+		      "    posts:\n"
+		      "      post: div.x + p\n"
+		      "      content: 'p[a=''x'']:first-child'\n"
+		      "      author: \"div\\x2eb ~ c\"\n"
+		      "      time: \"time:x\"\n"
+		      "      skip: [a]\n"
+		      "      text: p\n"),
+		"patrol.yaml:6:19: invalid selector in 'post': the '+' combinator is not "
+		"supported (only descendant ' ' and child '>')\n"
+		"patrol.yaml:7:27: invalid selector in 'content': pseudo-classes (':...') are "
+		"not supported\n"
+		"patrol.yaml:8:15: invalid selector in 'author': the '~' combinator is not "
+		"supported (only descendant ' ' and child '>') (column 7 of the selector)\n"
+		"patrol.yaml:9:18: invalid selector in 'time': pseudo-classes (':...') are not "
+		"supported\n"
+		"patrol.yaml:10:13: 'skip' must be a string\n"
+		"patrol.yaml:11:7: unknown key 'text'\n");
+	assert_errors(
+		VENUE("    seeds: [http://a.example/]\n"
+		      "    posts:\n"
+		      "      - {content: p}\n"
+		      "      - {name: Bad, post: p}\n"
+		      "      - {name: x, post: p}\n"
+		      "      - {name: x, post: ''}\n"
+		      "      - {name: phpbb, post: p}\n"
+		      "      - builtin\n"
+		      "      - builtin\n"
+		      "      - other\n"
+		      "      - {post: 'p,'}\n"),
+		"patrol.yaml:6:9: missing required key 'post'\n"
+		"patrol.yaml:7:16: invalid profile name 'Bad' (allowed: [a-z0-9][a-z0-9._-]*, "
+		"at most 31 bytes)\n"
+		"patrol.yaml:9:16: duplicate profile name 'x'\n"
+		"patrol.yaml:9:25: 'post' must not be empty\n"
+		"patrol.yaml:11:9: duplicate profile name 'phpbb' (a built-in profile)\n"
+		"patrol.yaml:12:9: 'builtin' is listed twice in 'posts'\n"
+		"patrol.yaml:13:9: an item of 'posts' must be a profile (a mapping with "
+		"'post') or builtin\n"
+		"patrol.yaml:14:18: invalid selector in 'post': expected a selector after "
+		"','\n");
+	assert_errors(VENUE("    seeds: [http://a.example/]\n    posts: div.post\n"),
+		      "patrol.yaml:5:12: 'posts' must be a profile (a mapping with 'post'), or a "
+		      "list of profiles and builtin\n");
+	/* At most DOC_PROFILES_MAX profiles. */
+	struct buf yaml;
+	buf_init(&yaml, 1 << 16);
+	buf_addf(&yaml, VENUE("    seeds: [http://a.example/]\n    posts:\n      - builtin\n"));
+	for (size_t i = 0; i < DOC_PROFILES_MAX; i++)
+		buf_addf(&yaml, "      - {post: p%zu}\n", i);
+	char want[160];
+	snprintf(want, sizeof(want),
+		 "patrol.yaml:%zu:9: 'posts' has more than %d profiles (builtin counts %zu)\n",
+		 6 + DOC_PROFILES_MAX - builtin_count() + 1, DOC_PROFILES_MAX, builtin_count());
+	assert_errors(buf_str(&yaml), want);
+	buf_done(&yaml);
+}
+
+/* A thread page of a forum no built-in profile knows, parsed with its venue's profiles. */
+static void test_posts_parse(void **state)
+{
+	(void)state;
+	static const char page[] =
+		"<html><head><title>t</title></head><body><div id=posts>"
+		"<div class=pl id=post-1><div class=authi><a href=/u/1>小鱼儿</a></div>"
+		"<div class=pti><em>2024-03-08 21:05</em></div>"
+		"<div class=t_f>第一帖<div class=sign>签名</div></div></div>"
+		"<div class=pl id=post-2><div class=authi><a href=/u/2>bob</a></div>"
+		"<div class=t_f>second <b>post</b></div></div>"
+		"<div class=pl id=post-ad><div class=ad>no content: no post</div></div>"
+		"</div></body></html>";
+	struct venue_registry *r = load_ok(
+		VENUE("    seeds: [http://a.example/]\n"
+		      "    posts: {name: mybbs, post: 'div.pl[id^=post-]', content: div.t_f,\n"
+		      "            author: .authi a, time: .pti em, skip: div.sign}\n"));
+	const struct venue *v = venue_registry_get(r, 0);
+	struct doc_options opts = {.profiles = v->profiles};
+	struct doc *d = NULL;
+	assert_int_equal(doc_parse_with(page, sizeof(page) - 1, "text/html; charset=utf-8",
+					"http://a.example/t/1", &opts, &d),
+			 0);
+	assert_string_equal(d->posts_profile, "mybbs");
+	assert_int_equal(d->nposts, 2);
+	assert_string_equal(d->posts[0].author, "小鱼儿");
+	assert_string_equal(d->posts[0].time, "2024-03-08 21:05");
+	assert_string_equal(d->posts[0].text, "第一帖");
+	assert_string_equal(d->posts[1].author, "bob");
+	assert_string_equal(d->posts[1].time, "");
+	assert_string_equal(d->posts[1].text, "second post");
+	doc_free(d);
+
+	/* The built-in profiles do not know this markup; posts: [] finds nothing at all. */
+	venue_registry_free(r);
+	r = load_ok(VENUE("    seeds: [http://a.example/]\n"
+			  "  - {id: w, name: W, seeds: [http://w.example/], posts: []}\n"));
+	for (size_t i = 0; i < 2; i++) {
+		opts.profiles = venue_registry_get(r, i)->profiles;
+		assert_int_equal(doc_parse_with(page, sizeof(page) - 1, NULL, NULL, &opts, &d), 0);
+		assert_int_equal(d->nposts, 0);
+		assert_string_equal(d->posts_profile, "");
+		doc_free(d);
+	}
+	venue_registry_free(r);
+}
+
 /* ---- the checks ---- */
 
 static void test_scope_check(void **state)
@@ -817,6 +1014,10 @@ static void test_docs_example(void **state)
 	const struct venue *v = venue_registry_find(r, "example-bbs");
 	assert_non_null(v);
 	assert_string_equal(v->registration, "filing no. 12345678");
+	assert_true(v->own_posts);
+	assert_int_equal(v->npost_profiles, 1 + builtin_count());
+	assert_string_equal(v->post_profiles[0].name, "example-theme");
+	assert_string_equal(v->post_profiles[0].skip, "div.sign");
 	for (size_t i = 0; i < venue_registry_count(r); i++) {
 		const struct venue *w = venue_registry_get(r, i);
 		for (size_t k = 0; k < w->nseeds; k++)
@@ -829,17 +1030,13 @@ static void test_docs_example(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full_config),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_venues_dir),
-		cmocka_unit_test(test_errors_file),
-		cmocka_unit_test(test_errors_crawler),
-		cmocka_unit_test(test_errors_venue),
-		cmocka_unit_test(test_errors_seed_scope),
-		cmocka_unit_test(test_adhoc),
-		cmocka_unit_test(test_scope_check),
-		cmocka_unit_test(test_trap_check),
+		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_values),	     cmocka_unit_test(test_venues_dir),
+		cmocka_unit_test(test_errors_file),  cmocka_unit_test(test_errors_crawler),
+		cmocka_unit_test(test_errors_venue), cmocka_unit_test(test_errors_seed_scope),
+		cmocka_unit_test(test_adhoc),	     cmocka_unit_test(test_posts),
+		cmocka_unit_test(test_errors_posts), cmocka_unit_test(test_posts_parse),
+		cmocka_unit_test(test_scope_check),  cmocka_unit_test(test_trap_check),
 		cmocka_unit_test(test_docs_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
