@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* patrol extract: what patrol sees of one page (DESIGN.md §4), for rule authors and tests: the
  * encoding and what chose it, title, description, the fields the rules match, the forum posts
- * and the links. The normalized view is not built yet: its place in the output says so.
+ * the normalized view of title, body and posts (parsers/normalize.h: what rules match by default)
+ * and the links.
  */
 #include "cli/cli.h"
 
 #include "common/buf.h"
 #include "common/err.h"
 #include "parsers/doc.h"
+#include "parsers/normalize.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +27,8 @@ static const char extract_help[] =
 	"\n"
 	"Show what patrol sees of an HTML page (FILE, or standard input for '-'): the encoding\n"
 	"and the step that chose it, the title and description, the fields rules match (title,\n"
-	"body, link_text, url), the forum posts with their author and time, and the links.\n"
+	"body, link_text, url), the forum posts with their author and time, the normalized text\n"
+	"of title, body and posts that rules match by default, and the links.\n"
 	"\n"
 	"  --base-url URL      the URL the page came from: links resolve against it and it is\n"
 	"                      the url field (default: none, only absolute links are kept)\n"
@@ -37,10 +40,10 @@ static const char extract_help[] =
 	"  --skip SEL          descendant, '>', ',')\n"
 	"  --json              one JSON object (DESIGN.md §4), as the global --json\n"
 	"\n"
-	"The normalized text the rules will match (NFKC, case folding, traditional to simplified)\n"
-	"is not built yet (parsers/normalize): it shows as 'normalized: not built yet', and as\n"
-	"\"normalized\": null in JSON. Exit 0, 1 when FILE cannot be read, 2 for a usage error or\n"
-	"a bad selector.\n";
+	"The normalized text (NFKC, case folding, traditional to simplified, separators squeezed\n"
+	"between CJK characters: docs/rules.md, What rules see) needs OpenCC's data; without\n"
+	"them it shows as 'unavailable' (null in JSON) with a warning. Exit 0, 1 when FILE cannot\n"
+	"be read, 2 for a usage error or a bad selector.\n";
 
 struct extract_args {
 	bool json;
@@ -126,6 +129,58 @@ static int extract_profiles(const struct doc_profile_spec *spec, struct doc_prof
 	return CLI_OK;
 }
 
+/* ---- The normalized view ---- */
+
+/* The normalized title, body and post texts of a doc; all NULL when there is no normalizer. */
+struct extract_norm {
+	char *title, *body;
+	char **posts;	/* d->nposts of them */
+	bool truncated; /* a text normalized past NORMALIZE_MAX_TEXT_DEFAULT was cut */
+};
+
+/* A copy of text normalized (cut at the cap: *truncated then set), or NULL when out of memory. */
+static char *extract_norm_text(const struct normalizer *nz, struct normalized *out,
+			       const char *text, bool *truncated)
+{
+	int rc = normalize_text(nz, text, strlen(text), out);
+	if (rc == ERR_TOO_BIG && out->text)
+		*truncated = true;
+	else if (rc)
+		return NULL;
+	return strdup(out->text);
+}
+
+static void extract_norm_done(struct extract_norm *n, size_t nposts)
+{
+	free(n->title);
+	free(n->body);
+	for (size_t i = 0; n->posts && i < nposts; i++)
+		free(n->posts[i]);
+	free(n->posts);
+}
+
+/* Fills n from d with nz (NULL: leaves n empty). Errors: -ENOMEM. */
+static int extract_normalize(const struct normalizer *nz, const struct doc *d,
+			     struct extract_norm *n)
+{
+	*n = (struct extract_norm){0};
+	if (!nz)
+		return 0;
+	struct normalized out;
+	normalize_out_init(&out, NORMALIZE_MAX_TEXT_DEFAULT);
+	n->title = extract_norm_text(nz, &out, d->title, &n->truncated);
+	n->body = n->title ? extract_norm_text(nz, &out, d->body, &n->truncated) : NULL;
+	n->posts = calloc(d->nposts + 1, sizeof(*n->posts));
+	int rc = n->body && n->posts ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < d->nposts; i++)
+		if (!(n->posts[i] = extract_norm_text(nz, &out, d->posts[i].text, &n->truncated)))
+			rc = -ENOMEM;
+	normalize_out_done(&out);
+	if (rc)
+		extract_norm_done(n, d->nposts);
+	return rc;
+}
+
 /* ---- JSON ---- */
 
 static json_t *jstr_or_null(const char *s)
@@ -133,16 +188,26 @@ static json_t *jstr_or_null(const char *s)
 	return s && s[0] ? json_string(s) : json_null();
 }
 
-static json_t *extract_posts_json(const struct doc *d)
+static json_t *extract_posts_json(const struct doc *d, const struct extract_norm *n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < d->nposts; i++) {
 		const struct doc_post *p = &d->posts[i];
-		json_array_append_new(a, json_pack("{sI so so ss}", "index", (json_int_t)i,
+		json_t *norm = n->posts ? json_string(n->posts[i]) : json_null();
+		json_array_append_new(a, json_pack("{sI so so ss so}", "index", (json_int_t)i,
 						   "author", jstr_or_null(p->author), "time",
-						   jstr_or_null(p->time), "text", p->text));
+						   jstr_or_null(p->time), "text", p->text,
+						   "normalized", norm));
 	}
 	return a;
+}
+
+static json_t *extract_norm_json(const struct extract_norm *n)
+{
+	if (!n->body)
+		return json_null();
+	return json_pack("{ss ss sb}", "title", n->title, "body", n->body, "truncated",
+			 n->truncated);
 }
 
 static json_t *extract_links_json(const struct doc *d)
@@ -156,17 +221,18 @@ static json_t *extract_links_json(const struct doc *d)
 	return a;
 }
 
-static int extract_print_json(const struct doc *d, const char *url)
+static int extract_print_json(const struct doc *d, const struct extract_norm *n, const char *url)
 {
 	json_t *o = json_pack(
-		"{ss ss ss ss ss s{sb sb} s{ss ss ss ss} so so sI sn so sI sb}", "encoding",
+		"{ss ss ss ss ss s{sb sb} s{ss ss ss ss} so so sI so so sI sb}", "encoding",
 		d->encoding, "encoding_source", charset_source_name(d->encoding_source), "title",
 		d->title, "description", d->description, "canonical", d->canonical, "robots",
 		"noindex", d->noindex, "nofollow", d->nofollow, "fields", "title", d->title, "body",
 		d->body, "link_text", d->link_text, "url", url, "posts_profile",
-		jstr_or_null(d->posts_profile), "posts", extract_posts_json(d), "posts_dropped",
-		(json_int_t)d->posts_dropped, "normalized", "links", extract_links_json(d),
-		"links_dropped", (json_int_t)d->links_dropped, "truncated", d->truncated);
+		jstr_or_null(d->posts_profile), "posts", extract_posts_json(d, n), "posts_dropped",
+		(json_int_t)d->posts_dropped, "normalized", extract_norm_json(n), "links",
+		extract_links_json(d), "links_dropped", (json_int_t)d->links_dropped, "truncated",
+		d->truncated);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!s) {
@@ -180,7 +246,7 @@ static int extract_print_json(const struct doc *d, const char *url)
 
 /* ---- Text ---- */
 
-static void extract_print_posts(const struct doc *d)
+static void extract_print_posts(const struct doc *d, const struct extract_norm *n)
 {
 	for (size_t i = 0; i < d->nposts; i++) {
 		const struct doc_post *p = &d->posts[i];
@@ -190,10 +256,12 @@ static void extract_print_posts(const struct doc *d)
 		if (p->time[0])
 			printf(" · time %s", p->time);
 		printf("\n%s\n", p->text);
+		if (n->posts)
+			printf("--- post %zu normalized\n%s\n", i + 1, n->posts[i]);
 	}
 }
 
-static void extract_print_text(const struct doc *d, const char *url)
+static void extract_print_text(const struct doc *d, const struct extract_norm *n, const char *url)
 {
 	printf("encoding    %s (%s)\n", d->encoding, charset_source_name(d->encoding_source));
 	printf("title       %s\n", d->title);
@@ -209,13 +277,18 @@ static void extract_print_text(const struct doc *d, const char *url)
 	printf("\nlinks       %zu", d->nlinks);
 	if (d->links_dropped)
 		printf(", %zu dropped", d->links_dropped);
-	printf("\nnormalized  not built yet (parsers/normalize)\n");
+	printf("\nnormalized  %s\n", !n->body	    ? "unavailable (no normalizer)"
+				     : n->truncated ? "yes, cut at 16 MiB"
+						    : "yes");
 	if (d->truncated)
 		printf("truncated   yes: a cap cut the page, its text or its depth\n");
 	printf("\n--- field title\n%s\n\n--- field body\n%s\n\n--- field link_text\n%s\n"
 	       "\n--- field url\n%s\n",
 	       d->title, d->body, d->link_text, url);
-	extract_print_posts(d);
+	if (n->body)
+		printf("\n--- normalized title\n%s\n\n--- normalized body\n%s\n", n->title,
+		       n->body);
+	extract_print_posts(d, n);
 	if (d->nlinks)
 		printf("\n--- links\n");
 	for (size_t i = 0; i < d->nlinks; i++) {
@@ -227,6 +300,19 @@ static void extract_print_text(const struct doc *d, const char *url)
 	}
 }
 
+/* The normalizer, built once for the process; NULL (with a warning) when OpenCC's data are
+ * missing: the rest of the document is still worth seeing. */
+static struct normalizer *extract_normalizer(void)
+{
+	struct normalizer *nz = NULL;
+	char err[256];
+	if (normalize_new(NULL, &nz, err, sizeof(err)) != 0) {
+		cli_error("extract: warning: no normalized text: %s", err);
+		return NULL;
+	}
+	return nz;
+}
+
 int cmd_extract(struct cli *cli, int argc, char **argv)
 {
 	struct extract_args a;
@@ -234,6 +320,8 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 	if (status)
 		return status < 0 ? CLI_OK : status;
 	struct doc_profiles *profiles = NULL;
+	struct normalizer *nz = NULL;
+	struct extract_norm norm = {0};
 	struct doc *d = NULL;
 	struct buf in;
 	buf_init(&in, EXTRACT_INPUT_MAX);
@@ -252,15 +340,18 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 	if (rc == ERR_URL) {
 		status = cli_usage_error(
 			"extract", "--base-url '%s' is not an absolute http(s) URL", a.base_url);
-	} else if (rc) {
+	} else if (rc || (rc = extract_normalize(nz = extract_normalizer(), d, &norm))) {
 		cli_error("cannot extract %s: %s", a.file, err_str(rc));
 		status = CLI_FAIL;
 	} else if (a.json) {
-		status = extract_print_json(d, a.base_url ? a.base_url : "");
+		status = extract_print_json(d, &norm, a.base_url ? a.base_url : "");
 	} else {
-		extract_print_text(d, a.base_url ? a.base_url : "");
+		extract_print_text(d, &norm, a.base_url ? a.base_url : "");
 	}
 done:
+	if (d)
+		extract_norm_done(&norm, d->nposts);
+	normalize_free(nz);
 	doc_free(d);
 	buf_done(&in);
 	doc_profiles_free(profiles);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # patrol extract through the binary: the document of the forum fixtures (tests/fixtures/posts/)
 # as text and JSON, from a file and from standard input, with the built-in profiles and with a
-# venue's selectors, and the documented exit statuses for bad input (DESIGN.md §4).
+# venue's selectors, the normalized view of title, body and posts, and the documented exit
+# statuses for bad input (DESIGN.md §4).
 #   usage: extract_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
@@ -45,8 +46,8 @@ sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$work/out" "$2" 2>>"$work/
 	fi
 }
 
-# A GBK Discuz! thread: encoding, fields, three posts (a banned user's is none), no normalized
-# view yet.
+# A GBK Discuz! thread: encoding, fields, three posts (a banned user's is none), and the
+# normalized view rules match.
 expect 0 "" "$patrol" extract --json --base-url https://bbs.example.cn/thread-88-1-1.html \
 	"$posts/discuz-x3.html"
 json_check "discuz: encoding GBK from the meta tag" \
@@ -60,8 +61,14 @@ json_check "discuz: 3 posts with author, time and text" \
 	 ["小鱼儿", "反诈志愿者", "路人甲"] and o["posts"][1]["time"] == "2024-3-9 08:12:03" and
 	 o["posts"][0]["text"] == "有人在群里说刷单返利，日结佣金，加微信就行。\n这靠谱吗？" and
 	 [p["index"] for p in o["posts"]] == [0, 1, 2]'
-json_check "discuz: normalized is null until parsers/normalize lands" \
-	'"normalized" in o and o["normalized"] is None'
+json_check "discuz: normalized title and body: case folded, CJK punctuation squeezed" \
+	'o["normalized"]["title"].startswith("兼职刷单日结靠谱吗? - ") and
+	 o["normalized"]["title"].endswith("powered by discuz!") and
+	 "有人在群里说刷单返利日结佣金\n警惕这是刷单诈骗" in o["normalized"]["body"] and
+	 o["normalized"]["truncated"] is False'
+json_check "discuz: each post has its normalized text" \
+	'o["posts"][0]["normalized"] == "有人在群里说刷单返利日结佣金加微信就行。\n这靠谱吗?" and
+	 all(p["normalized"] for p in o["posts"])'
 json_check "discuz: links resolved against --base-url" \
 	'"https://bbs.example.cn/forum-36-1.html" in [l["url"] for l in o["links"]]'
 
@@ -69,11 +76,22 @@ json_check "discuz: links resolved against --base-url" \
 expect 0 "" sh -c '"$1" extract - <"$2"' sh "$patrol" "$posts/phpbb-3.3.html"
 if grep -q "^posts       2 (profile phpbb)$" "$work/out" &&
 	grep -q "^--- post 2 of 2 · author ModeratorMia · time 2024-05-02T19:03:27+00:00$" "$work/out" &&
-	grep -q "^normalized  not built yet" "$work/out"; then
+	grep -q "^normalized  yes$" "$work/out" && grep -q "^--- normalized body$" "$work/out" &&
+	grep -q "^--- post 2 normalized$" "$work/out"; then
 	ok "phpbb from standard input, as text"
 else
 	not_ok "phpbb from standard input, as text"
 fi
+
+# Evasion the normalized view undoes: full-width letters and an ideographic space, traditional
+# characters spaced apart, a zero-width space, circled and full-width digits.
+printf '<html><head><meta charset=utf-8><title>\357\274\246\357\274\262\357\274\245\357\274\245\343\200\200Money</title></head>' \
+	>"$work/evade.html"
+printf '<body><p>刷 單 返 利</p><p>加\342\200\213微信 ①２３</p></body></html>' >>"$work/evade.html"
+expect 0 "" "$patrol" extract --json "$work/evade.html"
+json_check "evasion: the fields as extracted, the normalized view undone" \
+	'o["title"] == "ＦＲＥＥ\u3000Money" and o["fields"]["body"] == "刷 單 返 利\n加\u200b微信 ①２３" and
+	 o["normalized"] == {"title": "free money", "body": "刷单返利\n加微信 123", "truncated": False}'
 
 # The global --json, and a Content-Type whose charset overrides the page's meta.
 expect 0 "" "$patrol" --json extract --content-type "text/html; charset=utf-8" \
