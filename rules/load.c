@@ -382,7 +382,7 @@ static void load_fields(struct rule_ctx *c)
 
 static bool reserved(const char *s)
 {
-	static const char *const words[] = { "and", "or", "not", "all", "any", "of", "them" };
+	static const char *const words[] = { "and", "or", "not", "all", "any", "of", "them", "in" };
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(s, words[i]) == 0)
 			return true;
@@ -555,29 +555,58 @@ static int default_cond(size_t n, struct rules__cond *ret)
 	if (!nodes)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		nodes[i] = (struct rules__node){ RULES__OP_PAT, (uint32_t)i,
-						 i + 1 < n ? (uint32_t)i + 1 : RULES__NONE };
-	nodes[n] = (struct rules__node){ RULES__OP_AND, 0, RULES__NONE };
+		nodes[i] = (struct rules__node){ .op = RULES__OP_PAT, .arg = (uint32_t)i,
+						 .next = i + 1 < n ? (uint32_t)i + 1 : RULES__NONE };
+	nodes[n] = (struct rules__node){ .op = RULES__OP_AND, .arg = 0, .next = RULES__NONE };
 	*ret = (struct rules__cond){ .nodes = nodes, .nnodes = n + 1, .root = (uint32_t)n };
 	return 0;
 }
 
-static int no_pattern(void *ud, size_t i)
+/* rules__leaf_fn: what each leaf is when no pattern matches anywhere. */
+static int no_pattern(void *ud, const struct rules__node *n)
 {
 	(void)ud;
-	(void)i;
-	return 0;
+	return n->op == RULES__OP_COUNT && rules__cmp_holds(n->cmp, 0, n->num);
 }
 
-/* A condition must name every pattern and must need at least one to match. */
+/* Where each pattern's spans are: the field matched when it is named there, else the field of
+ * its first `in`. */
+static void pattern_scopes(struct rules__rule *r, const struct rules__cond *cond)
+{
+	bool local[RULES__MAX_PATTERNS] = { false };
+	for (size_t i = 0; i < cond->nnodes; i++) {
+		const struct rules__node *n = &cond->nodes[i];
+		if (n->op == RULES__OP_PAT && n->scope != 0) {
+			r->scoped = true;
+			r->scope_views[n->scope - 1] |= 1u << r->patterns[n->arg].view;
+			if (!r->patterns[n->arg].scope)
+				r->patterns[n->arg].scope = n->scope;
+		} else if (n->op == RULES__OP_PAT || n->op == RULES__OP_COUNT ||
+			   n->op == RULES__OP_NEAR) {
+			local[n->arg] = true;
+			if (n->op == RULES__OP_NEAR)
+				local[n->arg2] = true;
+		}
+	}
+	for (size_t i = 0; i < r->info.npatterns; i++)
+		if (local[i])
+			r->patterns[i].scope = 0;
+}
+
+/* A condition must name every pattern and must need at least one to match in the field matched. */
 static void check_cond(struct rule_ctx *c, const struct rules__cond *cond)
 {
 	size_t n = c->r->info.npatterns;
 	bool used[RULES__MAX_PATTERNS] = { false }, positive[RULES__MAX_PATTERNS] = { false };
 	const struct yaml_node *v = c->v[R_CONDITION];
-	if (rules__cond_eval(cond->nodes, cond->root, n, no_pattern, NULL) == 1)
+	if (rules__cond_eval(cond->nodes, cond->root, no_pattern, NULL) == 1)
 		yaml_error_at(c->f->doc, v->line, v->col,
 			      "condition holds when no pattern matches");
+	else if (rules__cond_holds_elsewhere(cond->nodes, cond->root))
+		yaml_error_at(c->f->doc, v->line, v->col,
+			      "condition holds when no pattern matches in the field matched, only "
+			      "patterns of other fields ('in')");
+	pattern_scopes(c->r, cond);
 	rules__cond_polarity(cond->nodes, cond->root, n, used, positive);
 	for (size_t i = 0; i < n; i++) {
 		const struct yaml_node *k = c->patkeys[i];
@@ -601,8 +630,11 @@ static void load_condition(struct rule_ctx *c)
 		if (!yaml_get_string(c->f->doc, v, "condition", false))
 			return;
 		struct cond_error e = { c->f, v };
-		rc = rules__cond_parse(v->str, v->len, c->names, c->r->info.npatterns, cond_error,
-				       &e, &cond);
+		uint8_t views[RULES__MAX_PATTERNS];
+		for (size_t i = 0; i < c->r->info.npatterns; i++)
+			views[i] = c->r->patterns[i].view;
+		rc = rules__cond_parse(v->str, v->len, c->names, views, c->r->info.npatterns,
+				       cond_error, &e, &cond);
 		if (rc == ERR_RULES)
 			return;
 	}
@@ -937,9 +969,11 @@ static int loader_views(struct loader *L)
 	unsigned all = 0;
 	for (size_t i = 0; i < s->nrules; i++) {
 		all |= s->rules[i].views;
-		for (unsigned f = 0; f < RULES__NFIELDS; f++)
+		for (unsigned f = 0; f < RULES__NFIELDS; f++) {
 			if (s->rules[i].fields & (1u << f))
 				s->field_views[f] |= s->rules[i].views;
+			s->field_views[f] |= s->rules[i].scope_views[f];
+		}
 	}
 	if (!(all & (1u << RULES__VIEW_NORMALIZED)))
 		return 0;

@@ -331,14 +331,20 @@ fail:
 
 enum { STATE_UNKNOWN = -1, STATE_NO = 0, STATE_YES = 1 };
 
-/* One field of a document as the matcher sees it: its original text and, when some rule reading
- * the field reads the normalized view, its normalization (buffers reused from text to text). */
+/* One field instance of a document as the matcher sees it: its original text and, when some
+ * rule reading the field reads the normalized view, its normalization (buffers reused). */
 struct inst {
 	unsigned field;
+	size_t post; /* RULES_NO_POST, or the post it belongs to */
 	const char *text; /* the original */
 	size_t len;
 	struct normalized norm;
 	bool normed; /* norm holds this text's normalization */
+};
+
+/* A match in a view's text, for near(). */
+struct vspan {
+	size_t start, end;
 };
 
 struct rules_matcher {
@@ -347,26 +353,42 @@ struct rules_matcher {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
-	signed char *state;       /* per pattern of the rule being evaluated */
-	struct rules_span *where; /* where each pattern matched, when state is STATE_YES */
+	/* per pattern of the rule being evaluated, on the current instance */
+	signed char *state;       /* matched? */
+	struct rules_span *where; /* where it first matched, when state is STATE_YES */
+	int32_t *counts;          /* its count of matches, -1 until asked */
+	/* per pattern and field, for `p in F` (F's instances other than the current one) */
+	signed char (*scoped)[RULES__NFIELDS];
+	struct rules_span *scoped_where;
 	struct rules_span *spans; /* the hit's spans */
+	struct vspan *near_a, *near_b;
+	size_t *errors; /* per rule: PCRE2 failures */
 	const struct rules__rule *rule;
 	uint32_t rule_index;
-	bool prefiltered; /* the scan of the text ran: patterns it did not report cannot match */
-	struct inst cur;
+	bool prefiltered; /* the scan of the current instance ran */
+	struct inst *insts; /* the document's field instances; ninsts used, each normalized once */
+	size_t ninsts, insts_alloc;
+	struct inst *cur;
 };
 
-static int matcher_alloc(struct rules_matcher *m, size_t npatterns)
+static int matcher_alloc(struct rules_matcher *m, size_t npatterns, size_t nrules)
 {
 	size_t n = npatterns ? npatterns : 1;
 	m->state = calloc(n, sizeof(*m->state));
 	m->where = calloc(n, sizeof(*m->where));
+	m->counts = calloc(n, sizeof(*m->counts));
+	m->scoped = calloc(n, sizeof(*m->scoped));
+	m->scoped_where = calloc(n, sizeof(*m->scoped_where));
 	m->spans = calloc(n, sizeof(*m->spans));
+	m->near_a = calloc(RULES__MAX_NEAR_SPANS, sizeof(*m->near_a));
+	m->near_b = calloc(RULES__MAX_NEAR_SPANS, sizeof(*m->near_b));
+	m->errors = calloc(nrules ? nrules : 1, sizeof(*m->errors));
 	m->md = pcre2_match_data_create(1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jit = pcre2_jit_stack_create(RULES__JIT_STACK_MIN, RULES__JIT_STACK_MAX, NULL);
 	/* a NULL JIT stack is fine: JIT then uses its 32 KiB default on the machine stack */
-	if (!m->state || !m->where || !m->spans || !m->md || !m->mctx)
+	if (!m->state || !m->where || !m->counts || !m->scoped || !m->scoped_where || !m->spans ||
+	    !m->near_a || !m->near_b || !m->errors || !m->md || !m->mctx)
 		return -ENOMEM;
 	pcre2_set_match_limit(m->mctx, RULES__MATCH_LIMIT);
 	pcre2_set_depth_limit(m->mctx, RULES__DEPTH_LIMIT);
@@ -382,8 +404,7 @@ int rules_matcher_new(const struct rules_set *set, struct rules_matcher **ret_ma
 	if (!m)
 		return -ENOMEM;
 	m->set = set;
-	normalize_out_init(&m->cur.norm, NORMALIZE_MAX_TEXT_DEFAULT);
-	int rc = matcher_alloc(m, set->max_patterns);
+	int rc = matcher_alloc(m, set->max_patterns, set->nrules);
 	if (rc == 0)
 		rc = rules__scan_new(set, &m->scan);
 	if (rc != 0)
@@ -399,23 +420,54 @@ void rules_matcher_free(struct rules_matcher *m)
 {
 	if (!m)
 		return;
-	normalize_out_done(&m->cur.norm);
+	for (size_t i = 0; i < m->insts_alloc; i++)
+		normalize_out_done(&m->insts[i].norm);
+	free(m->insts);
 	rules__scan_free(m->scan);
 	pcre2_jit_stack_free(m->jit);
 	pcre2_match_context_free(m->mctx);
 	pcre2_match_data_free(m->md);
+	free(m->errors);
+	free(m->near_b);
+	free(m->near_a);
 	free(m->spans);
+	free(m->scoped_where);
+	free(m->scoped);
+	free(m->counts);
 	free(m->where);
 	free(m->state);
 	free(m);
 }
 
+size_t rules_matcher_errors(const struct rules_matcher *m, size_t i)
+{
+	return i < m->set->nrules ? m->errors[i] : 0;
+}
+
+/* Makes room for n instances; their normalization buffers are kept from document to document. */
+static int insts_reserve(struct rules_matcher *m, size_t n)
+{
+	if (n <= m->insts_alloc)
+		return 0;
+	struct inst *p = realloc(m->insts, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = m->insts_alloc; i < n; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		normalize_out_init(&p[i].norm, NORMALIZE_MAX_TEXT_DEFAULT);
+	}
+	m->insts = p;
+	m->insts_alloc = n;
+	return 0;
+}
+
 /* Points inst at text as field, normalizing it when a rule reading field needs that. A text
  * whose normalization passes the cap is matched as far as it reaches (norm.truncated). */
-static int inst_prepare(const struct rules_set *set, struct inst *in, unsigned field,
+static int inst_prepare(const struct rules_set *set, struct inst *in, unsigned field, size_t post,
 			const char *text, size_t len)
 {
 	in->field = field;
+	in->post = post;
 	in->text = text ? text : "";
 	in->len = text ? len : 0;
 	in->normed = false;
@@ -440,65 +492,213 @@ static void inst_view(const struct inst *in, unsigned v, const char **ret_text, 
 static int inst_span(const struct inst *in, const struct rules__pattern *p, size_t vs, size_t ve,
 		     struct rules_span *ret)
 {
-	*ret = (struct rules_span){ .pattern = p->name, .start = vs, .end = ve, .view_start = vs,
+	*ret = (struct rules_span){ .pattern = p->name, .field = field_names[in->field],
+				    .post = in->post, .start = vs, .end = ve, .view_start = vs,
 				    .view_end = ve, .raw = p->view == RULES__VIEW_RAW };
 	if (ret->raw || !in->normed)
 		return 0;
 	return normalize_span(&in->norm, vs, ve, &ret->start, &ret->end);
 }
 
-/* rules__pat_fn: runs pattern i over the text the first time it is asked for, from where the
- * prefilter says a match can start. */
-static int pattern_matched(void *ud, size_t i)
+/* One PCRE2 run of p over text from start: 1 with the match in *ret, 0, or ERR_REGEX. */
+static int run(struct rules_matcher *m, const struct rules__pattern *p, const char *text,
+	       size_t len, size_t start, struct vspan *ret)
 {
-	struct rules_matcher *m = ud;
+	int rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, start, 0, m->md, m->mctx);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	/* rc == 0 only says the one-pair ovector is too small for the captures: still a match */
+	if (rc < 0)
+		return ERR_REGEX;
+	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	*ret = (struct vspan){ ov[0], ov[1] };
+	return 1;
+}
+
+/* Whether pattern i matches in the current instance: run once, from where the prefilter says a
+ * match can start. */
+static int pattern_matched(struct rules_matcher *m, size_t i)
+{
 	if (m->state[i] != STATE_UNKNOWN)
 		return m->state[i];
 	const struct rules__pattern *p = &m->rule->patterns[i];
 	const char *text;
 	size_t len;
-	inst_view(&m->cur, p->view, &text, &len);
+	struct vspan v;
+	inst_view(m->cur, p->view, &text, &len);
 	long start = m->prefiltered ? rules__scan_start(m->scan, text, m->rule_index, (uint32_t)i)
 				    : 0;
-	int rc = start < 0 ? PCRE2_ERROR_NOMATCH
-			   : pcre2_match(p->code, (PCRE2_SPTR)text, len, (PCRE2_SIZE)start, 0,
-					 m->md, m->mctx);
-	if (rc == PCRE2_ERROR_NOMATCH) {
-		m->state[i] = STATE_NO;
-		return 0;
-	}
-	/* rc == 0 only says the one-pair ovector is too small for the captures: still a match */
-	if (rc < 0)
-		return ERR_REGEX;
-	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-	rc = inst_span(&m->cur, p, ov[0], ov[1], &m->where[i]);
-	if (rc < 0)
+	int rc = start < 0 ? 0 : run(m, p, text, len, (size_t)start, &v);
+	if (rc == 1)
+		rc = inst_span(m->cur, p, v.start, v.end, &m->where[i]) ?: 1;
+	if (rc >= 0)
+		m->state[i] = (signed char)rc;
+	return rc;
+}
+
+/* Collects up to max non-overlapping matches of pattern i in the current instance, the first
+ * being the one pattern_matched found. Returns how many, or ERR_REGEX. */
+static int collect(struct rules_matcher *m, size_t i, struct vspan *out, size_t max)
+{
+	int rc = pattern_matched(m, i);
+	if (rc <= 0)
 		return rc;
-	m->state[i] = STATE_YES;
-	return 1;
+	const struct rules__pattern *p = &m->rule->patterns[i];
+	const char *text;
+	size_t len, n = 1;
+	inst_view(m->cur, p->view, &text, &len);
+	out[0] = (struct vspan){ m->where[i].view_start, m->where[i].view_end };
+	while (n < max) {
+		size_t from = out[n - 1].end;
+		if (from == out[n - 1].start) { /* an empty match: step over one character */
+			if (from >= len)
+				break;
+			from++;
+			while (from < len && ((unsigned char)text[from] & 0xc0) == 0x80)
+				from++;
+		}
+		rc = run(m, p, text, len, from, &out[n]);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		n++;
+	}
+	return (int)n;
+}
+
+/* #i: the count of non-overlapping matches, at most RULES__MAX_COUNT. */
+static int pattern_count(struct rules_matcher *m, size_t i, size_t *ret)
+{
+	if (m->counts[i] < 0) {
+		int n = collect(m, i, m->near_a, RULES__MAX_COUNT);
+		if (n < 0)
+			return n;
+		m->counts[i] = n;
+	}
+	*ret = (size_t)m->counts[i];
+	return 0;
+}
+
+/* Code points in text[from, to). */
+static size_t cps(const char *text, size_t from, size_t to)
+{
+	size_t n = 0;
+	for (size_t k = from; k < to; k++)
+		n += ((unsigned char)text[k] & 0xc0) != 0x80;
+	return n;
+}
+
+/* The gap between a and the nearest of b[0..nb) (sorted, not overlapping), in code points. */
+static size_t nearest_gap(const char *text, struct vspan a, const struct vspan *b, size_t nb)
+{
+	size_t lo = 0, hi = nb; /* the first b that ends after a starts */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b[mid].end <= a.start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t gap = SIZE_MAX;
+	if (lo > 0)
+		gap = cps(text, b[lo - 1].end, a.start);
+	if (lo < nb) {
+		size_t g = b[lo].start < a.end ? 0 : cps(text, a.end, b[lo].start);
+		gap = g < gap ? g : gap;
+	}
+	return gap;
+}
+
+/* near(a, b, n): some match of a and some match of b at most n code points apart (0 when they
+ * touch or overlap), among the first RULES__MAX_NEAR_SPANS matches of each. */
+static int near(struct rules_matcher *m, size_t a, size_t b, uint32_t n)
+{
+	int na = collect(m, a, m->near_a, RULES__MAX_NEAR_SPANS);
+	int nb = na > 0 ? collect(m, b, m->near_b, RULES__MAX_NEAR_SPANS) : na;
+	if (nb <= 0)
+		return nb;
+	const char *text;
+	size_t len;
+	inst_view(m->cur, m->rule->patterns[a].view, &text, &len);
+	for (int k = 0; k < na; k++)
+		if (nearest_gap(text, m->near_a[k], m->near_b, (size_t)nb) <= n)
+			return 1;
+	return 0;
+}
+
+/* Whether pattern i matches in instance in, from its start (no prefilter there); the first match
+ * goes to *ret. */
+static int matched_in(struct rules_matcher *m, size_t i, const struct inst *in,
+		      struct rules_span *ret)
+{
+	const struct rules__pattern *p = &m->rule->patterns[i];
+	const char *text;
+	size_t len;
+	struct vspan v;
+	inst_view(in, p->view, &text, &len);
+	int rc = run(m, p, text, len, 0, &v);
+	return rc == 1 ? inst_span(in, p, v.start, v.end, ret) ?: 1 : rc;
+}
+
+/* `i in field f`: the current post's author, or any instance of f. */
+static int scoped_matched(struct rules_matcher *m, size_t i, unsigned f)
+{
+	bool own = f == RULES__FIELD_AUTHOR && m->cur->field == RULES__FIELD_POST;
+	if (!own && m->scoped[i][f] != STATE_UNKNOWN)
+		return m->scoped[i][f];
+	int rc = 0;
+	for (size_t k = 0; k < m->ninsts && rc == 0; k++) {
+		const struct inst *in = &m->insts[k];
+		if (in->field == f && (!own || in->post == m->cur->post))
+			rc = matched_in(m, i, in, &m->scoped_where[i]);
+	}
+	if (!own && rc >= 0)
+		m->scoped[i][f] = (signed char)rc;
+	return rc;
+}
+
+/* rules__leaf_fn */
+static int leaf(void *ud, const struct rules__node *n)
+{
+	struct rules_matcher *m = ud;
+	size_t count;
+	int rc;
+	switch (n->op) {
+	case RULES__OP_PAT:
+		return n->scope ? scoped_matched(m, n->arg, n->scope - 1u)
+				: pattern_matched(m, n->arg);
+	case RULES__OP_COUNT:
+		rc = pattern_count(m, n->arg, &count);
+		return rc < 0 ? rc : rules__cmp_holds(n->cmp, count, n->num);
+	default:
+		return near(m, n->arg, n->arg2, n->num);
+	}
 }
 
 /* After the condition held: every positive pattern is run, and those that matched are spans. */
 static int collect_spans(struct rules_matcher *m, size_t *ret_first)
 {
-	size_t n = 0, first = 0;
+	size_t n = 0, first = SIZE_MAX;
 	for (size_t i = 0; i < m->rule->info.npatterns; i++) {
-		if (!m->rule->patterns[i].positive)
+		const struct rules__pattern *p = &m->rule->patterns[i];
+		if (!p->positive)
 			continue;
-		int rc = pattern_matched(m, i);
+		int rc = p->scope ? scoped_matched(m, i, p->scope - 1u) : pattern_matched(m, i);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
-		if (n == 0 || m->where[i].start < m->spans[first].start)
+		m->spans[n] = p->scope ? m->scoped_where[i] : m->where[i];
+		if (!p->scope && (first == SIZE_MAX || m->spans[n].start < m->spans[first].start))
 			first = n;
-		m->spans[n++] = m->where[i];
+		n++;
 	}
 	*ret_first = first;
 	return (int)n;
 }
 
-/* Runs the prefilter over the prepared instance unless exhaustive. On return m->prefiltered
+/* Runs the prefilter over the current instance unless exhaustive. On return m->prefiltered
  * says whether it ran; when it did, *ret_cands lists the rules worth trying. */
 static int match_scan(struct rules_matcher *m, bool exhaustive, const uint32_t **ret_cands,
 		      size_t *ret_n)
@@ -508,41 +708,47 @@ static int match_scan(struct rules_matcher *m, bool exhaustive, const uint32_t *
 		return 0;
 	struct rules__texts t = { 0 };
 	for (unsigned v = 0; v < RULES__NVIEWS; v++)
-		if (m->set->field_views[m->cur.field] & (1u << v))
-			inst_view(&m->cur, v, &t.text[v], &t.len[v]);
-	int rc = rules__scan_run(m->scan, m->cur.field, &t, ret_cands, ret_n);
+		if (m->set->field_views[m->cur->field] & (1u << v))
+			inst_view(m->cur, v, &t.text[v], &t.len[v]);
+	int rc = rules__scan_run(m->scan, m->cur->field, &t, ret_cands, ret_n);
 	m->prefiltered = rc == 0;
 	return rc;
 }
 
-/* Matches the prepared instance against rule number rule only. Returns 1 and fills *ret_hit
+/* Matches the current instance against rule number rule only. Returns 1 and fills *ret_hit
  * (valid until the matcher is used again) when the rule holds, 0 when it does not, ERR_REGEX on a
- * PCRE2 error. */
+ * PCRE2 error (counted for the rule). */
 static int match_rule(struct rules_matcher *m, size_t rule, struct rules_hit *ret_hit)
 {
 	const struct rules__rule *r = &m->set->rules[rule];
 	m->rule = r;
 	m->rule_index = (uint32_t)rule;
 	memset(m->state, STATE_UNKNOWN, r->info.npatterns);
-	int rc = rules__cond_eval(r->cond, r->root, r->info.npatterns, pattern_matched, m);
+	memset(m->counts, 0xff, r->info.npatterns * sizeof(*m->counts));
+	if (r->scoped)
+		memset(m->scoped, STATE_UNKNOWN, r->info.npatterns * sizeof(*m->scoped));
+	int rc = rules__cond_eval(r->cond, r->root, leaf, m);
+	size_t first = SIZE_MAX;
+	int n = rc > 0 ? collect_spans(m, &first) : rc;
+	if (n < 0) {
+		m->errors[rule]++;
+		return n;
+	}
 	if (rc <= 0)
 		return rc;
-	size_t first;
-	int n = collect_spans(m, &first);
-	if (n < 0)
-		return n;
-	/* a condition that holds has a matched positive pattern: the loader refuses the others */
-	if (n == 0)
+	/* a condition that holds has a matched positive pattern here: the loader refuses others */
+	if (first == SIZE_MAX)
 		return ERR_INTERNAL;
 	*ret_hit = (struct rules_hit){
 		.rule = rule,
-		.field = field_names[m->cur.field],
+		.field = field_names[m->cur->field],
+		.post = m->cur->post,
 		.start = m->spans[first].start,
 		.end = m->spans[first].end,
 		.spans = m->spans,
 		.nspans = (size_t)n,
-		.normalized = m->cur.normed ? m->cur.norm.text : NULL,
-		.normalized_len = m->cur.normed ? m->cur.norm.len : 0,
+		.normalized = m->cur->normed ? m->cur->norm.text : NULL,
+		.normalized_len = m->cur->normed ? m->cur->norm.len : 0,
 	};
 	return 1;
 }
@@ -558,28 +764,40 @@ static int match_one(struct rules_matcher *m, size_t i, rules_hit_fn fn, void *u
 	return rc > 0 ? fn(&hit, ud) : 0; /* one failing rule must not blind the others */
 }
 
+/* Matches instance k against every rule reading its field. */
+static int match_inst(struct rules_matcher *m, size_t k, bool exhaustive, rules_hit_fn fn,
+		      void *ud, int *failed)
+{
+	const uint32_t *cands = NULL;
+	size_t ncands = 0;
+	m->cur = &m->insts[k];
+	int rc = match_scan(m, exhaustive, &cands, &ncands);
+	if (m->prefiltered) {
+		for (size_t c = 0; c < ncands && rc == 0; c++)
+			rc = match_one(m, cands[c], fn, ud, failed);
+	} else {
+		for (size_t i = 0; i < m->set->nrules && rc == 0; i++)
+			if (m->set->rules[i].fields & (1u << m->cur->field))
+				rc = match_one(m, i, fn, ud, failed);
+	}
+	return rc;
+}
+
 int rules__match(struct rules_matcher *m, const char *field, const char *text, size_t len,
 		 bool exhaustive, rules_hit_fn fn, void *ud)
 {
 	int f = field ? rules__field_find(field, strlen(field)) : -1;
 	if (f < 0)
 		return ERR_USAGE;
-	const uint32_t *cands = NULL;
-	size_t ncands = 0;
-	int rc = inst_prepare(m->set, &m->cur, (unsigned)f, text, len);
+	int rc = insts_reserve(m, 1);
+	m->ninsts = 0;
 	if (rc == 0)
-		rc = match_scan(m, exhaustive, &cands, &ncands);
+		rc = inst_prepare(m->set, &m->insts[0], (unsigned)f, RULES_NO_POST, text, len);
 	if (rc != 0)
 		return rc;
+	m->ninsts = 1;
 	int failed = 0;
-	if (m->prefiltered) {
-		for (size_t k = 0; k < ncands && rc == 0; k++)
-			rc = match_one(m, cands[k], fn, ud, &failed);
-	} else {
-		for (size_t i = 0; i < m->set->nrules && rc == 0; i++)
-			if (m->set->rules[i].fields & (1u << f))
-				rc = match_one(m, i, fn, ud, &failed);
-	}
+	rc = match_inst(m, 0, exhaustive, fn, ud, &failed);
 	return rc != 0 ? rc : failed;
 }
 
@@ -587,6 +805,48 @@ int rules_match(struct rules_matcher *m, const char *field, const char *text, si
 		rules_hit_fn fn, void *ud)
 {
 	return rules__match(m, field, text, len, false, fn, ud);
+}
+
+/* Adds an instance of field f when text is there and some rule reads f. */
+static int doc_add(struct rules_matcher *m, unsigned f, size_t post, const char *text)
+{
+	if (!text || !m->set->field_views[f])
+		return 0;
+	int rc = inst_prepare(m->set, &m->insts[m->ninsts], f, post, text, strlen(text));
+	m->ninsts += rc == 0;
+	return rc;
+}
+
+/* The document's field instances, in matching order; each normalized once. */
+static int doc_prepare(struct rules_matcher *m, const struct rules_doc *doc)
+{
+	size_t nposts = doc->posts ? doc->nposts : 0;
+	nposts = nposts < RULES_MAX_POSTS ? nposts : RULES_MAX_POSTS;
+	int rc = insts_reserve(m, 4 + 2 * nposts);
+	m->ninsts = 0;
+	if (rc == 0)
+		rc = doc_add(m, RULES__FIELD_TITLE, RULES_NO_POST, doc->title);
+	if (rc == 0)
+		rc = doc_add(m, RULES__FIELD_BODY, RULES_NO_POST, doc->body);
+	if (rc == 0)
+		rc = doc_add(m, RULES__FIELD_URL, RULES_NO_POST, doc->url);
+	if (rc == 0)
+		rc = doc_add(m, RULES__FIELD_LINK_TEXT, RULES_NO_POST, doc->link_text);
+	for (size_t i = 0; i < nposts && rc == 0; i++) {
+		rc = doc_add(m, RULES__FIELD_POST, i, doc->posts[i].text);
+		if (rc == 0)
+			rc = doc_add(m, RULES__FIELD_AUTHOR, i, doc->posts[i].author);
+	}
+	return rc;
+}
+
+int rules_match_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_hit_fn fn,
+		    void *ud)
+{
+	int rc = doc_prepare(m, doc), failed = 0;
+	for (size_t k = 0; k < m->ninsts && rc == 0; k++)
+		rc = match_inst(m, k, false, fn, ud, &failed);
+	return rc != 0 ? rc : failed;
 }
 
 /* ---- self-test ---- */
@@ -635,25 +895,48 @@ static int report(struct buf *b, const struct rules__rule *r, const char *what, 
 	return rc;
 }
 
-/* Matches one example against rule i as a crawl would (prefilter first) and once more with PCRE2
- * alone: 1 or 0 when both agree, 2 when the prefilter missed a match or found one PCRE2 alone
- * does not (a bug to report), or an error code. */
+/* Whether rule i holds on some instance of the prepared document, with the prefilter or, when
+ * exhaustive, PCRE2 alone: 1, 0 or an error code. */
+static int rule_holds(struct rules_matcher *m, size_t i, bool exhaustive)
+{
+	struct rules_hit hit;
+	for (size_t k = 0; k < m->ninsts; k++) {
+		const uint32_t *cands = NULL;
+		size_t ncands = 0;
+		m->cur = &m->insts[k];
+		if (!(m->set->rules[i].fields & (1u << m->cur->field)))
+			continue;
+		int rc = match_scan(m, exhaustive, &cands, &ncands);
+		bool cand = !m->prefiltered;
+		for (size_t c = 0; c < ncands && !cand; c++)
+			cand = cands[c] == i;
+		if (rc == 0 && cand)
+			rc = match_rule(m, i, &hit);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Matches one example against rule i as a crawl would (a document with the example in every field
+ * the rule reads, normalized, prefiltered) and once more with PCRE2 alone: 1 or 0 when both
+ * agree, 2 when the prefilter missed a match or found one PCRE2 alone does not (a bug to
+ * report), or an error code. */
 static int test_example(struct rules_matcher *m, size_t i, const char *text)
 {
-	unsigned f = m->set->rules[i].test_field;
-	const uint32_t *cands;
-	size_t ncands;
-	struct rules_hit hit;
-	int rc = inst_prepare(m->set, &m->cur, f, text, strlen(text));
+	unsigned fields = m->set->rules[i].fields;
+	struct rules_post post = { .text = text, .author = text };
+	struct rules_doc doc = { .posts = &post, .nposts = 1 };
+	doc.title = fields & (1u << RULES__FIELD_TITLE) ? text : NULL;
+	doc.body = fields & (1u << RULES__FIELD_BODY) ? text : NULL;
+	doc.url = fields & (1u << RULES__FIELD_URL) ? text : NULL;
+	doc.link_text = fields & (1u << RULES__FIELD_LINK_TEXT) ? text : NULL;
+	int rc = doc_prepare(m, &doc);
 	if (rc == 0)
-		rc = match_scan(m, false, &cands, &ncands);
-	if (rc == 0)
-		rc = match_rule(m, i, &hit);
-	if (rc < 0 || !m->prefiltered)
+		rc = rule_holds(m, i, false);
+	if (rc < 0)
 		return rc;
-	int alone = match_scan(m, true, &cands, &ncands); /* the same normalized text */
-	if (alone == 0)
-		alone = match_rule(m, i, &hit);
+	int alone = rule_holds(m, i, true);
 	return alone < 0 || alone == rc ? rc : 2;
 }
 

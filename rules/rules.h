@@ -84,6 +84,10 @@ void rules_matcher_free(struct rules_matcher *m);
 /* One pattern of a hit: where its first match is. */
 struct rules_span {
 	const char *pattern; /* the pattern's name */
+	/* The field instance the match is in: the hit's own, except for a pattern the condition
+	 * names only as `p in F` (then F's, and post the index of the post, or RULES_NO_POST). */
+	const char *field;
+	size_t post;
 	/* Bytes into the field's original text (what the caller passed): the smallest span whose
 	 * normalization holds the match (normalize_span), so a highlight shows what the page said. */
 	size_t start, end;
@@ -96,7 +100,8 @@ struct rules_span {
 struct rules_hit {
 	size_t rule;       /* index for rules_set_rule */
 	const char *field; /* the field name ("title", "body", "post", ...); static storage */
-	size_t start, end; /* the earliest-starting span, in the original text */
+	size_t post;       /* for "post" and "author": the post's index; else RULES_NO_POST */
+	size_t start, end; /* the earliest-starting span in this field, in the original text */
 	const struct rules_span *spans; /* every positive pattern that matched, in rule order */
 	size_t nspans;
 	/* The field's normalized text (NUL-terminated), or NULL when no rule reading the field
@@ -119,6 +124,40 @@ typedef int (*rules_hit_fn)(const struct rules_hit *hit, void *ud);
  * ERR_REGEX is returned at the end. A matcher is used by one thread at a time. */
 int rules_match(struct rules_matcher *m, const char *field, const char *text, size_t len,
 		rules_hit_fn fn, void *ud);
+
+/* One forum post of a document. NULL strings are absent fields. */
+struct rules_post {
+	const char *text;   /* matched as field "post" */
+	const char *author; /* matched as field "author" */
+	const char *time;   /* not matched; for the caller's records */
+};
+
+/* A whole page: each string is a field's text as extracted, NUL-terminated UTF-8 (invalid UTF-8
+ * is tolerated), or NULL when the page has no such field. All borrowed for the call. */
+struct rules_doc {
+	const char *title, *body, *url, *link_text;
+	const struct rules_post *posts; /* nposts of them; posts past RULES_MAX_POSTS are ignored */
+	size_t nposts;
+};
+
+#define RULES_MAX_POSTS 4096
+
+/* Matches a whole document in one call. Each field instance is normalized and prefiltered once:
+ * title, body, url, link_text, then post 0's text ("post") and author ("author"), post 1's, ...
+ * A rule is evaluated once per instance of each field it reads, in that order (and, within an
+ * instance, in rule order), and fn is called for each instance it holds on: hit->field and
+ * hit->post say which. In the condition, a plain pattern name means the instance being
+ * evaluated; `p in F` means field F of the same document: while evaluating a post, `in author` is
+ * that post's author; otherwise `p in F` holds when p matches in any instance of F (any post for
+ * `in post`). Errors as rules_match's: every rule and instance is still tried after an ERR_REGEX,
+ * which is returned at the end; fn's non-zero return stops at once and is returned. */
+int rules_match_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_hit_fn fn,
+		    void *ud);
+
+/* How many times matching failed for rule i (a PCRE2 error: the match limit, the JIT stack)
+ * since the matcher was made: each failure is one rule on one field instance, and is also an
+ * ERR_REGEX return. A crawl reports these in its run stats. */
+size_t rules_matcher_errors(const struct rules_matcher *m, size_t i);
 
 /* Appends to out a one-line excerpt of text around [start, end): up to context code points either
  * side, cut on character boundaries, whitespace and control characters collapsed to one space and

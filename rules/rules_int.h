@@ -65,17 +65,23 @@ enum rules__view {
 	RULES__NVIEWS
 };
 
-/* A condition is a tree of nodes in one array; children of NOT, AND and OR are chained through
- * next, the first child being arg. PAT's arg is a pattern index. ALL and ANY stand for "all of
- * them" and "any of them" and have no children. */
+/* A condition is a tree of nodes in one array; children of NOT, AND, OR and OF are chained
+ * through next, the first child being arg. PAT's arg is a pattern index and scope the field it is
+ * scoped to plus one (0: the field being matched); COUNT compares the count of pattern arg's
+ * matches with num by cmp; NEAR holds when patterns arg and arg2 match within num characters; OF
+ * holds when at least num of its PAT children hold. */
 enum rules__op {
 	RULES__OP_PAT,
 	RULES__OP_NOT,
 	RULES__OP_AND,
 	RULES__OP_OR,
-	RULES__OP_ALL,
-	RULES__OP_ANY,
+	RULES__OP_OF,
+	RULES__OP_COUNT,
+	RULES__OP_NEAR,
 };
+
+enum rules__cmp { RULES__CMP_LT, RULES__CMP_LE, RULES__CMP_EQ, RULES__CMP_NE, RULES__CMP_GE,
+		  RULES__CMP_GT };
 
 #define RULES__NONE UINT32_MAX
 
@@ -83,7 +89,18 @@ struct rules__node {
 	uint32_t op;
 	uint32_t arg;
 	uint32_t next;
+	uint32_t arg2;
+	uint32_t num;
+	uint8_t cmp;   /* enum rules__cmp, for COUNT */
+	uint8_t scope; /* for PAT: 1 + enum rules__field, or 0 */
 };
+
+/* Most matches of a pattern counted in one field (#a): counting stops there. */
+#define RULES__MAX_COUNT 1000
+/* Most matches of each pattern near() looks at in one field. */
+#define RULES__MAX_NEAR_SPANS 1000
+/* The largest distance near() takes. */
+#define RULES__MAX_NEAR 100000
 
 struct rules__cond {
 	struct rules__node *nodes; /* malloc'd by rules__cond_parse; the set keeps an arena copy */
@@ -95,24 +112,35 @@ struct rules__cond {
 typedef void (*rules__cond_error_fn)(void *ud, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Parses src (len bytes) against the pattern names names[0..nnames). Unknown names are all
- * reported; a syntax error stops the parse. Returns 0 and fills *ret_cond (nodes freed with
- * free()), ERR_RULES after reporting through err, or -ENOMEM. */
-int rules__cond_parse(const char *src, size_t len, const char *const *names, size_t nnames,
-		      rules__cond_error_fn err, void *ud, struct rules__cond *ret_cond);
+/* Parses src (len bytes) against the pattern names names[0..nnames) and their views[] (near()
+ * needs two patterns of one view). Unknown names are all reported; a syntax error stops the
+ * parse. Returns 0 and fills *ret_cond (nodes freed with free()), ERR_RULES after reporting
+ * through err, or -ENOMEM. */
+int rules__cond_parse(const char *src, size_t len, const char *const *names,
+		      const uint8_t *views, size_t nnames, rules__cond_error_fn err, void *ud,
+		      struct rules__cond *ret_cond);
 
-/* Asks whether pattern i matched: 1 yes, 0 no, negative for an error. */
-typedef int (*rules__pat_fn)(void *ud, size_t i);
+/* Asks about a leaf (PAT, COUNT or NEAR): 1 holds, 0 not, negative for an error. */
+typedef int (*rules__leaf_fn)(void *ud, const struct rules__node *n);
 
-/* Evaluates the condition, asking pat only for the patterns it needs (and, or, all and any stop
- * early). npatterns is the rule's pattern count. Returns 1, 0 or pat's negative code. */
-int rules__cond_eval(const struct rules__node *nodes, uint32_t root, size_t npatterns,
-		     rules__pat_fn pat, void *ud);
+/* Evaluates the condition, asking leaf only for the leaves it needs (and, or and of stop early).
+ * Returns 1, 0 or leaf's negative code. */
+int rules__cond_eval(const struct rules__node *nodes, uint32_t root, rules__leaf_fn leaf,
+		     void *ud);
 
-/* Marks in used[i] each pattern the condition names and in positive[i] each pattern it names
- * under an even number of nots. Both arrays have npatterns entries and are set, not cleared. */
+/* Whether count compares to num as cmp says. */
+bool rules__cmp_holds(unsigned cmp, size_t count, uint32_t num);
+
+/* Marks in used[i] each pattern the condition names and in positive[i] each pattern that must
+ * match for some part of it to hold: named under an even number of nots (a count that is false
+ * for no match counts as a name, one that is true for no match as a negated one). Both arrays
+ * have npatterns entries and are set, not cleared. */
 void rules__cond_polarity(const struct rules__node *nodes, uint32_t root, size_t npatterns,
 			  bool *used, bool *positive);
+
+/* Whether the condition can hold when nothing matches in the field being matched, only patterns
+ * scoped to other fields (`a in title`). */
+bool rules__cond_holds_elsewhere(const struct rules__node *nodes, uint32_t root);
 
 struct rules__pattern {
 	const char *name;
@@ -121,6 +149,8 @@ struct rules__pattern {
 	uint32_t id;      /* its Vectorscan id in its view's database, unless always */
 	uint32_t window;  /* bytes before the prefilter's first report PCRE2 starts; 0: from the start */
 	uint8_t view;     /* enum rules__view */
+	uint8_t scope;    /* where its spans are: 0 the field matched, else 1 + the field it is
+			   * only named in (`a in title`) */
 	bool positive;
 	bool always;      /* not in the prefilter: PCRE2 runs it on every text the rule reads */
 };
@@ -129,6 +159,8 @@ struct rules__rule {
 	struct rules_info info;
 	unsigned fields;     /* bit (1u << rules__field) for each field the rule reads */
 	unsigned views;      /* bit (1u << rules__view) for each view its patterns read */
+	bool scoped;         /* its condition names a pattern in another field */
+	unsigned scope_views[RULES__NFIELDS]; /* the views its `p in F` read in each field F */
 	unsigned test_field; /* the field selftest matches examples as */
 	struct rules__pattern *patterns;
 	const struct rules__node *cond;

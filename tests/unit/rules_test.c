@@ -392,10 +392,26 @@ static void test_error_condition_syntax(void **state)
 		{ "a and or b", "t.yaml:10:22: condition: expected a pattern name, found 'or'\n" },
 		{ "a && b", "t.yaml:10:18: condition: unexpected character '&'\n" },
 		{ "a and ç", "t.yaml:10:22: condition: unexpected character 'ç'\n" },
-		{ "all of a", "t.yaml:10:23: condition: expected 'them' after 'of', found 'a'\n" },
-		{ "any them", "t.yaml:10:20: condition: expected 'of them' after 'any', found "
-			      "'them'\n" },
-		{ "near(a, b, 40)", "t.yaml:10:16: condition: unknown function 'near'\n" },
+		{ "all of a", "t.yaml:10:23: condition: expected 'them' or '(' after 'of', found "
+			      "'a'\n" },
+		{ "any them", "t.yaml:10:20: condition: expected 'of', found 'them'\n" },
+		{ "far(a, b, 40)", "t.yaml:10:16: condition: unknown function 'far'\n" },
+		{ "any of (a b)", "t.yaml:10:26: condition: expected ',' or ')', found 'b'\n" },
+		{ "3 of (a, b)",
+		  "t.yaml:10:16: condition: more patterns asked for than the set has\n" },
+		{ "65 of them", "t.yaml:10:16: condition: a count over 64\n" },
+		{ "'#a > x'", "t.yaml:10:22: condition: expected a count, found 'x'\n" },
+		{ "'#a = 2'", "t.yaml:10:20: condition: unexpected character '='\n" },
+		{ "'#a b'", "t.yaml:10:20: condition: expected a comparison (<, <=, ==, !=, >=, >), "
+			    "found 'b'\n" },
+		{ "'#a >= 1001'", "t.yaml:10:23: condition: a count over 1000\n" },
+		{ "'#zz > 1 and b'", "t.yaml:10:18: condition: unknown pattern 'zz'\n" },
+		{ "near(a, b)", "t.yaml:10:25: condition: expected ',', found ')'\n" },
+		{ "near(a, b, 100001)", "t.yaml:10:27: condition: a distance over 100000\n" },
+		{ "a in body2 and b", "t.yaml:10:21: condition: expected a field (title, body, post, "
+				      "author, url, link_text) after 'in', found 'body2'\n" },
+		{ "a in", "t.yaml:10:20: condition: expected a field (title, body, post, author, "
+			  "url, link_text) after 'in', found end of condition\n" },
 		{ "a and zz and b and yy", "t.yaml:10:22: condition: unknown pattern 'zz'\n"
 					   "t.yaml:10:35: condition: unknown pattern 'yy'\n" },
 		{ "",
@@ -445,6 +461,28 @@ static void test_error_condition_semantics(void **state)
 		 "(((((((((((a)))))))))))))))))))))))))))))))\n",
 		 head);
 	expect_errors(yaml, "t.yaml:8:48: condition: nested deeper than 32 levels\n");
+	/* counts and "N of" that hold with nothing, and names of other fields alone */
+	/* (a condition that starts with '#' is quoted: YAML takes " #" for a comment) */
+	static const char *const holds[] = { "'#a < 2 and not b'", "0 of (a, b)", "'#a != 1 and not b'",
+					     "'a or #b <= 0'", "not (#a >= 1) and not b" };
+	for (size_t i = 0; i < sizeof(holds) / sizeof(holds[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "%s    patterns: {a: x, b: y}\n    condition: %s\n",
+			 head, holds[i]);
+		expect_errors(yaml, "t.yaml:8:16: condition holds when no pattern matches\n");
+	}
+	snprintf(yaml, sizeof(yaml), "%s    patterns: {a: x, b: y}\n    condition: a in title or "
+		 "b\n", head);
+	expect_errors(yaml, "t.yaml:8:16: condition holds when no pattern matches in the field "
+			    "matched, only patterns of other fields ('in')\n");
+	snprintf(yaml, sizeof(yaml), "%s    patterns: {a: x, b: y}\n    condition: b and not (a "
+		 "in title) or a in body\n", head);
+	expect_errors(yaml, "t.yaml:8:16: condition holds when no pattern matches in the field "
+			    "matched, only patterns of other fields ('in')\n");
+	snprintf(yaml, sizeof(yaml), "%s    patterns: {a: x, b: {regex: y, view: raw}}\n"
+		 "    condition: near(a, b, 4)\n", head);
+	expect_errors(yaml, "t.yaml:8:24: condition: near() needs two patterns of the same view\n");
+	snprintf(yaml, sizeof(yaml), "%s    patterns: {in: x}\n", head);
+	expect_errors(yaml, "t.yaml:7:16: pattern name 'in' is a reserved word\n");
 }
 
 static void test_error_duplicate_ids(void **state)
@@ -722,6 +760,140 @@ static void test_condition_lazy(void **state)
 	memcpy(text, "zzz", 3);
 	assert_int_equal(match_field(set, "body", text, &out), ERR_REGEX);
 	free(out);
+	rules_set_free(set);
+}
+
+/* N of (...), counts and near(). */
+static void test_condition_counts_near(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_rule("      a: aaa\n      b: bbb\n      c: ccc\n"
+					  "    condition: '2 of (a, b, c) or any of (a) and #a >= 3'\n");
+	expect_hits(set, "aaa bbb", "0:body:0-3:a@0-3,b@4-7\n");
+	expect_hits(set, "aaa aaa", "");
+	expect_hits(set, "aaaaaa aaa", "0:body:0-3:a@0-3\n"); /* non-overlapping: 3 */
+	expect_hits(set, "aaaaa aa", "");
+	rules_set_free(set);
+	set = load_rule("      a: aaa\n      b: bbb\n    condition: 'a and #a == 2 and not #b > 0'\n");
+	expect_hits(set, "aaa aaa", "0:body:0-3:a@0-3\n");
+	expect_hits(set, "aaa aaa bbb", "");
+	expect_hits(set, "aaa aaa aaa", "");
+	rules_set_free(set);
+	/* near: the gap between the spans in code points of the normalized text, 0 if they touch */
+	set = load_rule("      job: 刷单\n      pay: 返利\n    condition: near(job, pay, 2)\n");
+	expect_hits(set, "刷单一二返利", "0:body:0-6:job@0-6,pay@12-18\n");
+	expect_hits(set, "刷单一二三返利", "");
+	expect_hits(set, "返利xx刷单", "0:body:0-6:job@8-14,pay@0-6\n");
+	expect_hits(set, "刷 单 返 利", "0:body:0-7:job@0-7,pay@8-15\n"); /* squeezed: gap 0 */
+	/* a later pair counts: the first job is far from every pay */
+	expect_hits(set, "刷单xxxxxxxxxx刷单x返利", "0:body:0-6:job@0-6,pay@23-29\n");
+	rules_set_free(set);
+}
+
+/* Whole documents: each field instance, posts with their authors, `in` scoping. */
+struct doc_seen {
+	struct buf out;
+};
+
+static int record_doc_hit(const struct rules_hit *hit, void *ud)
+{
+	struct buf *b = ud;
+	buf_addf(b, "%zu:%s", hit->rule, hit->field);
+	if (hit->post != RULES_NO_POST)
+		buf_addf(b, "[%zu]", hit->post);
+	buf_addf(b, ":%zu-%zu:", hit->start, hit->end);
+	for (size_t i = 0; i < hit->nspans; i++) {
+		buf_addf(b, "%s%s@%s", i ? "," : "", hit->spans[i].pattern, hit->spans[i].field);
+		if (hit->spans[i].post != RULES_NO_POST)
+			buf_addf(b, "[%zu]", hit->spans[i].post);
+		buf_addf(b, "/%zu-%zu", hit->spans[i].start, hit->spans[i].end);
+	}
+	return buf_addc(b, '\n');
+}
+
+static void expect_doc(const struct rules_set *set, const struct rules_doc *doc,
+		       const char *expected)
+{
+	struct rules_matcher *m;
+	struct buf out;
+	buf_init(&out, 1 << 16);
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	assert_int_equal(rules_match_doc(m, doc, record_doc_hit, &out), 0);
+	assert_string_equal(buf_str(&out), expected);
+	rules_matcher_free(m);
+	buf_done(&out);
+}
+
+static void test_match_doc(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(
+	    "pack: p\n"
+	    "rules:\n"
+	    "  - {id: plain, title: T, category: c, severity: low, fields: [title, body, post],\n"
+	    "     patterns: {x: 刷单}}\n"
+	    "  - {id: scoped, title: T, category: c, severity: low, fields: [post],\n"
+	    "     patterns: {x: 返利, bot: 'bot\\d+', t: 兼职}, condition: x and (bot in author or t "
+	    "in title)}\n"
+	    "  - {id: url, title: T, category: c, severity: low, fields: [url, link_text],\n"
+	    "     patterns: {x: {regex: 'ｖｘ', view: raw}}}\n");
+	struct rules_post posts[] = {
+		{ .text = "刷 单 返利", .author = "bot12" },
+		{ .text = "返利", .author = "alice" },
+		{ .text = "nothing", .author = NULL },
+	};
+	struct rules_doc doc = { .title = "hello", .body = "刷單", .url = "http://x/ｖｘ",
+				 .link_text = "vx", .posts = posts, .nposts = 3 };
+	expect_doc(set, &doc,
+		   "0:body:0-6:x@body/0-6\n"
+		   "2:url:9-15:x@url/9-15\n"
+		   "0:post[0]:0-7:x@post[0]/0-7\n"
+		   "1:post[0]:8-14:x@post[0]/8-14,bot@author[0]/0-5\n");
+	doc.title = "兼职";
+	expect_doc(set, &doc,
+		   "0:body:0-6:x@body/0-6\n"
+		   "2:url:9-15:x@url/9-15\n"
+		   "0:post[0]:0-7:x@post[0]/0-7\n"
+		   "1:post[0]:8-14:x@post[0]/8-14,bot@author[0]/0-5,t@title/0-6\n"
+		   "1:post[1]:0-6:x@post[1]/0-6,t@title/0-6\n");
+	/* an empty document, and rules_match on one field still works through the same engine */
+	struct rules_doc empty = { 0 };
+	expect_doc(set, &empty, "");
+	rules_set_free(set);
+}
+
+/* A PCRE2 failure is counted for its rule, per field instance, and is never "no match". */
+static void test_match_error_counts(void **state)
+{
+	(void)state;
+	struct rules_set *set =
+	    load_ok("pack: p\n"
+		    "rules:\n"
+		    "  - {id: ok, title: T, category: c, severity: low, patterns: {x: b}}\n"
+		    "  - {id: bomb, title: T, category: c, severity: low, fields: [title, body, post],\n"
+		    "     patterns: {x: '(a+)+$'}}\n");
+	char text[64];
+	memset(text, 'a', 40);
+	strcpy(text + 40, "ba");
+	struct rules_matcher *m;
+	struct buf out;
+	buf_init(&out, 1 << 16);
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	assert_int_equal(rules_matcher_errors(m, 1), 0);
+	assert_int_equal(rules_match(m, "body", text, strlen(text), record_doc_hit, &out), ERR_REGEX);
+	assert_int_equal(rules_matcher_errors(m, 0), 0);
+	assert_int_equal(rules_matcher_errors(m, 1), 1);
+	struct rules_post post = { .text = text };
+	struct rules_doc doc = { .title = text, .body = "aaa", .posts = &post, .nposts = 1 };
+	assert_int_equal(rules_match_doc(m, &doc, record_doc_hit, &out), ERR_REGEX);
+	assert_int_equal(rules_matcher_errors(m, 1), 3);
+	assert_int_equal(rules_matcher_errors(m, 0), 0);
+	assert_int_equal(rules_matcher_errors(m, 99), 0);
+	/* the other rule's hits are all there, and the body's bomb matched */
+	assert_string_equal(buf_str(&out), "0:body:40-41:x@body/40-41\n0:title:40-41:x@title/40-41\n"
+					   "1:body:0-3:x@body/0-3\n");
+	rules_matcher_free(m);
+	buf_done(&out);
 	rules_set_free(set);
 }
 
@@ -1212,6 +1384,9 @@ int main(void)
 		cmocka_unit_test(test_condition_of_them),
 		cmocka_unit_test(test_condition_default_and_spans),
 		cmocka_unit_test(test_condition_lazy),
+		cmocka_unit_test(test_condition_counts_near),
+		cmocka_unit_test(test_match_doc),
+		cmocka_unit_test(test_match_error_counts),
 		cmocka_unit_test(test_pattern_lists),
 		cmocka_unit_test(test_pattern_braces_stay_regex),
 		cmocka_unit_test(test_pattern_flags_and_literal),
