@@ -11,8 +11,10 @@ as it must for words like 微信 or 客服 on a real forum. The same patterns go
 
   --pack FILE   a patrol rule pack (docs/rules.md), each rule with a self-test example, so that
                 `patrol rules test FILE` checks the translation of every shape;
-  --rg FILE     one regex per line for `rg -i -f FILE` (ripgrep's syntax: PCRE2's for these shapes,
-                lists expanded); bench/pcre2_bench.c reads the same file;
+  --pcre2 FILE  one regex per line, lists expanded, for bench/pcre2_bench.c (PCRE2's syntax);
+  --rg FILE     the same lines for `rg -i -f FILE`: ripgrep's syntax is PCRE2's for these
+                shapes, but `\\b`, `\\d`, `\\s`, `\\w` are written in their ASCII forms
+                (RG_CLASSES, below);
   --yara FILE   one YARA rule per patrol rule, its patterns as text strings (literals) and regexes
                 (`nocase`), its condition the same formula over $names.
 
@@ -97,13 +99,29 @@ class Pat:
             return "literal:" + self.lit
         return "{%s}" % self.list_name if self.list_name else self.rx
 
-    def rg_line(self):
+    def pcre2_line(self):
         return rx_escape(self.lit) if self.lit is not None else self.rx
+
+    def rg_line(self):
+        return rg_classes(self.pcre2_line())
 
     def yara_string(self):
         if self.lit is not None:
             return '"%s" nocase' % self.lit.replace("\\", "\\\\").replace('"', '\\"')
         return "/%s/ nocase" % self.yara.replace("/", "\\/")
+
+
+# ripgrep's \b, \d, \s, \w are Unicode-aware: compiling them for 3,000 patterns took rg 6 CPU-s
+# and its DFA gives up around a Unicode \b on non-ASCII text (rg then ran at a few KiB/s here).
+# Their ASCII forms are what rg users write for this; they agree with the others on this corpus
+# (ASCII digits and spaces) but for a Chinese letter beside an English word (\b, \w), which
+# YARA and patrol's prefilter also treat as ASCII.
+RG_CLASSES = {"\\b": "(?-u:\\b)", "\\d": "[0-9]", "\\D": "[^0-9]", "\\s": "[\\t\\n\\v\\f\\r ]",
+              "\\w": "[0-9A-Za-z_]", "\\W": "[^0-9A-Za-z_]"}
+
+
+def rg_classes(rx):
+    return re.sub(r"\\[bdDswW]", lambda m: RG_CLASSES[m.group(0)], rx)
 
 
 def alt(words):
@@ -323,7 +341,8 @@ def main():
     ap.add_argument("-n", "--rules", type=int, default=1000, help="number of rules (default 1000)")
     ap.add_argument("--seed", default="patrol-bench-matcher")
     ap.add_argument("--pack", help="the patrol pack (YAML)")
-    ap.add_argument("--rg", help="one regex per line, for rg -f and pcre2_bench")
+    ap.add_argument("--pcre2", help="one regex per line, for pcre2_bench")
+    ap.add_argument("--rg", help="one regex per line, for rg -i -f")
     ap.add_argument("--yara", help="the YARA rules")
     a = ap.parse_args()
     if a.rules < 1 or a.rules > 100000:
@@ -334,11 +353,13 @@ def main():
         x = build_rule(r, i)
         x["cat"], x["sev"] = r.choice(CATS), r.choice(G.SEVERITIES)
         rules.append(x)
-    lines = [p.rg_line() for x in rules for p in x["pats"]]
+    lines = [p.pcre2_line() for x in rules for p in x["pats"]]
     if a.pack:
         write(a.pack, pack_text(rules, a.seed))
+    if a.pcre2:
+        write(a.pcre2, "\n".join(lines) + "\n")
     if a.rg:
-        write(a.rg, "\n".join(lines) + "\n")
+        write(a.rg, "\n".join(p.rg_line() for x in rules for p in x["pats"]) + "\n")
     if a.yara:
         write(a.yara, yara_text(rules, a.seed))
     stats = {"rules": len(rules), "patterns": len(lines),

@@ -10,6 +10,7 @@
 #   N=2000 bench/run.sh          a quick run
 #   bench/run.sh politeness      200 hosts (ports) at 1 s per-host delay: patrol against the bound
 #   bench/run.sh frontier        patrol's memory for a 20,000- and a 1,000,000-URL frontier
+#   bench/run.sh matcher         the rule matcher on 128 MiB of forum text against rg, yara, PCRE2
 #
 # Environment: N (pages, default 20000); TOOLS (default "gumbo wget scrapy crawlee crawlee-mem
 # patrol"); TIMEOUT (seconds per tool, default 180: a tool stopped there is measured on the pages it
@@ -17,18 +18,21 @@
 # run, default 200); DELAY_MS (default 1000); EXTRA_RULES=0 (politeness run with the shipped packs
 # only); SITES (frontier run, default "141x2 100x3": links per page x levels of each crawl's site);
 # BENCH_CACHE (default bench/.cache); KEEP=1 (keep the work directory); PATROL_REV (how to name
-# PATROL in the report). The frontier run's TIMEOUT defaults to 300. docs/bench.md explains it.
+# PATROL in the report). The frontier run's TIMEOUT defaults to 300. The matcher run: PATROL_BUILD
+# (a meson build of patrol to link against, default build/), CORE (the one core, default 1),
+# CORPUS_MIB (default 128), PCRE2_MIB (text for the PCRE2 row, default 16; 0: all), PROFILE=1
+# (perf record of patrol's matcher into the report). docs/bench.md explains it.
 set -euo pipefail
 
 MODE=${1:-peers}
 case "$MODE" in
-peers | politeness | frontier) ;;
+peers | politeness | frontier | matcher) ;;
 -h | --help)
-	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: bench/run.sh [peers|politeness|frontier]" >&2
+	echo "usage: bench/run.sh [peers|politeness|frontier|matcher]" >&2
 	exit 2
 	;;
 esac
@@ -43,7 +47,8 @@ TIMEOUT=${TIMEOUT:-180}
 # the links of the pages it fetched, thousands of pushes, before it exits.
 KILL_AFTER=10
 [ "$MODE" != frontier ] || KILL_AFTER=60
-PATROL=${PATROL:-$ROOT/build/cli/patrol}
+PATROL_BUILD=${PATROL_BUILD:-$ROOT/build}
+PATROL=${PATROL:-$PATROL_BUILD/cli/patrol}
 HOSTS=${HOSTS:-200}
 DELAY_MS=${DELAY_MS:-1000}
 SITES=${SITES:-141x2 100x3}
@@ -75,6 +80,10 @@ apt_install() {
 
 install_missing() {
 	local pkgs=()
+	if [ "$MODE" = matcher ]; then
+		install_matcher_deps
+		return
+	fi
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
 	command -v wget >/dev/null || pkgs+=(wget)
 	[ -x /usr/bin/time ] || pkgs+=(time)
@@ -436,6 +445,12 @@ gumbo_report() {
 machine() {
 	echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)," \
 		"$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
+	if [ "$MODE" = matcher ]; then
+		echo "- $(rg --version | head -1), yara $(yara --version), PCRE2 $(pkg-config --modversion libpcre2-8)," \
+			"Vectorscan $(pkg-config --modversion libhs); patrol's libraries from $PATROL_BUILD, checkout at" \
+			"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- rules parsers common 2>/dev/null || echo ' with uncommitted changes in rules/, parsers/ or common/')"
+		return
+	fi
 	echo "- nginx $(nginx -v 2>&1 | sed 's/.*\///'), 1 worker on the same 2 cores; $(wget --version | head -1 | cut -d' ' -f1-3)," \
 		"Scrapy $("$SYS_PY" -c 'import scrapy; print(scrapy.__version__)' 2>/dev/null || echo '-'), Crawlee" \
 		"$(node -p "require('$BENCH/crawlee/node_modules/crawlee/package.json').version" 2>/dev/null || echo '-')" \
@@ -702,6 +717,212 @@ Peak RSS of the last crawl ÷ the first: $(num "$(echo "${last_rss:-0} / ${first
 $FRONTIER_SERIES"
 	write_report "$BENCH/results/$(date +%F)-frontier.md" "Frontier benchmark: patrol's memory as the frontier grows" \
 		"$body" "SITES=\"$SITES\" TIMEOUT=$TIMEOUT bench/run.sh frontier"
+}
+
+# --- the matcher run --------------------------------------------------------------------------
+
+CORE=${CORE:-1}
+CORPUS_MIB=${CORPUS_MIB:-128}
+PCRE2_MIB=${PCRE2_MIB:-16}
+
+install_matcher_deps() {
+	local pkgs=()
+	command -v rg >/dev/null || pkgs+=(ripgrep)
+	command -v yara >/dev/null || pkgs+=(yara)
+	command -v taskset >/dev/null || pkgs+=(util-linux)
+	[ -x /usr/bin/time ] || pkgs+=(time)
+	command -v bc >/dev/null || pkgs+=(bc)
+	command -v cc >/dev/null || pkgs+=(gcc)
+	command -v pkg-config >/dev/null || pkgs+=(pkg-config)
+	pkg-config --exists gumbo 2>/dev/null || pkgs+=(libgumbo-dev)
+	[ -z "${PROFILE:-}" ] || command -v perf >/dev/null || pkgs+=(linux-perf)
+	apt_install "${pkgs[@]}" || die "could not install: ${pkgs[*]}"
+	if [ ! -f "$PATROL_BUILD/rules/libpatrol-rules.a" ]; then
+		[ "$PATROL_BUILD" = "$ROOT/build" ] || die "$PATROL_BUILD has no rules/libpatrol-rules.a: ninja -C it"
+		say "building patrol (make)"
+		make -C "$ROOT" >/dev/null
+	fi
+}
+
+# ensure_corpus FORUM: the corpus directory (bench/corpus_extract.c), extracted once into the
+# cache; the key names the forum, the extractor's hash and the size. It does not name patrol's
+# parser: after a change to what doc_parse extracts, delete bench/.cache/corpus-*.
+ensure_corpus() {
+	local forum=$1 dir
+	dir="$CACHE/corpus-$(basename "$forum")-$(sha256sum "$BENCH/corpus_extract.c" | cut -c1-10)-m$CORPUS_MIB"
+	if [ ! -f "$dir/manifest.json" ]; then
+		say "extracting $CORPUS_MIB MiB of body text from $forum into $dir"
+		rm -rf "$dir.tmp" "$dir"
+		"$WORK/corpus_extract" "$forum" "$dir.tmp" "$CORPUS_MIB" >&2 || die "corpus_extract failed"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# kv LINE KEY: the value of KEY=value in a line of key=value pairs.
+kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+
+# pinned NAME CMD...: CMD on core CORE under /usr/bin/time, output in WORK/NAME.out; sets
+# RUN_CPU (user + sys seconds) and RUN_LOAD (the 1-minute load average before). Exit status 1 is
+# "no match" for rg and is accepted.
+pinned() {
+	local name=$1 rc=0
+	shift
+	RUN_LOAD=$(cut -d' ' -f1 /proc/loadavg)
+	/usr/bin/time -f '%U %S' -o "$WORK/$name.time" taskset -c "$CORE" "$@" >"$WORK/$name.out" \
+		2>"$WORK/$name.err" || rc=$?
+	[ "$rc" -le 1 ] || die "$name: exit status $rc: $(tail -3 "$WORK/$name.err")"
+	RUN_CPU=$(tail -1 "$WORK/$name.time" | awk '{ printf "%.3f", $1 + $2 }')
+}
+
+ROWS=() # "engine|rules and patterns|bytes|cpu s|hits|load|note"
+row() { ROWS+=("$1|$2|$3|$4|$5|$6|$7"); say "$1: $(num "$(mibs "$3" "$4")" 1) MiB/s; $7"; }
+mibs() { echo "$1 / 1048576 / $2" | bc -l; }
+
+# matcher_patrol NAME LABEL PACK...: matcher_bench over the corpus; two rows, matching alone and
+# normalization plus matching, unless rules_match normalizes itself (then one).
+matcher_patrol() {
+	local name=$1 label=$2 line flags=(--cache "$CACHE/prefilter") what
+	shift 2
+	[ "$ENGINE_NORMALIZES" = 1 ] || flags+=(--normalize)
+	pinned "$name" "$WORK/matcher_bench" "${flags[@]}" "$CORPUS/corpus.txt" "$@"
+	line=$(head -1 "$WORK/$name.out")
+	what="$(num "$(kv "$line" rules)") rules, $(num "$(kv "$line" patterns)") patterns"
+	local hits="$(num "$(kv "$line" hits)") on $(num "$(kv "$line" pages_hit)") pages"
+	local note="load (compile, or the prefilter cache) $(kv "$line" load_s) s, not counted"
+	[ "$(kv "$line" regex_errors)" = 0 ] || note+="; $(kv "$line" regex_errors) pages with a PCRE2 error"
+	if [ "$ENGINE_NORMALIZES" = 1 ]; then
+		row "patrol: $label (rules_match, normalizing itself)" "$what" "$(kv "$line" text_bytes)" \
+			"$(kv "$line" match_cpu_s)" "$hits" "$RUN_LOAD" "$note"
+	else
+		row "patrol: $label, matching" "$what" "$(kv "$line" text_bytes)" \
+			"$(kv "$line" match_cpu_s)" "$hits" "$RUN_LOAD" "$note"
+		row "patrol: $label, normalization + matching" "$what" "$(kv "$line" text_bytes)" \
+			"$(echo "$(kv "$line" match_cpu_s) + $(kv "$line" normalize_cpu_s)" | bc -l)" "$hits" \
+			"$RUN_LOAD" "normalization alone: $(num "$(mibs "$(kv "$line" text_bytes)" "$(kv "$line" normalize_cpu_s)")") MiB/s"
+	fi
+	eval "${name//-/_}_LINE=\$line"
+}
+
+# matcher_peer NAME LABEL WHAT HITS_HOW CMD...: CMD over the corpus and over an empty file (its
+# start-up: compiling the patterns); the row is the difference, the scan alone.
+matcher_peer() {
+	local name=$1 label=$2 what=$3 hits_how=$4 bytes cpu0 cpu1 hits
+	shift 4
+	: >"$WORK/empty.txt"
+	pinned "$name-startup" "$@" "$WORK/empty.txt"
+	cpu0=$RUN_CPU
+	pinned "$name" "$@" "$CORPUS/corpus.txt"
+	cpu1=$RUN_CPU
+	bytes=$(sed -n 's/.*"text_bytes": \([0-9]*\).*/\1/p' "$CORPUS/manifest.json")
+	hits=$(awk '{ s += $NF } END { print s + 0 }' "$WORK/$name.out")
+	row "$label" "$what" "$bytes" "$(echo "$cpu1 - $cpu0" | bc -l)" "$(num "$hits") $hits_how" "$RUN_LOAD" \
+		"whole run $(num "$cpu1" 2) CPU-s ($(num "$(mibs "$bytes" "$cpu1")" 1) MiB/s), start-up $(num "$cpu0" 2) s not counted"
+}
+
+matcher_table() {
+	local r name what bytes cpu hits load note base
+	base=$(field "${ROWS[0]}" 3)
+	base=$(mibs "$base" "$(field "${ROWS[0]}" 4)")
+	echo "| engine | rules, patterns | text MiB | CPU s | MiB/s per core | patrol's matching ÷ this | hits | load before | note |"
+	echo "|---|---|---:|---:|---:|---:|---|---:|---|"
+	for r in "${ROWS[@]}"; do
+		IFS='|' read -r name what bytes cpu hits load note <<<"$r"
+		echo "| $name | $what | $(num "$(echo "$bytes / 1048576" | bc -l)" 1) | $(num "$cpu" 2)" \
+			"| $(num "$(mibs "$bytes" "$cpu")" 1) | $(num "$(echo "$base / $(mibs "$bytes" "$cpu")" | bc -l)" 2)×" \
+			"| $hits | $load | $note |"
+	done
+}
+
+# matcher_goals: issue 5's goals, against the rows of this run.
+matcher_goals() {
+	local p rg yara g gms nm pms
+	p=$(mibs "$(field "${ROWS[0]}" 3)" "$(field "${ROWS[0]}" 4)")
+	for r in "${ROWS[@]}"; do
+		case "$(field "$r" 1)" in
+		ripgrep*) rg=$(mibs "$(field "$r" 3)" "$(field "$r" 4)") ;;
+		yara*) yara=$(mibs "$(field "$r" 3)" "$(field "$r" 4)") ;;
+		esac
+	done
+	verdict() { [ "$(echo "$1" | bc -l)" -eq 1 ] && echo met || echo "not met"; }
+	echo "- patrol's matcher, 1,000 rules, one core: $(num "$p" 1) MiB/s (goal: at least 300): $(verdict "$p >= 300")."
+	echo "- ÷ ripgrep: $(num "$(echo "$p / $rg" | bc -l)" 2)× (goal: about 4.5×): $(verdict "$p / $rg >= 4.5")."
+	echo "- ÷ yara: $(num "$(echo "$p / $yara" | bc -l)" 2)× (goal: 10×): $(verdict "$p / $yara >= 10")."
+	g=$(cat "$WORK/gumbo.out")
+	gms=$(echo "$(kv "$g" cpu_s) * 1000 / $(kv "$g" pages)" | bc -l)
+	nm=$(echo "$(kv "$patrol_gen_LINE" match_cpu_s) + $(kv "$patrol_gen_LINE" normalize_cpu_s)" | bc -l)
+	pms=$(echo "$nm * 1000 / $(kv "$patrol_gen_LINE" pages)" | bc -l)
+	echo "- normalization + matching, 1,000 rules: $(num "$pms" 3) ms a page against Gumbo's parse and walk of"
+	echo "  the same $(num "$(kv "$g" pages)") pages, $(num "$gms" 3) ms a page (\`$g\`): $(num "$(echo "$pms / $gms" | bc -l)" 2)× (goal: at most 0.5×): $(verdict "$pms / $gms <= 0.5")."
+	nm=$(echo "$(kv "$patrol_packs_LINE" match_cpu_s) + $(kv "$patrol_packs_LINE" normalize_cpu_s)" | bc -l)
+	echo "  With the shipped packs alone: $(num "$(echo "$nm * 1000 / $(kv "$patrol_packs_LINE" pages) / $gms" | bc -l)" 2)× Gumbo."
+}
+
+matcher_profile() {
+	[ -n "${PROFILE:-}" ] || return 0
+	local flags=(--cache "$CACHE/prefilter")
+	[ "$ENGINE_NORMALIZES" = 1 ] || flags+=(--normalize)
+	say "perf record of matcher_bench (PROFILE=1)"
+	taskset -c "$CORE" perf record -q -g -o "$WORK/perf.data" "$WORK/matcher_bench" "${flags[@]}" \
+		"$CORPUS/corpus.txt" "$WORK/matcher.yaml" >/dev/null 2>"$WORK/perf.err" || return 0
+	echo
+	echo "Profile of matcher_bench with the 1,000 generated rules (\`perf record -g\`, then \`perf report"
+	echo "--no-children --percent-limit 0.5\`; the first lines of each entry's call graph):"
+	echo
+	echo '```'
+	perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g caller,0.5,callee,function,percent \
+		2>/dev/null | grep -v '^#' | grep -v '^$' | head -120
+	echo '```'
+}
+
+matcher() {
+	local forum body stats
+	N=${N:-20000}
+	forum=$(ensure_forum 1)
+	say "building the benchmark's programs against $PATROL_BUILD"
+	make -s -C "$BENCH" OUT="$WORK" BUILD="$PATROL_BUILD" all matcher_bench pcre2_bench corpus_extract >/dev/null
+	CORPUS=$(ensure_corpus "$forum")
+	stats=$(python3 "$BENCH/gen-matcher-rules.py" --pack "$WORK/matcher.yaml" --rg "$WORK/matcher.rg" \
+		--pcre2 "$WORK/matcher.pcre2" --yara "$WORK/matcher.yar")
+	# The rules library builds the normalized view itself when it calls normalize_text.
+	ENGINE_NORMALIZES=0
+	[[ "$(nm "$PATROL_BUILD/rules/libpatrol-rules.a" 2>/dev/null)" != *" U normalize_text"* ]] ||
+		ENGINE_NORMALIZES=1
+	matcher_patrol patrol-gen "1,000 generated rules" "$WORK/matcher.yaml"
+	matcher_patrol patrol-packs "shipped packs" "$ROOT/rules/packs"
+	local npat
+	npat=$(grep -c . "$WORK/matcher.rg")
+	matcher_peer rg "ripgrep $(rg --version | head -1 | cut -d' ' -f2), \`rg -c -i -j1 -f\`" \
+		"$(num "$npat") patterns" "matching lines" rg -c -i -j1 --no-filename --regex-size-limit 1G \
+		--dfa-size-limit 1G -f "$WORK/matcher.rg"
+	matcher_peer yara "yara $(yara --version), \`yara -c -p 1\`" "1,000 rules, $(num "$npat") strings" \
+		"rules matched in the file" yara -w -c -p 1 "$WORK/matcher.yar"
+	pinned pcre2 "$WORK/pcre2_bench" "$WORK/matcher.pcre2" "$CORPUS/corpus.txt" "$PCRE2_MIB"
+	local l
+	l=$(cat "$WORK/pcre2.out")
+	row "PCRE2 JIT, every pattern one after another" "$(num "$(kv "$l" patterns)") patterns" \
+		"$(kv "$l" text_bytes)" "$(kv "$l" cpu_s)" "$(num "$(kv "$l" pattern_page_matches)") pattern-page matches" \
+		"$RUN_LOAD" "$([ "$PCRE2_MIB" = 0 ] || echo "the pages in the corpus' first $PCRE2_MIB MiB (PCRE2_MIB)")"
+	pinned gumbo "$WORK/gumbo_walk" "$CORPUS/pages"
+	body="- corpus: $(tr -d '\n{}"' <"$CORPUS/manifest.json" | sed 's/,/, /g; s/  */ /g'): the \`body\` text
+  of the forum's pages in name order, as \`patrol extract\` gives it (bench/corpus_extract.c), pages
+  separated by a form-feed line
+- rules: bench/gen-matcher-rules.py: $(sed 's/[{}"]//g' <<<"$stats"); the same patterns as a
+  patrol pack, as PCRE2 lines, as \`rg -f\` lines (\`\\b\`, \`\\d\`, \`\\s\`, \`\\w\` in ASCII forms), and as YARA
+  rules (gaps between Chinese words in bytes). Shipped packs: rules/packs.
+- every row runs on one core (\`taskset -c $CORE\`). patrol and PCRE2: thread CPU of the matching
+  alone (bench/matcher_bench.c, bench/pcre2_bench.c); rg and yara: user + sys of the whole run
+  less that of the same command over an empty file (their start-up, which compiles the patterns).
+- normalization: $([ "$ENGINE_NORMALIZES" = 1 ] && echo "rules_match builds the normalized view itself (the rules library calls normalize_text), so the matching rows include it" || echo "rules_match does not normalize (the rules library never calls normalize_text): matcher_bench builds the normalized view (parsers/normalize.h) of each page and matches that, each timed apart")
+- hits: patrol counts rules that hold (on how many pages); rg, lines with a match of any pattern
+  (no conditions); yara, rules that hold in the corpus as one file; PCRE2, (pattern, page) pairs.
+
+$(matcher_table)
+
+$(matcher_goals)
+$(matcher_profile)"
+	write_report "$BENCH/results/$(date +%F)-matcher.md" "Rule matcher benchmark: $CORPUS_MIB MiB of forum text, one core" \
+		"$body" "CORE=$CORE CORPUS_MIB=$CORPUS_MIB PCRE2_MIB=$PCRE2_MIB PATROL_BUILD=$PATROL_BUILD${PROFILE:+ PROFILE=1} bench/run.sh matcher"
 }
 
 # Sourced (for trying a piece by hand), it only defines its functions.

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * matcher_bench: the speed of patrol's rule matcher (rules/rules.h) on forum text. Loads the packs
+ * named on the command line into one set, reads the corpus (bench/make-corpus.py: pages of
+ * extracted forum text), and matches every page as the field "body" with one matcher, as one
+ * crawl worker would. Times (thread CPU) only the matching, and, with --normalize, the normalized
+ * view (parsers/normalize.h) built before it, each apart; loading and compiling the set is timed
+ * on its own. Single-threaded: the figures are per core. Prints one line of key=value pairs, and
+ * the rules with the most hits. Built by bench/Makefile against a meson build of patrol.
+ */
+#include "bench/corpus.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "parsers/normalize.h"
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_PACKS 64
+#define TOP_RULES 5
+
+struct opts {
+	const char *corpus, *cache;
+	const char *packs[MAX_PACKS];
+	size_t npacks;
+	int repeat;
+	bool normalize;
+};
+
+struct tally {
+	size_t *per_rule; /* hits of each rule */
+	size_t hits, pages_hit, errors;
+	bool page_hit;
+	double norm_s, match_s;
+};
+
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int on_hit(const struct rules_hit *hit, void *ud)
+{
+	struct tally *t = ud;
+	t->per_rule[hit->rule]++;
+	t->hits++;
+	t->page_hit = true;
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: matcher_bench [--normalize] [--repeat N] [--cache DIR] CORPUS PACK...\n"
+		"Matches every page of CORPUS as field body against the packs (files or folders);\n"
+		"--normalize builds the normalized view first and matches that (for a rules_match\n"
+		"that does not normalize itself); --cache keeps the compiled prefilter in DIR.\n");
+	return 2;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .repeat = 1 };
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--normalize") == 0)
+			o->normalize = true;
+		else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+			o->repeat = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc)
+			o->cache = argv[++i];
+		else
+			return -1;
+	}
+	if (argc - i < 2 || argc - i - 1 > MAX_PACKS || o->repeat < 1 || o->repeat > 1000)
+		return -1;
+	o->corpus = argv[i++];
+	for (; i < argc; i++)
+		o->packs[o->npacks++] = argv[i];
+	return 0;
+}
+
+/* Matches one page, normalizing it first when nz is set; adds to t. */
+static int match_page(struct rules_matcher *m, const struct normalizer *nz, struct normalized *out,
+		      const struct corpus_page *pg, struct tally *t)
+{
+	const char *text = pg->text;
+	size_t len = pg->len;
+	if (nz) {
+		double t0 = corpus_cpu_s();
+		int rc = normalize_text(nz, pg->text, pg->len, out);
+		t->norm_s += corpus_cpu_s() - t0;
+		if (rc && rc != ERR_TOO_BIG)
+			return rc;
+		text = out->text;
+		len = out->len;
+	}
+	t->page_hit = false;
+	double t0 = corpus_cpu_s();
+	int rc = rules_match(m, "body", text, len, on_hit, t);
+	t->match_s += corpus_cpu_s() - t0;
+	if (rc == ERR_REGEX)
+		t->errors++;
+	else if (rc)
+		return rc;
+	t->pages_hit += t->page_hit;
+	return 0;
+}
+
+static void print_top(const struct rules_set *set, const struct tally *t, size_t nrules)
+{
+	bool *shown = calloc(nrules, sizeof(*shown));
+	if (!shown)
+		return;
+	for (int k = 0; k < TOP_RULES; k++) {
+		size_t best = nrules;
+		for (size_t i = 0; i < nrules; i++)
+			if (!shown[i] && t->per_rule[i] && (best == nrules || t->per_rule[i] > t->per_rule[best]))
+				best = i;
+		if (best == nrules)
+			break;
+		shown[best] = true;
+		struct rules_info info;
+		rules_set_rule(set, best, &info);
+		printf("top_rule=%s hits=%zu\n", info.id, t->per_rule[best]);
+	}
+	free(shown);
+}
+
+static int report(const struct opts *o, const struct rules_set *set, const struct corpus *c,
+		  const struct tally *t, double load_s)
+{
+	size_t nrules = rules_set_count(set), npat = 0;
+	for (size_t i = 0; i < nrules; i++) {
+		struct rules_info info;
+		rules_set_rule(set, i, &info);
+		npat += info.npatterns;
+	}
+	double mib = (double)c->len * o->repeat / (1024.0 * 1024.0);
+	printf("pages=%zu text_bytes=%zu repeat=%d rules=%zu patterns=%zu load_s=%.3f "
+	       "normalize_cpu_s=%.3f match_cpu_s=%.3f match_mib_per_s=%.1f total_mib_per_s=%.1f "
+	       "hits=%zu pages_hit=%zu regex_errors=%zu normalized=%s\n",
+	       c->npages, c->len, o->repeat, nrules, npat, load_s, t->norm_s, t->match_s,
+	       mib / t->match_s, mib / (t->norm_s + t->match_s), t->hits / (size_t)o->repeat,
+	       t->pages_hit / (size_t)o->repeat, t->errors, o->normalize ? "bench" : "engine");
+	print_top(set, t, nrules);
+	return 0;
+}
+
+static int run(const struct opts *o, struct buf *errors)
+{
+	struct rules_set *set = NULL;
+	struct rules_matcher *m = NULL;
+	struct normalizer *nz = NULL;
+	struct normalized out;
+	struct corpus c = { 0 };
+	struct tally t = { 0 };
+	char err[256] = "";
+	normalize_out_init(&out, NORMALIZE_MAX_TEXT_DEFAULT);
+	double w0 = wall_s();
+	int rc = rules_set_load_cached(o->packs, o->npacks, o->cache, &set, errors);
+	double load_s = wall_s() - w0;
+	if (rc)
+		goto fail;
+	if ((rc = rules_matcher_new(set, &m)) || (rc = corpus_load(o->corpus, 0, &c)))
+		goto fail;
+	if (o->normalize && (rc = normalize_new(NULL, &nz, err, sizeof(err))))
+		goto fail;
+	t.per_rule = calloc(rules_set_count(set) + 1, sizeof(*t.per_rule));
+	if (!t.per_rule) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (int r = 0; r < o->repeat; r++)
+		for (size_t i = 0; i < c.npages; i++)
+			if ((rc = match_page(m, nz, &out, &c.pages[i], &t)))
+				goto fail;
+	rc = report(o, set, &c, &t, load_s);
+fail:
+	if (err[0])
+		fprintf(stderr, "matcher_bench: normalizer: %s\n", err);
+	free(t.per_rule);
+	corpus_free(&c);
+	normalize_out_done(&out);
+	normalize_free(nz);
+	rules_matcher_free(m);
+	rules_set_free(set);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	if (parse_args(argc, argv, &o))
+		return usage();
+	struct buf errors;
+	buf_init(&errors, 1 << 20);
+	int rc = run(&o, &errors);
+	if (rc)
+		fprintf(stderr, "matcher_bench: %s\n%s", err_str(rc), buf_str(&errors));
+	buf_done(&errors);
+	return rc ? 1 : 0;
+}
