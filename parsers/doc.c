@@ -991,6 +991,8 @@ struct links {
 struct body_walk {
 	const struct doc_limits *lim;
 	const char *base; /* what links resolve against; NULL: only absolute links */
+	struct url_base *ub;	   /* base parsed once; NULL when base is */
+	const struct url_opts *uo; /* what link URLs lose (session parameters); may be NULL */
 	struct doc__text body, link_text, anchor;
 	const GumboNode *anchor_el; /* the <a> or <area> whose text is being collected */
 	struct links links;
@@ -1135,7 +1137,9 @@ static int add_link(struct body_walk *w, const GumboNode *el)
 			return rc;
 	}
 	char *url = NULL;
-	rc = url_resolve(w->base, attr(el, "href"), &url);
+	const char *href = attr(el, "href");
+	rc = w->ub ? url_base_resolve(w->ub, href ? href : "", w->uo, &url)
+		   : url_resolve_opts(w->base, href ? href : "", w->uo, &url);
 	if (rc == ERR_URL || rc == ERR_TOO_BIG) {
 		w->links.dropped++;
 		return 0;
@@ -1274,10 +1278,14 @@ static int doc_canonical(const char *base, const char *href, struct doc *d)
 }
 
 static int doc_body(const GumboNode *root, const struct doc_limits *lim, const char *base,
-		    const struct doc_profiles *profiles, struct doc *d)
+		    const struct doc_options *opts, struct doc *d)
 {
+	const struct doc_profiles *profiles = opts ? opts->profiles : NULL;
 	struct doc__posts posts;
-	struct body_walk w = {.lim = lim, .base = base, .posts = profiles ? &posts : NULL};
+	struct body_walk w = {.lim = lim, .base = base, .uo = opts ? opts->url_opts : NULL,
+			      .posts = profiles ? &posts : NULL};
+	if (base && url_base_new(base, &w.ub) == -ENOMEM)
+		return -ENOMEM; /* any other failure: links take url_resolve_opts */
 	if (profiles)
 		doc__posts_init(&posts, profiles, lim);
 	doc__text_init(&w.body, lim->max_text);
@@ -1307,6 +1315,7 @@ fail:
 	if (profiles)
 		doc__posts_done(&posts);
 	links_free(&w.links);
+	url_base_free(w.ub);
 	buf_done(&w.body.b);
 	buf_done(&w.link_text.b);
 	buf_done(&w.anchor.b);
@@ -1315,17 +1324,16 @@ fail:
 
 /* Parses text (UTF-8, nesting capped) with Gumbo and extracts the document into d. */
 static int doc_extract(const char *text, size_t len, const char *page_url,
-		       const struct doc_limits *lim, const struct doc_profiles *profiles,
-		       struct doc *d)
+		       const struct doc_limits *lim, const struct doc_options *opts, struct doc *d)
 {
 	struct arena arena;
 	arena_init(&arena);
-	GumboOptions opts = kGumboDefaultOptions;
-	opts.allocator = arena_alloc;
-	opts.deallocator = arena_dealloc;
-	opts.userdata = &arena;
-	opts.max_errors = 0;
-	GumboOutput *out = gumbo_parse_with_options(&opts, text, len);
+	GumboOptions gopts = kGumboDefaultOptions;
+	gopts.allocator = arena_alloc;
+	gopts.deallocator = arena_dealloc;
+	gopts.userdata = &arena;
+	gopts.max_errors = 0;
+	GumboOutput *out = gumbo_parse_with_options(&gopts, text, len);
 	struct head_info h = {0};
 	doc__text_init(&h.title, DOC_TITLE_MAX);
 	struct visitor v = {head_enter, NULL, NULL, &h};
@@ -1338,7 +1346,7 @@ static int doc_extract(const char *text, size_t len, const char *page_url,
 	if (!rc)
 		rc = doc_canonical(base, h.canonical_href, d);
 	if (!rc)
-		rc = doc_body(out->document, lim, base, profiles, d);
+		rc = doc_body(out->document, lim, base, opts, d);
 	if (!rc) {
 		d->description = collapsed_copy(h.description ? h.description : "", DOC_TITLE_MAX);
 		rc = d->description ? 0 : -ENOMEM;
@@ -1360,7 +1368,6 @@ int doc_parse_with(const char *raw, size_t len, const char *content_type, const 
 		   const struct doc_options *opts, struct doc **ret_doc)
 {
 	const struct doc_limits *lim = opts ? opts->lim : NULL;
-	const struct doc_profiles *profiles = opts ? opts->profiles : NULL;
 	struct doc_limits defaults;
 	if (!lim) {
 		doc_limits_default(&defaults);
@@ -1385,7 +1392,7 @@ int doc_parse_with(const char *raw, size_t len, const char *content_type, const 
 		rc = rc < 0 ? rc : 0;
 	}
 	if (!rc)
-		rc = doc_extract(buf_str(&text), text.len, page_url, lim, profiles, d);
+		rc = doc_extract(buf_str(&text), text.len, page_url, lim, opts, d);
 	buf_done(&text);
 	if (rc) {
 		doc_free(d);

@@ -18,6 +18,7 @@
 
 #include "parsers/charset.h"
 #include "parsers/selector.h"
+#include "parsers/url.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,7 +37,7 @@ struct doc_limits {
 void doc_limits_default(struct doc_limits *lim);
 
 struct doc_link {
-	char *url;  /* canonical absolute http(s) URL (url_resolve) */
+	char *url;  /* canonical absolute http(s) URL (url_resolve_opts with doc_options.url_opts) */
 	char *text; /* anchor text, whitespace collapsed; "" when none */
 	char *rel;  /* the rel attribute (of the first occurrence), "" when none */
 	/* rel has the token "nofollow" (ASCII case-insensitive) on every occurrence of url in the
@@ -161,6 +162,9 @@ const struct doc_profile_spec *doc_profile_builtin(size_t i);
 struct doc_options {
 	const struct doc_limits *lim;        /* NULL: the defaults */
 	const struct doc_profiles *profiles; /* NULL: no posts */
+	/* What link URLs lose, as url_resolve_opts strips it (session parameters); NULL: nothing.
+	 * A crawl passes its own, so that links come out as it queues them. */
+	const struct url_opts *url_opts;
 };
 
 /* doc_parse with options (opts NULL: as doc_parse with the default limits). With profiles, the

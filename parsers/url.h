@@ -40,6 +40,24 @@ int url_resolve_opts(const char *base, const char *ref, const struct url_opts *o
 /* url_resolve_opts with no opts. */
 int url_resolve(const char *base, const char *ref, char **ret_url);
 
+/* A base URL parsed once, against which many references resolve: a page's links.
+ * url_base_resolve gives exactly what url_resolve_opts(base, ref, o) gives. The references forum
+ * pages are made of ("/thread-1.html", "forum.php?mod=viewthread&tid=7", "?page=2", "#p3", the
+ * page's own origin spelled out) are resolved by string operations on the canonical base; any
+ * other (escapes, non-ASCII, spaces, backslashes, other origins, ...) takes url_resolve_opts's
+ * general path on libcurl's URL API. Immutable once made: threads may share one. */
+struct url_base;
+
+/* Parses base (an absolute http(s) URL) into a new *ret_base, freed with url_base_free().
+ * Errors: as url_resolve. */
+int url_base_new(const char *base, struct url_base **ret_base);
+void url_base_free(struct url_base *b);
+/* The base's canonical form; borrowed, lives as long as b. */
+const char *url_base_url(const struct url_base *b);
+/* url_resolve_opts(base, ref, o, ret_url), faster. */
+int url_base_resolve(const struct url_base *b, const char *ref, const struct url_opts *o,
+		     char **ret_url);
+
 /* The path and query of url's canonical form ("/a/b?x=1", at least "/"), as robots.txt rules and
  * scope checks match them; caller frees. Errors as url_resolve. */
 int url_path_query(const char *url, char **ret);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Fuzz target for url_resolve, url_resolve_opts, url_host, url_origin, url_path_query and
- * url_path_segments.
+/* Fuzz target for url_resolve, url_resolve_opts, url_base_resolve, url_host, url_origin,
+ * url_path_query and url_path_segments.
  *
  * The input up to its first newline is the base, the rest the reference; with no newline there
  * is no base. A resolved URL must be printable ASCII within URL_MAX_LEN, http(s), stable when
  * resolved again, and have a host and an origin (scheme://host[:port], found in the URL); its
  * path and query end it. Resolving with session parameters stripped must give what stripping
- * the resolved URL gives, again a stable URL; anything else aborts.
+ * the resolved URL gives, again a stable URL. url_base_resolve must give what url_resolve_opts
+ * gives, with and without options. Anything else aborts.
  */
 #include "common/err.h"
 #include "parsers/url.h"
@@ -96,6 +97,26 @@ static void check_url(const char *url)
 	check_path(url);
 }
 
+/* The base parsed once resolves ref exactly as url_resolve_opts does. */
+static void check_base(const char *base, const char *ref, const struct url_opts *o)
+{
+	struct url_base *b = NULL;
+	int rc = base ? url_base_new(base, &b) : ERR_URL;
+	if (rc == -ENOMEM || rc == ERR_URL || rc == ERR_TOO_BIG)
+		return;
+	if (rc)
+		abort();
+	char *fast = NULL, *slow = NULL;
+	int rc_fast = url_base_resolve(b, ref, o, &fast);
+	int rc_slow = url_resolve_opts(base, ref, o, &slow);
+	if (rc_fast != -ENOMEM && rc_slow != -ENOMEM &&
+	    (rc_fast != rc_slow || (rc_fast == 0 && strcmp(fast, slow) != 0)))
+		abort();
+	free(fast);
+	free(slow);
+	url_base_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nl = memchr(data, '\n', size);
@@ -108,6 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_opts(base, ref, url);
 	} else if (rc != ERR_URL && rc != ERR_TOO_BIG && rc != -ENOMEM)
 		abort();
+	check_base(base, ref, NULL);
+	check_base(base, ref, &strip);
 	free(url);
 	free(base);
 	free(ref);

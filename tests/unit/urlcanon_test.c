@@ -486,6 +486,20 @@ static const char *str_no_nul(const json_t *v)
 		       : NULL;
 }
 
+static void assert_same_resolution(const struct url_base *b, const char *base, const char *ref,
+				   const struct url_opts *o);
+
+/* url_base_resolve agrees with url_resolve on every case, whatever WPT expects. */
+static void wpt_same(const char *input, const char *base)
+{
+	struct url_base *b = NULL;
+	if (base && url_base_new(base, &b) == 0) {
+		assert_same_resolution(b, base, input, NULL);
+		assert_same_resolution(b, base, input, &strip);
+	}
+	url_base_free(b);
+}
+
 static void wpt_case(const json_t *t, struct known_list *kl, struct url_tally *y)
 {
 	const json_t *in_v = json_object_get(t, "input"), *base_v = json_object_get(t, "base");
@@ -499,6 +513,7 @@ static void wpt_case(const json_t *t, struct known_list *kl, struct url_tally *y
 		return;
 	}
 	bool pass = wpt_run(t, input, base, y);
+	wpt_same(input, base);
 	struct known *k = known_find(kl, input, base);
 	if (k)
 		k->seen = true;
@@ -561,6 +576,110 @@ static void test_url_conformance_known(void **state)
 }
 
 /* ---- meta robots ---- */
+
+/* ---- url_base_resolve against url_resolve_opts ---- */
+
+/* Both ways of resolving ref against base give the same result, or fail the same way. */
+static void assert_same_resolution(const struct url_base *b, const char *base, const char *ref,
+				   const struct url_opts *o)
+{
+	char *fast = NULL, *slow = NULL;
+	int rc_fast = url_base_resolve(b, ref, o, &fast);
+	int rc_slow = url_resolve_opts(base, ref, o, &slow);
+	if (rc_fast != rc_slow || (rc_slow == 0 && strcmp(fast, slow) != 0))
+		fail_msg("<%s> against <%s>%s: url_base_resolve %d <%s>, url_resolve_opts %d <%s>",
+			 ref, base, o ? " stripping" : "", rc_fast, rc_fast ? "" : fast, rc_slow,
+			 rc_slow ? "" : slow);
+	free(fast);
+	free(slow);
+}
+
+static const char *const diff_bases[] = {
+	"http://example.com/",
+	"http://example.com/a/b/c.html?x=1&sid=3",
+	"HTTPS://Example.COM:443/dir/sub/",
+	"http://127.0.0.1:8080/forum.php?mod=forumdisplay&fid=2",
+	"http://h.org/a;jsessionid=1/b?q",
+	"http://h.org/%7Euser/x%2fy?%41=%e4",
+	"http://h.org",
+};
+
+/* Every reference of up to three characters from an alphabet of the characters that matter to
+ * resolution, then pseudo-random references built of forum-link pieces and troublemakers. */
+static void test_base_resolve_same(void **state)
+{
+	(void)state;
+	static const char alpha[] = "/.a?#=&:;% \\";
+	static const char *const pieces[] = {
+		"..", ".", "a", "B", "/", "?", "&", "=", "#", ":", ";", "sid=1", "PHPSESSID=x",
+		";jsessionid=9", "%2e", "%41", "%zz", "\\", " ", "\t", "\xc3\xa9", "'", "http://example.com",
+		"HTTP://example.com", "http://127.0.0.1:8080", "//x.org", "thread-1.html",
+		"forum.php?mod=viewthread&tid=7", "javascript:", "mailto:a@b", "@", "~", "(", "*", "$"};
+	const size_t na = sizeof(alpha) - 1, np = sizeof(pieces) / sizeof(pieces[0]);
+	for (size_t bi = 0; bi < sizeof(diff_bases) / sizeof(diff_bases[0]); bi++) {
+		struct url_base *b = NULL;
+		assert_int_equal(url_base_new(diff_bases[bi], &b), 0);
+		char ref[512];
+		for (size_t len = 0; len <= 3; len++) {
+			size_t total = 1;
+			for (size_t k = 0; k < len; k++)
+				total *= na;
+			for (size_t x = 0; x < total; x++) {
+				size_t v = x;
+				for (size_t k = 0; k < len; k++, v /= na)
+					ref[k] = alpha[v % na];
+				ref[len] = '\0';
+				assert_same_resolution(b, diff_bases[bi], ref, NULL);
+				assert_same_resolution(b, diff_bases[bi], ref, &strip);
+			}
+		}
+		uint32_t seed = 2463534242u + (uint32_t)bi;
+		for (int i = 0; i < 1500; i++) {
+			size_t len = 0, k = 1 + i % 7;
+			ref[0] = '\0';
+			while (k-- > 0) {
+				seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5; /* xorshift32 */
+				const char *p = pieces[seed % np];
+				if (len + strlen(p) < sizeof(ref)) {
+					memcpy(ref + len, p, strlen(p) + 1);
+					len += strlen(p);
+				}
+			}
+			assert_same_resolution(b, diff_bases[bi], ref, i % 2 ? &strip : NULL);
+		}
+		url_base_free(b);
+	}
+}
+
+static void test_base_resolve_forum_links(void **state)
+{
+	(void)state;
+	struct url_base *b = NULL;
+	assert_int_equal(url_base_new("http://Bbs.Example.org:80/forum/thread-7-1-1.html?sid=2", &b),
+			 0);
+	assert_string_equal(url_base_url(b), "http://bbs.example.org/forum/thread-7-1-1.html?sid=2");
+	static const char *const cases[][2] = {
+		{"thread-8-1-1.html", "http://bbs.example.org/forum/thread-8-1-1.html"},
+		{"/forum.php?mod=viewthread&tid=9&sid=abc", "http://bbs.example.org/forum.php?mod=viewthread&tid=9"},
+		{"../home.php?mod=space&uid=3", "http://bbs.example.org/home.php?mod=space&uid=3"},
+		{"?page=2", "http://bbs.example.org/forum/thread-7-1-1.html?page=2"},
+		{"#pid12", "http://bbs.example.org/forum/thread-7-1-1.html"},
+		{"http://bbs.example.org/a/./b/../c", "http://bbs.example.org/a/c"},
+		{"HTTP://BBS.example.org/x", "http://bbs.example.org/x"},
+		{"//other.example.net/y", "http://other.example.net/y"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = NULL;
+		assert_int_equal(url_base_resolve(b, cases[i][0], &strip, &got), 0);
+		assert_string_equal(got, cases[i][1]);
+		free(got);
+	}
+	char *got = NULL;
+	assert_int_equal(url_base_resolve(b, "javascript:void(0)", NULL, &got), ERR_URL);
+	url_base_free(b);
+	url_base_free(NULL);
+	assert_int_equal(url_base_new("/relative", &b), ERR_URL);
+}
 
 static void test_meta_robots(void **state)
 {
@@ -693,6 +812,8 @@ int main(void)
 		cmocka_unit_test(test_idn_hosts),
 		cmocka_unit_test(test_registrable_domain),
 		cmocka_unit_test(test_url_conformance_known),
+		cmocka_unit_test(test_base_resolve_same),
+		cmocka_unit_test(test_base_resolve_forum_links),
 		cmocka_unit_test(test_meta_robots),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_link_nofollow),
