@@ -169,6 +169,7 @@ struct loader {
 	int rc;      /* -ENOMEM and the like: stops everything */
 	const char *cache_dir;
 	const char *opencc_config; /* NULL: OpenCC's default t2s.json */
+	const struct normalizer *nz; /* the caller's normalizer, or NULL to build one */
 };
 
 struct pack {
@@ -941,7 +942,7 @@ void rules_set_free(struct rules_set *set)
 		for (size_t k = 0; set->rules[i].patterns && k < set->rules[i].info.npatterns; k++)
 			pcre2_code_free(set->rules[i].patterns[k].code);
 	rules__prefilter_free(set);
-	normalize_free(set->nz);
+	normalize_free(set->nz_own);
 	free(set->rules);
 	arena_free(set->arena);
 	free(set);
@@ -977,8 +978,13 @@ static int loader_views(struct loader *L)
 	}
 	if (!(all & (1u << RULES__VIEW_NORMALIZED)))
 		return 0;
+	if (L->nz) {
+		s->nz = L->nz;
+		return 0;
+	}
 	char err[512];
-	int rc = normalize_new(L->opencc_config, &s->nz, err, sizeof(err));
+	int rc = normalize_new(L->opencc_config, &s->nz_own, err, sizeof(err));
+	s->nz = s->nz_own;
 	if (rc != 0 && rc != -ENOMEM && L->errors)
 		buf_addf(L->errors,
 			 "cannot build the normalized view that patterns read by default: %s "
@@ -1028,10 +1034,17 @@ int rules_set_load_cached(const char *const *paths, size_t npaths, const char *c
 int rules_set_load_sources(const struct rules_source *src, size_t n, struct rules_set **ret_set,
 			   struct buf *errors)
 {
+	return rules_set_load_shared(src, n, NULL, ret_set, errors);
+}
+
+int rules_set_load_shared(const struct rules_source *src, size_t n, const struct normalizer *nz,
+			  struct rules_set **ret_set, struct buf *errors)
+{
 	struct loader L;
 	int rc = loader_init(&L, errors);
 	if (rc != 0)
 		return rc;
+	L.nz = nz;
 	for (size_t i = 0; i < n && L.rc == 0; i++)
 		load_buffer(&L, src[i].name ? src[i].name : "<memory>", src[i].data, src[i].len);
 	return loader_done(&L, ret_set);

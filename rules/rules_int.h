@@ -192,8 +192,10 @@ struct rules_set {
 	struct rules__rule *rules;  /* malloc'd, nrules used of alloc */
 	size_t nrules, alloc;
 	size_t max_patterns; /* the most patterns any rule has: what a matcher must hold */
-	/* built once at load when some pattern reads the normalized view, else NULL */
-	struct normalizer *nz;
+	/* when some pattern reads the normalized view: the caller's (rules_set_load_shared) or
+	 * nz_own, built once at load; else NULL */
+	const struct normalizer *nz;
+	struct normalizer *nz_own; /* freed with the set */
 	unsigned field_views[RULES__NFIELDS]; /* the views read by the rules reading each field */
 	/* the prefilter (prefilter.c): one database per view */
 	struct rules__prefilter pf[RULES__NVIEWS];
