@@ -176,7 +176,8 @@ enum job_kind {
 
 struct job_hit {
 	size_t rule;
-	const char *field; /* static: "title" or "body" */
+	const char *field; /* static (rules_hit's): "title", "body", "post", "author", ... */
+	int64_t post;	   /* the post's index for "post" and "author", else -1 */
 	char *match;
 	char *snippet;
 };

@@ -67,9 +67,25 @@ void job_free(struct job *j)
 struct work_page {
 	struct crawl *c;
 	struct job *j;
-	const char *text;
-	size_t len;
+	const struct rules_doc *doc;
 };
+
+/* The original text of the field instance a hit is on. */
+static const char *work_field_text(const struct rules_doc *doc, const char *field, size_t post)
+{
+	const char *t = NULL;
+	if (strcmp(field, "title") == 0)
+		t = doc->title;
+	else if (strcmp(field, "body") == 0)
+		t = doc->body;
+	else if (strcmp(field, "url") == 0)
+		t = doc->url;
+	else if (strcmp(field, "link_text") == 0)
+		t = doc->link_text;
+	else if (post < doc->nposts)
+		t = strcmp(field, "author") == 0 ? doc->posts[post].author : doc->posts[post].text;
+	return t ? t : "";
+}
 
 static bool work_hit_dup(const struct job *j, size_t rule, const char *match)
 {
@@ -83,10 +99,12 @@ static int work_on_hit(const struct rules_hit *h, void *ud)
 {
 	struct work_page *p = ud;
 	struct job *j = p->j;
-	size_t mlen = h->end - h->start < WORK_MAX_MATCH ? h->end - h->start : WORK_MAX_MATCH;
-	if (j->nhits >= WORK_MAX_PAGE_HITS)
+	const char *text = work_field_text(p->doc, h->field, h->post);
+	size_t len = strlen(text);
+	if (j->nhits >= WORK_MAX_PAGE_HITS || h->end > len)
 		return 0;
-	char *match = strndup(p->text + h->start, mlen);
+	size_t mlen = h->end - h->start < WORK_MAX_MATCH ? h->end - h->start : WORK_MAX_MATCH;
+	char *match = strndup(text + h->start, mlen);
 	if (!match)
 		return -ENOMEM;
 	if (work_hit_dup(j, h->rule, match)) {
@@ -95,7 +113,7 @@ static int work_on_hit(const struct rules_hit *h, void *ud)
 	}
 	struct buf snippet;
 	buf_init(&snippet, 4096);
-	int rc = rules_snippet(p->text, p->len, h->start, h->end, WORK_SNIPPET_CONTEXT, &snippet);
+	int rc = rules_snippet(text, len, h->start, h->end, WORK_SNIPPET_CONTEXT, &snippet);
 	struct job_hit *hits = rc ? NULL : realloc(j->hits, (j->nhits + 1) * sizeof(*hits));
 	if (!hits) {
 		free(match);
@@ -103,17 +121,26 @@ static int work_on_hit(const struct rules_hit *h, void *ud)
 		return rc ? rc : -ENOMEM;
 	}
 	j->hits = hits;
-	hits[j->nhits++] = (struct job_hit){h->rule, strcmp(h->field, "title") ? "body" : "title",
-					    match, buf_take(&snippet)};
+	int64_t post = h->post == RULES_NO_POST ? -1 : (int64_t)h->post;
+	hits[j->nhits++] = (struct job_hit){h->rule, h->field, post, match, buf_take(&snippet)};
 	return 0;
 }
 
-static int work_match(struct rules_matcher *m, struct work_page *p, const char *field,
-		      const char *text)
+/* Matches the page's fields and posts (DESIGN.md §6) in one call. */
+static int work_match(struct rules_matcher *m, struct work_page *p, const struct doc *d)
 {
-	p->text = text;
-	p->len = strlen(text);
-	return rules_match(m, field, text, p->len, work_on_hit, p);
+	struct rules_post *posts = d->nposts ? calloc(d->nposts, sizeof(*posts)) : NULL;
+	if (d->nposts && !posts)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nposts; i++)
+		posts[i] = (struct rules_post){d->posts[i].text, d->posts[i].author, d->posts[i].time};
+	struct rules_doc doc = {.title = d->title, .body = d->body, .url = p->j->url,
+				.link_text = d->link_text, .posts = posts, .nposts = d->nposts};
+	p->doc = &doc;
+	int rc = rules_match_doc(m, &doc, work_on_hit, p);
+	p->doc = NULL;
+	free(posts);
+	return rc;
 }
 
 /* Queues the links the venue's scope and trap guards let through; counts the rest. */
@@ -126,27 +153,22 @@ static int work_links(struct crawl *c, struct job *j, const struct doc *d)
 		const struct doc_link *l = &d->links[i];
 		if (l->nofollow && !s->follow_nofollow)
 			continue;
-		char *url = NULL;
+		/* Canonical, session parameters stripped: doc_parse_with did it (work_page). */
+		const char *url = l->url;
 		bool in = false;
-		struct url_opts uo = {s->session_params, s->nsession_params};
-		int rc = strlen(l->url) > s->max_url_length
-				 ? ERR_TOO_BIG
-				 : url_resolve_opts(NULL, l->url, &uo, &url);
-		if (rc == -ENOMEM || (rc == 0 && (rc = crawl__in_scope(v, url, &in)) != 0)) {
-			free(url);
-			return rc; /* out of memory is no property of the link */
-		}
-		if (rc) {
+		if (strlen(url) > s->max_url_length) {
 			j->traps++;
 			continue;
 		}
+		int rc = crawl__in_scope(v, url, &in);
+		if (rc)
+			return rc; /* out of memory is no property of the link */
 		if (!in)
 			j->off_site++;
 		else if (j->depth + 1 > v->max_depth || !venue_trap_check(v, url))
 			j->traps++;
 		else if (buf_add(&j->links, url, strlen(url) + 1) != 0)
 			j->traps++; /* more links than a page may give */
-		free(url);
 	}
 	return 0;
 }
@@ -169,9 +191,11 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 		return 0;
 	}
 	struct doc *d = NULL;
+	struct url_opts uo = {c->set->session_params, c->set->nsession_params};
 	rc = doc_parse_with(j->body, j->len, j->content_type, j->url,
 			    &(struct doc_options){.lim = &c->doc_limits,
-						  .profiles = c->venues[j->venue].v->profiles},
+						  .profiles = c->venues[j->venue].v->profiles,
+						  .url_opts = &uo},
 			    &d);
 	if (rc) {
 		j->outcome = CRAWL_NOT_HTML;
@@ -186,10 +210,10 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 	j->outcome = CRAWL_OK;
 	if (!nofollow)
 		rc = work_links(c, j, d);
-	struct work_page p = {c, j, NULL, 0};
+	struct work_page p = {c, j, NULL};
 	/* noindex: the page is not ours to keep; unchanged: its hits are already stored. */
-	if (rc == 0 && !noindex && !j->unchanged && (rc = work_match(m, &p, "title", d->title)) == 0)
-		rc = work_match(m, &p, "body", d->body);
+	if (rc == 0 && !noindex && !j->unchanged)
+		rc = work_match(m, &p, d);
 	if (noindex)
 		j->outcome = CRAWL_NOINDEX;
 	doc_free(d);
@@ -311,7 +335,7 @@ static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
 		struct store_hit h = {
 			.rule = info.id, .pack = info.pack, .category = info.category,
 			.severity = info.severity, .venue = v->id, .url = j->url,
-			.field = j->hits[i].field, .post = -1, .match = j->hits[i].match,
+			.field = j->hits[i].field, .post = j->hits[i].post, .match = j->hits[i].match,
 			.snippet = j->hits[i].snippet, .status = "new",
 		};
 		bool fresh = false;

@@ -478,6 +478,84 @@ static void crawl_non_html_seed_fails(void **state)
 	assert_null(v);
 }
 
+/* ---- A thread page: rules on posts and authors ---- */
+
+static const char posts_rules[] =
+	"pack: posts-test\n"
+	"version: \"1\"\n"
+	"rules:\n"
+	"  - id: test.post-rebate\n"
+	"    title: Rebate promise in a post\n"
+	"    category: fraud/click-farming\n"
+	"    severity: high\n"
+	"    fields: [post]\n"
+	"    patterns:\n"
+	"      rebate: '刷单返利日结' # the view has no separators between CJK\n"
+	"    tests:\n"
+	"      match: [\"刷单返利，日结佣金\"]\n"
+	"      no-match: [\"刷单返利k8$ Q!，日结\"]\n"
+	"  - id: test.volunteer-reply\n"
+	"    title: A reply by the anti-fraud volunteer who says it is a scam\n"
+	"    category: test/author\n"
+	"    severity: info\n"
+	"    fields: [post]\n"
+	"    patterns:\n"
+	"      scam: '诈骗'\n"
+	"      who: '反诈志愿者'\n"
+	"    condition: scam and who in author\n"
+	"    tests:\n"
+	"      match: [\"诈骗\"]\n"
+	"      no-match: [\"靠谱\"]\n";
+
+static int setup_posts(void **state)
+{
+	setup(state);
+	struct env *e = *state;
+	httpd_stop(e->httpd);
+	snprintf(e->root, sizeof(e->root), "%s/tests/fixtures/posts", getenv("PATROL_SOURCE_ROOT"));
+	char err[512];
+	assert_int_equal(httpd_start("127.0.0.1", 0, site_handler, &e->site, &e->httpd, err,
+				     sizeof(err)), 0);
+	snprintf(e->seed, sizeof(e->seed), "http://127.0.0.1:%u/discuz-x3.html",
+		 httpd_port(e->httpd));
+	rules_set_free(e->rules);
+	e->rules = NULL;
+	assert_int_equal(rules_set_load_mem("posts-test.yaml", posts_rules, strlen(posts_rules),
+					    &e->rules, NULL),
+			 0);
+	return 0;
+}
+
+static int collect_post_hit(const struct store_hit *h, void *ud)
+{
+	struct lines *l = ud;
+	char s[1024];
+	snprintf(s, sizeof(s), "%s %s %lld [%s]", h->rule, h->field, (long long)h->post, h->match);
+	lines_add(l, s);
+	return 0;
+}
+
+/* A Discuz! thread (tests/fixtures/posts): the built-in profile splits it into posts; a rule on
+ * posts finds the first post's words, which the body's anti-scraping noise breaks apart, and a
+ * rule scoped to the author finds the reply of the volunteer alone. */
+static void crawl_matches_posts_and_authors(void **state)
+{
+	struct env *e = *state;
+	struct crawl_opts o;
+	crawl_opts_default(&o);
+	test_registry(e, e->seed, true, NO_SITEMAPS);
+	o.registry = e->reg;
+	o.max_pages = 1;
+	struct crawl_stats st;
+	char err[512];
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
+	struct lines l = {.prefix = e->seed};
+	assert_int_equal(store_hits_each(e->store, collect_post_hit, &l), 0);
+	assert_string_equal(lines_join(&l), "test.post-rebate post 0 [刷单返利，日结]\n"
+					    "test.volunteer-reply post 1 [诈骗]\n");
+	assert_int_equal(st.hits_new, 2);
+}
+
 int main(void)
 {
 	assert_int_equal(crawl_global_init(), 0);
@@ -494,6 +572,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crawl_keeps_politeness, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_unreachable_seed_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_non_html_seed_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(crawl_matches_posts_and_authors, setup_posts,
+						teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	crawl_global_cleanup();
