@@ -216,12 +216,12 @@ static void crawl_print_json(const char *venue, const struct crawl_stats *s)
 	json_t *oc = json_object();
 	for (int i = 0; i < CRAWL_OUTCOME_COUNT; i++)
 		json_object_set_new(oc, crawl_outcome_name(i), json_integer((json_int_t)s->outcomes[i]));
-	json_t *o = json_pack("{ss sI sI so sI sI sI sI sI sf}", "venue", venue, "pages",
+	json_t *o = json_pack("{ss sI sI so sI sI sI sI sI sI sf}", "venue", venue, "pages",
 			      (json_int_t)s->pages, "bytes", (json_int_t)s->bytes, "outcomes", oc,
 			      "robots_blocked", (json_int_t)s->robots_blocked, "off_venue",
 			      (json_int_t)s->off_site, "traps", (json_int_t)s->traps, "hits",
-			      (json_int_t)s->hits, "hits_new", (json_int_t)s->hits_new, "seconds",
-			      (double)s->elapsed_ms / 1000.0);
+			      (json_int_t)s->hits, "hits_new", (json_int_t)s->hits_new, "rule_errors",
+			      (json_int_t)s->rule_errors, "seconds", (double)s->elapsed_ms / 1000.0);
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
 		       : NULL;
 	if (text)
@@ -242,6 +242,10 @@ static void crawl_print_text(const char *venue, const struct crawl_stats *s)
 		if (s->outcomes[i])
 			printf("  %s: %llu\n", crawl_outcome_name(i),
 			       (unsigned long long)s->outcomes[i]);
+	if (s->rule_errors)
+		printf("  rule errors: %llu (a rule could not run on a field; patrol -v crawl names "
+		       "the pages)\n",
+		       (unsigned long long)s->rule_errors);
 }
 
 /* One summary per venue crawled (DESIGN.md §4: a final JSON object per venue). */

@@ -1112,6 +1112,7 @@ void crawl_stats_add(struct crawl_stats *a, const struct crawl_stats *b)
 	a->robots_blocked += b->robots_blocked;
 	a->hits += b->hits;
 	a->hits_new += b->hits_new;
+	a->rule_errors += b->rule_errors;
 	if (b->elapsed_ms > a->elapsed_ms)
 		a->elapsed_ms = b->elapsed_ms;
 }

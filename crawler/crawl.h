@@ -60,6 +60,9 @@ struct crawl_stats {
 	uint64_t robots_blocked;                 /* URLs robots.txt disallowed */
 	uint64_t hits;                           /* hits found, new or seen before */
 	uint64_t hits_new;                       /* hits the store did not have */
+	/* A rule that could not run on a field (a PCRE2 error: the match limit, the JIT stack):
+	 * counted once per rule and field instance, never taken as "no match"; the crawl goes on. */
+	uint64_t rule_errors;
 	int64_t elapsed_ms;
 };
 

@@ -209,6 +209,7 @@ struct job {
 	struct buf links;          /* canonical URLs to queue, each NUL-terminated */
 	uint8_t links_priority;
 	uint64_t off_site, traps;
+	uint64_t rule_errors; /* rules that failed on this page's fields (crawl_stats) */
 	struct job_hit *hits;
 	size_t nhits;
 };

@@ -217,9 +217,30 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 	if (noindex)
 		j->outcome = CRAWL_NOINDEX;
 	doc_free(d);
-	if (rc == ERR_REGEX)
-		crawl__fail(c, rc, "a rule failed to run on %s", j->url);
 	return rc;
+}
+
+/* After a page on which a rule failed: how many rule and field matches failed on it (the
+ * matcher's counts since the last look, *seen), and the first failing rule in j->detail. */
+static void work_rule_errors(struct crawl *c, const struct rules_matcher *m, struct job *j,
+			     uint64_t *seen)
+{
+	uint64_t total = 0;
+	const char *first = NULL;
+	for (size_t i = 0; i < rules_set_count(c->rules); i++) {
+		size_t n = rules_matcher_errors(m, i);
+		total += n;
+		if (n && !first && total > *seen) {
+			struct rules_info info;
+			rules_set_rule(c->rules, i, &info);
+			first = info.id;
+		}
+	}
+	j->rule_errors = total - *seen;
+	*seen = total;
+	if (first && !j->detail && asprintf(&j->detail, "rule %s could not run (%s)", first,
+					    err_str(ERR_REGEX)) < 0)
+		j->detail = NULL;
 }
 
 void *crawl__worker_main(void *arg)
@@ -230,9 +251,12 @@ void *crawl__worker_main(void *arg)
 	if (rc)
 		crawl__fail(c, rc, "cannot start a worker: %s", err_str(rc));
 	void *item;
+	uint64_t rule_errors = 0;
 	while (queue_pop(&c->work, -1, &item) == 0) {
 		struct job *j = item;
-		if (m && (rc = work_page(c, m, j)) != 0 && rc != ERR_REGEX)
+		if (m && (rc = work_page(c, m, j)) == ERR_REGEX)
+			work_rule_errors(c, m, j, &rule_errors);
+		else if (m && rc)
 			crawl__fail(c, rc, "cannot process %s: %s", j->url, err_str(rc));
 		free(j->body); /* the writer needs the digest, not the bytes */
 		j->body = NULL;
@@ -417,6 +441,7 @@ static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
 	st->outcomes[j->outcome]++;
 	st->off_site += j->off_site;
 	st->traps += j->traps;
+	st->rule_errors += j->rule_errors;
 	st->robots_blocked += j->outcome == CRAWL_ROBOTS;
 	if ((rc = writer_links(c, txn, j, st)) != 0)
 		return rc;

@@ -65,6 +65,14 @@ static int site_handler(void *ud, const struct httpd_request *req, struct httpd_
 		resp->body_static = true;
 		return 0;
 	}
+	if (strcmp(req->path, "/bomb.html") == 0) { /* a text that sends '(a+)+$' past its limit */
+		resp->status = 200;
+		resp->content_type = "text/html";
+		resp->body = "<title>b</title><p>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaba</p>";
+		resp->len = strlen(resp->body);
+		resp->body_static = true;
+		return 0;
+	}
 	if (strcmp(req->path, "/error") == 0) {
 		resp->status = 500;
 		resp->content_type = "text/html";
@@ -556,6 +564,44 @@ static void crawl_matches_posts_and_authors(void **state)
 	assert_int_equal(st.hits_new, 2);
 }
 
+static void remember_detail(const struct crawl_event *ev, void *ud)
+{
+	if (ev->detail[0])
+		snprintf(ud, 256, "%s", ev->detail);
+}
+
+/* A rule that cannot run on a page (PCRE2's match limit) is counted and named, never taken as
+ * "no match" and never the end of the crawl: the page and the other rule's hit are stored. */
+static void crawl_counts_rule_errors(void **state)
+{
+	struct env *e = *state;
+	static const char pack[] =
+		"pack: p\n"
+		"rules:\n"
+		"  - {id: test.ok, title: T, category: c, severity: low, patterns: {x: 'aaaab'}}\n"
+		"  - {id: test.bomb, title: T, category: c, severity: low, patterns: {x: '(a+)+$'}}\n";
+	rules_set_free(e->rules);
+	e->rules = NULL;
+	assert_int_equal(rules_set_load_mem("p.yaml", pack, strlen(pack), &e->rules, NULL), 0);
+	char seed[128];
+	snprintf(seed, sizeof(seed), "%sbomb.html", e->seed);
+	struct crawl_opts o;
+	crawl_opts_default(&o);
+	test_registry(e, seed, true, NO_SITEMAPS);
+	o.registry = e->reg;
+	o.max_pages = 1;
+	o.on_event = remember_detail;
+	char detail[256] = "";
+	o.ud = detail;
+	struct crawl_stats st;
+	char err[512];
+	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.pages, 1);
+	assert_int_equal(st.hits_new, 1);
+	assert_int_equal(st.rule_errors, 1);
+	assert_string_equal(detail, "rule test.bomb could not run (regular expression error)");
+}
+
 int main(void)
 {
 	assert_int_equal(crawl_global_init(), 0);
@@ -574,6 +620,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crawl_non_html_seed_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(crawl_matches_posts_and_authors, setup_posts,
 						teardown),
+		cmocka_unit_test_setup_teardown(crawl_counts_rule_errors, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	crawl_global_cleanup();
