@@ -67,14 +67,14 @@ static int corpus__add(struct corpus *c, size_t *cap, const char *text, size_t l
 		c->pages = p;
 		*cap = n;
 	}
-	c->pages[c->npages++] = (struct corpus_page){ .text = text, .len = len };
+	c->pages[c->npages++] = (struct corpus_page){.text = text, .len = len};
 	c->len += len;
 	return 0;
 }
 
 int corpus_load(const char *path, size_t max_bytes, struct corpus *ret)
 {
-	struct corpus c = { 0 };
+	struct corpus c = {0};
 	size_t cap = 0, len = 0;
 	int rc = corpus__read(path, &c.data, &len);
 	if (rc)
@@ -101,5 +101,5 @@ void corpus_free(struct corpus *c)
 		return;
 	free(c->pages);
 	free(c->data);
-	*c = (struct corpus){ 0 };
+	*c = (struct corpus){0};
 }

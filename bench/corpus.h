@@ -19,7 +19,7 @@ struct corpus_page {
 
 struct corpus {
 	char *data;
-	size_t len;   /* bytes of page text, separators not counted */
+	size_t len; /* bytes of page text, separators not counted */
 	struct corpus_page *pages;
 	size_t npages;
 };

@@ -84,8 +84,9 @@ static int manifest(const struct out *o, const char *forum)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\"pages\": %zu, \"failed_pages\": %zu, \"text_bytes\": %zu, \"text_mib\": %.1f, "
-		   "\"forum\": \"%s\"}\n",
+	fprintf(f,
+		"{\"pages\": %zu, \"failed_pages\": %zu, \"text_bytes\": %zu, \"text_mib\": %.1f, "
+		"\"forum\": \"%s\"}\n",
 		o->pages, o->failed, o->bytes, (double)o->bytes / 1048576.0, forum);
 	return fclose(f) == 0 ? 0 : -errno;
 }
@@ -102,7 +103,8 @@ static int extract(const char *forum, struct out *o)
 	for (int i = 0; i < n && i < MAX_PAGES && o->bytes < o->target && !rc; i++)
 		rc = page(o, forum, names[i]->d_name, file);
 	if (!rc && o->bytes < o->target) {
-		fprintf(stderr, "corpus_extract: %d pages give only %.1f MiB of text; generate more\n", n,
+		fprintf(stderr,
+			"corpus_extract: %d pages give only %.1f MiB of text; generate more\n", n,
 			(double)o->bytes / 1048576.0);
 		rc = ERR_TOO_BIG;
 	}
@@ -118,13 +120,14 @@ int main(int argc, char **argv)
 {
 	long mib = argc == 4 ? strtol(argv[3], NULL, 10) : 0;
 	if (argc != 4 || argv[1][0] == '-' || mib < 1 || mib > 4096) {
-		fprintf(stderr, "usage: corpus_extract FORUM_DIR OUTDIR MIB\n"
-				"Writes the body text of FORUM_DIR's pages, in name order, until MIB "
-				"MiB, to OUTDIR/corpus.txt.\n");
+		fprintf(stderr,
+			"usage: corpus_extract FORUM_DIR OUTDIR MIB\n"
+			"Writes the body text of FORUM_DIR's pages, in name order, until MIB "
+			"MiB, to OUTDIR/corpus.txt.\n");
 		return 2;
 	}
 	char forum[PATH_MAX], text[PATH_MAX];
-	struct out o = { .dir = argv[2], .target = (size_t)mib << 20 };
+	struct out o = {.dir = argv[2], .target = (size_t)mib << 20};
 	int rc = 0;
 	if (!realpath(argv[1], forum) ||
 	    snprintf(text, sizeof(text), "%s/pages", o.dir) >= (int)sizeof(text) ||
@@ -144,10 +147,10 @@ int main(int argc, char **argv)
 		rc = manifest(&o, forum);
 fail:
 	if (rc) {
-		fprintf(stderr, "corpus_extract: %s: %s\n", o.dir, err_str(rc));
+		fprintf(stderr, "corpus_extract: %s into %s: %s\n", argv[1], o.dir, err_str(rc));
 		return 1;
 	}
-	printf("pages=%zu failed_pages=%zu text_bytes=%zu text_mib=%.1f\n", o.pages, o.failed, o.bytes,
-	       (double)o.bytes / 1048576.0);
+	printf("pages=%zu failed_pages=%zu text_bytes=%zu text_mib=%.1f\n", o.pages, o.failed,
+	       o.bytes, (double)o.bytes / 1048576.0);
 	return 0;
 }

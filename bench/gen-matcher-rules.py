@@ -111,8 +111,8 @@ class Pat:
         return "/%s/ nocase" % self.yara.replace("/", "\\/")
 
 
-# ripgrep's \b, \d, \s, \w are Unicode-aware: compiling them for 3,000 patterns took rg 6 CPU-s
-# and its DFA gives up around a Unicode \b on non-ASCII text (rg then ran at a few KiB/s here).
+# ripgrep's \b, \d, \s, \w are Unicode-aware: compiling them for 3,000 patterns took rg 6 CPU-s,
+# and its DFA gives up around a Unicode \b on non-ASCII text (rg then ran under 20 KiB/s here).
 # Their ASCII forms are what rg users write for this; they agree with the others on this corpus
 # (ASCII digits and spaces) but for a Chinese letter beside an English word (\b, \w), which
 # YARA and patrol's prefilter also treat as ASCII.

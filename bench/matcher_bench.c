@@ -15,16 +15,19 @@
 #include "rules/rules.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_PACKS 64
 #define TOP_RULES 5
 
 struct opts {
 	const char *corpus, *cache;
+	const char *perf_ctl; /* perf record's --control FIFO: profile the matching alone */
 	const char *packs[MAX_PACKS];
 	size_t npacks;
 	int repeat;
@@ -54,19 +57,37 @@ static int on_hit(const struct rules_hit *hit, void *ud)
 	return 0;
 }
 
+/* Sends cmd ("enable" or "disable") to perf record's control FIFO; a failure only costs the
+ * profile its bounds. */
+static void perf_ctl(const char *fifo, const char *cmd)
+{
+	if (!fifo)
+		return;
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0)
+		fprintf(stderr, "matcher_bench: %s: %s\n", fifo, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: matcher_bench [--normalize] [--repeat N] [--cache DIR] CORPUS PACK...\n"
+		"usage: matcher_bench [--normalize] [--repeat N] [--cache DIR] [--perf-ctl FIFO] "
+		"CORPUS "
+		"PACK...\n"
 		"Matches every page of CORPUS as field body against the packs (files or folders);\n"
 		"--normalize builds the normalized view first and matches that (for a rules_match\n"
-		"that does not normalize itself); --cache keeps the compiled prefilter in DIR.\n");
+		"that does not normalize itself); --cache keeps the compiled prefilter in DIR;\n"
+		"--perf-ctl writes enable and disable around the matching to perf record's\n"
+		"--control FIFO (with perf record -D -1), so that a profile shows the matching "
+		"alone.\n");
 	return 2;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	*o = (struct opts){ .repeat = 1 };
+	*o = (struct opts){.repeat = 1};
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--normalize") == 0)
@@ -75,6 +96,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->repeat = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc)
 			o->cache = argv[++i];
+		else if (strcmp(argv[i], "--perf-ctl") == 0 && i + 1 < argc)
+			o->perf_ctl = argv[++i];
 		else
 			return -1;
 	}
@@ -121,7 +144,8 @@ static void print_top(const struct rules_set *set, const struct tally *t, size_t
 	for (int k = 0; k < TOP_RULES; k++) {
 		size_t best = nrules;
 		for (size_t i = 0; i < nrules; i++)
-			if (!shown[i] && t->per_rule[i] && (best == nrules || t->per_rule[i] > t->per_rule[best]))
+			if (!shown[i] && t->per_rule[i] &&
+			    (best == nrules || t->per_rule[i] > t->per_rule[best]))
 				best = i;
 		if (best == nrules)
 			break;
@@ -159,8 +183,8 @@ static int run(const struct opts *o, struct buf *errors)
 	struct rules_matcher *m = NULL;
 	struct normalizer *nz = NULL;
 	struct normalized out;
-	struct corpus c = { 0 };
-	struct tally t = { 0 };
+	struct corpus c = {0};
+	struct tally t = {0};
 	char err[256] = "";
 	normalize_out_init(&out, NORMALIZE_MAX_TEXT_DEFAULT);
 	double w0 = wall_s();
@@ -177,11 +201,13 @@ static int run(const struct opts *o, struct buf *errors)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	for (int r = 0; r < o->repeat; r++)
-		for (size_t i = 0; i < c.npages; i++)
-			if ((rc = match_page(m, nz, &out, &c.pages[i], &t)))
-				goto fail;
-	rc = report(o, set, &c, &t, load_s);
+	perf_ctl(o->perf_ctl, "enable\n");
+	for (int r = 0; r < o->repeat && !rc; r++)
+		for (size_t i = 0; i < c.npages && !rc; i++)
+			rc = match_page(m, nz, &out, &c.pages[i], &t);
+	perf_ctl(o->perf_ctl, "disable\n");
+	if (!rc)
+		rc = report(o, set, &c, &t, load_s);
 fail:
 	if (err[0])
 		fprintf(stderr, "matcher_bench: normalizer: %s\n", err);

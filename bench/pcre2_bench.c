@@ -31,7 +31,7 @@ static int patterns_load(const char *path, struct patterns *ret)
 	int rc = 0;
 	char *line = malloc(MAX_LINE);
 	FILE *f = fopen(path, "r");
-	struct patterns p = { .code = calloc(MAX_PATTERNS, sizeof(*p.code)) };
+	struct patterns p = {.code = calloc(MAX_PATTERNS, sizeof(*p.code))};
 	if (!f || !line || !p.code) {
 		rc = f ? -ENOMEM : -errno;
 		goto fail;
@@ -73,14 +73,15 @@ static void patterns_free(struct patterns *p)
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc > 4 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: pcre2_bench PATTERNS CORPUS [MAX_MIB]\n"
-				"Runs every pattern (one per line) over every page of CORPUS, one "
-				"after another; MAX_MIB > 0 uses only the pages in its first MAX_MIB.\n");
+		fprintf(stderr,
+			"usage: pcre2_bench PATTERNS CORPUS [MAX_MIB]\n"
+			"Runs every pattern (one per line) over every page of CORPUS, one "
+			"after another; MAX_MIB > 0 uses only the pages in its first MAX_MIB.\n");
 		return 2;
 	}
 	size_t max_mib = argc == 4 ? strtoull(argv[3], NULL, 10) : 0;
-	struct patterns p = { 0 };
-	struct corpus c = { 0 };
+	struct patterns p = {0};
+	struct corpus c = {0};
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	pcre2_match_context *mc = pcre2_match_context_create(NULL);
 	pcre2_jit_stack *js = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
@@ -97,8 +98,8 @@ int main(int argc, char **argv)
 	double t0 = corpus_cpu_s();
 	for (size_t k = 0; k < p.n; k++)
 		for (size_t i = 0; i < c.npages; i++) {
-			int r = pcre2_jit_match(p.code[k], (PCRE2_SPTR)c.pages[i].text, c.pages[i].len, 0,
-						0, md, mc);
+			int r = pcre2_jit_match(p.code[k], (PCRE2_SPTR)c.pages[i].text,
+						c.pages[i].len, 0, 0, md, mc);
 			matched += r >= 0;
 			errors += r < 0 && r != PCRE2_ERROR_NOMATCH;
 		}

@@ -446,9 +446,9 @@ machine() {
 	echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)," \
 		"$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 	if [ "$MODE" = matcher ]; then
-		echo "- $(rg --version | head -1), yara $(yara --version), PCRE2 $(pkg-config --modversion libpcre2-8)," \
-			"Vectorscan $(pkg-config --modversion libhs); patrol's libraries from $PATROL_BUILD, checkout at" \
-			"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- rules parsers common 2>/dev/null || echo ' with uncommitted changes in rules/, parsers/ or common/')"
+		echo "- $(rg --version 2>/dev/null | head -1), yara $(yara --version), PCRE2 $(pkg-config --modversion libpcre2-8)," \
+			"Vectorscan $(pkg-config --modversion libhs); patrol's libraries from $PATROL_BUILD," \
+			"${PATROL_REV:-checkout at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- rules parsers common 2>/dev/null || echo ' with uncommitted changes in rules/, parsers/ or common/')}"
 		return
 	fi
 	echo "- nginx $(nginx -v 2>&1 | sed 's/.*\///'), 1 worker on the same 2 cores; $(wget --version | head -1 | cut -d' ' -f1-3)," \
@@ -858,20 +858,33 @@ matcher_goals() {
 	echo "  With the shipped packs alone: $(num "$(echo "$nm * 1000 / $(kv "$patrol_packs_LINE" pages) / $gms" | bc -l)" 2)× Gumbo."
 }
 
+# matcher_profile: with PROFILE=1, where matcher_bench's matching time goes with the 1,000
+# generated rules: perf record -g of three passes over the corpus, enabled by matcher_bench itself
+# around the matching (--perf-ctl), so that loading the set and reading the corpus stay out;
+# reported by library and by function. Debian's libhs has no symbols, so Vectorscan's scan shows
+# as addresses in libhs.so, PCRE2's JIT code as [JIT].
 matcher_profile() {
 	[ -n "${PROFILE:-}" ] || return 0
-	local flags=(--cache "$CACHE/prefilter")
+	local flags=(--repeat 3 --cache "$CACHE/prefilter" --perf-ctl "$WORK/perf.ctl")
 	[ "$ENGINE_NORMALIZES" = 1 ] || flags+=(--normalize)
 	say "perf record of matcher_bench (PROFILE=1)"
-	taskset -c "$CORE" perf record -q -g -o "$WORK/perf.data" "$WORK/matcher_bench" "${flags[@]}" \
-		"$CORPUS/corpus.txt" "$WORK/matcher.yaml" >/dev/null 2>"$WORK/perf.err" || return 0
+	rm -f "$WORK/perf.ctl"
+	mkfifo "$WORK/perf.ctl"
+	taskset -c "$CORE" perf record -q -g -D -1 --control "fifo:$WORK/perf.ctl" -o "$WORK/perf.data" \
+		"$WORK/matcher_bench" "${flags[@]}" "$CORPUS/corpus.txt" "$WORK/matcher.yaml" \
+		>"$WORK/perf.out" 2>"$WORK/perf.err" || return 0
 	echo
-	echo "Profile of matcher_bench with the 1,000 generated rules (\`perf record -g\`, then \`perf report"
-	echo "--no-children --percent-limit 0.5\`; the first lines of each entry's call graph):"
+	echo "Profile of the matching in \`matcher_bench --repeat 3\` with the 1,000 generated rules"
+	echo "(\`perf record -g\`, enabled around the matching only; \`perf report --no-children\`, by library,"
+	echo "then by function above 0.5 %):"
 	echo
 	echo '```'
-	perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g caller,0.5,callee,function,percent \
-		2>/dev/null | grep -v '^#' | grep -v '^$' | head -120
+	head -1 "$WORK/perf.out"
+	perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -12
+	echo
+	perf report -i "$WORK/perf.data" --no-children --sort dso,sym --percent-limit 0.5 --stdio -g none \
+		2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
 	echo '```'
 }
 
@@ -892,7 +905,7 @@ matcher() {
 	matcher_patrol patrol-packs "shipped packs" "$ROOT/rules/packs"
 	local npat
 	npat=$(grep -c . "$WORK/matcher.rg")
-	matcher_peer rg "ripgrep $(rg --version | head -1 | cut -d' ' -f2), \`rg -c -i -j1 -f\`" \
+	matcher_peer rg "ripgrep $(rg --version 2>/dev/null | head -1 | cut -d' ' -f2), \`rg -c -i -j1 -f\`" \
 		"$(num "$npat") patterns" "matching lines" rg -c -i -j1 --no-filename --regex-size-limit 1G \
 		--dfa-size-limit 1G -f "$WORK/matcher.rg"
 	matcher_peer yara "yara $(yara --version), \`yara -c -p 1\`" "1,000 rules, $(num "$npat") strings" \
