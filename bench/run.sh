@@ -28,7 +28,7 @@ MODE=${1:-peers}
 case "$MODE" in
 peers | politeness | frontier | matcher) ;;
 -h | --help)
-	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 	exit 0
 	;;
 *)
