@@ -251,7 +251,8 @@ static int check_not_empty(pcre2_code *code, struct rules__regex_error *err)
 static int compile_expanded(struct rules__compiler *c, const char *exp, size_t len, bool literal,
 			    pcre2_code **ret_code, int *ret_errcode, size_t *ret_erroffset)
 {
-	uint32_t opts = PCRE2_UTF | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF;
+	/* USE_OFFSET_LIMIT: confirmation stops at the prefilter's reported ends (match.c, find) */
+	uint32_t opts = PCRE2_UTF | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF | PCRE2_USE_OFFSET_LIMIT;
 	/* PCRE2_LITERAL allows neither UCP (irrelevant to literals) nor NEVER_BACKSLASH_C */
 	opts |= literal ? PCRE2_LITERAL : PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C;
 	PCRE2_SIZE off = 0;
@@ -500,11 +501,13 @@ static int inst_span(const struct inst *in, const struct rules__pattern *p, size
 	return normalize_span(&in->norm, vs, ve, &ret->start, &ret->end);
 }
 
-/* One PCRE2 run of p over text from start: 1 with the match in *ret, 0, or ERR_REGEX. */
+/* One PCRE2 run of p over text: the first match that starts in window w. 1 with the match in
+ * *ret, 0, or ERR_REGEX. */
 static int run(struct rules_matcher *m, const struct rules__pattern *p, const char *text,
-	       size_t len, size_t start, struct vspan *ret)
+	       size_t len, const struct rules__window *w, struct vspan *ret)
 {
-	int rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, start, 0, m->md, m->mctx);
+	pcre2_set_offset_limit(m->mctx, w->limit == SIZE_MAX ? PCRE2_UNSET : w->limit);
+	int rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, w->start, 0, m->md, m->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	/* rc == 0 only says the one-pair ovector is too small for the captures: still a match */
@@ -515,8 +518,27 @@ static int run(struct rules_matcher *m, const struct rules__pattern *p, const ch
 	return 1;
 }
 
-/* Whether pattern i matches in the current instance: run once, from where the prefilter says a
- * match can start. */
+/* The first match of pattern i of the rule that starts at byte lo or later of text, the current
+ * instance's view text when prefiltered: then PCRE2 looks only in the windows around the ends
+ * the prefilter reported (rules__scan_window), never through the whole text; at most
+ * SCAN_ENDS + 1 runs, each one past the last. 1 with the match in *ret, 0, or ERR_REGEX. */
+static int find(struct rules_matcher *m, size_t i, const char *text, size_t len, size_t lo,
+		bool prefiltered, struct vspan *ret)
+{
+	const struct rules__pattern *p = &m->rule->patterns[i];
+	struct rules__window w = { lo, SIZE_MAX };
+	for (;;) {
+		if (prefiltered &&
+		    !rules__scan_window(m->scan, text, len, m->rule_index, (uint32_t)i, lo, &w))
+			return 0;
+		int rc = run(m, p, text, len, &w, ret);
+		if (rc != 0 || w.limit == SIZE_MAX)
+			return rc;
+		lo = w.limit + 1;
+	}
+}
+
+/* Whether pattern i matches in the current instance: run once, in the prefilter's windows. */
 static int pattern_matched(struct rules_matcher *m, size_t i)
 {
 	if (m->state[i] != STATE_UNKNOWN)
@@ -526,9 +548,7 @@ static int pattern_matched(struct rules_matcher *m, size_t i)
 	size_t len;
 	struct vspan v;
 	inst_view(m->cur, p->view, &text, &len);
-	long start = m->prefiltered ? rules__scan_start(m->scan, text, m->rule_index, (uint32_t)i)
-				    : 0;
-	int rc = start < 0 ? 0 : run(m, p, text, len, (size_t)start, &v);
+	int rc = find(m, i, text, len, 0, m->prefiltered, &v);
 	if (rc == 1)
 		rc = inst_span(m->cur, p, v.start, v.end, &m->where[i]) ?: 1;
 	if (rc >= 0)
@@ -557,7 +577,7 @@ static int collect(struct rules_matcher *m, size_t i, struct vspan *out, size_t 
 			while (from < len && ((unsigned char)text[from] & 0xc0) == 0x80)
 				from++;
 		}
-		rc = run(m, p, text, len, from, &out[n]);
+		rc = find(m, i, text, len, from, m->prefiltered, &out[n]);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -637,7 +657,7 @@ static int matched_in(struct rules_matcher *m, size_t i, const struct inst *in,
 	size_t len;
 	struct vspan v;
 	inst_view(in, p->view, &text, &len);
-	int rc = run(m, p, text, len, 0, &v);
+	int rc = find(m, i, text, len, 0, false, &v);
 	return rc == 1 ? inst_span(in, p, v.start, v.end, ret) ?: 1 : rc;
 }
 

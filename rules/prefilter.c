@@ -563,11 +563,19 @@ void rules__prefilter_free(struct rules_set *set)
 
 /* ---- scanning ---- */
 
+/* End offsets kept per pattern and scan: enough for a few `#a >= N` and near() matches to be
+ * confirmed in windows; past them one more window reaches the last reported end. */
+#define SCAN_ENDS 16
+
 /* What the last scan of one view reported. */
 struct scan_view {
-	uint32_t *seen;  /* per id: the scan that last reported it */
-	uint32_t *first; /* per id: the smallest end offset that scan reported */
-	bool ran;        /* this scan's pass over the view ran: unreported ids cannot match */
+	uint32_t *seen; /* per id: the scan that last reported it */
+	/* per id: the SCAN_ENDS smallest end offsets that scan reported, ascending (nends[id] of
+	 * them; SCAN_ENDS + 1 when some were left out), and the largest */
+	uint32_t *ends;
+	uint8_t *nends;
+	uint32_t *last;
+	bool ran; /* this scan's pass over the view ran: unreported ids cannot match */
 };
 
 struct rules__scan {
@@ -592,9 +600,12 @@ int rules__scan_new(const struct rules_set *set, struct rules__scan **ret_scan)
 	int rc = 0;
 	for (unsigned v = 0; v < RULES__NVIEWS && rc == 0; v++) {
 		size_t nids = set->pf[v].nrefs ? set->pf[v].nrefs : 1;
-		s->views[v].seen = calloc(nids, sizeof(*s->views[v].seen));
-		s->views[v].first = calloc(nids, sizeof(*s->views[v].first));
-		rc = s->views[v].seen && s->views[v].first ? 0 : -ENOMEM;
+		struct scan_view *sv = &s->views[v];
+		sv->seen = calloc(nids, sizeof(*sv->seen));
+		sv->ends = calloc(nids * SCAN_ENDS, sizeof(*sv->ends));
+		sv->nends = calloc(nids, sizeof(*sv->nends));
+		sv->last = calloc(nids, sizeof(*sv->last));
+		rc = sv->seen && sv->ends && sv->nends && sv->last ? 0 : -ENOMEM;
 		if (rc == 0 && set->pf[v].hs_db &&
 		    hs_alloc_scratch(set->pf[v].hs_db, &s->scratch) != HS_SUCCESS)
 			rc = -ENOMEM;
@@ -620,7 +631,9 @@ void rules__scan_free(struct rules__scan *s)
 	free(s->cands);
 	free(s->picked);
 	for (unsigned v = 0; v < RULES__NVIEWS; v++) {
-		free(s->views[v].first);
+		free(s->views[v].last);
+		free(s->views[v].nends);
+		free(s->views[v].ends);
 		free(s->views[v].seen);
 	}
 	free(s);
@@ -665,6 +678,28 @@ static void scan_pick(struct rules__scan *s, uint32_t r)
 	}
 }
 
+/* Keeps to among id's SCAN_ENDS smallest ends, in order: reports need not come in order. */
+static void scan_note_end(struct scan_view *sv, unsigned id, uint32_t to)
+{
+	uint32_t *e = sv->ends + (size_t)id * SCAN_ENDS;
+	unsigned n = sv->nends[id];
+	if (to > sv->last[id])
+		sv->last[id] = to;
+	if (n >= SCAN_ENDS) {
+		sv->nends[id] = SCAN_ENDS + 1;
+		if (to >= e[SCAN_ENDS - 1])
+			return;
+		n = SCAN_ENDS - 1; /* the largest kept gives way */
+	} else {
+		sv->nends[id] = (uint8_t)(n + 1);
+	}
+	while (n > 0 && e[n - 1] > to) {
+		e[n] = e[n - 1];
+		n--;
+	}
+	e[n] = to;
+}
+
 static int scan_report(unsigned id, unsigned long long from, unsigned long long to,
 		       unsigned flags, void *ctx)
 {
@@ -678,10 +713,10 @@ static int scan_report(unsigned id, unsigned long long from, unsigned long long 
 		return 0;
 	if (sv->seen[id] != s->epoch) {
 		sv->seen[id] = s->epoch;
-		sv->first[id] = (uint32_t)to;
-	} else if (to < sv->first[id]) { /* reports need not come in order */
-		sv->first[id] = (uint32_t)to;
+		sv->nends[id] = 0;
+		sv->last[id] = 0;
 	}
+	scan_note_end(sv, id, (uint32_t)to);
 	if (rule->patterns[ref->pattern].positive)
 		scan_pick(s, ref->rule);
 	return 0;
@@ -751,19 +786,40 @@ int rules__scan_run(struct rules__scan *s, unsigned field, const struct rules__t
 	return 0;
 }
 
-long rules__scan_start(const struct rules__scan *s, const char *text, uint32_t r, uint32_t k)
+/* The first byte at or after i that starts a character. */
+static size_t char_start(const char *text, size_t len, size_t i)
+{
+	while (i < len && ((unsigned char)text[i] & 0xc0) == 0x80)
+		i++;
+	return i;
+}
+
+int rules__scan_window(const struct rules__scan *s, const char *text, size_t len, uint32_t r,
+		       uint32_t k, size_t lo, struct rules__window *ret)
 {
 	const struct rules__pattern *p = &s->set->rules[r].patterns[k];
 	const struct scan_view *sv = &s->views[p->view];
-	if (p->always || !sv->ran)
+	if (lo > len)
 		return 0;
+	if (p->always || !sv->ran) {
+		*ret = (struct rules__window){ lo, SIZE_MAX };
+		return 1;
+	}
 	if (sv->seen[p->id] != s->epoch)
-		return -1;
-	uint32_t end = sv->first[p->id];
-	if (p->window == 0 || end <= p->window)
 		return 0;
-	size_t start = end - p->window;
-	while (start > 0 && ((unsigned char)text[start] & 0xc0) == 0x80)
-		start--; /* PCRE2 starts on a character */
-	return (long)start;
+	const uint32_t *e = sv->ends + (size_t)p->id * SCAN_ENDS;
+	unsigned n = sv->nends[p->id] <= SCAN_ENDS ? sv->nends[p->id] : SCAN_ENDS;
+	/* a match starting at lo or later ends past lo, at a reported end */
+	for (unsigned i = 0; i < n; i++) {
+		if (e[i] <= lo)
+			continue;
+		size_t start = p->window && e[i] > lo + p->window ? e[i] - p->window : lo;
+		*ret = (struct rules__window){ char_start(text, len, start), e[i] };
+		return 1;
+	}
+	if (sv->nends[p->id] <= SCAN_ENDS || sv->last[p->id] <= lo)
+		return 0;
+	/* past the kept ends: one window up to the last end reported */
+	*ret = (struct rules__window){ char_start(text, len, lo), sv->last[p->id] };
+	return 1;
 }

@@ -254,9 +254,19 @@ struct rules__texts {
  * error), every rule reading that view. Returns 0 or -ENOMEM. */
 int rules__scan_run(struct rules__scan *s, unsigned field, const struct rules__texts *t,
 		    const uint32_t **ret_candidates, size_t *ret_n);
-/* After rules__scan_run: where PCRE2 must start in the view's text for pattern k of rule r, or -1
- * when the prefilter says it cannot match. */
-long rules__scan_start(const struct rules__scan *s, const char *text, uint32_t r, uint32_t k);
+/* Where PCRE2 must look for a match: the match starts at or after start and at or before limit
+ * (pcre2_set_offset_limit; SIZE_MAX: anywhere after start). */
+struct rules__window {
+	size_t start, limit;
+};
+/* After rules__scan_run: the first window of the view's text (len bytes) where a match of
+ * pattern k of rule r starting at byte lo or later can start: each reported end e gives the
+ * starts from e minus the pattern's widest match up to e (from lo for an unbounded pattern), so
+ * PCRE2 never reads past a reported match. Returns 1 and fills *ret, or 0 when the prefilter
+ * says no match can start at lo or later. A caller whose PCRE2 run finds nothing in a window asks
+ * again with lo = limit + 1; an unlimited window is the last. */
+int rules__scan_window(const struct rules__scan *s, const char *text, size_t len, uint32_t r,
+		       uint32_t k, size_t lo, struct rules__window *ret);
 
 /* rules_match, or with exhaustive every rule through PCRE2 alone, without the prefilter: what
  * tests compare the prefilter against. */

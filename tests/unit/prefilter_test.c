@@ -246,6 +246,79 @@ static void test_always_run(void **state)
 	rules_set_free(set);
 }
 
+/* Counts, near() and unbounded patterns: each further match is confirmed in the windows of the
+ * reported ends, past the ends a scan keeps per pattern, and must agree with PCRE2 alone. */
+static const char counting[] =
+    "pack: p\n"
+    "rules:\n"
+    "  - {id: counts, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '刷单', b: 'a.{0,3}b'}, condition: '#a >= 3 or #b >= 18'}\n"
+    "  - {id: near, title: T, category: c, severity: low,\n"
+    "     patterns: {x: 'free', y: 'money|元'}, condition: 'near(x, y, 5) and #y > 17'}\n"
+    "  - {id: unbounded, title: T, category: c, severity: low,\n"
+    "     patterns: {u: 'foo.*bar', v: 'x\\w*'}, condition: 'u or #v >= 17'}\n";
+
+static void test_agree_windows(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(counting);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	uint64_t seed = 7;
+	size_t hits = 0;
+	char text[4096];
+	for (int i = 0; i < 3000; i++) {
+		size_t n = 0;
+		for (int k = 0; k < 30; k++) /* some 400 pieces: more ends than a scan keeps */
+			n += random_text(&seed, text + n, sizeof(text) - n);
+		hits += agree(m, "body", text, n);
+	}
+	assert_true(hits > 300);
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
+/* The windows of a literal: from each reported end back by its width, none past the last. */
+static void test_windows(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok("pack: p\nrules:\n"
+					"  - {id: w, title: T, category: c, severity: low,\n"
+					"     patterns: {x: free}}\n");
+	struct rules__scan *s;
+	assert_int_equal(rules__scan_new(set, &s), 0);
+	const uint32_t *c;
+	size_t n;
+	const char *text = "a free b free c free";
+	size_t len = strlen(text);
+	struct rules__texts t = { { text, text }, { len, len } };
+	assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
+	assert_int_equal(n, 1);
+	struct rules__window w;
+	assert_int_equal(rules__scan_window(s, text, len, 0, 0, 0, &w), 1);
+	assert_int_equal(w.start, 2);
+	assert_int_equal(w.limit, 6);
+	assert_int_equal(rules__scan_window(s, text, len, 0, 0, 7, &w), 1);
+	assert_int_equal(w.start, 9);
+	assert_int_equal(w.limit, 13);
+	assert_int_equal(rules__scan_window(s, text, len, 0, 0, 18, &w), 1);
+	assert_int_equal(w.start, 18);
+	assert_int_equal(w.limit, 20);
+	assert_int_equal(rules__scan_window(s, text, len, 0, 0, 20, &w), 0);
+	/* more ends than a scan keeps: the last window reaches the last end */
+	char many[400] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(many, "free ");
+	len = strlen(many);
+	t = (struct rules__texts){ { many, many }, { len, len } };
+	assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
+	assert_int_equal(rules__scan_window(s, many, len, 0, 0, 5 * 20, &w), 1);
+	assert_int_equal(w.start, 100);
+	assert_int_equal(w.limit, 5 * 39 + 4);
+	rules__scan_free(s);
+	rules_set_free(set);
+}
+
 /* Candidates: only rules with a reported positive pattern, plus always-run ones, in rule order. */
 static void test_candidates(void **state)
 {
@@ -265,8 +338,9 @@ static void test_candidates(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(c[i], want[i]);
 	/* "money" is reported for rule 4, "end" was not */
-	assert_true(rules__scan_start(s, text, 4, 1) >= 0);
-	assert_int_equal(rules__scan_start(s, text, 5, 1), -1);
+	struct rules__window w;
+	assert_int_equal(rules__scan_window(s, text, strlen(text), 4, 1, 0, &w), 1);
+	assert_int_equal(rules__scan_window(s, text, strlen(text), 5, 1, 0, &w), 0);
 	rules__scan_free(s);
 	rules_set_free(set);
 }
@@ -475,6 +549,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agree_crafted),	    cmocka_unit_test(test_agree_random),
 		cmocka_unit_test(test_window_start),	    cmocka_unit_test(test_always_run),
+		cmocka_unit_test(test_agree_windows),	    cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_opencc_missing),
