@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+int cmd_scan(struct cli *cli, int argc, char **argv); /* cli/cmd_scan.c */
+
 static const struct {
 	const char *name;
 	cli_cmd_fn fn;
@@ -28,6 +30,7 @@ static const struct {
 	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
 	{"url", cmd_url, "resolve URLs to the canonical form patrol stores and fetches"},
 	{"extract", cmd_extract, "what patrol sees of an HTML page: fields, posts, links"},
+	{"scan", cmd_scan, "match local HTML or text files against rule packs, --explain why"},
 };
 
 static void usage(FILE *out)

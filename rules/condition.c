@@ -596,3 +596,64 @@ bool rules__cond_holds_elsewhere(const struct rules__node *nodes, uint32_t root)
 {
 	return elsewhere(nodes, root, false);
 }
+
+/* ---- explaining ---- */
+
+static int explain_name(const struct rules__node *n, const char *const *names, struct buf *out)
+{
+	if (n->scope)
+		return buf_addf(out, "%s in %s", names[n->arg], rules__field_name(n->scope - 1u));
+	return buf_addstr(out, names[n->arg]);
+}
+
+/* Renders a leaf and its value; a count shows the count it compared. */
+static int explain_leaf(const struct rules__node *n, const char *const *names,
+			rules__leaf_fn leaf, rules__count_fn count, void *ud, struct buf *out)
+{
+	int v = leaf(ud, n), rc = 0;
+	if (v < 0)
+		return v;
+	if (n->op == RULES__OP_PAT)
+		rc = explain_name(n, names, out);
+	else if (n->op == RULES__OP_NEAR)
+		rc = buf_addf(out, "near(%s, %s, %u)", names[n->arg], names[n->arg2], n->num);
+	else
+		rc = buf_addf(out, "#%s %s %u [#%s = %zu]", names[n->arg],
+			      cmps[n->cmp <= RULES__CMP_GT ? n->cmp : RULES__CMP_EQ], n->num, names[n->arg],
+			      count(ud, n->arg));
+	return rc ? rc : buf_addstr(out, v ? " [yes]" : " [no]") ?: v;
+}
+
+int rules__cond_explain(const struct rules__node *nodes, uint32_t root, const char *const *names,
+			rules__leaf_fn leaf, rules__count_fn count, void *ud, struct buf *out)
+{
+	const struct rules__node *n = &nodes[root];
+	if (n->op == RULES__OP_PAT || n->op == RULES__OP_COUNT || n->op == RULES__OP_NEAR)
+		return explain_leaf(n, names, leaf, count, ud, out);
+	int rc = n->op == RULES__OP_NOT ? buf_addstr(out, "(not ")
+		 : n->op == RULES__OP_OF    ? buf_addf(out, "%u of (", n->num)
+					    : buf_addc(out, '(');
+	int v = n->op == RULES__OP_AND, seen = 0;
+	unsigned held = 0;
+	uint32_t first = n->arg;
+	/* every child is evaluated, unlike rules__cond_eval: the reader wants each value */
+	for (uint32_t c = first; rc == 0 && c != RULES__NONE;
+	     c = n->op == RULES__OP_NOT ? RULES__NONE : nodes[c].next) {
+		if (seen++)
+			rc = buf_addstr(out, n->op == RULES__OP_AND  ? " and "
+					     : n->op == RULES__OP_OR ? " or "
+								     : ", ");
+		int r = rc ? rc : rules__cond_explain(nodes, c, names, leaf, count, ud, out);
+		if (r < 0)
+			return r;
+		held += r > 0;
+		v = n->op == RULES__OP_AND ? v && r : v || r;
+	}
+	if (n->op == RULES__OP_NOT)
+		v = !held;
+	else if (n->op == RULES__OP_OF)
+		v = held >= n->num;
+	if (rc == 0)
+		rc = buf_addstr(out, v ? ") [yes]" : ") [no]");
+	return rc ? rc : v;
+}

@@ -869,6 +869,98 @@ int rules_match_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_
 	return rc != 0 ? rc : failed;
 }
 
+/* ---- explaining ---- */
+
+/* rules__count_fn: the count pattern_count left (or 0 when it was never counted). */
+static size_t explain_count(void *ud, uint32_t i)
+{
+	const struct rules_matcher *m = ud;
+	return m->counts[i] > 0 ? (size_t)m->counts[i] : 0;
+}
+
+/* Every pattern of the rule on the current instance (scoped ones in their fields): the spans of
+ * those that matched go to m->spans. Returns how many, or ERR_REGEX. */
+static int explain_spans(struct rules_matcher *m)
+{
+	int n = 0;
+	for (size_t i = 0; i < m->rule->info.npatterns; i++) {
+		const struct rules__pattern *p = &m->rule->patterns[i];
+		int rc = p->scope ? scoped_matched(m, i, p->scope - 1u) : pattern_matched(m, i);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			m->spans[n++] = p->scope ? m->scoped_where[i] : m->where[i];
+	}
+	return n;
+}
+
+/* Explains rule number rule on the current instance when some pattern of it matched. */
+static int explain_rule(struct rules_matcher *m, size_t rule, struct buf *cond,
+			rules_explain_fn fn, void *ud)
+{
+	const struct rules__rule *r = &m->set->rules[rule];
+	const char *names[RULES__MAX_PATTERNS];
+	m->rule = r;
+	m->rule_index = (uint32_t)rule;
+	memset(m->state, STATE_UNKNOWN, r->info.npatterns);
+	memset(m->counts, 0xff, r->info.npatterns * sizeof(*m->counts));
+	if (r->scoped)
+		memset(m->scoped, STATE_UNKNOWN, r->info.npatterns * sizeof(*m->scoped));
+	for (size_t i = 0; i < r->info.npatterns && i < RULES__MAX_PATTERNS; i++)
+		names[i] = r->patterns[i].name;
+	int n = explain_spans(m);
+	buf_reset(cond);
+	int holds = n > 0 ? rules__cond_explain(r->cond, r->root, names, leaf, explain_count, m,
+						 cond)
+			  : n;
+	if (holds == ERR_TOO_BIG) /* the text is cut; the value still counts */
+		holds = rules__cond_eval(r->cond, r->root, leaf, m);
+	if (holds < 0) {
+		m->errors[rule]++;
+		return holds;
+	}
+	if (n == 0)
+		return 0;
+	struct rules_explain e = {
+		.rule = rule, .field = field_names[m->cur->field], .post = m->cur->post,
+		.holds = holds == 1, .spans = m->spans, .nspans = (size_t)n,
+		.condition = buf_str(cond),
+	};
+	return fn(&e, ud);
+}
+
+int rules_explain_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_explain_fn fn,
+		      void *ud)
+{
+	struct buf cond;
+	int rc = doc_prepare(m, doc), failed = 0;
+	buf_init(&cond, 1 << 16);
+	for (size_t k = 0; k < m->ninsts && rc == 0; k++) {
+		const uint32_t *cands = NULL;
+		size_t ncands = 0;
+		m->cur = &m->insts[k];
+		rc = match_scan(m, false, &cands, &ncands);
+		for (size_t c = 0; c < ncands && rc == 0 && m->prefiltered; c++) {
+			rc = explain_rule(m, cands[c], &cond, fn, ud);
+			if (rc < 0 && rc != -ENOMEM) { /* a failing rule must not blind the others */
+				failed = failed ? failed : rc;
+				rc = 0;
+			}
+		}
+		for (size_t i = 0; i < m->set->nrules && rc == 0 && !m->prefiltered; i++) {
+			if (!(m->set->rules[i].fields & (1u << m->cur->field)))
+				continue;
+			rc = explain_rule(m, i, &cond, fn, ud);
+			if (rc < 0 && rc != -ENOMEM) {
+				failed = failed ? failed : rc;
+				rc = 0;
+			}
+		}
+	}
+	buf_done(&cond);
+	return rc != 0 ? rc : failed;
+}
+
 /* ---- self-test ---- */
 
 /* Appends s in double quotes on one line, escaped, cut after about 200 bytes. */

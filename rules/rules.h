@@ -164,6 +164,33 @@ struct rules_doc {
 int rules_match_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_hit_fn fn,
 		    void *ud);
 
+/* What rules_explain_doc says of one rule on one field instance. */
+struct rules_explain {
+	size_t rule;       /* index for rules_set_rule */
+	const char *field; /* as in struct rules_hit */
+	size_t post;
+	bool holds; /* the condition held: rules_match_doc reports a hit here */
+	/* Every pattern of the rule that matched, positive or not, in rule order: its first match
+	 * (a pattern named `p in F` in field F). */
+	const struct rules_span *spans;
+	size_t nspans;
+	/* The condition with each sub-expression's value, as "(job [yes] and (not warning [no])
+	 * [yes]) [yes]"; a count shows its value ("#a >= 3 [#a = 1] [no]"). Every leaf is
+	 * evaluated, which matching proper does not do. NUL-terminated, cut at 64 KiB; valid
+	 * during the call only. */
+	const char *condition;
+};
+
+/* Called for each rule and field instance explained; a non-zero return stops and is returned. */
+typedef int (*rules_explain_fn)(const struct rules_explain *e, void *ud);
+
+/* Why each rule did or did not hold on doc, for `patrol scan --explain`: like rules_match_doc,
+ * in the same order, but fn is called for every rule and field instance on which some positive
+ * pattern of the rule matched (what makes it a candidate), whether or not its condition held. Slower than rules_match_doc (every pattern
+ * of such a rule is run); for people, not crawls. Errors as rules_match_doc's. */
+int rules_explain_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_explain_fn fn,
+		      void *ud);
+
 /* How many times matching failed for rule i (a PCRE2 error: the match limit, the JIT stack)
  * since the matcher was made: each failure is one rule on one field instance, and is also an
  * ERR_REGEX return. A crawl reports these in its run stats. */

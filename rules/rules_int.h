@@ -128,6 +128,15 @@ typedef int (*rules__leaf_fn)(void *ud, const struct rules__node *n);
 int rules__cond_eval(const struct rules__node *nodes, uint32_t root, rules__leaf_fn leaf,
 		     void *ud);
 
+/* The count of pattern i's matches, for an explanation (after leaf asked about it). */
+typedef size_t (*rules__count_fn)(void *ud, uint32_t i);
+
+/* Renders the condition into out with the value of every sub-expression, as "(a [yes] and (not
+ * w [no]) [yes]) [yes]": unlike rules__cond_eval every leaf is asked. names are the patterns'.
+ * Returns 1, 0, a leaf's negative code, or ERR_TOO_BIG when out is full. */
+int rules__cond_explain(const struct rules__node *nodes, uint32_t root, const char *const *names,
+			rules__leaf_fn leaf, rules__count_fn count, void *ud, struct buf *out);
+
 /* Whether count compares to num as cmp says. */
 bool rules__cmp_holds(unsigned cmp, size_t count, uint32_t num);
 

@@ -847,6 +847,48 @@ static void expect_doc(const struct rules_set *set, const struct rules_doc *doc,
 	buf_done(&out);
 }
 
+static int record_explain(const struct rules_explain *e, void *ud)
+{
+	struct buf *out = ud;
+	buf_addf(out, "%zu %s %s:", e->rule, e->field, e->holds ? "holds" : "not");
+	for (size_t i = 0; i < e->nspans; i++)
+		buf_addf(out, " %s@%s%zu-%zu", e->spans[i].pattern, e->spans[i].field,
+			 e->spans[i].start, e->spans[i].end);
+	return buf_addf(out, " | %s\n", e->condition);
+}
+
+/* rules_explain_doc: every rule with a matching positive pattern, held or not, each part's value
+ * (the title, where only the negative w matches, is not explained). */
+static void test_explain(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok("pack: p\nrules:\n"
+					"  - id: r\n    title: T\n    category: c\n"
+					"    severity: low\n    patterns: {a: 'ab', b: 'cd', w: warn}\n"
+					"    condition: '(a or #b >= 2) and not (w or w in title)'\n"
+					"  - id: s\n    title: T\n    category: c\n"
+					"    severity: low\n    patterns: {x: 'zz'}\n");
+	struct rules_matcher *m;
+	struct buf out;
+	buf_init(&out, 1 << 16);
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	struct rules_doc doc = { .title = "warn", .body = "xx ab cd" };
+	assert_int_equal(rules_explain_doc(m, &doc, record_explain, &out), 0);
+	assert_string_equal(buf_str(&out),
+			    "0 body not: a@body3-5 b@body6-8 | ((a [yes] or #b >= 2 "
+			    "[#b = 1] [no]) [yes] and (not (w [no] or w in title [yes]) [yes]) [no]) "
+			    "[no]\n");
+	buf_reset(&out);
+	doc.title = NULL;
+	assert_int_equal(rules_explain_doc(m, &doc, record_explain, &out), 0);
+	assert_string_equal(buf_str(&out),
+			    "0 body holds: a@body3-5 b@body6-8 | ((a [yes] or #b >= 2 [#b = 1] [no]) "
+			    "[yes] and (not (w [no] or w in title [no]) [no]) [yes]) [yes]\n");
+	rules_matcher_free(m);
+	rules_set_free(set);
+	buf_done(&out);
+}
+
 static void test_match_doc(void **state)
 {
 	(void)state;
@@ -1415,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(test_condition_lazy),
 		cmocka_unit_test(test_condition_counts_near),
 		cmocka_unit_test(test_match_doc),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_match_error_counts),
 		cmocka_unit_test(test_pattern_lists),
 		cmocka_unit_test(test_pattern_braces_stay_regex),
