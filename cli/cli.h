@@ -55,6 +55,9 @@ int cli_store_open_existing(const char *dir, struct store **ret_store);
 /* Loads rule packs from paths, or the packs built into patrol when npaths is 0. Errors are
  * printed one per line. */
 int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **ret_set);
+/* Where compiled rule sets are kept between runs: $XDG_CACHE_HOME/patrol, else
+ * ~/.cache/patrol (the parent made when missing); "" when neither can be had. */
+void cli_cache_dir(char *out, size_t n);
 /* Parses a non-negative decimal count for option opt; prints and returns -1 when it is not. */
 long long cli_parse_count(const char *cmd, const char *opt, const char *arg);
 

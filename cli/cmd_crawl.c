@@ -99,6 +99,7 @@ struct crawl_args {
 	const char *venues[CRAWL_MAX_ARGS], *seeds[CRAWL_MAX_ARGS], *rules[CRAWL_MAX_ARGS];
 	size_t nvenues, nseeds, nrules;
 	bool allow_private;
+	char rules_cache[4096]; /* the prefilter cache, for reloads */
 	struct crawl_opts o;
 };
 
@@ -278,13 +279,47 @@ static void crawl_print_orphaned(const struct cli *cli, uint64_t orphaned)
 		       (unsigned long long)orphaned);
 }
 
+/* The rules, which must pass their own examples (docs/rules.md, "Tests"); their files are
+ * watched for the crawl to reload (crawl_opts.rule_paths). */
 static int crawl_rules(const struct venue_registry *reg, struct crawl_args *a,
 		       struct rules_set **ret)
 {
 	const struct crawler_settings *s = venue_registry_settings(reg);
-	if (a->nrules)
-		return cli_rules_load(a->rules, a->nrules, ret);
-	return cli_rules_load(s->rule_paths, s->nrule_paths, ret);
+	a->o.rule_paths = a->nrules ? a->rules : s->rule_paths;
+	a->o.nrule_paths = a->nrules ? a->nrules : s->nrule_paths;
+	cli_cache_dir(a->rules_cache, sizeof(a->rules_cache));
+	a->o.rules_cache_dir = a->rules_cache[0] ? a->rules_cache : NULL;
+	int rc = cli_rules_load(a->o.rule_paths, a->o.nrule_paths, ret);
+	struct buf report;
+	buf_init(&report, 1u << 20);
+	size_t failed = 0;
+	if (rc == 0 && (rc = rules_set_selftest(*ret, &report, &failed)) == 0 && failed) {
+		fputs(buf_str(&report), stderr);
+		cli_error("cannot crawl: %zu rule examples fail (patrol rules test shows them)", failed);
+		rc = ERR_RULES;
+	}
+	buf_done(&report);
+	if (rc && *ret) {
+		rules_set_free(*ret);
+		*ret = NULL;
+	}
+	return rc;
+}
+
+/* A reload of the rule files during the crawl (from its writer thread). */
+static void crawl_rules_reloaded(bool ok, const char *msg, void *ud)
+{
+	struct crawl_view *view = ud;
+	if (view->drawn) {
+		fputs("\r\033[K", stderr);
+		view->drawn = false;
+	}
+	if (ok)
+		cli_error("rule files changed: reloaded, %.*s", (int)strcspn(msg, "\n"), msg);
+	else
+		cli_error("rule files changed but the new rules are refused; crawling on with the "
+			  "old ones:\n%s",
+			  msg);
 }
 
 /* Runs the crawl and prints its summary; returns the exit status. */
@@ -301,6 +336,7 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	a->o.venues = a->venues;
 	a->o.nvenues = a->nvenues;
 	a->o.on_event = crawl_progress;
+	a->o.on_rules = crawl_rules_reloaded;
 	a->o.ud = &view;
 	a->o.ret_orphaned = &orphaned;
 	a->o.stop = &crawl_stop;

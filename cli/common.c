@@ -84,9 +84,7 @@ static int cli_rules_builtin(struct rules_set **ret_set, struct buf *errors)
 	return rules_set_load_sources(src, n, ret_set, errors);
 }
 
-/* Where compiled rule sets are kept between runs: $XDG_CACHE_HOME/patrol, else
- * ~/.cache/patrol; "" when neither can be had (then every run compiles). */
-static void cli_cache_dir(char *out, size_t n)
+void cli_cache_dir(char *out, size_t n)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char parent[PATH_MAX];

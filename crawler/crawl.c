@@ -1039,7 +1039,7 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	struct crawl c = {
 		.o = o, .reg = o->registry,
 		.set = o->settings ? o->settings : venue_registry_settings(o->registry),
-		.rules = rules, .store = store, .err = err, .errlen = errlen,
+		.store = store, .err = err, .errlen = errlen,
 		.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC), /* -1: never trims */
 	};
 	pthread_t writer, workers[256];
@@ -1055,7 +1055,9 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	pthread_mutex_init(&c.err_lock, NULL);
 	pthread_mutex_init(&c.event_lock, NULL);
 	c.start_ms = clock_mono_ms();
-	rc = crawl_setup(&c);
+	rc = crawl__rules_init(&c, rules);
+	if (rc == 0)
+		rc = crawl_setup(&c);
 	if (rc == 0 && pthread_create(&writer, NULL, crawl__writer_main, &c) == 0)
 		writer_up = true;
 	for (unsigned i = 0; rc == 0 && writer_up && i < crawl_nworkers(&c); i++)
@@ -1093,6 +1095,8 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	queue_done(&c.work);
 	queue_done(&c.write);
 	hosts_done(&c.hosts);
+	if (c.rules_list)
+		crawl__rules_done(&c);
 	free(c.venues);
 	free(c.seed_url);
 	pthread_mutex_destroy(&c.err_lock);

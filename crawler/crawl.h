@@ -106,6 +106,18 @@ struct crawl_opts {
 	 * returns 0 with the stats so far; the next crawl_run resumes. It is polled at least
 	 * twice a second. May be NULL. */
 	const atomic_bool *stop;
+	/* The rule files the rules came from, read again between batches once they change, so a
+	 * long crawl picks up rule authors' edits (docs/rules.md, "Reload"): a set that loads and
+	 * passes its own examples replaces the old one; any other is refused, and the crawl goes
+	 * on with the old. Borrowed for the call; nrule_paths 0: never reloaded. rules_cache_dir:
+	 * the prefilter cache (rules_set_load_cached), may be NULL. */
+	const char *const *rule_paths;
+	size_t nrule_paths;
+	const char *rules_cache_dir;
+	int64_t rules_check_ms; /* how often the files are looked at; 0: every 2 s */
+	/* After each reload: ok, and a message ("N rules\n", or the load errors and failed
+	 * examples, one per line). From the writer thread; ud is the on_event one. May be NULL. */
+	void (*on_rules)(bool ok, const char *msg, void *ud);
 	/* When not NULL, set to the number of URLs dropped from the frontier because the venue
 	 * they were queued for is no longer in the registry: counted in no venue's stats. */
 	uint64_t *ret_orphaned;

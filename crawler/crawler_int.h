@@ -174,6 +174,14 @@ enum job_kind {
 	JOB_PUSH,    /* URLs to queue (sitemaps) */
 };
 
+/* A rule set in use by the crawl, counted (reload.c). */
+struct crawl_rules {
+	const struct rules_set *ro; /* what matchers and the writer read */
+	struct rules_set *owned;    /* the same when a reload loaded it, else NULL (the caller's) */
+	size_t refs;                /* rules_now, worker matchers, jobs with hits */
+	struct crawl_rules *next;   /* every set not yet freed */
+};
+
 struct job_hit {
 	size_t rule;
 	const char *field; /* static (rules_hit's): "title", "body", "post", "author", ... */
@@ -212,6 +220,7 @@ struct job {
 	uint64_t rule_errors; /* rules that failed on this page's fields (crawl_stats) */
 	struct job_hit *hits;
 	size_t nhits;
+	struct crawl_rules *rules; /* the set the hits' rule indexes are in (a reference) */
 };
 
 void job_free(struct job *j);
@@ -227,7 +236,6 @@ struct crawl {
 	const struct crawl_opts *o;
 	const struct venue_registry *reg;
 	const struct crawler_settings *set;
-	const struct rules_set *rules;
 	struct store *store;
 	uint64_t gen;
 	struct doc_limits doc_limits;
@@ -246,6 +254,11 @@ struct crawl {
 	int statm_fd;                /* /proc/self/statm, open for the crawl; -1: none */
 	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */
 	_Atomic int fatal;           /* the first fatal error; its text in err, written once */
+	pthread_mutex_t rules_lock;  /* reload.c: the rule sets, their counts, rules_now */
+	struct crawl_rules *rules_now, *rules_list;
+	_Atomic uint64_t rules_gen;  /* bumped when rules_now changes */
+	uint64_t rules_fp;           /* the writer's: the rule files as last seen */
+	int64_t rules_checked_ms;
 	pthread_mutex_t err_lock;
 	char *err;
 	size_t errlen;
@@ -281,5 +294,17 @@ bool crawl__is_html(const char *content_type);
 int crawl__in_scope(const struct venue *v, const char *url, bool *ret_in);
 /* The politeness and robots.txt key of a URL: its origin, "scheme://host[:port]". */
 int crawl__host_key(const char *url, char **ret_key);
+
+/* reload.c */
+int crawl__rules_init(struct crawl *c, const struct rules_set *rules);
+void crawl__rules_done(struct crawl *c);
+/* The current set, counted for the caller, who gives it back with crawl__rules_put. */
+struct crawl_rules *crawl__rules_get(struct crawl *c);
+void crawl__rules_put(struct crawl *c, struct crawl_rules *r);
+/* r, counted once more. */
+struct crawl_rules *crawl__rules_ref(struct crawl *c, struct crawl_rules *r);
+int crawl__rules_fingerprint(const struct crawl *c, uint64_t *ret);
+/* The writer, between batches: reloads the rule files when they changed (crawl_opts). */
+void crawl__rules_check(struct crawl *c);
 
 #endif

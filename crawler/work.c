@@ -222,48 +222,72 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 
 /* After a page on which a rule failed: how many rule and field matches failed on it (the
  * matcher's counts since the last look, *seen), and the first failing rule in j->detail. */
-static void work_rule_errors(struct crawl *c, const struct rules_matcher *m, struct job *j,
-			     uint64_t *seen)
+static void work_rule_errors(const struct rules_set *set, const struct rules_matcher *m,
+			     struct job *j, uint64_t *seen)
 {
 	uint64_t total = 0;
 	const char *first = NULL;
-	for (size_t i = 0; i < rules_set_count(c->rules); i++) {
+	for (size_t i = 0; i < rules_set_count(set); i++) {
 		size_t n = rules_matcher_errors(m, i);
 		total += n;
 		if (n && !first && total > *seen) {
 			struct rules_info info;
-			rules_set_rule(c->rules, i, &info);
+			rules_set_rule(set, i, &info);
 			first = info.id;
 		}
 	}
-	j->rule_errors = total - *seen;
+	j->rule_errors = total >= *seen ? total - *seen : 0;
 	*seen = total;
 	if (first && !j->detail && asprintf(&j->detail, "rule %s could not run (%s)", first,
 					    err_str(ERR_REGEX)) < 0)
 		j->detail = NULL;
 }
 
+/* A worker's matcher, on the crawl's current rule set. */
+struct work_matcher {
+	struct crawl_rules *rules;
+	struct rules_matcher *m;
+	uint64_t gen;
+	uint64_t errors_seen; /* the matcher's rule errors counted so far: work_rule_errors */
+};
+
+/* Makes w match with the current set when a reload changed it (or at first). */
+static int work_matcher_sync(struct crawl *c, struct work_matcher *w)
+{
+	uint64_t gen = c->rules_gen;
+	if (w->m && w->gen == gen)
+		return 0;
+	rules_matcher_free(w->m);
+	crawl__rules_put(c, w->rules);
+	*w = (struct work_matcher){.rules = crawl__rules_get(c), .gen = gen};
+	return rules_matcher_new(w->rules->ro, &w->m);
+}
+
 void *crawl__worker_main(void *arg)
 {
 	struct crawl *c = arg;
-	struct rules_matcher *m = NULL;
-	int rc = rules_matcher_new(c->rules, &m);
+	struct work_matcher w = {0};
+	int rc = work_matcher_sync(c, &w);
 	if (rc)
 		crawl__fail(c, rc, "cannot start a worker: %s", err_str(rc));
 	void *item;
-	uint64_t rule_errors = 0;
 	while (queue_pop(&c->work, -1, &item) == 0) {
 		struct job *j = item;
-		if (m && (rc = work_page(c, m, j)) == ERR_REGEX)
-			work_rule_errors(c, m, j, &rule_errors);
-		else if (m && rc)
+		if (w.m && (rc = work_matcher_sync(c, &w)) != 0)
+			crawl__fail(c, rc, "cannot switch to the reloaded rules: %s", err_str(rc));
+		if (w.m && (rc = work_page(c, w.m, j)) == ERR_REGEX)
+			work_rule_errors(w.rules->ro, w.m, j, &w.errors_seen);
+		else if (w.m && rc)
 			crawl__fail(c, rc, "cannot process %s: %s", j->url, err_str(rc));
+		if (j->nhits) /* the writer reads the hits' rules in this set */
+			j->rules = crawl__rules_ref(c, w.rules);
 		free(j->body); /* the writer needs the digest, not the bytes */
 		j->body = NULL;
 		if (queue_push(&c->write, j) != 0)
 			job_free(j);
 	}
-	rules_matcher_free(m);
+	rules_matcher_free(w.m);
+	crawl__rules_put(c, w.rules);
 	return NULL;
 }
 
@@ -355,7 +379,7 @@ static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
 	const struct venue *v = c->venues[j->venue].v;
 	for (size_t i = 0; i < j->nhits; i++) {
 		struct rules_info info;
-		rules_set_rule(c->rules, j->hits[i].rule, &info);
+		rules_set_rule(j->rules->ro, j->hits[i].rule, &info);
 		struct store_hit h = {
 			.rule = info.id, .pack = info.pack, .category = info.category,
 			.severity = info.severity, .venue = v->id, .url = j->url,
@@ -526,11 +550,13 @@ void *crawl__writer_main(void *arg)
 			if (rc == 0 && batch[i]->kind != JOB_ROBOTS && batch[i]->kind != JOB_PUSH &&
 			    batch[i]->venue != CRAWL_NO_VENUE)
 				crawl__event(c, batch[i], batch[i]->nhits);
+			crawl__rules_put(c, batch[i]->rules);
 			job_free(batch[i]);
 		}
 		c->jobs_open -= n;
 		c->commits++;
 		fetch_wakeup(c->fetch);
+		crawl__rules_check(c);
 	}
 	free(batch);
 	return NULL;

@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# A crawl refuses rules that fail their own examples. Rules reloaded during a crawl (docs/rules.md,
+# "Reload"): a pack that does not load is refused
+# with its errors and the crawl goes on with the old rules; a pack that loads and passes its
+# examples replaces them, and the pages fetched after that are matched with it.
+#   usage: reload_test.sh PATROL TESTSRV SRCROOT
+set -u
+. "$(dirname "$0")/common.sh"
+# The demo forum, each answer 200 ms late, so the crawl lasts about ten seconds.
+testsrv_start "$src/docs/demo" 120 200
+cat >"$work/patrol.yaml" <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+  connections: 2
+venues:
+  - id: demo
+    name: Demo forum for the reload test
+    seeds: ["http://127.0.0.1:$port/"]
+    politeness: {delay_ms: 0, connections: 2}
+    allow_private_addresses: true
+YAML
+n=0
+failures=0
+check() { # check CONDITION-STATUS TEXT
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		sed 's/^/#   /' "$work/err" 2>/dev/null
+		failures=$((failures + 1))
+	fi
+}
+# pack FILE ID PATTERN: a one-rule pack on page titles, written whole at once.
+pack() {
+	cat >"$1.tmp" <<YAML
+pack: $2
+rules:
+  - id: $2
+    title: reload test
+    category: test/reload
+    severity: info
+    fields: [title]
+    patterns: {p: '$3'}
+    tests:
+      match: ["x - Powered by DemoBBS"]
+      no-match: ["Powered by Discuz!"]
+YAML
+	mv "$1.tmp" "$1"
+}
+mkdir -p "$work/rules" "$work/failing"
+# A crawl starts only with rules that pass their own examples.
+pack "$work/failing/a.yaml" test.failing 'powered by discuz'
+"$patrol" --config "$work/patrol.yaml" --db "$work/db0" crawl --rules "$work/failing" \
+	>"$work/out" 2>"$work/err"
+status=$?
+grep -q "cannot crawl: 2 rule examples fail" "$work/err"
+check $(($? + (status != 1))) "rules that fail their examples: no crawl, exit 1 (got $status)"
+pack "$work/rules/a.yaml" test.first 'powered by demobbs'
+db="$work/db"
+"$patrol" --config "$work/patrol.yaml" --db "$db" crawl --rules "$work/rules" \
+	>"$work/out" 2>"$work/err" &
+pid=$!
+for _ in $(seq 100); do
+	[ -s "$db/crawl.lock" ] && break
+	sleep 0.1
+done
+printf 'pack: broken\nrules: [\n' >"$work/rules/b.yaml.tmp"
+mv "$work/rules/b.yaml.tmp" "$work/rules/b.yaml"
+sleep 3
+pack "$work/rules/b.yaml" test.second 'demobbs'
+wait "$pid"
+status=$?
+check "$status" "the crawl ends well (status $status)"
+grep -q "rule files changed but the new rules are refused; crawling on with the old ones" \
+	"$work/err"
+check $? "a pack that does not load is refused"
+grep -q "b.yaml:[0-9]*:[0-9]*: " "$work/err"
+check $? "with its errors as file:line:col"
+grep -q "rule files changed: reloaded, 2 rules" "$work/err"
+check $? "a pack that loads and passes its examples is taken"
+"$patrol" --db "$db" --json hits >"$work/hits" 2>>"$work/err"
+first=$(grep -c '"rule":"test.first"' "$work/hits")
+second=$(grep -c '"rule":"test.second"' "$work/hits")
+pages=$("$patrol" --db "$db" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])')
+[ "$first" -gt "$second" ] && [ "$second" -gt 0 ]
+check $? "pages after the reload are matched with the new rule too ($first and $second hits, $pages pages)"
+echo "1..$n"
+[ "$failures" -eq 0 ]
