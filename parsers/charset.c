@@ -733,6 +733,20 @@ static int prescan(const unsigned char *s, size_t n)
 
 /* The length of the well-formed UTF-8 sequence at s (n > 0 bytes available), or 0 when there is
  * none; *ret_bad is then the length of the maximal subpart that one U+FFFD replaces. */
+/* The length of the ASCII run at s (n bytes), eight bytes at a time: most of a page's markup. */
+static size_t ascii_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080u)
+			break;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
+
 static size_t utf8_seq(const unsigned char *s, size_t n, size_t *ret_bad)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
@@ -770,7 +784,7 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 	size_t pos = 0, bad;
 	while (pos < n) {
 		if (s[pos] < 0x80) {
-			pos++;
+			pos += ascii_run(s + pos, n - pos);
 			continue;
 		}
 		size_t len = utf8_seq(s + pos, n - pos, &bad);
@@ -937,7 +951,7 @@ static int conv_utf8(const unsigned char *s, size_t n, struct sink *k)
 	size_t pos = 0, run = 0, bad;
 	int rc = 0;
 	while (pos < n && !rc) {
-		size_t len = s[pos] < 0x80 ? 1 : utf8_seq(s + pos, n - pos, &bad);
+		size_t len = s[pos] < 0x80 ? ascii_run(s + pos, n - pos) : utf8_seq(s + pos, n - pos, &bad);
 		if (len) {
 			pos += len;
 			continue;
