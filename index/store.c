@@ -252,6 +252,8 @@ static int store_prepare(struct store *s, const char *dir, char *err, size_t err
 		goto fail_quiet;
 	/* Created by schema_init or the migrations: missing now means a damaged store. */
 	rc = store__frontier_open(s, txn);
+	if (!rc)
+		rc = store__review_open(s, txn);
 	if (rc)
 		goto fail;
 	rc = mdb_err(mdb_txn_commit(txn));
@@ -590,6 +592,8 @@ static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MD
 		rc = mdb_err(mdb_put(t->txn, t->s->hit_keys, &ik, &iv, MDB_NOOVERWRITE));
 	if (!rc)
 		rc = store__meta_put_u64(t->txn, t->s->meta, META_HIT_SEQ, id + 1);
+	if (!rc)
+		rc = store__status_index(t->s, t->txn, id, NULL, &h);
 	if (rc)
 		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
 	*ret_id = id;

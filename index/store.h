@@ -278,4 +278,11 @@ int store_robots_put(struct store_txn *txn, const char *host, int64_t fetched_at
 int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at, int *ret_status,
 		     char **ret_body, size_t *ret_len);
 
+/* ---- Review: listing by status, status changes, the audit chain (review.c, audit.c) ----
+ *
+ * docs/review.md. Owned by the review commands; hits_by_status and audit are kept by the store
+ * itself: every hit written goes into the status index, every status change into the audit. */
+
+#define STORE_STATUS_MAX 32 /* bytes of a hit status ("new", "confirmed", ...) */
+
 #endif
