@@ -42,6 +42,20 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_venues(struct cli *cli, int argc, char **argv);
 int cmd_url(struct cli *cli, int argc, char **argv);
 int cmd_extract(struct cli *cli, int argc, char **argv);
+int cmd_scan(struct cli *cli, int argc, char **argv);
+
+struct cli_scan_file;
+struct doc_profiles;
+struct rules_doc;
+/* Reads path ("-": standard input) as patrol scan does (docs/scan.md): HTML by name or content
+ * through doc_parse_with with profiles, else decoded text as the body; base_url is the url field,
+ * charset (a WHATWG label) overrides the file's own. Free *ret with cli_scan_file_free. Errors:
+ * -errno, ERR_TOO_BIG (over 64 MiB), a doc_parse error, -ENOMEM. */
+int cli_scan_file_read(const char *path, const char *base_url, const char *charset,
+		       const struct doc_profiles *profiles, struct cli_scan_file **ret);
+/* The document the rules see; borrowed, lives as long as f. */
+const struct rules_doc *cli_scan_file_doc(const struct cli_scan_file *f);
+void cli_scan_file_free(struct cli_scan_file *f);
 
 /* "patrol: " + the message + newline, on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

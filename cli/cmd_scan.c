@@ -61,7 +61,7 @@ struct scan_args {
 };
 
 /* What one file became: the document the rules see, and what owns its strings. */
-struct scan_file {
+struct cli_scan_file {
 	const char *name;
 	struct doc *doc;        /* HTML */
 	struct buf text;        /* anything else: the decoded body */
@@ -72,7 +72,7 @@ struct scan_file {
 struct scan_ctx {
 	const struct scan_args *a;
 	const struct rules_set *set;
-	const struct scan_file *f;
+	const struct cli_scan_file *f;
 	struct buf snippet;
 	size_t hits;
 };
@@ -171,23 +171,23 @@ static bool scan_is_html(const char *name, const char *data, size_t len)
 }
 
 /* The Content-Type that makes --charset count first, or NULL. */
-static const char *scan_content_type(const struct scan_args *a, const char *type, char *out,
-				     size_t n)
+static const char *scan_content_type(const char *charset, const char *type, char *out, size_t n)
 {
-	if (!a->charset)
+	if (!charset)
 		return NULL;
-	snprintf(out, n, "%s; charset=%s", type, a->charset);
+	snprintf(out, n, "%s; charset=%s", type, charset);
 	return out;
 }
 
-static int scan_prepare_html(const struct scan_args *a, const struct doc_profiles *profiles,
-			     const struct buf *raw, struct scan_file *f)
+static int scan_prepare_html(const char *base_url, const char *charset,
+			     const struct doc_profiles *profiles, const struct buf *raw,
+			     struct cli_scan_file *f)
 {
 	char ct[128];
 	struct doc_options o = {.profiles = profiles};
 	int rc = doc_parse_with(raw->data ? raw->data : "", raw->len,
-				scan_content_type(a, "text/html", ct, sizeof(ct)), a->base_url, &o,
-				&f->doc);
+				scan_content_type(charset, "text/html", ct, sizeof(ct)), base_url,
+				&o, &f->doc);
 	if (rc)
 		return rc;
 	const struct doc *d = f->doc;
@@ -198,7 +198,7 @@ static int scan_prepare_html(const struct scan_args *a, const struct doc_profile
 		f->posts[i] = (struct rules_post){.text = d->posts[i].text,
 						  .author = d->posts[i].author,
 						  .time = d->posts[i].time};
-	f->rd = (struct rules_doc){.title = d->title, .body = d->body, .url = a->base_url,
+	f->rd = (struct rules_doc){.title = d->title, .body = d->body, .url = base_url,
 				   .link_text = d->link_text, .posts = f->posts,
 				   .nposts = d->nposts};
 	return 0;
@@ -206,28 +206,60 @@ static int scan_prepare_html(const struct scan_args *a, const struct doc_profile
 
 /* A text file: decoded to UTF-8 (--charset, a BOM, else UTF-8 when valid, else detected); a NUL
  * byte becomes a space, so the text is one C string and nothing after it is lost. */
-static int scan_prepare_text(const struct scan_args *a, const struct buf *raw,
-			     struct scan_file *f)
+static int scan_prepare_text(const char *base_url, const char *charset, const struct buf *raw,
+			     struct cli_scan_file *f)
 {
 	char ct[128], name[CHARSET_NAME_MAX];
 	enum charset_source src;
 	int rc = charset_decode(raw->data ? raw->data : "", raw->len,
-				scan_content_type(a, "text/plain", ct, sizeof(ct)), &f->text, name,
-				&src);
+				scan_content_type(charset, "text/plain", ct, sizeof(ct)), &f->text,
+				name, &src);
 	if (rc == ERR_TOO_BIG)
 		rc = 0; /* the first SCAN_TEXT_MAX bytes are matched */
 	for (size_t i = 0; rc == 0 && i < f->text.len; i++)
 		if (f->text.data[i] == '\0')
 			f->text.data[i] = ' ';
-	f->rd = (struct rules_doc){.body = buf_str(&f->text), .url = a->base_url};
+	f->rd = (struct rules_doc){.body = buf_str(&f->text), .url = base_url};
 	return rc;
 }
 
-static void scan_file_done(struct scan_file *f)
+void cli_scan_file_free(struct cli_scan_file *f)
 {
+	if (!f)
+		return;
 	doc_free(f->doc);
 	free(f->posts);
 	buf_done(&f->text);
+	free(f);
+}
+
+int cli_scan_file_read(const char *path, const char *base_url, const char *charset,
+		       const struct doc_profiles *profiles, struct cli_scan_file **ret)
+{
+	struct cli_scan_file *f = calloc(1, sizeof(*f));
+	struct buf raw;
+	if (!f)
+		return -ENOMEM;
+	f->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	buf_init(&raw, SCAN_INPUT_MAX);
+	buf_init(&f->text, SCAN_TEXT_MAX);
+	int rc = scan_read(path, &raw);
+	if (rc == 0)
+		rc = scan_is_html(path, raw.data ? raw.data : "", raw.len)
+			 ? scan_prepare_html(base_url, charset, profiles, &raw, f)
+			 : scan_prepare_text(base_url, charset, &raw, f);
+	buf_done(&raw);
+	if (rc) {
+		cli_scan_file_free(f);
+		return rc;
+	}
+	*ret = f;
+	return 0;
+}
+
+const struct rules_doc *cli_scan_file_doc(const struct cli_scan_file *f)
+{
+	return &f->rd;
 }
 
 /* ---- output ---- */
@@ -361,35 +393,23 @@ static int on_explain(const struct rules_explain *e, void *ud)
 
 /* ---- the command ---- */
 
-int cmd_scan(struct cli *cli, int argc, char **argv); /* called from main.c's command table */
-
 static int scan_one(struct scan_ctx *c, struct rules_matcher *m,
 		    const struct doc_profiles *profiles, const char *path)
 {
-	struct scan_file f = {.name = strcmp(path, "-") == 0 ? "<stdin>" : path};
-	struct buf raw;
-	buf_init(&raw, SCAN_INPUT_MAX);
-	buf_init(&f.text, SCAN_TEXT_MAX);
-	int rc = scan_read(path, &raw);
+	struct cli_scan_file *f = NULL;
+	int rc = cli_scan_file_read(path, c->a->base_url, c->a->charset, profiles, &f);
 	if (rc) {
 		cli_error("scan: %s: %s", path, rc == ERR_TOO_BIG ? "larger than 64 MiB"
 								     : err_str(rc));
-		buf_done(&raw);
-		buf_done(&f.text);
 		return CLI_FAIL;
 	}
-	rc = scan_is_html(path, raw.data ? raw.data : "", raw.len)
-		 ? scan_prepare_html(c->a, profiles, &raw, &f)
-		 : scan_prepare_text(c->a, &raw, &f);
-	buf_done(&raw);
-	c->f = &f;
-	if (rc == 0)
-		rc = c->a->explain ? rules_explain_doc(m, &f.rd, on_explain, c)
-				   : rules_match_doc(m, &f.rd, on_hit, c);
+	c->f = f;
+	rc = c->a->explain ? rules_explain_doc(m, &f->rd, on_explain, c)
+			   : rules_match_doc(m, &f->rd, on_hit, c);
 	if (rc)
 		cli_error("scan: %s: %s%s", path, err_str(rc),
 			  rc == ERR_REGEX ? " (a rule's regex failed; the others were matched)" : "");
-	scan_file_done(&f);
+	cli_scan_file_free(f);
 	return rc ? CLI_FAIL : CLI_OK;
 }
 

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int cmd_scan(struct cli *cli, int argc, char **argv); /* cli/cmd_scan.c */
-
 static const struct {
 	const char *name;
 	cli_cmd_fn fn;

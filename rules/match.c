@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const field_names[RULES__NFIELDS] = {
 	[RULES__FIELD_TITLE] = "title", [RULES__FIELD_BODY] = "body",
@@ -367,6 +368,9 @@ struct rules_matcher {
 	const struct rules__rule *rule;
 	uint32_t rule_index;
 	bool prefiltered; /* the scan of the current instance ran */
+	bool timing;      /* rules_matcher_set_timing */
+	uint64_t *rule_ns; /* per rule, when timing: CPU time confirming and evaluating it */
+	uint64_t shared_ns; /* when timing: normalizing and prefiltering */
 	struct inst *insts; /* the document's field instances; ninsts used, each normalized once */
 	size_t ninsts, insts_alloc;
 	struct inst *cur;
@@ -428,6 +432,7 @@ void rules_matcher_free(struct rules_matcher *m)
 	pcre2_jit_stack_free(m->jit);
 	pcre2_match_context_free(m->mctx);
 	pcre2_match_data_free(m->md);
+	free(m->rule_ns);
 	free(m->errors);
 	free(m->near_b);
 	free(m->near_a);
@@ -438,6 +443,34 @@ void rules_matcher_free(struct rules_matcher *m)
 	free(m->where);
 	free(m->state);
 	free(m);
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int rules_matcher_set_timing(struct rules_matcher *m, bool on)
+{
+	if (on && !m->rule_ns) {
+		m->rule_ns = calloc(m->set->nrules ? m->set->nrules : 1, sizeof(*m->rule_ns));
+		if (!m->rule_ns)
+			return -ENOMEM;
+	}
+	m->timing = on;
+	return 0;
+}
+
+uint64_t rules_matcher_rule_ns(const struct rules_matcher *m, size_t i)
+{
+	return m->rule_ns && i < m->set->nrules ? m->rule_ns[i] : 0;
+}
+
+uint64_t rules_matcher_shared_ns(const struct rules_matcher *m)
+{
+	return m->shared_ns;
 }
 
 size_t rules_matcher_errors(const struct rules_matcher *m, size_t i)
@@ -778,7 +811,10 @@ static int match_rule(struct rules_matcher *m, size_t rule, struct rules_hit *re
 static int match_one(struct rules_matcher *m, size_t i, rules_hit_fn fn, void *ud, int *failed)
 {
 	struct rules_hit hit;
+	uint64_t t0 = m->timing ? cpu_ns() : 0;
 	int rc = match_rule(m, i, &hit);
+	if (m->timing)
+		m->rule_ns[i] += cpu_ns() - t0;
 	if (rc < 0 && *failed == 0)
 		*failed = rc;
 	return rc > 0 ? fn(&hit, ud) : 0; /* one failing rule must not blind the others */
@@ -791,7 +827,10 @@ static int match_inst(struct rules_matcher *m, size_t k, bool exhaustive, rules_
 	const uint32_t *cands = NULL;
 	size_t ncands = 0;
 	m->cur = &m->insts[k];
+	uint64_t t0 = m->timing ? cpu_ns() : 0;
 	int rc = match_scan(m, exhaustive, &cands, &ncands);
+	if (m->timing)
+		m->shared_ns += cpu_ns() - t0;
 	if (m->prefiltered) {
 		for (size_t c = 0; c < ncands && rc == 0; c++)
 			rc = match_one(m, cands[c], fn, ud, failed);
@@ -863,7 +902,10 @@ static int doc_prepare(struct rules_matcher *m, const struct rules_doc *doc)
 int rules_match_doc(struct rules_matcher *m, const struct rules_doc *doc, rules_hit_fn fn,
 		    void *ud)
 {
+	uint64_t t0 = m->timing ? cpu_ns() : 0;
 	int rc = doc_prepare(m, doc), failed = 0;
+	if (m->timing)
+		m->shared_ns += cpu_ns() - t0;
 	for (size_t k = 0; k < m->ninsts && rc == 0; k++)
 		rc = match_inst(m, k, false, fn, ud, &failed);
 	return rc != 0 ? rc : failed;

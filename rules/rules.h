@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct rules_set;
 struct rules_matcher;
@@ -74,6 +75,23 @@ void rules_set_rule(const struct rules_set *set, size_t i, struct rules_info *re
  * or conditionals): PCRE2 runs them over every text the rule reads, which costs a pass each.
  * Returns how many there are; the first max of their names go to names (borrowed). */
 size_t rules_set_always_run(const struct rules_set *set, size_t i, const char **names, size_t max);
+
+/* Most backtracking steps (PCRE2's match limit) one search of the lint sample may take before
+ * rules_set_lint_slow calls its pattern slow: ordinary patterns need well under a hundred. */
+#define RULES_SLOW_STEPS 10000
+
+/* Called for each slow pattern: fails when it reaches the matcher's own match limit on the
+ * sample (a crawl would count an error on such text). A non-zero return stops the check. */
+typedef int (*rules_slow_fn)(size_t rule, const char *pattern, bool fails, void *ud);
+
+/* Runs every pattern of the set over a built-in sample of about 64 KiB of Chinese and English
+ * forum text (rules_lint_sample; normalized for the patterns of the normalized view), searching
+ * for all its matches, and calls fn for each pattern that takes more than RULES_SLOW_STEPS
+ * backtracking steps in one search. Counted, not timed: the same packs give the same warnings on
+ * any machine. Returns 0, fn's non-zero return, or -ENOMEM. */
+int rules_set_lint_slow(const struct rules_set *set, rules_slow_fn fn, void *ud);
+/* Appends the lint sample to out (the same bytes on every run). Errors as buf_add's. */
+int rules_lint_sample(struct buf *out);
 
 /* Runs every rule's embedded test examples, each as the rule's "body" field if it reads body, else
  * as its first field, through the same path as page text (normalized for the patterns that read
@@ -195,6 +213,14 @@ int rules_explain_doc(struct rules_matcher *m, const struct rules_doc *doc, rule
  * since the matcher was made: each failure is one rule on one field instance, and is also an
  * ERR_REGEX return. A crawl reports these in its run stats. */
 size_t rules_matcher_errors(const struct rules_matcher *m, size_t i);
+
+/* For `patrol rules bench`: with timing on, the matcher adds up the thread CPU time each rule
+ * costs (its PCRE2 confirmation and condition, on every field instance it is tried on) and what
+ * all rules share (normalization and the prefilter pass). Costs two clock reads per rule tried.
+ * Returns 0 or -ENOMEM. */
+int rules_matcher_set_timing(struct rules_matcher *m, bool on);
+uint64_t rules_matcher_rule_ns(const struct rules_matcher *m, size_t i);
+uint64_t rules_matcher_shared_ns(const struct rules_matcher *m);
 
 /* Appends to out a one-line excerpt of text around [start, end): up to context code points either
  * side, cut on character boundaries, whitespace and control characters collapsed to one space and

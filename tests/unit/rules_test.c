@@ -889,6 +889,35 @@ static void test_explain(void **state)
 	buf_done(&out);
 }
 
+static int record_slow(size_t rule, const char *pattern, bool fails, void *ud)
+{
+	return buf_addf(ud, "%zu:%s:%s\n", rule, pattern, fails ? "fails" : "slow");
+}
+
+/* rules_set_lint_slow: counted backtracking on the built-in sample, the same on every run. */
+static void test_lint_slow(void **state)
+{
+	(void)state;
+	struct rules_set *set = load_ok(
+	    "pack: s\nrules:\n"
+	    "  - {id: a, title: T, category: c, severity: low, patterns: {a: '(?:\\w+\\s?){1,6}元$'}}\n"
+	    "  - {id: b, title: T, category: c, severity: low, patterns: {a: '(?:\\w{1,20}){1,3}元'}}\n"
+	    "  - {id: c, title: T, category: c, severity: low,\n"
+	    "     patterns: {a: '刷单.{0,10}返利', b: 'literal:verify your account', c: '\\d+\\s*元'},\n"
+	    "     condition: any of them}\n");
+	struct buf out, lint_text;
+	buf_init(&out, 4096);
+	buf_init(&lint_text, 1 << 20);
+	assert_int_equal(rules_set_lint_slow(set, record_slow, &out), 0);
+	assert_string_equal(buf_str(&out), "0:a:fails\n1:a:slow\n");
+	assert_int_equal(rules_lint_sample(&lint_text), 0);
+	assert_true(lint_text.len >= 64 << 10 && lint_text.len < (64 << 10) + 256);
+	assert_non_null(strstr(buf_str(&lint_text), "刷单"));
+	rules_set_free(set);
+	buf_done(&out);
+	buf_done(&lint_text);
+}
+
 static void test_match_doc(void **state)
 {
 	(void)state;
@@ -1458,6 +1487,7 @@ int main(void)
 		cmocka_unit_test(test_condition_counts_near),
 		cmocka_unit_test(test_match_doc),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_lint_slow),
 		cmocka_unit_test(test_match_error_counts),
 		cmocka_unit_test(test_pattern_lists),
 		cmocka_unit_test(test_pattern_braces_stay_regex),
