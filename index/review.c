@@ -27,6 +27,10 @@ static MDB_val val_of(const void *data, size_t len)
 	return v;
 }
 
+/* Severities in the order of STORE_ORDER_SEVERITY; anything else comes last. */
+static const char *const severities[] = {"critical", "high", "medium", "low", "info"};
+#define NSEV (sizeof(severities) / sizeof(severities[0]))
+
 static void put_be64(uint8_t *p, uint64_t x)
 {
 	for (int i = 0; i < 8; i++)
@@ -134,4 +138,259 @@ int store__review_open(struct store *s, MDB_txn *txn)
 	if (rc == ERR_NOT_FOUND)
 		return status_index_build(s, txn);
 	return rc;
+}
+
+void store_hit_query_init(struct store_hit_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->since = INT64_MIN;
+	q->until = INT64_MAX;
+	q->order = STORE_ORDER_NEWEST;
+}
+
+/* One listing in progress: the query, where the walk stands and how much it has handed over.
+ * other_sev: the severity filter is "none of severities[]" (the last pass of a severity sort). */
+struct qwalk {
+	struct store *s;
+	const struct store_hit_query *q;
+	store_hit_fn fn;
+	void *ud;
+	bool other_sev, backward, started, done;
+	uint64_t given;
+	uint8_t key[IDX_KEY_MAX]; /* the last key visited, where the next chunk resumes */
+	size_t key_len;
+	uint8_t lo[IDX_KEY_MAX], hi[IDX_KEY_MAX]; /* the range of keys, inclusive */
+	size_t lo_len, hi_len;
+	struct store_scratch scratch;
+};
+
+static bool str_match(const char *want, const char *have)
+{
+	return !want || strcmp(want, have) == 0;
+}
+
+static bool hit_selected(const struct qwalk *w, const struct store_hit *h)
+{
+	const struct store_hit_query *q = w->q;
+	if (!str_match(q->status, h->status) || !str_match(q->venue, h->venue) ||
+	    !str_match(q->rule, h->rule) || !str_match(q->category, h->category) ||
+	    !str_match(q->severity, h->severity))
+		return false;
+	if (h->first_seen < q->since || h->first_seen > q->until)
+		return false;
+	if (w->other_sev)
+		for (size_t i = 0; i < NSEV; i++)
+			if (strcmp(h->severity, severities[i]) == 0)
+				return false;
+	return true;
+}
+
+static int keycmp(const MDB_val *k, const uint8_t *b, size_t blen)
+{
+	size_t n = k->mv_size < blen ? k->mv_size : blen;
+	int c = memcmp(k->mv_data, b, n);
+	if (c)
+		return c;
+	return k->mv_size < blen ? -1 : k->mv_size > blen;
+}
+
+/* Positions cur at the first key of the walk (or the one after w->key when resuming). */
+static int qwalk_seek(struct qwalk *w, MDB_cursor *cur, MDB_val *k, MDB_val *v)
+{
+	const uint8_t *at = w->started ? w->key : (w->backward ? w->hi : w->lo);
+	size_t at_len = w->started ? w->key_len : (w->backward ? w->hi_len : w->lo_len);
+	*k = val_of(at, at_len);
+	int mrc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (mrc && mrc != MDB_NOTFOUND)
+		return store__mdb_err(mrc);
+	if (!w->backward) {
+		/* SET_RANGE gives the first key >= at; a resume skips the one it saw. */
+		if (!mrc && w->started && keycmp(k, at, at_len) == 0)
+			mrc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+	} else if (mrc == MDB_NOTFOUND) {
+		mrc = mdb_cursor_get(cur, k, v, MDB_LAST);
+	} else if (keycmp(k, at, at_len) > 0 || w->started) {
+		mrc = mdb_cursor_get(cur, k, v, MDB_PREV);
+	}
+	return mrc == MDB_NOTFOUND ? ERR_NOT_FOUND : store__mdb_err(mrc);
+}
+
+/* The hit an index key names, read in the same transaction. */
+static int qwalk_hit(struct qwalk *w, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+		     struct store_hit *h)
+{
+	MDB_val hv = *v;
+	uint8_t idk[8];
+	if (w->q->status) {
+		if (k->mv_size < 17)
+			return ERR_STORE;
+		memcpy(idk, (const uint8_t *)k->mv_data + k->mv_size - 8, 8);
+		MDB_val hk = val_of(idk, 8);
+		int rc = store__mdb_err(mdb_get(txn, w->s->hits, &hk, &hv));
+		if (rc)
+			return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* the index names a missing hit */
+	} else {
+		if (k->mv_size != 8)
+			return ERR_STORE;
+		memcpy(idk, k->mv_data, 8);
+	}
+	int rc = store__hit_decode(hv.mv_data, hv.mv_size, &w->scratch, h);
+	h->id = get_be64(idk);
+	return rc;
+}
+
+/* One chunk: a read transaction, at most QUERY_CHUNK keys, then the place is remembered. */
+static int qwalk_chunk(struct qwalk *w)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi dbi = w->q->status ? w->s->hits_by_status : w->s->hits;
+	int rc = store__mdb_err(mdb_txn_begin(w->s->env, NULL, MDB_RDONLY, &txn));
+	if (!rc)
+		rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
+	if (!rc)
+		rc = qwalk_seek(w, cur, &k, &v);
+	for (int n = 0; !rc && n < QUERY_CHUNK; n++) {
+		struct store_hit h;
+		if (keycmp(&k, w->lo, w->lo_len) < 0 || keycmp(&k, w->hi, w->hi_len) > 0)
+			break;
+		if (k.mv_size > IDX_KEY_MAX)
+			rc = ERR_STORE;
+		if (!rc)
+			rc = qwalk_hit(w, txn, &k, &v, &h);
+		if (rc)
+			break;
+		memcpy(w->key, k.mv_data, k.mv_size);
+		w->key_len = k.mv_size;
+		w->started = true;
+		if (hit_selected(w, &h)) {
+			if ((rc = w->fn(&h, w->ud)))
+				break;
+			if (w->q->limit && ++w->given >= w->q->limit)
+				break;
+		}
+		int mrc = mdb_cursor_get(cur, &k, &v, w->backward ? MDB_PREV : MDB_NEXT);
+		rc = mrc == MDB_NOTFOUND ? ERR_NOT_FOUND : store__mdb_err(mrc);
+		if (n + 1 == QUERY_CHUNK && !rc)
+			goto out; /* more to read: the next chunk resumes after w->key */
+	}
+	w->done = true;
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* The key range: status NUL since..until for the index, every id for hits. */
+static void qwalk_range(struct qwalk *w)
+{
+	const struct store_hit_query *q = w->q;
+	if (!q->status) {
+		memset(w->lo, 0, 8);
+		memset(w->hi, 0xff, 8);
+		w->lo_len = w->hi_len = 8;
+		return;
+	}
+	if (idx_key(q->status, q->since, 0, w->lo, &w->lo_len) ||
+	    idx_key(q->status, q->until, UINT64_MAX, w->hi, &w->hi_len)) {
+		w->lo_len = 1; /* an impossible status: an empty range */
+		w->lo[0] = 0xff;
+		w->hi_len = 1;
+		w->hi[0] = 0;
+	}
+}
+
+static int query_pass(struct store *s, const struct store_hit_query *q, bool other_sev,
+		      store_hit_fn fn, void *ud, uint64_t *given)
+{
+	struct qwalk w = {.s = s, .q = q, .fn = fn, .ud = ud, .other_sev = other_sev};
+	int rc = 0;
+	w.backward = q->order != STORE_ORDER_OLDEST;
+	w.given = *given;
+	store__scratch_init(&w.scratch);
+	qwalk_range(&w);
+	while (!rc && !w.done && !(q->limit && w.given >= q->limit))
+		rc = qwalk_chunk(&w);
+	store__scratch_done(&w.scratch);
+	*given = w.given;
+	return rc;
+}
+
+int store_hits_query(struct store *s, const struct store_hit_query *q, store_hit_fn fn, void *ud)
+{
+	uint64_t given = 0;
+	if (q->order != STORE_ORDER_SEVERITY || q->severity)
+		return query_pass(s, q, false, fn, ud, &given);
+	/* One newest-first pass per severity: constant memory, at the price of a walk each. */
+	struct store_hit_query one = *q;
+	int rc = 0;
+	for (size_t i = 0; !rc && i <= NSEV && !(q->limit && given >= q->limit); i++) {
+		one.severity = i < NSEV ? severities[i] : NULL;
+		rc = query_pass(s, &one, i == NSEV, fn, ud, &given);
+	}
+	return rc;
+}
+
+bool store_review_status_valid(const char *status)
+{
+	static const char *const ok[] = {"new", "confirmed", "dismissed", "escalated"};
+	for (size_t i = 0; status && i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(status, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+static int review_args_check(const char *status, const char *actor, const char *note)
+{
+	if (!store_review_status_valid(status) || !actor || !actor[0])
+		return ERR_USAGE;
+	if (strlen(actor) > STORE_NOTE_MAX || (note && strlen(note) > STORE_NOTE_MAX))
+		return ERR_TOO_BIG;
+	return 0;
+}
+
+int store_review_set(struct store_txn *txn, uint64_t id, const char *status, const char *actor,
+		     const char *note, int64_t now, char ret_before[STORE_STATUS_MAX + 1])
+{
+	char before[STORE_STATUS_MAX + 1];
+	uint8_t idk[8];
+	MDB_val v;
+	struct store_hit h;
+	int rc = review_args_check(status, actor, note);
+	if (rc)
+		return rc;
+	put_be64(idk, id);
+	MDB_val k = val_of(idk, 8);
+	rc = store__mdb_err(mdb_get(txn->txn, txn->s->hits, &k, &v));
+	if (!rc)
+		rc = store__hit_decode(v.mv_data, v.mv_size, &txn->dec, &h);
+	if (rc)
+		return rc;
+	if (strlen(h.status) > STORE_STATUS_MAX)
+		return ERR_STORE;
+	strcpy(before, h.status);
+	if (ret_before)
+		strcpy(ret_before, before);
+	bool same = strcmp(before, status) == 0;
+	if (same && (!note || !note[0]))
+		return 0;
+	if (!same) {
+		struct store_hit old = h;
+		h.status = status;
+		rc = store__hit_encode(&h, &txn->enc);
+		if (rc)
+			return rc;
+		v = val_of(txn->enc.data, txn->enc.len);
+		rc = store__mdb_err(mdb_put(txn->txn, txn->s->hits, &k, &v, 0));
+		if (!rc)
+			rc = store__status_index(txn->s, txn->txn, id, &old, &h);
+		if (rc)
+			return rc;
+	}
+	struct store_audit_entry e = {.time = now, .actor = actor, .action = "review", .hit = id,
+				      .before = before, .after = status, .note = note};
+	return store_audit_append(txn, &e);
 }

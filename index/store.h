@@ -284,5 +284,80 @@ int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at,
  * itself: every hit written goes into the status index, every status change into the audit. */
 
 #define STORE_STATUS_MAX 32 /* bytes of a hit status ("new", "confirmed", ...) */
+#define STORE_NOTE_MAX	 4096 /* bytes of a review note or actor name */
+
+enum store_hit_order {
+	STORE_ORDER_NEWEST,   /* first_seen, latest first (ties: highest id first) */
+	STORE_ORDER_OLDEST,   /* first_seen, earliest first */
+	STORE_ORDER_SEVERITY, /* critical, high, medium, low, info, then any other; newest first */
+};
+
+/* Which hits store_hits_query hands over. NULL strings match anything; since and until bound
+ * first_seen (epoch seconds, inclusive). store_hit_query_init sets "everything, newest first". */
+struct store_hit_query {
+	const char *status, *venue, *rule, *category, *severity;
+	int64_t since, until;
+	enum store_hit_order order;
+	uint64_t limit; /* at most this many; 0 for all */
+};
+void store_hit_query_init(struct store_hit_query *q);
+
+/* Calls fn for each hit q selects, in q's order. With a status the walk is a range of
+ * hits_by_status (time-bounded by since/until), otherwise of hits by id. Reads in short read
+ * transactions of a few hundred records each, resuming after the last key, so it runs beside a
+ * crawl and a walk over any number of hits holds constant memory; a hit changed meanwhile may be
+ * seen as it was or as it is. fn's record is valid only during the call (as for a walk); a
+ * non-zero return stops and is returned. Errors: ERR_STORE (a corrupt record), -errno. */
+int store_hits_query(struct store *s, const struct store_hit_query *q, store_hit_fn fn, void *ud);
+
+/* The statuses an analyst sets. */
+bool store_review_status_valid(const char *status);
+
+/* Sets hit id's status (new, confirmed, dismissed or escalated: ERR_USAGE for any other) in txn,
+ * keeps hits_by_status in step and appends an audit entry (action "review", before, after, note)
+ * in the same transaction, so the change and its record commit together. Setting the status a
+ * hit has already changes nothing unless a note is given (then the entry records the note).
+ * actor must be a non-empty string; actor and note (may be NULL) are at most STORE_NOTE_MAX
+ * bytes (ERR_TOO_BIG). ERR_NOT_FOUND when there is no such hit. *ret_before (may be NULL)
+ * receives the status before, up to STORE_STATUS_MAX bytes and a NUL. */
+int store_review_set(struct store_txn *txn, uint64_t id, const char *status, const char *actor,
+		     const char *note, int64_t now, char ret_before[STORE_STATUS_MAX + 1]);
+
+/* One entry of the audit chain (docs/review.md). hash is computed on reading: SHA-256 of the
+ * stored value, which the next entry names as its prev. */
+struct store_audit_entry {
+	uint64_t seq; /* 1, 2, ...: the key */
+	int64_t time; /* epoch seconds */
+	const char *actor, *action; /* action: "review", "purge" */
+	uint64_t hit; /* the hit concerned, 0 for none */
+	const char *before, *after, *note;
+	uint8_t prev[32]; /* hash of entry seq - 1; zeros for entry 1 */
+	uint8_t hash[32];
+};
+/* Appends an entry (seq, prev and hash are ignored and set) in txn, and moves the chain's head
+ * in meta. Strings as store_review_set's; NULL is "". */
+int store_audit_append(struct store_txn *txn, const struct store_audit_entry *e);
+typedef int (*store_audit_fn)(const struct store_audit_entry *e, void *ud);
+/* Every entry in sequence order (only those of hit when hit is not 0), in one read transaction;
+ * the callback rules of a walk. */
+int store_audit_each(struct store *s, uint64_t hit, store_audit_fn fn, void *ud);
+
+/* What store_audit_verify found, each about entries first..last. */
+enum store_audit_problem {
+	STORE_AUDIT_ALTERED,  /* its bytes are not the ones the next entry (or the head) chained */
+	STORE_AUDIT_INSERTED, /* not part of the chain: the entry after it chains past it */
+	STORE_AUDIT_REMOVED,  /* missing: a gap in the sequence, or cut from the end */
+	STORE_AUDIT_MOVED,    /* holds another sequence number than its key (other): reordered */
+	STORE_AUDIT_CORRUPT,  /* unreadable */
+};
+typedef int (*store_audit_problem_fn)(enum store_audit_problem what, uint64_t first,
+				      uint64_t last, uint64_t other, void *ud);
+/* Walks the chain and checks every link, the sequence and the head kept in meta; fn is called
+ * for each problem (non-zero stops and is returned). *ret_entries and ret_head (may be NULL):
+ * the entries read and the head's hash (zeros when the chain is empty), which an analyst may
+ * record elsewhere: an attacker who rewrites the whole chain and the head changes it. Returns
+ * 0 when the walk ran, whether or not problems were found. */
+int store_audit_verify(struct store *s, store_audit_problem_fn fn, void *ud,
+		       uint64_t *ret_entries, uint8_t ret_head[32]);
 
 #endif

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of the review side of index/: listing through hits_by_status (filters, orders, limits,
+ * chunked reads), status changes and the audit chain they append to, and store_audit_verify
+ * against a chain tampered with through LMDB directly (altered, inserted, removed, reordered
+ * entries), each in a fresh temporary store.
+ */
+#include "common/digest.h"
+#include "common/err.h"
+#include "index/store.h"
+
+#include <ftw.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+struct fixture {
+	char root[256];
+	char dir[300];
+	struct store *s;
+};
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+	char err[256];
+	if (!f)
+		return -1;
+	snprintf(f->root, sizeof(f->root), "%s/patrol-audit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->root))
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
+	if (store_open(f->dir, &f->s, err, sizeof(err)) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->s);
+	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fixture *f)
+{
+	char err[256];
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
+}
+
+/* n hits: hit i (from 1) first seen at 1000 + i, severity cycling through four values, rules
+ * r0..r2, venues v0/v1. */
+static void put_hits(struct fixture *f, int n)
+{
+	static const char *const sev[] = {"high", "low", "critical", "odd"};
+	struct store_txn *t;
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	for (int i = 1; i <= n; i++) {
+		char rule[16], url[64], match[32];
+		snprintf(rule, sizeof(rule), "r%d", i % 3);
+		snprintf(url, sizeof(url), "https://f.example/t/%d", i);
+		snprintf(match, sizeof(match), "m%d", i);
+		struct store_hit h = {.rule = rule, .pack = "p", .category = "fraud/x",
+				      .severity = sev[i % 4], .venue = i % 2 ? "v1" : "v0",
+				      .url = url, .field = "body", .post = -1, .match = match,
+				      .snippet = match};
+		uint64_t id;
+		assert_int_equal(store_hit_put(t, &h, 1000 + i, &id, NULL), 0);
+		assert_int_equal(id, (uint64_t)i);
+	}
+	assert_int_equal(store_write_commit(t), 0);
+}
+
+static void review(struct fixture *f, uint64_t id, const char *status, const char *note)
+{
+	struct store_txn *t;
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_review_set(t, id, status, "alice", note, 5000 + (int64_t)id, NULL),
+			 0);
+	assert_int_equal(store_write_commit(t), 0);
+}
+
+struct got {
+	uint64_t ids[2048];
+	char sev[2048][16];
+	size_t n;
+};
+
+static int collect(const struct store_hit *h, void *ud)
+{
+	struct got *g = ud;
+	if (g->n == sizeof(g->ids) / sizeof(g->ids[0]))
+		return -1;
+	snprintf(g->sev[g->n], sizeof(g->sev[0]), "%s", h->severity);
+	g->ids[g->n++] = h->id;
+	return 0;
+}
+
+static void query(struct fixture *f, const struct store_hit_query *q, struct got *g)
+{
+	g->n = 0;
+	assert_int_equal(store_hits_query(f->s, q, collect, g), 0);
+}
+
+static void query_by_status(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit_query q;
+	static struct got g;
+	put_hits(f, 1300); /* more than two chunks of a listing */
+	review(f, 7, "confirmed", NULL);
+	review(f, 9, "dismissed", "spam ad, not fraud");
+	review(f, 1200, "confirmed", NULL);
+	store_hit_query_init(&q);
+	q.status = "new";
+	q.limit = 50;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 50);
+	assert_int_equal(g.ids[0], 1300); /* newest first */
+	assert_int_equal(g.ids[49], 1251);
+	q.limit = 0;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 1297);
+	for (size_t i = 1; i < g.n; i++)
+		assert_true(g.ids[i] < g.ids[i - 1]);
+	q.status = "confirmed";
+	q.order = STORE_ORDER_OLDEST;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.ids[0], 7);
+	assert_int_equal(g.ids[1], 1200);
+	q.since = 1000 + 8; /* first_seen bounds, inclusive */
+	query(f, &q, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.ids[0], 1200);
+	q.status = "new";
+	q.since = 1000 + 100;
+	q.until = 1000 + 110;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 11);
+	assert_int_equal(g.ids[0], 100);
+	q.status = "nosuch";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 0);
+}
+
+static void query_filters_and_orders(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit_query q;
+	static struct got g;
+	put_hits(f, 40);
+	store_hit_query_init(&q);
+	query(f, &q, &g);
+	assert_int_equal(g.n, 40);
+	assert_int_equal(g.ids[0], 40);
+	q.order = STORE_ORDER_OLDEST;
+	q.venue = "v0";
+	q.rule = "r1";
+	query(f, &q, &g); /* even i with i % 3 == 1: 4, 10, 16, 22, 28, 34, 40 */
+	assert_int_equal(g.n, 7);
+	assert_int_equal(g.ids[0], 4);
+	assert_int_equal(g.ids[6], 40);
+	store_hit_query_init(&q);
+	q.order = STORE_ORDER_SEVERITY;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 40);
+	assert_string_equal(g.sev[0], "critical");
+	assert_int_equal(g.ids[0], 38);
+	assert_string_equal(g.sev[10], "high");
+	assert_string_equal(g.sev[20], "low");
+	assert_string_equal(g.sev[39], "odd");
+	q.limit = 12;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 12);
+	assert_string_equal(g.sev[11], "high");
+	q.limit = 0;
+	q.severity = "low";
+	q.category = "fraud/x";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 10);
+	q.category = "hoax/y";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 0);
+}
+
+static void review_changes_and_audits(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	char before[STORE_STATUS_MAX + 1];
+	put_hits(f, 3);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_review_set(t, 2, "escalated", "bob", "to police", 77, before), 0);
+	assert_string_equal(before, "new");
+	assert_int_equal(store_review_set(t, 2, "escalated", "bob", NULL, 78, before), 0);
+	assert_string_equal(before, "escalated");
+	assert_int_equal(store_review_set(t, 2, "gone", "bob", NULL, 78, NULL), ERR_USAGE);
+	assert_int_equal(store_review_set(t, 2, "new", "", NULL, 78, NULL), ERR_USAGE);
+	assert_int_equal(store_review_set(t, 99, "new", "bob", NULL, 78, NULL), ERR_NOT_FOUND);
+	assert_int_equal(store_write_commit(t), 0);
+	review(f, 2, "confirmed", NULL);
+	review(f, 3, "dismissed", NULL);
+	/* An aborted change leaves neither the status nor an entry. */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_review_set(t, 1, "confirmed", "eve", NULL, 9, NULL), 0);
+	store_write_abort(t);
+	struct store_hit_query q;
+	static struct got g;
+	store_hit_query_init(&q);
+	q.status = "new";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.ids[0], 1);
+	uint64_t n = 0;
+	uint8_t head[32];
+	assert_int_equal(store_audit_verify(f->s, NULL, NULL, &n, head), 0);
+	assert_int_equal(n, 3); /* the same status again without a note made no entry */
+}
+
+/* ---- tampering ---- */
+
+struct problem {
+	enum store_audit_problem what;
+	uint64_t first, last, other;
+};
+struct problems {
+	struct problem p[16];
+	size_t n;
+};
+
+static int note_problem(enum store_audit_problem what, uint64_t first, uint64_t last,
+			uint64_t other, void *ud)
+{
+	struct problems *ps = ud;
+	if (ps->n < 16)
+		ps->p[ps->n++] = (struct problem){what, first, last, other};
+	return 0;
+}
+
+static void verify(struct fixture *f, struct problems *ps)
+{
+	ps->n = 0;
+	assert_int_equal(store_audit_verify(f->s, note_problem, ps, NULL, NULL), 0);
+}
+
+static bool has(const struct problems *ps, enum store_audit_problem what, uint64_t first,
+		uint64_t last)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->p[i].what == what && ps->p[i].first == first && ps->p[i].last == last)
+			return true;
+	return false;
+}
+
+/* Six entries: hits 1-3 confirmed, then dismissed. */
+static void chain(struct fixture *f)
+{
+	struct problems ps;
+	put_hits(f, 3);
+	for (uint64_t i = 1; i <= 3; i++)
+		review(f, i, "confirmed", "first look");
+	for (uint64_t i = 1; i <= 3; i++)
+		review(f, i, "dismissed", NULL);
+	verify(f, &ps);
+	assert_int_equal(ps.n, 0);
+}
+
+/* The store closed, LMDB opened directly on its audit database. */
+struct raw {
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+};
+
+static void raw_begin(struct fixture *f, struct raw *r)
+{
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(mdb_env_create(&r->env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(r->env, 64), 0);
+	assert_int_equal(mdb_env_set_mapsize(r->env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(r->env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(r->env, NULL, 0, &r->txn), 0);
+	assert_int_equal(mdb_dbi_open(r->txn, "audit", 0, &r->dbi), 0);
+}
+
+static void raw_end(struct fixture *f, struct raw *r)
+{
+	assert_int_equal(mdb_txn_commit(r->txn), 0);
+	mdb_env_close(r->env);
+	reopen(f);
+}
+
+static MDB_val key_of(uint64_t seq, uint8_t k[8])
+{
+	for (int i = 0; i < 8; i++)
+		k[i] = (uint8_t)(seq >> (8 * (7 - i)));
+	return (MDB_val){.mv_size = 8, .mv_data = k};
+}
+
+/* A malloc'd copy of entry seq's value. */
+static void *raw_get(struct raw *r, uint64_t seq, size_t *len)
+{
+	uint8_t kb[8];
+	MDB_val k = key_of(seq, kb), v;
+	assert_int_equal(mdb_get(r->txn, r->dbi, &k, &v), 0);
+	void *p = malloc(v.mv_size);
+	assert_non_null(p);
+	memcpy(p, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return p;
+}
+
+static void raw_put(struct raw *r, uint64_t seq, void *data, size_t len)
+{
+	uint8_t kb[8];
+	MDB_val k = key_of(seq, kb), v = {.mv_size = len, .mv_data = data};
+	assert_int_equal(mdb_put(r->txn, r->dbi, &k, &v, 0), 0);
+}
+
+static void raw_del(struct raw *r, uint64_t seq)
+{
+	uint8_t kb[8];
+	MDB_val k = key_of(seq, kb);
+	assert_int_equal(mdb_del(r->txn, r->dbi, &k, NULL), 0);
+}
+
+/* Changes "dismissed" in entry seq's after field to "confirmed" (same length: only the bytes). */
+static void raw_alter(struct raw *r, uint64_t seq, const char *from, const char *to)
+{
+	size_t len;
+	char *p = raw_get(r, seq, &len);
+	char *at = memmem(p, len, from, strlen(from));
+	assert_non_null(at);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(at, to, strlen(to));
+	raw_put(r, seq, p, len);
+	free(p);
+}
+
+static void tamper_alter(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+	struct problems ps;
+	chain(f);
+	raw_begin(f, &r);
+	raw_alter(&r, 3, "first look", "first LOOK");
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_int_equal(ps.n, 1);
+	assert_true(has(&ps, STORE_AUDIT_ALTERED, 3, 3));
+	/* The last entry is chained by the head only. */
+	raw_begin(f, &r);
+	raw_alter(&r, 3, "first LOOK", "first look");
+	raw_alter(&r, 6, "dismissed", "confirmd ");
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_int_equal(ps.n, 1);
+	assert_true(has(&ps, STORE_AUDIT_ALTERED, 6, 6));
+	/* The first: its prev must be zeros, and entry 2 chains it. */
+	raw_begin(f, &r);
+	raw_alter(&r, 6, "confirmd ", "dismissed");
+	raw_alter(&r, 1, "alice", "mallo");
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_int_equal(ps.n, 1);
+	assert_true(has(&ps, STORE_AUDIT_ALTERED, 1, 1));
+}
+
+static void tamper_remove(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+	struct problems ps;
+	chain(f);
+	raw_begin(f, &r);
+	raw_del(&r, 3);
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_int_equal(ps.n, 1);
+	assert_true(has(&ps, STORE_AUDIT_REMOVED, 3, 3));
+	raw_begin(f, &r);
+	raw_del(&r, 6);
+	raw_del(&r, 5);
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_true(has(&ps, STORE_AUDIT_REMOVED, 3, 3));
+	assert_true(has(&ps, STORE_AUDIT_REMOVED, 5, 6));
+	assert_int_equal(ps.n, 2);
+}
+
+static void tamper_insert(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+	struct problems ps;
+	size_t len;
+	chain(f);
+	/* Appended past the head: a copy of entry 6 as entry 7. */
+	raw_begin(f, &r);
+	void *p = raw_get(&r, 6, &len);
+	raw_put(&r, 7, p, len);
+	free(p);
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_true(has(&ps, STORE_AUDIT_INSERTED, 7, 7));
+	/* Put in the middle: 4..6 move up one, and a forged entry takes 4 (a copy of entry 3 with
+	 * its sequence number rewritten, chained to entry 3 as a real one would be). */
+	raw_begin(f, &r);
+	raw_del(&r, 7);
+	for (uint64_t s = 6; s >= 4; s--) {
+		p = raw_get(&r, s, &len);
+		raw_put(&r, s + 1, p, len);
+		free(p);
+	}
+	p = raw_get(&r, 3, &len);
+	assert_int_equal(digest_sha256(p, len, (uint8_t *)p + len - 32), 0); /* prev = H(3) */
+	((unsigned char *)p)[1] = 4; /* seq, u64 LE right after the version byte */
+	raw_put(&r, 4, p, len);
+	free(p);
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_true(has(&ps, STORE_AUDIT_MOVED, 5, 5)); /* the shifted ones hold their old seq */
+	assert_true(has(&ps, STORE_AUDIT_MOVED, 7, 7));
+	assert_true(has(&ps, STORE_AUDIT_INSERTED, 7, 7)); /* past the head */
+}
+
+static void tamper_reorder(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+	struct problems ps;
+	size_t la, lb;
+	chain(f);
+	raw_begin(f, &r);
+	void *a = raw_get(&r, 2, &la), *b = raw_get(&r, 3, &lb);
+	raw_put(&r, 2, b, lb);
+	raw_put(&r, 3, a, la);
+	free(a);
+	free(b);
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_true(has(&ps, STORE_AUDIT_MOVED, 2, 2));
+	assert_true(has(&ps, STORE_AUDIT_MOVED, 3, 3));
+	/* Garbage is reported, not a crash. */
+	raw_begin(f, &r);
+	char garbage[] = "\x01garbage";
+	raw_put(&r, 2, garbage, 8);
+	raw_end(f, &r);
+	verify(f, &ps);
+	assert_true(has(&ps, STORE_AUDIT_CORRUPT, 2, 2));
+}
+
+/* A store whose hits_by_status is missing (written before it existed) gets it at open. */
+static void status_index_built_at_open(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+	struct store_hit_query q;
+	static struct got g;
+	put_hits(f, 20);
+	review(f, 5, "confirmed", NULL);
+	raw_begin(f, &r);
+	MDB_dbi idx, meta;
+	assert_int_equal(mdb_dbi_open(r.txn, "hits_by_status", 0, &idx), 0);
+	assert_int_equal(mdb_drop(r.txn, idx, 1), 0);
+	assert_int_equal(mdb_dbi_open(r.txn, "meta", 0, &meta), 0);
+	char name[] = "status_index";
+	MDB_val k = {.mv_size = strlen(name), .mv_data = name};
+	assert_int_equal(mdb_del(r.txn, meta, &k, NULL), 0);
+	raw_end(f, &r);
+	store_hit_query_init(&q);
+	q.status = "new";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 19);
+	q.status = "confirmed";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.ids[0], 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(query_by_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(query_filters_and_orders, setup, teardown),
+		cmocka_unit_test_setup_teardown(review_changes_and_audits, setup, teardown),
+		cmocka_unit_test_setup_teardown(tamper_alter, setup, teardown),
+		cmocka_unit_test_setup_teardown(tamper_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(tamper_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(tamper_reorder, setup, teardown),
+		cmocka_unit_test_setup_teardown(status_index_built_at_open, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
