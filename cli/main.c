@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
+
 static const struct {
 	const char *name;
 	cli_cmd_fn fn;
@@ -21,10 +23,14 @@ static const struct {
 } commands[] = {
 	{"demo", cmd_demo, "serve the bundled demo forum, crawl it, show what was found"},
 	{"crawl", cmd_crawl, "crawl a site from a seed URL into the store"},
-	{"hits", cmd_hits, "list the hits in the store"},
+	{"hits", cmd_hits, "list the hits in the store: filters, sort, --json"},
+	{"hit", cmd_hit, "hit show ID: one hit, its page and its review history"},
+	{"review", cmd_review, "set hits' status (confirmed, dismissed, ...), audited"},
+	{"audit", cmd_audit, "the review audit chain; --verify checks it was not changed"},
 	{"rules", cmd_rules, "check rule packs: lint, test, list"},
 	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
 	{"stats", cmd_stats, "count the pages, hits and queued URLs in the store"},
+	{"verify", cmd_verify, "recompute every stored response's digest; report mismatches"},
 	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
 	{"url", cmd_url, "resolve URLs to the canonical form patrol stores and fetches"},
 	{"extract", cmd_extract, "what patrol sees of an HTML page: fields, posts, links"},

@@ -667,11 +667,13 @@ static int sched_page_response(struct crawl *c, struct xfer_ctx *x, struct fetch
 	j->old_digest_known = x->old_digest_known;
 	memcpy(j->old_digest, x->old_digest, 32);
 	j->body = fetch_result_take_body(r);
+	j->head = fetch_result_take_head(r, &j->head_len);
 	j->content_type = strdup(r->content_type);
 	j->etag = strdup(r->etag);
 	j->last_modified = strdup(r->last_modified);
 	j->x_robots_tag = strdup(r->x_robots_tag);
-	if (!j->body || !j->content_type || !j->etag || !j->last_modified || !j->x_robots_tag) {
+	if (!j->body || !j->head || !j->content_type || !j->etag || !j->last_modified ||
+	    !j->x_robots_tag) {
 		job_free(j);
 		j = NULL;
 	}

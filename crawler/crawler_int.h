@@ -68,6 +68,10 @@ struct fetch_result {
 	long retry_after_s;       /* Retry-After in seconds (either form), -1 when absent */
 	const char *body;         /* decompressed, NUL-terminated; len bytes */
 	size_t len;
+	/* The final response's status line and header lines as received (CRLFs and the blank line
+	 * included), at most 64 KiB of whole lines: the head of the evidence. */
+	const char *head;
+	size_t head_len;
 	const char *error;        /* libcurl's reason when the transfer failed, else "" */
 	void *priv;               /* the fetcher's; see fetch_result_take_body */
 };
@@ -90,6 +94,8 @@ void fetch_wakeup(struct fetch *f);
 /* Moves the body out of r, so it can outlive the callback: a NUL-terminated malloc'd string of
  * r->len bytes the caller frees. r->body becomes "". NULL when out of memory. */
 char *fetch_result_take_body(struct fetch_result *r);
+/* The same for the raw head: *ret_len bytes, NUL-terminated; NULL when out of memory. */
+char *fetch_result_take_head(struct fetch_result *r, size_t *ret_len);
 
 /* --- queue.c: bounded queues between the crawl's threads --- */
 
@@ -207,11 +213,19 @@ struct job {
 	char *content_type, *etag, *last_modified, *x_robots_tag;
 	char *body;
 	size_t len;
+	char *head;                /* the raw status line and headers (JOB_PAGE), head_len bytes */
+	size_t head_len;
 	bool old_digest_known;     /* the last visit's digest, to skip re-matching */
 	uint8_t old_digest[32];
 	/* what the worker found */
 	uint8_t digest[32];
 	bool unchanged;
+	bool matched;              /* every rule ran over the page: hits missing from it are gone */
+	/* Pages with hits: head and body as a bodies value (store_evidence_pack), made by the
+	 * worker so the writer only stores it; NULL otherwise. */
+	void *evidence;
+	size_t evidence_len;
+	uint8_t evidence_digest[32];
 	char *title, *charset;
 	char *canonical;           /* <link rel=canonical>, resolved; "" when none */
 	struct buf links;          /* canonical URLs to queue, each NUL-terminated */

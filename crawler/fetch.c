@@ -16,6 +16,7 @@
 #include <time.h>
 
 #define FETCH_MAX_HEADER 1024 /* bytes of a header value kept (ETag, Last-Modified, ...) */
+#define FETCH_MAX_HEAD (64u << 10) /* bytes of the raw status line and headers kept: evidence */
 
 struct fetch {
 	CURLM *multi;
@@ -33,6 +34,7 @@ struct xfer {
 	void *ud;
 	struct curl_slist *headers; /* request headers of this transfer */
 	struct buf body;
+	struct buf head; /* the last response's status line and header lines, as received */
 	char etag[FETCH_MAX_HEADER];
 	char last_modified[128];
 	char x_robots_tag[FETCH_MAX_HEADER];
@@ -59,6 +61,7 @@ static void xfer_free(struct xfer *x)
 		x->next->prev = x->prev;
 	curl_slist_free_all(x->headers);
 	buf_done(&x->body);
+	buf_done(&x->head);
 	free(x->url);
 	free(x);
 }
@@ -142,7 +145,11 @@ static size_t fetch_header_cb(char *line, size_t size, size_t nmemb, void *ud)
 		/* A new response (after 100 Continue, say): forget the last one's headers. */
 		x->etag[0] = x->last_modified[0] = x->x_robots_tag[0] = '\0';
 		x->retry_after_s = -1;
+		buf_reset(&x->head);
 	}
+	/* Past the cap the rest is dropped, whole lines only: the evidence keeps what fits. */
+	if (x->head.len + len <= FETCH_MAX_HEAD)
+		buf_add(&x->head, line, len);
 	header_value(line, len, "etag", x->etag, sizeof(x->etag));
 	header_value(line, len, "last-modified", x->last_modified, sizeof(x->last_modified));
 	header_value(line, len, "x-robots-tag", x->x_robots_tag, sizeof(x->x_robots_tag));
@@ -235,6 +242,7 @@ int fetch_add(struct fetch *f, const char *url, const struct fetch_req *req, voi
 	x->retry_after_s = -1;
 	x->allow_private = req && req->allow_private;
 	buf_init(&x->body, f->opts.max_body);
+	buf_init(&x->head, FETCH_MAX_HEAD);
 	x->url = strdup(url);
 	x->easy = curl_easy_init();
 	x->next = f->xfers;
@@ -278,6 +286,16 @@ char *fetch_result_take_body(struct fetch_result *r)
 	return body;
 }
 
+char *fetch_result_take_head(struct fetch_result *r, size_t *ret_len)
+{
+	struct xfer *x = r->priv;
+	*ret_len = x->head.len;
+	char *head = buf_take(&x->head);
+	r->head = "";
+	r->head_len = 0;
+	return head;
+}
+
 static enum fetch_status fetch_status_of(const struct xfer *x, CURLcode code)
 {
 	if (x->too_big || code == CURLE_FILESIZE_EXCEEDED)
@@ -306,6 +324,8 @@ static void fetch_result_fill(struct xfer *x, CURLcode code, struct fetch_result
 	r->retry_after_s = x->retry_after_s;
 	r->body = buf_str(&x->body);
 	r->len = x->body.len;
+	r->head = buf_str(&x->head);
+	r->head_len = x->head.len;
 	r->status = fetch_status_of(x, code);
 	r->error = "";
 	if (r->status == FETCH_FAILED || r->status == FETCH_TIMEOUT)

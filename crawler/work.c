@@ -37,6 +37,7 @@
 #define WORK_TXN_PUSHES 256         /* links queued per write transaction: see writer_commit */
 #define WORK_MAP_BUDGET (32L << 20) /* bytes of the store's map left resident: crawl__trim_map */
 #define WORK_TRIM_LINKS 16          /* links queued between two looks at the map */
+#define WORK_GROW_TRIES 8           /* map doublings one transaction may ask for: 1 GiB -> 256 */
 
 void job_free(struct job *j)
 {
@@ -56,6 +57,8 @@ void job_free(struct job *j)
 	free(j->last_modified);
 	free(j->x_robots_tag);
 	free(j->body);
+	free(j->head);
+	free(j->evidence);
 	free(j->title);
 	free(j->charset);
 	free(j->canonical);
@@ -212,8 +215,10 @@ static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 		rc = work_links(c, j, d);
 	struct work_page p = {c, j, NULL};
 	/* noindex: the page is not ours to keep; unchanged: its hits are already stored. */
-	if (rc == 0 && !noindex && !j->unchanged)
+	if (rc == 0 && !noindex && !j->unchanged) {
 		rc = work_match(m, &p, d);
+		j->matched = rc == 0 && j->nhits < WORK_MAX_PAGE_HITS;
+	}
 	if (noindex)
 		j->outcome = CRAWL_NOINDEX;
 	doc_free(d);
@@ -241,6 +246,15 @@ static void work_rule_errors(const struct rules_set *set, const struct rules_mat
 	if (first && !j->detail && asprintf(&j->detail, "rule %s could not run (%s)", first,
 					    err_str(ERR_REGEX)) < 0)
 		j->detail = NULL;
+}
+
+/* A page with hits keeps its response as evidence: compressed here, in the worker, so the writer
+ * only stores it. A body over the evidence cap is kept without (ERR_TOO_BIG): its hits stand. */
+static int work_evidence(struct job *j)
+{
+	int rc = store_evidence_pack(j->head, j->head_len, j->body, j->len, &j->evidence,
+				     &j->evidence_len, j->evidence_digest);
+	return rc == ERR_TOO_BIG ? 0 : rc;
 }
 
 /* A worker's matcher, on the crawl's current rule set. */
@@ -281,8 +295,12 @@ void *crawl__worker_main(void *arg)
 			crawl__fail(c, rc, "cannot process %s: %s", j->url, err_str(rc));
 		if (j->nhits) /* the writer reads the hits' rules in this set */
 			j->rules = crawl__rules_ref(c, w.rules);
-		free(j->body); /* the writer needs the digest, not the bytes */
+		if (j->nhits && (rc = work_evidence(j)) != 0)
+			crawl__fail(c, rc, "cannot keep the evidence of %s: %s", j->url, err_str(rc));
+		free(j->body); /* the writer needs the digest and the evidence, not the bytes */
 		j->body = NULL;
+		free(j->head);
+		j->head = NULL;
 		if (queue_push(&c->write, j) != 0)
 			job_free(j);
 	}
@@ -373,8 +391,10 @@ static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j,
 	return 0;
 }
 
+/* Stores the page's hits, each naming the evidence, and gives their ids in ids (nhits of them)
+ * for the sweep. */
 static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
-		       struct crawl_stats *st)
+		       struct crawl_stats *st, uint64_t *ids)
 {
 	const struct venue *v = c->venues[j->venue].v;
 	for (size_t i = 0; i < j->nhits; i++) {
@@ -385,15 +405,39 @@ static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
 			.severity = info.severity, .venue = v->id, .url = j->url,
 			.field = j->hits[i].field, .post = j->hits[i].post, .match = j->hits[i].match,
 			.snippet = j->hits[i].snippet, .status = "new",
+			.pack_version = info.pack_version, .pack_digest = "",
 		};
+		if (j->evidence)
+			memcpy(h.evidence, j->evidence_digest, 32);
 		bool fresh = false;
-		int rc = store_hit_put(txn, &h, j->at, NULL, &fresh);
+		int rc = store_hit_put(txn, &h, j->at, &ids[i], &fresh);
 		if (rc)
 			return rc;
 		st->hits++;
 		st->hits_new += fresh;
 	}
 	return 0;
+}
+
+/* The hit lifecycle of a fetched page (docs/storage.md): an unchanged body refreshes the hits
+ * it has; a body matched in full keeps exactly the hits just found, and the others go. */
+static int writer_lifecycle(struct crawl *c, struct store_txn *txn, struct job *j,
+			    struct crawl_stats *st)
+{
+	if (j->unchanged)
+		return store_page_hits_refresh(txn, j->url, j->at, NULL);
+	uint64_t *ids = j->nhits ? calloc(j->nhits, sizeof(*ids)) : NULL;
+	if (j->nhits && !ids)
+		return -ENOMEM;
+	int rc = j->evidence ? store_evidence_put(txn, j->evidence_digest, j->evidence,
+						  j->evidence_len)
+			     : 0;
+	if (rc == 0)
+		rc = writer_hits(c, txn, j, st, ids);
+	if (rc == 0 && j->matched)
+		rc = store_page_hits_sweep(txn, j->url, ids, j->nhits, j->at, NULL);
+	free(ids);
+	return rc;
 }
 
 static int writer_page(struct crawl *c, struct store_txn *txn, struct job *j,
@@ -416,7 +460,7 @@ static int writer_page(struct crawl *c, struct store_txn *txn, struct job *j,
 	if (rc == 0)
 		rc = store_fetch_state_put(txn, j->url, &fs);
 	if (rc == 0)
-		rc = writer_hits(c, txn, j, st);
+		rc = writer_lifecycle(c, txn, j, st);
 	if (rc == 0) {
 		st->pages++;
 		st->bytes += j->len;
@@ -459,6 +503,13 @@ static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
 			return rc;
 		break;
 	case JOB_DONE:
+		/* 304: the page as stored is still there; 404 and 410: it was taken down. */
+		if (j->outcome == CRAWL_NOT_MODIFIED)
+			rc = store_page_hits_refresh(txn, j->url, j->at, NULL);
+		else if (j->outcome == CRAWL_HTTP_ERROR && (j->status == 404 || j->status == 410))
+			rc = store_page_hits_sweep(txn, j->url, NULL, 0, j->at, NULL);
+		if (rc)
+			return rc;
 		break;
 	}
 	st->fetched += j->outcome != CRAWL_ROBOTS;
@@ -500,37 +551,60 @@ static size_t job_links(const struct job *j)
 	return n;
 }
 
-/* Stores a batch in write transactions of about WORK_TXN_PUSHES links each, a job never split.
+/* Applies batch[*i..] in one write transaction until about WORK_TXN_PUSHES links are queued, a
+ * job never split, and commits it: lazily unless it ends the batch. *i moves past what was
+ * applied; on an error the transaction is aborted and *i names the job that failed. */
+static int writer_txn(struct crawl *c, struct job **batch, size_t n, size_t *i)
+{
+	struct store_txn *txn = NULL;
+	int rc = store_write_begin(c->store, &txn);
+	size_t pushes = 0;
+	while (rc == 0 && *i < n && pushes < WORK_TXN_PUSHES) {
+		rc = writer_apply(c, txn, batch[*i]);
+		crawl__trim_map(c); /* safe inside a transaction: see store_trim */
+		pushes += job_links(batch[*i]);
+		if (rc == 0)
+			(*i)++;
+	}
+	if (rc) {
+		store_write_abort(txn);
+		return rc;
+	}
+	return *i < n ? store_write_commit_lazy(txn) : store_write_commit(txn);
+}
+
+/* Stores a batch in write transactions of about WORK_TXN_PUSHES links each (writer_txn).
  * A transaction holds every page it changed in memory, and LMDB keeps that many page buffers for
  * reuse for good; links land on random pages of seen (keyed by SHA-256), so in one transaction
  * for the whole batch (64 pages of 100 links) memory would follow the frontier: 6,400 pages
  * changed, 25 MB, once seen has that many pages, against 1 MB now however large it grows. All
  * but the last transaction commit without a sync, and the last one's sync makes the whole batch
- * durable, as before; a crash in between keeps whole jobs, never half of one. */
+ * durable, as before; a crash in between keeps whole jobs, never half of one.
+ * A full map (-ENOSPC) is never fatal: the transaction is aborted, the map doubled and the same
+ * jobs applied again, with the counts they had added taken back. */
 static int writer_commit(struct crawl *c, struct job **batch, size_t n)
 {
-	struct store_txn *txn = NULL;
-	int rc = store_write_begin(c->store, &txn);
-	size_t i = 0, pushes = 0;
-	for (; rc == 0 && i < n; i++) {
-		rc = writer_apply(c, txn, batch[i]);
-		crawl__trim_map(c); /* safe inside a transaction: see store_trim */
-		pushes += job_links(batch[i]);
-		if (rc == 0 && i + 1 < n && pushes >= WORK_TXN_PUSHES) {
-			pushes = 0;
-			rc = store_write_commit_lazy(txn);
-			txn = NULL;
-			if (rc == 0)
-				rc = store_write_begin(c->store, &txn);
-		}
+	size_t i = 0, grows = 0, ns = c->nvenues * sizeof(struct crawl_stats);
+	struct crawl_stats *saved = malloc(ns ? ns : 1);
+	int rc = saved ? 0 : -ENOMEM;
+	while (rc == 0 && i < n) {
+		size_t first = i;
+		uint64_t orphaned = c->orphaned;
+		for (size_t v = 0; v < c->nvenues; v++)
+			saved[v] = c->venues[v].stats;
+		rc = writer_txn(c, batch, n, &i);
+		if (rc != -ENOSPC || grows++ == WORK_GROW_TRIES || store_grow(c->store) != 0)
+			continue;
+		for (size_t v = 0; v < c->nvenues; v++)
+			c->venues[v].stats = saved[v];
+		c->orphaned = orphaned;
+		i = first;
+		rc = 0;
 	}
-	if (rc) {
-		store_write_abort(txn);
-		if (i > 0)
-			crawl__fail(c, rc, "cannot store %s: %s", batch[i - 1]->url, err_str(rc));
-		return rc;
-	}
-	return store_write_commit(txn);
+	free(saved);
+	if (rc && i < n)
+		crawl__fail(c, rc, "cannot store %s: %s", batch[i]->url, err_str(rc));
+	return rc;
 }
 
 void *crawl__writer_main(void *arg)

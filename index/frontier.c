@@ -617,7 +617,7 @@ int store_frontier_requeue(struct store_txn *txn, const struct store_frontier_en
 
 static int read_begin(struct store *s, MDB_txn **ret)
 {
-	return store__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, ret));
+	return store__read_begin(s, ret);
 }
 
 int store_frontier_count(struct store *s, uint64_t *ret_queued, uint64_t *ret_leased)
@@ -630,7 +630,7 @@ int store_frontier_count(struct store *s, uint64_t *ret_queued, uint64_t *ret_le
 	rc = store__db_entries(txn, s->frontier, &queued);
 	if (!rc)
 		rc = store__db_entries(txn, s->leases, &leased);
-	mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	if (rc)
 		return rc;
 	if (ret_queued)
@@ -687,7 +687,7 @@ int store_fetch_state_get(struct store *s, const char *url, struct store_fetch_s
 	rc = store__mdb_err(mdb_get(txn, s->seen, &k, &v));
 	if (!rc)
 		rc = seen_decode(&v, &scratch, &r);
-	mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	store__scratch_done(&scratch);
 	if (!rc && !(r.flags & SEEN_FETCHED))
 		rc = ERR_NOT_FOUND;
@@ -813,7 +813,7 @@ int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at,
 	rc = store__mdb_err(mdb_get(txn, s->robots, &k, &v));
 	if (!rc)
 		rc = robots_decode(&v, &at, &status, ret_body ? &body : NULL, &len);
-	mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	if (rc)
 		return rc;
 	if (ret_fetched_at)

@@ -241,12 +241,13 @@ int store__page_decode(const void *data, size_t len, struct store_scratch *s,
 }
 
 /* Hit: version, rule, pack, category, severity, venue, url, field, post i64, match, snippet,
- * status, first_seen i64, last_seen i64, count u64. */
+ * status, first_seen i64, last_seen i64, count u64; then (version 2, schema 4) evidence[32],
+ * pack_version, pack_digest, gone_at i64, prior_status. */
 int store__hit_encode(const struct store_hit *hit, struct buf *out)
 {
 	struct store_enc e;
 	buf_reset(out);
-	store__enc_start(&e, out, STORE_REC_VERSION);
+	store__enc_start(&e, out, STORE_HIT_REC_VERSION);
 	store__enc_str(&e, hit->rule);
 	store__enc_str(&e, hit->pack);
 	store__enc_str(&e, hit->category);
@@ -261,6 +262,11 @@ int store__hit_encode(const struct store_hit *hit, struct buf *out)
 	store__enc_i64(&e, hit->first_seen);
 	store__enc_i64(&e, hit->last_seen);
 	store__enc_u64(&e, hit->count);
+	store__enc_raw(&e, hit->evidence, sizeof(hit->evidence));
+	store__enc_str(&e, hit->pack_version);
+	store__enc_str(&e, hit->pack_digest);
+	store__enc_i64(&e, hit->gone_at);
+	store__enc_str(&e, hit->prior_status);
 	return store__enc_finish(&e);
 }
 
@@ -272,7 +278,8 @@ int store__hit_decode(const void *data, size_t len, struct store_scratch *s, str
 	int rc = store__dec_start(&d, data, len, s, &version);
 	if (rc)
 		return rc;
-	if (version != STORE_REC_VERSION)
+	/* Version 1 is a hit stored before schema 4: the same, without the fields after count. */
+	if (version != STORE_REC_VERSION && version != STORE_HIT_REC_VERSION)
 		return ERR_STORE;
 	h.rule = store__dec_str(&d);
 	h.pack = store__dec_str(&d);
@@ -288,6 +295,14 @@ int store__hit_decode(const void *data, size_t len, struct store_scratch *s, str
 	h.first_seen = store__dec_i64(&d);
 	h.last_seen = store__dec_i64(&d);
 	h.count = store__dec_u64(&d);
+	h.pack_version = h.pack_digest = h.prior_status = "";
+	if (version == STORE_HIT_REC_VERSION) {
+		store__dec_raw(&d, h.evidence, sizeof(h.evidence));
+		h.pack_version = store__dec_str(&d);
+		h.pack_digest = store__dec_str(&d);
+		h.gone_at = store__dec_i64(&d);
+		h.prior_status = store__dec_str(&d);
+	}
 	rc = store__dec_finish(&d);
 	if (rc)
 		return rc;

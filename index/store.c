@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORE_MAP_SIZE ((size_t)1 << 30)
-#define STORE_MAX_DBS  16
+#define STORE_MAP_SIZE ((size_t)1 << 30)   /* the map of a new environment */
+#define STORE_MAP_MAX  ((size_t)1 << 40)   /* store_grow stops doubling here */
+#define STORE_MAX_DBS  24
 
 #define META_SCHEMA  "schema_version"
 #define META_HIT_SEQ "hit_seq"
@@ -41,7 +43,7 @@ static int mdb_err(int rc)
 	switch (rc) {
 	case MDB_SUCCESS: return 0;
 	case MDB_NOTFOUND: return ERR_NOT_FOUND;
-	case MDB_MAP_FULL:
+	case MDB_MAP_FULL: return -ENOSPC; /* store_grow, then redo the transaction */
 	case MDB_TXN_FULL: return ERR_TOO_BIG;
 	default: return rc > 0 ? -rc : ERR_STORE;
 	}
@@ -170,15 +172,84 @@ int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret)
 	return 0;
 }
 
+/* A page_hits key: SHA-256 of the page's URL, then the hit id big-endian. */
+#define PH_KEY_LEN (DIGEST_LEN + 8)
+
+static void id_key(uint64_t id, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(id >> (8 * (7 - i)));
+}
+
+static uint64_t id_of_key(const uint8_t k[8])
+{
+	uint64_t id = 0;
+	for (int i = 0; i < 8; i++)
+		id = id << 8 | k[i];
+	return id;
+}
+
+static int page_hit_put(MDB_txn *txn, MDB_dbi dbi, const char *url, uint64_t id)
+{
+	uint8_t key[PH_KEY_LEN];
+	int rc = digest_sha256(url, strlen(url), key);
+	if (rc)
+		return rc;
+	id_key(id, key + DIGEST_LEN);
+	MDB_val k = val_of(key, sizeof(key)), v = val_of("", 0);
+	return mdb_err(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+/* Schema 4's databases: the evidence (bodies) and the page->hits index. */
+static int schema4_create(struct store *s, MDB_txn *txn)
+{
+	int rc = mdb_err(mdb_dbi_open(txn, "bodies", MDB_CREATE, &s->bodies));
+	if (!rc)
+		rc = mdb_err(mdb_dbi_open(txn, "page_hits", MDB_CREATE, &s->page_hits));
+	return rc;
+}
+
+/* The migration from schema 3: page_hits gets every hit stored so far. Hit records stay as they
+ * are (version 1 is still read), so the transaction changes only small index pages. */
+static int page_hits_build(struct store *s, MDB_txn *txn)
+{
+	MDB_cursor *cur = NULL;
+	struct store_scratch scratch;
+	MDB_val k, v;
+	store__scratch_init(&scratch);
+	int rc = schema4_create(s, txn);
+	if (!rc)
+		rc = mdb_err(mdb_cursor_open(txn, s->hits, &cur));
+	for (int op = MDB_FIRST; !rc; op = MDB_NEXT) {
+		struct store_hit h;
+		int mrc = mdb_cursor_get(cur, &k, &v, op);
+		if (mrc) {
+			rc = mrc == MDB_NOTFOUND ? 0 : mdb_err(mrc);
+			break;
+		}
+		rc = k.mv_size == 8 ? store__hit_decode(v.mv_data, v.mv_size, &scratch, &h)
+				    : ERR_STORE;
+		if (!rc)
+			rc = page_hit_put(txn, s->page_hits, h.url, id_of_key(k.mv_data));
+	}
+	if (cur)
+		mdb_cursor_close(cur);
+	store__scratch_done(&scratch);
+	return rc;
+}
+
 /* One step per schema change, taking the store from version `from` to from + 1 inside the open
  * transaction. 0 -> 1: nothing (1 was the first). 1 -> 2: the frontier's databases. 2 -> 3: the
- * query-variant counters; page records of version 1 stay as they are (they are still read). */
+ * query-variant counters; page records of version 1 stay as they are (they are still read).
+ * 3 -> 4: bodies and page_hits, the latter filled from the hits; hit records stay version 1. */
 static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
 {
 	if (from == 1)
 		return store__frontier_create(txn, s->meta);
 	if (from == 2)
 		return store__variants_create(txn);
+	if (from == 3)
+		return page_hits_build(s, txn);
 	return 0;
 }
 
@@ -202,6 +273,8 @@ static int schema_init(struct store *s, MDB_txn *txn, const char *dir, char *err
 		rc = store__frontier_create(txn, s->meta);
 	if (!rc)
 		rc = store__variants_create(txn);
+	if (!rc)
+		rc = schema4_create(s, txn);
 	return rc;
 }
 
@@ -252,6 +325,9 @@ static int store_prepare(struct store *s, const char *dir, char *err, size_t err
 		goto fail_quiet;
 	/* Created by schema_init or the migrations: missing now means a damaged store. */
 	rc = store__frontier_open(s, txn);
+	if (!rc && ((rc = mdb_err(mdb_dbi_open(txn, "bodies", 0, &s->bodies))) ||
+		    (rc = mdb_err(mdb_dbi_open(txn, "page_hits", 0, &s->page_hits)))))
+		rc = rc == ERR_NOT_FOUND ? ERR_STORE : rc;
 	if (!rc)
 		rc = store__review_open(s, txn);
 	if (rc)
@@ -333,6 +409,19 @@ int store_open(const char *dir, struct store **ret_store, char *err, size_t errl
 		return -ENOMEM;
 	}
 	s->lock_fd = -1;
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	/* Readers first, so a thread may take it shared twice (a trim inside a write transaction)
+	 * while store_grow waits: growing is rare and can wait for a gap. */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_READER_NP);
+	rc = -pthread_rwlock_init(&s->resize_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (rc) {
+		free(s->dir);
+		free(s);
+		set_err(err, errlen, "cannot open store at %s: %s", dir, err_str(rc));
+		return rc;
+	}
 	rc = env_open(s, dir, err, errlen);
 	if (!rc)
 		rc = store_prepare(s, dir, err, errlen);
@@ -353,6 +442,7 @@ void store_close(struct store *s)
 	store_crawl_unlock(s);
 	if (s->env)
 		mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->resize_lock);
 	free(s->dir);
 	free(s);
 }
@@ -366,9 +456,94 @@ void store_close(struct store *s)
  * mapping MADV_DONTNEED only removes page-table entries (madvise(2)). */
 int store_trim(struct store *s)
 {
-	if (!s->map)
-		return -ENOTSUP;
-	return madvise(s->map, s->map_len, MADV_DONTNEED) == 0 ? 0 : -errno;
+	int rc = -ENOTSUP;
+	pthread_rwlock_rdlock(&s->resize_lock);
+	if (s->map)
+		rc = madvise(s->map, s->map_len, MADV_DONTNEED) == 0 ? 0 : -errno;
+	pthread_rwlock_unlock(&s->resize_lock);
+	return rc;
+}
+
+/* Sets the map to size (0: adopt the size another process gave it) with resize_lock held
+ * exclusively, so no transaction of this process is open, and finds the moved map again. */
+static int map_resize(struct store *s, size_t size)
+{
+	pthread_rwlock_wrlock(&s->resize_lock);
+	int rc = mdb_err(mdb_env_set_mapsize(s->env, size));
+	s->map = NULL;
+	s->map_len = 0;
+	map_find(s);
+	pthread_rwlock_unlock(&s->resize_lock);
+	return rc;
+}
+
+static size_t map_size(struct store *s)
+{
+	MDB_envinfo info;
+	return mdb_env_info(s->env, &info) == 0 ? info.me_mapsize : 0;
+}
+
+int store_grow(struct store *s)
+{
+	size_t now = map_size(s);
+	if (now == 0)
+		return ERR_STORE;
+	if (now >= STORE_MAP_MAX)
+		return ERR_TOO_BIG;
+	return map_resize(s, now * 2);
+}
+
+/* Grows the map before a write once three quarters of it are used, so a transaction rarely
+ * meets MDB_MAP_FULL at all. Only when no other transaction of this process is open right now
+ * (trywrlock): a caller inside a walk must not wait for itself; a full map still says -ENOSPC. */
+static void map_grow_early(struct store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+		return;
+	size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	if (used <= info.me_mapsize / 4 * 3 || info.me_mapsize >= STORE_MAP_MAX)
+		return;
+	if (pthread_rwlock_trywrlock(&s->resize_lock) != 0)
+		return;
+	if (mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0) {
+		s->map = NULL;
+		s->map_len = 0;
+		map_find(s);
+	}
+	pthread_rwlock_unlock(&s->resize_lock);
+}
+
+/* Begins a transaction holding resize_lock shared. MDB_MAP_RESIZED: another process grew the
+ * map past ours; adopt its size and begin again. */
+static int txn_begin_locked(struct store *s, unsigned flags, MDB_txn **ret)
+{
+	for (int tries = 0;; tries++) {
+		pthread_rwlock_rdlock(&s->resize_lock);
+		int mrc = mdb_txn_begin(s->env, NULL, flags, ret);
+		if (mrc == 0)
+			return 0;
+		pthread_rwlock_unlock(&s->resize_lock);
+		if (mrc != MDB_MAP_RESIZED || tries == 2)
+			return mdb_err(mrc);
+		int rc = map_resize(s, 0);
+		if (rc)
+			return rc;
+	}
+}
+
+int store__read_begin(struct store *s, MDB_txn **ret_txn)
+{
+	return txn_begin_locked(s, MDB_RDONLY, ret_txn);
+}
+
+void store__read_end(struct store *s, MDB_txn *txn)
+{
+	if (!txn)
+		return;
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->resize_lock);
 }
 
 /* The pid the holder wrote into the lock file, or 0 when it cannot be read (say, the holder is
@@ -455,7 +630,8 @@ int store_write_begin(struct store *s, struct store_txn **ret_txn)
 	struct store_txn *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	int rc = mdb_err(mdb_txn_begin(s->env, NULL, 0, &t->txn));
+	map_grow_early(s);
+	int rc = txn_begin_locked(s, 0, &t->txn);
 	if (rc) {
 		free(t);
 		return rc;
@@ -469,6 +645,7 @@ int store_write_begin(struct store *s, struct store_txn **ret_txn)
 
 static void txn_free(struct store_txn *t)
 {
+	pthread_rwlock_unlock(&t->s->resize_lock);
 	buf_done(&t->enc);
 	store__scratch_done(&t->dec);
 	free(t);
@@ -520,20 +697,6 @@ int store_page_put(struct store_txn *txn, const struct store_page *page)
 	return mdb_err(mdb_put(txn->txn, txn->s->pages, &k, &v, 0));
 }
 
-static void id_key(uint64_t id, uint8_t out[8])
-{
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(id >> (8 * (7 - i)));
-}
-
-static uint64_t id_of_key(const uint8_t k[8])
-{
-	uint64_t id = 0;
-	for (int i = 0; i < 8; i++)
-		id = id << 8 | k[i];
-	return id;
-}
-
 /* The identity of a hit: SHA-256 of rule NUL url NUL match. */
 static int hit_identity(const struct store_hit *hit, uint8_t out[DIGEST_LEN])
 {
@@ -545,25 +708,72 @@ static int hit_identity(const struct store_hit *hit, uint8_t out[DIGEST_LEN])
 	return digest_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), out);
 }
 
-/* A hit seen before: only last_seen and count change. */
-static int hit_update(struct store_txn *t, const uint8_t idk[8], int64_t seen_at)
+static bool digest_zero(const uint8_t d[DIGEST_LEN])
+{
+	static const uint8_t zero[DIGEST_LEN];
+	return memcmp(d, zero, DIGEST_LEN) == 0;
+}
+
+/* Reads hit idk into *ret (strings in t->dec, valid until the next decode). A key that names no
+ * hit is ERR_STORE: an index (hit_keys, page_hits) disagrees with hits. */
+static int hit_read(struct store_txn *t, const uint8_t idk[8], struct store_hit *ret)
 {
 	MDB_val k = val_of(idk, 8), v;
-	struct store_hit h;
 	int rc = mdb_err(mdb_get(t->txn, t->s->hits, &k, &v));
 	if (rc)
-		return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* hit_keys names a missing hit */
-	rc = store__hit_decode(v.mv_data, v.mv_size, &t->dec, &h);
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+	rc = store__hit_decode(v.mv_data, v.mv_size, &t->dec, ret);
+	if (!rc)
+		ret->id = id_of_key(idk);
+	return rc;
+}
+
+/* Writes hit h (id in idk) over old, keeping the status index in step. */
+static int hit_write(struct store_txn *t, const uint8_t idk[8], const struct store_hit *old,
+		     const struct store_hit *h)
+{
+	int rc = store__hit_encode(h, &t->enc);
 	if (rc)
 		return rc;
-	h.last_seen = seen_at;
-	if (h.count < UINT64_MAX)
-		h.count++;
-	rc = store__hit_encode(&h, &t->enc);
+	MDB_val k = val_of(idk, 8), v = val_of(t->enc.data, t->enc.len);
+	rc = mdb_err(mdb_put(t->txn, t->s->hits, &k, &v, 0));
+	if (!rc)
+		rc = store__status_index(t->s, t->txn, id_of_key(idk), old, h);
+	return rc;
+}
+
+/* The hit is on its page (again) at seen_at. A hit that had gone comes back with the status it
+ * had; a dismissed one stays dismissed. */
+static void hit_seen(struct store_hit *h, int64_t seen_at)
+{
+	h->last_seen = seen_at;
+	if (h->count < UINT64_MAX)
+		h->count++;
+	if (strcmp(h->status, "gone") == 0) {
+		h->status = h->prior_status[0] ? h->prior_status : "new";
+		h->prior_status = "";
+	}
+	h->gone_at = 0;
+}
+
+/* A hit seen before: last_seen and count change, and a hit gone comes back. Evidence and pack
+ * of a hit stored before schema 4 are filled in from this sighting; others keep the first. */
+static int hit_update(struct store_txn *t, const uint8_t idk[8], const struct store_hit *seen,
+		      int64_t seen_at)
+{
+	struct store_hit h, old;
+	int rc = hit_read(t, idk, &h);
 	if (rc)
 		return rc;
-	v = val_of(t->enc.data, t->enc.len);
-	return mdb_err(mdb_put(t->txn, t->s->hits, &k, &v, 0));
+	old = h;
+	hit_seen(&h, seen_at);
+	if (digest_zero(h.evidence))
+		memcpy(h.evidence, seen->evidence, DIGEST_LEN);
+	if (!h.pack_digest[0] && seen->pack_digest) {
+		h.pack_version = seen->pack_version;
+		h.pack_digest = seen->pack_digest;
+	}
+	return hit_write(t, idk, &old, &h);
 }
 
 static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MDB_val *ident,
@@ -581,6 +791,8 @@ static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MD
 	h.status = "new";
 	h.first_seen = h.last_seen = seen_at;
 	h.count = 1;
+	h.gone_at = 0;
+	h.prior_status = "";
 	rc = store__hit_encode(&h, &t->enc);
 	if (rc)
 		return rc;
@@ -592,6 +804,8 @@ static int hit_insert(struct store_txn *t, const struct store_hit *hit, const MD
 		rc = mdb_err(mdb_put(t->txn, t->s->hit_keys, &ik, &iv, MDB_NOOVERWRITE));
 	if (!rc)
 		rc = store__meta_put_u64(t->txn, t->s->meta, META_HIT_SEQ, id + 1);
+	if (!rc)
+		rc = page_hit_put(t->txn, t->s->page_hits, h.url, id);
 	if (!rc)
 		rc = store__status_index(t->s, t->txn, id, NULL, &h);
 	if (rc)
@@ -622,7 +836,7 @@ int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t se
 		uint8_t idk[8];
 		memcpy(idk, iv.mv_data, 8);
 		id = id_of_key(idk);
-		rc = hit_update(txn, idk, seen_at);
+		rc = hit_update(txn, idk, hit, seen_at);
 	}
 	if (rc)
 		return rc;
@@ -633,6 +847,142 @@ int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t se
 	return 0;
 }
 
+/* Calls visit with the id key of every hit of url, in id order, through page_hits. visit may
+ * change hits (another database) but not page_hits. */
+static int page_hits_each(struct store_txn *t, const char *url,
+			  int (*visit)(struct store_txn *t, const uint8_t idk[8], void *ctx),
+			  void *ctx)
+{
+	uint8_t prefix[PH_KEY_LEN] = {0};
+	MDB_cursor *cur = NULL;
+	if (!url)
+		return ERR_USAGE;
+	int rc = digest_sha256(url, strlen(url), prefix);
+	if (!rc)
+		rc = mdb_err(mdb_cursor_open(t->txn, t->s->page_hits, &cur));
+	MDB_val k = val_of(prefix, sizeof(prefix)), v;
+	for (int op = MDB_SET_RANGE; !rc; op = MDB_NEXT) {
+		int mrc = mdb_cursor_get(cur, &k, &v, op);
+		if (mrc) {
+			rc = mrc == MDB_NOTFOUND ? 0 : mdb_err(mrc);
+			break;
+		}
+		if (k.mv_size != PH_KEY_LEN || memcmp(k.mv_data, prefix, DIGEST_LEN) != 0)
+			break; /* past this page's run of keys */
+		uint8_t idk[8];
+		memcpy(idk, (const uint8_t *)k.mv_data + DIGEST_LEN, 8);
+		rc = visit(t, idk, ctx);
+	}
+	if (cur)
+		mdb_cursor_close(cur);
+	return rc;
+}
+
+struct refresh {
+	int64_t at;
+	uint64_t n;
+};
+
+static int refresh_one(struct store_txn *t, const uint8_t idk[8], void *ctx)
+{
+	struct refresh *r = ctx;
+	struct store_hit h, old;
+	int rc = hit_read(t, idk, &h);
+	if (rc || h.gone_at != 0 || strcmp(h.status, "gone") == 0)
+		return rc; /* a hit that went is not on this unchanged body either */
+	old = h;
+	hit_seen(&h, r->at);
+	r->n++;
+	return hit_write(t, idk, &old, &h);
+}
+
+int store_page_hits_refresh(struct store_txn *txn, const char *url, int64_t seen_at,
+			    uint64_t *ret_n)
+{
+	struct refresh r = {seen_at, 0};
+	int rc = page_hits_each(txn, url, refresh_one, &r);
+	if (!rc && ret_n)
+		*ret_n = r.n;
+	return rc;
+}
+
+struct sweep {
+	const uint64_t *kept; /* sorted */
+	size_t n;
+	int64_t now;
+	uint64_t gone;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int sweep_one(struct store_txn *t, const uint8_t idk[8], void *ctx)
+{
+	struct sweep *w = ctx;
+	uint64_t id = id_of_key(idk);
+	if (w->n && bsearch(&id, w->kept, w->n, sizeof(id), cmp_u64))
+		return 0;
+	struct store_hit h, old;
+	int rc = hit_read(t, idk, &h);
+	if (rc || h.gone_at != 0 || strcmp(h.status, "gone") == 0)
+		return rc;
+	old = h;
+	if (strcmp(h.status, "dismissed") != 0) {
+		h.prior_status = h.status;
+		h.status = "gone";
+	}
+	h.gone_at = w->now;
+	w->gone++;
+	return hit_write(t, idk, &old, &h);
+}
+
+int store_page_hits_sweep(struct store_txn *txn, const char *url, const uint64_t *kept, size_t n,
+			  int64_t now, uint64_t *ret_gone)
+{
+	uint64_t *sorted = NULL;
+	if (n > SIZE_MAX / sizeof(*sorted) || (n && !kept))
+		return ERR_USAGE;
+	if (n && !(sorted = malloc(n * sizeof(*sorted))))
+		return -ENOMEM;
+	if (n) {
+		memcpy(sorted, kept, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	}
+	struct sweep w = {sorted, n, now, 0};
+	int rc = page_hits_each(txn, url, sweep_one, &w);
+	free(sorted);
+	if (!rc && ret_gone)
+		*ret_gone = w.gone;
+	return rc;
+}
+
+int store_hit_get(struct store *s, uint64_t id, store_hit_fn fn, void *ud)
+{
+	uint8_t idk[8];
+	struct store_scratch scratch;
+	struct store_hit h;
+	MDB_txn *txn = NULL;
+	int rc = store__read_begin(s, &txn);
+	if (rc)
+		return rc;
+	store__scratch_init(&scratch);
+	id_key(id, idk);
+	MDB_val k = val_of(idk, 8), v;
+	rc = mdb_err(mdb_get(txn, s->hits, &k, &v));
+	if (!rc)
+		rc = store__hit_decode(v.mv_data, v.mv_size, &scratch, &h);
+	if (!rc) {
+		h.id = id;
+		rc = fn(&h, ud);
+	}
+	store__read_end(s, txn);
+	store__scratch_done(&scratch);
+	return rc;
+}
+
 int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx)
 {
 	MDB_txn *txn = NULL;
@@ -640,7 +990,7 @@ int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx)
 	struct store_scratch scratch;
 	MDB_val k, v;
 	store__scratch_init(&scratch);
-	int rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	int rc = store__read_begin(s, &txn);
 	if (rc)
 		goto fail;
 	rc = mdb_err(mdb_cursor_open(txn, dbi, &cur));
@@ -659,8 +1009,7 @@ int store__walk(struct store *s, MDB_dbi dbi, store__walk_fn visit, void *ctx)
 fail:
 	if (cur)
 		mdb_cursor_close(cur);
-	if (txn)
-		mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	store__scratch_done(&scratch);
 	return rc;
 }
@@ -722,7 +1071,7 @@ int store_page_get(struct store *s, const char *url, store_page_fn fn, void *ud)
 		return ERR_USAGE;
 	int rc = digest_sha256(url, strlen(url), key);
 	if (!rc)
-		rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+		rc = store__read_begin(s, &txn);
 	if (rc)
 		return rc;
 	store__scratch_init(&scratch);
@@ -732,7 +1081,7 @@ int store_page_get(struct store *s, const char *url, store_page_fn fn, void *ud)
 		rc = store__page_decode(v.mv_data, v.mv_size, &scratch, &p);
 	if (!rc)
 		rc = fn(&p, ud);
-	mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	store__scratch_done(&scratch);
 	return rc;
 }
@@ -741,13 +1090,13 @@ int store_stats_get(struct store *s, struct store_stats *ret_stats)
 {
 	MDB_txn *txn = NULL;
 	struct store_stats st;
-	int rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	int rc = store__read_begin(s, &txn);
 	if (rc)
 		return rc;
 	rc = store__db_entries(txn, s->pages, &st.pages);
 	if (!rc)
 		rc = store__db_entries(txn, s->hits, &st.hits);
-	mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	if (rc)
 		return rc;
 	*ret_stats = st;

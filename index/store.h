@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 struct store_txn;
@@ -61,7 +61,8 @@ struct store_page {
 
 /* Inserts or replaces the page with this URL. NULL strings other than url are stored as "".
  * Errors of this and store_hit_put: ERR_USAGE (a NULL key field), ERR_TOO_BIG (a record over
- * 16 MiB, or the store's map, 1 GiB for now, is full), ERR_STORE, -errno. */
+ * 16 MiB, or a transaction too big for LMDB), -ENOSPC (the map is full: abort, store_grow and
+ * redo the transaction), ERR_STORE, -errno. */
 int store_page_put(struct store_txn *txn, const struct store_page *page);
 
 struct store_hit {
@@ -79,15 +80,84 @@ struct store_hit {
 	const char *status;   /* new, confirmed, dismissed, escalated, gone; "new" on insert */
 	int64_t first_seen, last_seen; /* epoch seconds; both set from seen_at on insert */
 	uint64_t count;       /* crawls that saw this hit */
+	/* Schema 4. SHA-256 of the raw response the hit was first found in (its key in bodies,
+	 * store_evidence_get); all zeros when none was kept (hits stored before schema 4). */
+	uint8_t evidence[32];
+	const char *pack_version; /* the rule's version: its pack's, "" when the pack has none */
+	const char *pack_digest;  /* SHA-256 of the pack file, hex; "" when unknown */
+	/* When the hit was found missing from its re-fetched page (status "gone"), epoch seconds;
+	 * 0 while it is on the page. A dismissed hit keeps "dismissed" but gets gone_at too. */
+	int64_t gone_at;
+	const char *prior_status; /* status before "gone", restored if the hit comes back; else "" */
 };
 
 /* Records that hit was seen at seen_at. The hit's identity is rule + url + match: when a hit with
- * that identity exists, only its last_seen and count change and *ret_new is false; otherwise a
- * new hit is stored with the next id and status "new". ret_id and ret_new may be NULL.
- * rule, url and match must not be NULL; other NULL strings are stored as "". hit->id, status,
- * first_seen, last_seen and count are ignored on input. */
+ * that identity exists, only its last_seen and count change (and a hit that was gone comes back:
+ * its status before going, gone_at 0) and *ret_new is false; otherwise a new hit is stored with
+ * the next id, status "new", and the page->hits index (page_hits) gets it. ret_id and ret_new may
+ * be NULL. rule, url and match must not be NULL; other NULL strings are stored as "". hit->id,
+ * status, first_seen, last_seen, count, gone_at and prior_status are ignored on input. */
 int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t seen_at,
 		  uint64_t *ret_id, bool *ret_new);
+
+/* The hit lifecycle of one page, through page_hits (docs/storage.md, "Hit lifecycle").
+ * A re-fetch of url whose body did not change: every hit of the page that is not gone gets
+ * last_seen = seen_at and count + 1, as store_hit_put would give it. *ret_n (may be NULL): how
+ * many. */
+int store_page_hits_refresh(struct store_txn *txn, const char *url, int64_t seen_at,
+			    uint64_t *ret_n);
+/* url was re-fetched and matched in full, and its hits are the ids in kept (n of them, any
+ * order, as store_hit_put returned them for this fetch; kept may be NULL when n is 0). Every other
+ * hit of the page that is not gone yet goes: status "gone" (its status kept in prior_status),
+ * gone_at = now; a dismissed one stays dismissed and only gets gone_at. *ret_gone may be NULL.
+ * Also for a page that answers 404 or 410 (n = 0: taken down). */
+int store_page_hits_sweep(struct store_txn *txn, const char *url, const uint64_t *kept, size_t n,
+			  int64_t now, uint64_t *ret_gone);
+
+/* ---- Evidence: raw responses in bodies (evidence.c) ----
+ *
+ * A page that produced hits keeps its response as received: the status line and headers as the
+ * server sent them, then the body after transfer and content decoding (what the rules saw the
+ * text of). Stored zstd-compressed under the SHA-256 of those raw bytes, once however many hits
+ * name it. */
+
+#define STORE_EVIDENCE_MAX ((size_t)256 << 20) /* raw bytes of one response kept at most */
+
+/* Compresses the raw response, head[0..head_len) then body[0..body_len), as a bodies value:
+ * *ret_packed (malloc'd, *ret_len bytes, freed by the caller) and the SHA-256 of the raw bytes.
+ * No transaction: any thread, so the crawl's workers compress and the writer only stores.
+ * Errors: ERR_TOO_BIG (more than STORE_EVIDENCE_MAX bytes), -ENOMEM. */
+int store_evidence_pack(const void *head, size_t head_len, const void *body, size_t body_len,
+			void **ret_packed, size_t *ret_len, uint8_t ret_digest[32]);
+/* Stores a value store_evidence_pack made under digest; a digest stored already is left as it
+ * is (stored once). ERR_USAGE for a value that is not one. */
+int store_evidence_put(struct store_txn *txn, const uint8_t digest[32], const void *packed,
+		       size_t len);
+/* The raw bytes stored under digest, decompressed and checked against it: a malloc'd copy of
+ * *ret_len bytes plus a NUL, freed by the caller. ERR_NOT_FOUND when none; ERR_STORE when the
+ * stored value does not decompress or its bytes no longer have that digest. */
+int store_evidence_get(struct store *s, const uint8_t digest[32], char **ret_data,
+		       size_t *ret_len);
+
+/* What store_verify found wrong with one entry. */
+enum store_verify_problem {
+	STORE_VERIFY_MISMATCH, /* bodies: the bytes decompress, but their SHA-256 is another */
+	STORE_VERIFY_CORRUPT,  /* bodies: the value does not decompress or is malformed */
+	STORE_VERIFY_MISSING,  /* hits: the hit names evidence that bodies lacks (id set) */
+};
+typedef int (*store_verify_fn)(enum store_verify_problem what, const uint8_t digest[32],
+			       uint64_t hit_id, void *ud);
+/* Recomputes the digest of every stored response and checks that every hit's evidence is
+ * there; fn is called for each problem (a non-zero return stops and is returned). Reads in
+ * short read transactions (a few entries each), so it runs beside a crawl. *ret_bodies and
+ * *ret_hits (may be NULL): how many were checked. */
+int store_verify(struct store *s, store_verify_fn fn, void *ud, uint64_t *ret_bodies,
+		 uint64_t *ret_hits);
+
+/* Doubles the store's map (LMDB's MDB_MAP_FULL is -ENOSPC from every write call): call it with
+ * no transaction open in this thread, then redo the aborted transaction. store_write_begin also
+ * grows the map by itself once it is three quarters full. */
+int store_grow(struct store *s);
 
 /* Callbacks return 0 to go on; any other value stops the walk and is returned.
  * The record's strings are a decoded copy, valid only during the callback; the callback runs
@@ -96,6 +166,9 @@ int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t se
 typedef int (*store_hit_fn)(const struct store_hit *hit, void *ud);
 typedef int (*store_page_fn)(const struct store_page *page, void *ud);
 
+/* The hit with this id, handed to fn inside a read transaction of its own (the same rules as a
+ * walk's callback). ERR_NOT_FOUND when there is none. */
+int store_hit_get(struct store *s, uint64_t id, store_hit_fn fn, void *ud);
 /* Every hit in id order, in one read transaction. */
 int store_hits_each(struct store *s, store_hit_fn fn, void *ud);
 /* Every page in key order (by URL hash, not URL), in one read transaction. */
@@ -126,7 +199,7 @@ int store_stats_get(struct store *s, struct store_stats *ret_stats);
  * (hundreds to thousands of calls), not once per crawl.
  *
  * Errors of the write calls: ERR_USAGE (NULL or empty url or host, a generation that is not the
- * current crawl's), ERR_TOO_BIG (a string over its cap below, or the map is full), ERR_STORE (a
+ * current crawl's), ERR_TOO_BIG (a string over its cap below), -ENOSPC (the map is full), ERR_STORE (a
  * corrupt record, or databases that disagree), -ENOMEM. ERR_NOT_FOUND from take, finish and
  * requeue changes nothing and the transaction stays usable; after any other error abort it.
  */
@@ -299,6 +372,7 @@ struct store_hit_query {
 	int64_t since, until;
 	enum store_hit_order order;
 	uint64_t limit; /* at most this many; 0 for all */
+	uint64_t id;	/* only the hit with this id (one lookup); 0 for any */
 };
 void store_hit_query_init(struct store_hit_query *q);
 

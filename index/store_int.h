@@ -17,12 +17,16 @@
 #include "index/store.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The layout version written as the first byte of records. */
 #define STORE_REC_VERSION 1
+/* Hit records since schema 4: version 1's fields, then evidence, pack_version, pack_digest,
+ * gone_at and prior_status. Version 1 hit records are still read, with those empty. */
+#define STORE_HIT_REC_VERSION 2
 /* Page records since schema 3: version 1 and the canonical URL at the end. Version 1 page
  * records (written before) are still read, with no canonical URL. */
 #define STORE_PAGE_REC_VERSION 2
@@ -42,12 +46,17 @@ struct store {
 	MDB_dbi meta, pages, hits, hit_keys;
 	MDB_dbi frontier, frontier_hosts, seen, leases, robots; /* schema 2 */
 	MDB_dbi variants;					/* schema 3 */
+	MDB_dbi bodies, page_hits; /* schema 4: evidence.c, store.c */
 	MDB_dbi audit, hits_by_status; /* review.c and audit.c */
 	char *dir;
 	void *map;	/* where LMDB mapped data.mdb, for store_trim; NULL when not found */
 	size_t map_len;
 	atomic_bool crawl_locked; /* lock_fd is taken, or being taken */
 	int lock_fd;		  /* DIR/crawl.lock while locked, else -1 */
+	/* Every transaction of this process holds it shared (store__read_begin, store_write_begin)
+	 * and store_grow exclusively: LMDB moves the map when it grows, so no transaction may be
+	 * open then. map and map_len change only under it held exclusively. */
+	pthread_rwlock_t resize_lock;
 };
 
 /* A write transaction with its own buffers: enc for values being written, dec for strings of
@@ -67,6 +76,12 @@ int store__mdb_err(int rc);
 int store__meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *ret);
 int store__meta_put_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t x);
 int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
+
+/* Every read transaction of index/ begins and ends with these, so that store_grow never moves the
+ * map under one (they hold resize_lock shared), and a map grown by another process is adopted
+ * (MDB_MAP_RESIZED). _end aborts the transaction; NULL does nothing. */
+int store__read_begin(struct store *s, MDB_txn **ret_txn);
+void store__read_end(struct store *s, MDB_txn *txn);
 
 /* One read transaction and a cursor over dbi; each record goes to visit with a scratch area for
  * its strings. The transaction ends before returning: nothing escapes it. A non-zero return of

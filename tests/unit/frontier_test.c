@@ -1171,7 +1171,7 @@ static void test_schema_migration_1_to_3(void **state)
 
 	for (size_t i = 0; i < 6; i++)
 		assert_true(raw_has_db(f->dir, dbs[i], version, sizeof(version)));
-	assert_string_equal(version, "3");
+	assert_string_equal(version, "4");
 	open_store(f); /* and opens again as schema 3 */
 }
 
@@ -1236,7 +1236,7 @@ static void test_schema3_missing_variants(void **state)
 	char version[16];
 	close_store(f);
 	assert_true(raw_has_db(f->dir, "variants", version, sizeof(version)));
-	assert_string_equal(version, "3");
+	assert_string_equal(version, "4");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

@@ -243,9 +243,9 @@ static void test_codec_truncated_and_malformed(void **state)
 	assert_int_equal(store__hit_decode(rec, len, &sc, &out), 0);
 	assert_string_equal(out.snippet, "... send to DE89 ...");
 
-	rec[0] = STORE_REC_VERSION + 1;
+	rec[0] = STORE_HIT_REC_VERSION + 1;
 	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
-	rec[0] = STORE_REC_VERSION;
+	rec[0] = STORE_HIT_REC_VERSION;
 	memset(rec + 1, 0xff, 4); /* the first string's length: 4 GiB */
 	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
 	rec[1] = 1, rec[2] = rec[3] = rec[4] = 0, rec[5] = '\0'; /* a NUL inside a string */
