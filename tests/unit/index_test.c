@@ -921,6 +921,340 @@ static void test_trim(void **state)
 	assert_int_equal(k.h[0].last_seen, 11);
 }
 
+/* ---- evidence (bodies) ---- */
+
+static const char ev_head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-A: b\r\n\r\n";
+static const char ev_body[] = "<p>send to DE89 now</p>\n\0binary tail";
+
+static void ev_put(struct store *s, const char *head, size_t hl, const char *body, size_t bl,
+		   uint8_t digest[32])
+{
+	struct store_txn *t;
+	void *packed = NULL;
+	size_t plen = 0;
+	assert_int_equal(store_evidence_pack(head, hl, body, bl, &packed, &plen, digest), 0);
+	assert_int_equal(store_write_begin(s, &t), 0);
+	assert_int_equal(store_evidence_put(t, digest, packed, plen), 0);
+	assert_int_equal(store_evidence_put(t, digest, packed, plen), 0); /* stored once */
+	assert_int_equal(store_write_commit(t), 0);
+	free(packed);
+}
+
+struct problems {
+	size_t n;
+	enum store_verify_problem what[8];
+	uint8_t digest[8][32];
+	uint64_t hit[8];
+};
+
+static int note_problem(enum store_verify_problem what, const uint8_t digest[32], uint64_t hit,
+			void *ud)
+{
+	struct problems *p = ud;
+	if (p->n == 8)
+		return -E2BIG;
+	p->what[p->n] = what;
+	memcpy(p->digest[p->n], digest, 32);
+	p->hit[p->n++] = hit;
+	return 0;
+}
+
+static void test_evidence_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[32], want[32];
+	char *data = NULL;
+	size_t len = 0, bl = sizeof(ev_body) - 1;
+	open_store(f);
+	ev_put(f->s, ev_head, strlen(ev_head), ev_body, bl, d);
+	struct digest_part parts[] = {{ev_head, strlen(ev_head)}, {ev_body, bl}};
+	assert_int_equal(digest_sha256_parts(parts, 2, want), 0);
+	assert_memory_equal(d, want, 32);
+	assert_int_equal(store_evidence_get(f->s, d, &data, &len), 0);
+	assert_int_equal(len, strlen(ev_head) + bl);
+	assert_memory_equal(data, ev_head, strlen(ev_head));
+	assert_memory_equal(data + strlen(ev_head), ev_body, bl); /* NULs and all */
+	free(data);
+	uint8_t other[32] = {9};
+	assert_int_equal(store_evidence_get(f->s, other, &data, &len), ERR_NOT_FOUND);
+
+	struct store_hit h = sample_hit("DE89");
+	memcpy(h.evidence, d, 32);
+	h.pack_version = "3";
+	h.pack_digest = "abc";
+	put_hit(f->s, &h, 100, NULL);
+	struct problems p = {0};
+	uint64_t bodies = 0, hits = 0;
+	assert_int_equal(store_verify(f->s, note_problem, &p, &bodies, &hits), 0);
+	assert_int_equal(p.n, 0);
+	assert_true(bodies == 1 && hits == 1);
+	struct kept_hits k;
+	walk_hits(f->s, &k);
+	assert_memory_equal(k.h[0].evidence, d, 32);
+}
+
+/* Bytes changed behind the store's back (through LMDB directly) are reported by store_verify:
+ * a valid value of other bytes (mismatch), garbage (corrupt), and a hit naming evidence that is
+ * not there (missing). */
+static void test_evidence_tampering(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d1[32], d2[32], d3[32] = {0x33}, dx[32];
+	void *packed = NULL;
+	size_t plen = 0;
+	open_store(f);
+	ev_put(f->s, ev_head, strlen(ev_head), "one", 3, d1);
+	ev_put(f->s, ev_head, strlen(ev_head), "two", 3, d2);
+	struct store_hit h = sample_hit("DE89");
+	memcpy(h.evidence, d3, 32);
+	uint64_t id = put_hit(f->s, &h, 100, NULL);
+	store_close(f->s);
+	f->s = NULL;
+
+	assert_int_equal(store_evidence_pack(ev_head, strlen(ev_head), "ONE", 3, &packed, &plen, dx),
+			 0);
+	raw_put_once(f->dir, "bodies", d1, 32, packed, plen); /* d1 now holds other bytes */
+	free(packed);
+	raw_put_once(f->dir, "bodies", d2, 32, "\x01garbage-garbage", 16);
+	open_store(f);
+	struct problems p = {0};
+	uint64_t bodies = 0, hits = 0;
+	assert_int_equal(store_verify(f->s, note_problem, &p, &bodies, &hits), 0);
+	assert_true(bodies == 2 && hits == 1);
+	assert_int_equal(p.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		if (memcmp(p.digest[i], d1, 32) == 0)
+			assert_int_equal(p.what[i], STORE_VERIFY_MISMATCH);
+		else if (memcmp(p.digest[i], d2, 32) == 0)
+			assert_int_equal(p.what[i], STORE_VERIFY_CORRUPT);
+		else {
+			assert_memory_equal(p.digest[i], d3, 32);
+			assert_int_equal(p.what[i], STORE_VERIFY_MISSING);
+			assert_true(p.hit[i] == id);
+		}
+	}
+	char *data = NULL;
+	size_t len;
+	assert_int_equal(store_evidence_get(f->s, d1, &data, &len), ERR_STORE);
+	assert_int_equal(store_evidence_get(f->s, d2, &data, &len), ERR_STORE);
+	assert_null(data);
+}
+
+/* ---- the hit lifecycle ---- */
+
+struct one_hit {
+	char status[32], prior[32];
+	int64_t last_seen, gone_at;
+	uint64_t count;
+};
+
+static int copy_one(const struct store_hit *h, void *ud)
+{
+	struct one_hit *o = ud;
+	snprintf(o->status, sizeof(o->status), "%s", h->status);
+	snprintf(o->prior, sizeof(o->prior), "%s", h->prior_status);
+	o->last_seen = h->last_seen;
+	o->gone_at = h->gone_at;
+	o->count = h->count;
+	return 0;
+}
+
+static struct one_hit get_one(struct store *s, uint64_t id)
+{
+	struct one_hit o;
+	assert_int_equal(store_hit_get(s, id, copy_one, &o), 0);
+	return o;
+}
+
+static void sweep(struct store *s, const char *url, const uint64_t *kept, size_t n, int64_t now,
+		  uint64_t want_gone)
+{
+	struct store_txn *t;
+	uint64_t gone = 99;
+	assert_int_equal(store_write_begin(s, &t), 0);
+	assert_int_equal(store_page_hits_sweep(t, url, kept, n, now, &gone), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	assert_true(gone == want_gone);
+}
+
+static void refresh(struct store *s, const char *url, int64_t now, uint64_t want_n)
+{
+	struct store_txn *t;
+	uint64_t n = 99;
+	assert_int_equal(store_write_begin(s, &t), 0);
+	assert_int_equal(store_page_hits_refresh(t, url, now, &n), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	assert_true(n == want_n);
+}
+
+static void test_hit_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit a = sample_hit("DE89"), b = sample_hit("DE12"), c = sample_hit("DE77");
+	struct store_hit other = sample_hit("DE89");
+	other.url = "https://forum.example/t/2";
+	bool fresh;
+	open_store(f);
+	uint64_t ia = put_hit(f->s, &a, 100, NULL), ib = put_hit(f->s, &b, 100, NULL);
+	uint64_t io = put_hit(f->s, &other, 100, NULL);
+	struct one_hit o;
+	assert_int_equal(store_hit_get(f->s, 42, copy_one, &o), ERR_NOT_FOUND);
+
+	/* Changed page, only a is still there: b goes, the other page's hit is untouched. */
+	sweep(f->s, a.url, &ia, 1, 200, 1);
+	o = get_one(f->s, ib);
+	assert_string_equal(o.status, "gone");
+	assert_string_equal(o.prior, "new");
+	assert_true(o.gone_at == 200 && o.count == 1);
+	assert_string_equal(get_one(f->s, ia).status, "new");
+	assert_string_equal(get_one(f->s, io).status, "new");
+	sweep(f->s, a.url, &ia, 1, 250, 0); /* gone already: the time it went stays */
+	assert_true(get_one(f->s, ib).gone_at == 200);
+
+	/* Unchanged page: a is seen again, b (gone) is not. */
+	refresh(f->s, a.url, 300, 1);
+	o = get_one(f->s, ia);
+	assert_true(o.count == 2 && o.last_seen == 300 && o.gone_at == 0);
+	assert_true(get_one(f->s, ib).count == 1);
+
+	/* b comes back: the status it had, no new hit. */
+	assert_true(put_hit(f->s, &b, 400, &fresh) == ib);
+	assert_false(fresh);
+	o = get_one(f->s, ib);
+	assert_string_equal(o.status, "new");
+	assert_true(o.gone_at == 0 && o.count == 2 && o.prior[0] == '\0');
+
+	/* A dismissed hit stays dismissed when it goes and when it comes back; a confirmed one
+	 * gets its status back. */
+	uint64_t ic = put_hit(f->s, &c, 450, NULL);
+	store_close(f->s);
+	f->s = NULL;
+	set_status_raw(f->dir, ic, "dismissed");
+	set_status_raw(f->dir, ia, "confirmed");
+	open_store(f);
+	uint64_t kept[] = {ib};
+	sweep(f->s, a.url, kept, 1, 500, 2);
+	o = get_one(f->s, ic);
+	assert_string_equal(o.status, "dismissed");
+	assert_true(o.gone_at == 500);
+	o = get_one(f->s, ia);
+	assert_string_equal(o.status, "gone");
+	assert_string_equal(o.prior, "confirmed");
+	put_hit(f->s, &c, 600, NULL);
+	put_hit(f->s, &a, 600, NULL);
+	o = get_one(f->s, ic);
+	assert_true(strcmp(o.status, "dismissed") == 0 && o.gone_at == 0);
+	assert_string_equal(get_one(f->s, ia).status, "confirmed");
+
+	/* Taken down (404): every hit of the page goes. */
+	sweep(f->s, a.url, NULL, 0, 700, 3);
+	assert_string_equal(get_one(f->s, io).status, "new");
+}
+
+/* A store of schema 3 (hit records of version 1, no bodies or page_hits) is migrated when it is
+ * opened: page_hits is built from the hits, which stay as they were and are read as before. */
+static void test_schema3_migrated(void **state)
+{
+	struct fixture *f = *state;
+	struct store_hit h = sample_hit("DE89");
+	struct store_scratch sc;
+	struct buf b;
+	struct raw r;
+	uint8_t idk[8], ident[32];
+	open_store(f);
+	store_close(f->s);
+	f->s = NULL;
+
+	/* A version 1 record: version 2's fields minus the 52 bytes schema 4 added. */
+	h.status = "confirmed";
+	h.count = 1;
+	h.pack_version = h.pack_digest = h.prior_status = "";
+	buf_init(&b, STORE_REC_MAX);
+	assert_int_equal(store__hit_encode(&h, &b), 0);
+	b.data[0] = STORE_REC_VERSION;
+	size_t v1len = b.len - 52;
+	struct digest_part parts[] = {{h.rule, strlen(h.rule) + 1}, {h.url, strlen(h.url) + 1},
+				      {h.match, strlen(h.match)}};
+	assert_int_equal(digest_sha256_parts(parts, 3, ident), 0);
+	id_key(1, idk);
+	uint8_t seq[8] = {2};
+	raw_begin(&r, f->dir, "hits");
+	raw_put(&r, idk, 8, b.data, v1len);
+	MDB_dbi keys, meta, dbi;
+	assert_int_equal(mdb_dbi_open(r.txn, "hit_keys", 0, &keys), 0);
+	assert_int_equal(mdb_dbi_open(r.txn, "meta", 0, &meta), 0);
+	MDB_val k = {32, ident}, v = {8, idk};
+	assert_int_equal(mdb_put(r.txn, keys, &k, &v, 0), 0);
+	k = (MDB_val){7, (char *)"hit_seq"}, v = (MDB_val){8, seq};
+	assert_int_equal(mdb_put(r.txn, meta, &k, &v, 0), 0);
+	k = (MDB_val){14, (char *)"schema_version"}, v = (MDB_val){1, (char *)"3"};
+	assert_int_equal(mdb_put(r.txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_dbi_open(r.txn, "bodies", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(r.txn, dbi, 1), 0);
+	assert_int_equal(mdb_dbi_open(r.txn, "page_hits", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(r.txn, dbi, 1), 0);
+	raw_end(&r);
+	buf_done(&b);
+
+	open_store(f);
+	struct kept_hits kh;
+	walk_hits(f->s, &kh);
+	assert_int_equal(kh.n, 1);
+	assert_string_equal(kh.h[0].status, "confirmed");
+	static const uint8_t zero[32];
+	assert_memory_equal(kh.h[0].evidence, zero, 32);
+	refresh(f->s, h.url, 900, 1); /* found through page_hits, built by the migration */
+	assert_true(get_one(f->s, 1).count == 2);
+	bool fresh = true;
+	struct store_hit again = sample_hit("DE89");
+	memset(again.evidence, 0x5a, 32);
+	assert_true(put_hit(f->s, &again, 950, &fresh) == 1);
+	assert_false(fresh);
+	walk_hits(f->s, &kh);
+	assert_int_equal(kh.h[0].evidence[0], 0x5a); /* filled in from the new sighting */
+	store_close(f->s);
+	f->s = NULL;
+
+	raw_begin(&r, f->dir, "meta");
+	k = (MDB_val){14, (char *)"schema_version"};
+	assert_int_equal(mdb_get(r.txn, r.dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 1);
+	assert_int_equal(((const char *)v.mv_data)[0], '0' + STORE_SCHEMA_VERSION);
+	assert_int_equal(mdb_dbi_open(r.txn, "bodies", 0, &dbi), 0);
+	raw_end(&r);
+	store__scratch_init(&sc);
+	store__scratch_done(&sc);
+}
+
+/* The map grows by itself: 1.1 GiB of pages go into a store whose map starts at 1 GiB, with
+ * no error (store_write_begin doubles it at three quarters full), and the store reopens with
+ * them all. Each 8 MiB page is committed on its own, so the test holds one page in memory. */
+static void test_map_grows(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	size_t big_len = 8u << 20, n = 140;
+	char *big = malloc(big_len + 1), url[64];
+	assert_non_null(big);
+	memset(big, 'x', big_len);
+	big[big_len] = '\0';
+	open_store(f);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(url, sizeof(url), "https://a.example/%zu", i);
+		struct store_page p = sample_page(url);
+		p.title = big;
+		assert_int_equal(store_write_begin(f->s, &t), 0);
+		assert_int_equal(store_page_put(t, &p), 0);
+		assert_int_equal(store_write_commit_lazy(t), 0);
+	}
+	assert_int_equal(store_grow(f->s), 0); /* and on demand, with nothing open */
+	free(big);
+	struct store_stats st;
+	reopen_store(f);
+	assert_int_equal(store_stats_get(f->s, &st), 0);
+	assert_true(st.pages == n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -946,6 +1280,11 @@ int main(void)
 		T(test_crawl_lock),
 		T(test_reader_beside_writer),
 		T(test_trim),
+		T(test_evidence_round_trip),
+		T(test_evidence_tampering),
+		T(test_hit_lifecycle),
+		T(test_schema3_migrated),
+		T(test_map_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
