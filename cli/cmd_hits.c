@@ -1,48 +1,246 @@
 /* SPDX-License-Identifier: MIT */
-/* patrol hits: list the hits in the store. Filters and sorting grow with the review issue. */
+/* patrol hits: the review queue, filtered and sorted (store_hits_query, which walks the
+ * hits_by_status index when a status is given); patrol hit show ID: one hit with its page and
+ * its review history from the audit chain.
+ */
 #include "cli/cli.h"
+#include "cli/hitfmt.h"
 
+#include "common/clock.h"
+#include "common/err.h"
 #include "index/store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static const char hits_help[] =
-	"usage: patrol hits [--limit N]\n"
+int cmd_hit(struct cli *cli, int argc, char **argv);
+
+static const char hits_help_head[] =
+	"usage: patrol hits [--status S] [--venue ID] [--rule ID] [--category C] [--severity S]\n"
+	"                   [--since TIME] [--until TIME] [--sort newest|oldest|severity]\n"
+	"                   [--limit N]\n"
 	"\n"
-	"List the hits in the store (--db), oldest first: id, severity, rule, page URL, the matched\n"
-	"text and a snippet. With the global --json, one JSON object per hit.\n"
-	"\n"
-	"  --limit N   show at most N hits\n";
+	"List the hits in the store (--db), newest first: id, status, severity, rule, page URL,\n"
+	"the match and the snippet with the match between >> and <<. With the global --json, one\n"
+	"JSON object per hit (DESIGN.md section 4's keys). 'patrol hit show ID' shows one.\n"
+	"\n";
+
+static int print_hit(const struct store_hit *h, void *ud)
+{
+	const struct cli *cli = ud;
+	if (cli->json) {
+		json_t *o = hitfmt_json(h);
+		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(o);
+		if (!s)
+			return -ENOMEM;
+		puts(s);
+		free(s);
+		return 0;
+	}
+	char first[32];
+	char *marked = hitfmt_marked(h);
+	if (!marked)
+		return -ENOMEM;
+	printf("#%-6llu %-9s %-8s %s  %s\n        %s\n        %s\n", (unsigned long long)h->id,
+	       h->status, h->severity, h->rule, clock_iso8601(h->first_seen, first, sizeof(first)),
+	       h->url, marked);
+	free(marked);
+	return 0;
+}
 
 int cmd_hits(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"limit", required_argument, NULL, 'l'},
+		HITFMT_FILTER_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	long long limit = 0;
-	int c;
+	struct store_hit_query q;
+	int c, r;
+	store_hit_query_init(&q);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			if ((limit = cli_parse_count("hits", "--limit", optarg)) < 0)
-				return CLI_USAGE;
-			break;
-		case 'h':
-			fputs(hits_help, stdout);
+		if (c == 'h') {
+			printf("%s%s", hits_help_head, hitfmt_filter_help);
 			return CLI_OK;
-		default:
-			return cli_usage_error("hits", "unknown option");
 		}
+		if ((r = hitfmt_filter_opt("hits", c, optarg, &q)) < 0)
+			return CLI_USAGE;
+		if (r == 0)
+			return cli_usage_error("hits", "unknown option");
 	}
 	if (optind < argc)
 		return cli_usage_error("hits", "unexpected argument '%s'", argv[optind]);
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
-	int rc = cli_print_hits(cli, store, (size_t)limit);
+	int rc = store_hits_query(store, &q, print_hit, cli);
 	store_close(store);
-	return rc ? CLI_FAIL : CLI_OK;
+	if (rc) {
+		cli_error("cannot list hits in %s: %s", cli->db, err_str(rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* ---- patrol hit show ---- */
+
+static const char hit_help[] =
+	"usage: patrol hit show ID [--evidence FILE]\n"
+	"\n"
+	"Show hit ID: its rule, page, match in its snippet (between >> and <<), when it was first\n"
+	"and last seen, and its review history from the audit chain. With the global --json, one\n"
+	"JSON object: the hit's keys, \"page\" and \"history\".\n"
+	"\n"
+	"  --evidence FILE  write the stored raw response the hit was found in to FILE\n";
+
+/* What show gathers in its read transactions: a JSON copy of everything, printed after. */
+struct show {
+	json_t *hit, *page, *history;
+	char *marked;
+};
+
+static int show_hit(const struct store_hit *h, void *ud)
+{
+	struct show *sh = ud;
+	sh->hit = hitfmt_json(h);
+	sh->marked = hitfmt_marked(h);
+	return sh->hit && sh->marked ? 0 : -ENOMEM;
+}
+
+static int show_page(const struct store_page *p, void *ud)
+{
+	struct show *sh = ud;
+	char at[32];
+	sh->page = json_pack("{ss ss ss si ss ss}", "url", p->url, "venue", p->venue, "fetched_at",
+			     clock_iso8601(p->fetched_at, at, sizeof(at)), "status", p->status,
+			     "title", p->title, "canonical", p->canonical);
+	return sh->page ? 0 : -ENOMEM;
+}
+
+static int show_entry(const struct store_audit_entry *e, void *ud)
+{
+	struct show *sh = ud;
+	char at[32];
+	json_t *o = json_pack("{sI ss ss ss ss ss ss}", "seq", (json_int_t)e->seq, "time",
+			      clock_iso8601(e->time, at, sizeof(at)), "actor", e->actor, "action",
+			      e->action, "before", e->before, "after", e->after, "note", e->note);
+	return o && json_array_append_new(sh->history, o) == 0 ? 0 : -ENOMEM;
+}
+
+static void show_text(const struct show *sh)
+{
+	json_t *h = sh->hit, *p = sh->page;
+	printf("hit #%lld  %s  %s\n", (long long)json_integer_value(json_object_get(h, "id")),
+	       json_string_value(json_object_get(h, "status")),
+	       json_string_value(json_object_get(h, "severity")));
+	static const char *const keys[] = {"rule", "pack", "category", "venue", "url", "field",
+					   "match", "first_seen", "last_seen"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		printf("  %-11s %s\n", keys[i], json_string_value(json_object_get(h, keys[i])));
+	json_t *post = json_object_get(h, "post");
+	if (json_is_integer(post))
+		printf("  %-11s %lld\n", "post", (long long)json_integer_value(post));
+	printf("  %-11s %lld\n", "count", (long long)json_integer_value(json_object_get(h, "count")));
+	printf("  %-11s %s\n", "snippet", sh->marked);
+	if (p)
+		printf("  page        %s (HTTP %lld, fetched %s)\n",
+		       json_string_value(json_object_get(p, "title")),
+		       (long long)json_integer_value(json_object_get(p, "status")),
+		       json_string_value(json_object_get(p, "fetched_at")));
+	printf("  history%s\n", json_array_size(sh->history) ? "" : "     none: never reviewed");
+	size_t i;
+	json_t *e;
+	json_array_foreach(sh->history, i, e)
+	{
+		const char *note = json_string_value(json_object_get(e, "note"));
+		printf("    %s  %s  %s -> %s%s%s\n", json_string_value(json_object_get(e, "time")),
+		       json_string_value(json_object_get(e, "actor")),
+		       json_string_value(json_object_get(e, "before")),
+		       json_string_value(json_object_get(e, "after")), note[0] ? "  " : "", note);
+	}
+}
+
+static void show_json(struct show *sh)
+{
+	json_object_set(sh->hit, "page", sh->page ? sh->page : json_null());
+	json_object_set(sh->hit, "history", sh->history);
+	char *s = json_dumps(sh->hit, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s)
+		puts(s);
+	free(s);
+}
+
+static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struct show *sh)
+{
+	struct store_hit_query q;
+	store_hit_query_init(&q);
+	q.id = id;
+	int rc = store_hits_query(store, &q, show_hit, sh);
+	if (!rc && !sh->hit) {
+		cli_error("no hit #%llu in %s", (unsigned long long)id, cli->db);
+		return CLI_FAIL;
+	}
+	const char *url = sh->hit ? json_string_value(json_object_get(sh->hit, "url")) : NULL;
+	if (!rc && url) {
+		rc = store_page_get(store, url, show_page, sh);
+		if (rc == ERR_NOT_FOUND)
+			rc = 0;
+	}
+	if (!rc)
+		rc = store_audit_each(store, id, show_entry, sh);
+	if (rc) {
+		cli_error("cannot read hit #%llu in %s: %s", (unsigned long long)id, cli->db,
+			  err_str(rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+int cmd_hit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"evidence", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *evidence = NULL;
+	uint64_t id;
+	int c;
+	optind = 0; /* a fresh scan that permutes: options may follow the ids */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(hit_help, stdout);
+			return CLI_OK;
+		}
+		if (c != 'e')
+			return cli_usage_error("hit", "unknown option");
+		evidence = optarg;
+	}
+	if (argc - optind != 2 || strcmp(argv[optind], "show") != 0)
+		return cli_usage_error("hit", "expected: patrol hit show ID");
+	if (hitfmt_parse_id("hit", argv[optind + 1], &id))
+		return CLI_USAGE;
+	if (evidence) {
+		cli_error("hit show --evidence: this store keeps no evidence yet");
+		return CLI_FAIL;
+	}
+	struct store *store;
+	if (cli_store_open_existing(cli->db, &store) != 0)
+		return CLI_FAIL;
+	struct show sh = {.history = json_array()};
+	int rc = sh.history ? hit_show_run(cli, store, id, &sh) : CLI_FAIL;
+	store_close(store);
+	if (rc == CLI_OK && cli->json)
+		show_json(&sh);
+	else if (rc == CLI_OK)
+		show_text(&sh);
+	json_decref(sh.hit);
+	json_decref(sh.page);
+	json_decref(sh.history);
+	free(sh.marked);
+	return rc;
 }

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+int cmd_hit(struct cli *cli, int argc, char **argv);	/* cli/cmd_hits.c */
+int cmd_review(struct cli *cli, int argc, char **argv); /* cli/cmd_review.c */
+int cmd_audit(struct cli *cli, int argc, char **argv);	/* cli/cmd_audit.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
 
 static const struct {

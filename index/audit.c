@@ -231,11 +231,11 @@ static int verify_head(struct store *s, struct verify *w)
 	MDB_txn *txn = NULL;
 	uint64_t n = 0;
 	uint8_t hash[DIGEST_LEN] = {0};
-	int rc = store__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	int rc = store__read_begin(s, &txn);
 	if (rc)
 		return rc;
 	rc = head_get(txn, s->meta, &n, hash);
-	mdb_txn_abort(txn);
+	store__read_end(s, txn);
 	if (rc == ERR_NOT_FOUND) {
 		rc = 0; /* no review yet */
 	} else if (rc) {

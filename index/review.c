@@ -176,7 +176,7 @@ static bool hit_selected(const struct qwalk *w, const struct store_hit *h)
 	    !str_match(q->rule, h->rule) || !str_match(q->category, h->category) ||
 	    !str_match(q->severity, h->severity))
 		return false;
-	if (h->first_seen < q->since || h->first_seen > q->until)
+	if (h->first_seen < q->since || h->first_seen > q->until || (q->id && h->id != q->id))
 		return false;
 	if (w->other_sev)
 		for (size_t i = 0; i < NSEV; i++)
@@ -246,7 +246,7 @@ static int qwalk_chunk(struct qwalk *w)
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	MDB_dbi dbi = w->q->status ? w->s->hits_by_status : w->s->hits;
-	int rc = store__mdb_err(mdb_txn_begin(w->s->env, NULL, MDB_RDONLY, &txn));
+	int rc = store__read_begin(w->s, &txn);
 	if (!rc)
 		rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
 	if (!rc)
@@ -279,8 +279,7 @@ static int qwalk_chunk(struct qwalk *w)
 out:
 	if (cur)
 		mdb_cursor_close(cur);
-	if (txn)
-		mdb_txn_abort(txn);
+	store__read_end(w->s, txn);
 	return rc == ERR_NOT_FOUND ? 0 : rc;
 }
 
@@ -289,8 +288,8 @@ static void qwalk_range(struct qwalk *w)
 {
 	const struct store_hit_query *q = w->q;
 	if (!q->status) {
-		memset(w->lo, 0, 8);
-		memset(w->hi, 0xff, 8);
+		put_be64(w->lo, q->id);
+		put_be64(w->hi, q->id ? q->id : UINT64_MAX);
 		w->lo_len = w->hi_len = 8;
 		return;
 	}

@@ -201,6 +201,14 @@ static void query_filters_and_orders(void **state)
 	q.category = "hoax/y";
 	query(f, &q, &g);
 	assert_int_equal(g.n, 0);
+	store_hit_query_init(&q);
+	q.id = 17;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.ids[0], 17);
+	q.id = 41;
+	query(f, &q, &g);
+	assert_int_equal(g.n, 0);
 }
 
 static void review_changes_and_audits(void **state)

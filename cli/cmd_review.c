@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* patrol review ID... --set STATUS: an analyst's decision on hits. All the ids change in one
+ * write transaction with their audit entries (store_review_set): either every change and its
+ * entry is committed, or none (an unknown id changes nothing).
+ */
+#include "cli/cli.h"
+#include "cli/hitfmt.h"
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "index/store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_review(struct cli *cli, int argc, char **argv);
+
+#define REVIEW_IDS_MAX 10000 /* ids in one command: one transaction holds them all */
+
+static const char review_help[] =
+	"usage: patrol review ID... --set new|confirmed|dismissed|escalated [--note TEXT]\n"
+	"                           [--as NAME]\n"
+	"\n"
+	"Set the status of the hits ID... (at most 10,000) and record each change in the audit\n"
+	"chain (patrol audit): the time, who (--as NAME, default $USER), the status before and\n"
+	"after, and the note. All of them change together or, when one id is unknown, none.\n"
+	"Setting the status a hit has already records nothing, unless a note is given.\n";
+
+struct review_args {
+	const char *status, *note, *actor;
+	uint64_t *ids;
+	size_t n;
+};
+
+static int review_apply(struct cli *cli, struct store *store, const struct review_args *a)
+{
+	struct store_txn *txn;
+	char before[STORE_STATUS_MAX + 1];
+	int64_t now = clock_wall();
+	int rc = store_write_begin(store, &txn);
+	size_t i = 0;
+	for (; !rc && i < a->n; i++)
+		rc = store_review_set(txn, a->ids[i], a->status, a->actor, a->note, now, before);
+	if (rc) {
+		store_write_abort(txn);
+		if (rc == ERR_NOT_FOUND)
+			cli_error("no hit #%llu in %s: nothing changed",
+				  (unsigned long long)a->ids[i - 1], cli->db);
+		else
+			cli_error("cannot review in %s: %s", cli->db, err_str(rc));
+		return CLI_FAIL;
+	}
+	rc = store_write_commit(txn);
+	if (rc) {
+		cli_error("cannot commit the review to %s: %s", cli->db, err_str(rc));
+		return CLI_FAIL;
+	}
+	if (!cli->quiet)
+		printf("%zu hit%s set to %s by %s\n", a->n, a->n == 1 ? "" : "s", a->status,
+		       a->actor);
+	return CLI_OK;
+}
+
+static int review_parse(int argc, char **argv, struct review_args *a)
+{
+	static const struct option opts[] = {
+		{"set", required_argument, NULL, 's'}, {"note", required_argument, NULL, 'n'},
+		{"as", required_argument, NULL, 'a'},  {"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	optind = 0; /* a fresh scan that permutes: options may follow the ids */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->status = optarg; break;
+		case 'n': a->note = optarg; break;
+		case 'a': a->actor = optarg; break;
+		case 'h': fputs(review_help, stdout); return 1;
+		default: return cli_usage_error("review", "unknown option");
+		}
+	}
+	if (!a->status || !store_review_status_valid(a->status))
+		return cli_usage_error("review",
+				       "--set must be new, confirmed, dismissed or escalated");
+	if (!a->actor || !a->actor[0])
+		return cli_usage_error("review", "who reviews? give --as NAME ($USER is not set)");
+	if (strlen(a->actor) > STORE_NOTE_MAX || (a->note && strlen(a->note) > STORE_NOTE_MAX))
+		return cli_usage_error("review", "--as and --note take at most %d bytes",
+				       STORE_NOTE_MAX);
+	if (optind == argc)
+		return cli_usage_error("review", "which hits? give their ids");
+	if (argc - optind > REVIEW_IDS_MAX)
+		return cli_usage_error("review", "at most %d ids at once", REVIEW_IDS_MAX);
+	return 0;
+}
+
+int cmd_review(struct cli *cli, int argc, char **argv)
+{
+	struct review_args a = {.actor = getenv("USER")};
+	int rc = review_parse(argc, argv, &a);
+	if (rc)
+		return rc == 1 ? CLI_OK : rc;
+	a.ids = calloc((size_t)(argc - optind), sizeof(*a.ids));
+	if (!a.ids)
+		return CLI_FAIL;
+	for (int i = optind; i < argc; i++)
+		if (hitfmt_parse_id("review", argv[i], &a.ids[a.n++])) {
+			free(a.ids);
+			return CLI_USAGE;
+		}
+	struct store *store;
+	rc = CLI_FAIL;
+	if (cli_store_open_existing(cli->db, &store) == 0) {
+		rc = review_apply(cli, store, &a);
+		store_close(store);
+	}
+	free(a.ids);
+	return rc;
+}
