@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # kill -9 at random moments, then the same command again: the crawl must end with the same
-# pages and the same hits as a crawl that was never interrupted (DESIGN.md §7).
+# pages and the same hits as a crawl that was never interrupted (DESIGN.md §7), none twice, and
+# every stored response and every hit's evidence must pass patrol verify.
 #   usage: resume_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
@@ -26,8 +27,13 @@ summary() {
 import json, sys; s = json.load(sys.stdin); print(s["pages"], s["queued"], s["leased"])'
 	"$patrol" --db "$1" --json hits | python3 -c '
 import json, sys
-for h in sorted((h["rule"], h["url"], h["field"], h["match"]) for h in map(json.loads, sys.stdin)):
-    print(*h)'
+hits = sorted((h["rule"], h["url"], h["field"], h["match"]) for h in map(json.loads, sys.stdin))
+for h in hits:
+    print(*h)
+if len(set(hits)) != len(hits):
+    print("DUPLICATE HITS")'
+	# the responses kept as evidence (one per page with hits) and the hits, with no problem
+	"$patrol" --db "$1" --json verify || echo "VERIFY FAILED"
 }
 
 n=0
@@ -36,6 +42,13 @@ crawl "$work/ref" || { echo "not ok 1 - the uninterrupted crawl failed"; exit 1;
 summary "$work/ref" >"$work/ref.txt"
 n=$((n + 1))
 echo "ok $n - uninterrupted crawl: $(head -n 1 "$work/ref.txt") (pages, queued, leased)"
+n=$((n + 1))
+if grep -q '"problems":0' "$work/ref.txt" && ! grep -q '"bodies":0,' "$work/ref.txt"; then
+	echo "ok $n - evidence kept and verified: $(tail -n 1 "$work/ref.txt")"
+else
+	echo "not ok $n - no evidence, or patrol verify failed: $(tail -n 1 "$work/ref.txt")"
+	failures=$((failures + 1))
+fi
 
 # Three interrupted series, each killed at several random moments, then run to the end.
 for series in 1 2 3; do
