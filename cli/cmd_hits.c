@@ -7,6 +7,7 @@
 #include "cli/hitfmt.h"
 
 #include "common/clock.h"
+#include "common/digest.h"
 #include "common/err.h"
 #include "index/store.h"
 
@@ -95,18 +96,21 @@ static const char hit_help[] =
 	"and last seen, and its review history from the audit chain. With the global --json, one\n"
 	"JSON object: the hit's keys, \"page\" and \"history\".\n"
 	"\n"
-	"  --evidence FILE  write the stored raw response the hit was found in to FILE\n";
+	"  --evidence FILE  write the raw response the hit was found in (status line, headers,\n"
+	"                   body), exactly as stored, to FILE ('-': standard output, alone)\n";
 
 /* What show gathers in its read transactions: a JSON copy of everything, printed after. */
 struct show {
 	json_t *hit, *page, *history;
 	char *marked;
+	uint8_t evidence[DIGEST_LEN]; /* zeros when the hit has none */
 };
 
 static int show_hit(const struct store_hit *h, void *ud)
 {
 	struct show *sh = ud;
 	sh->hit = hitfmt_json(h);
+	memcpy(sh->evidence, h->evidence, DIGEST_LEN);
 	sh->marked = hitfmt_marked(h);
 	return sh->hit && sh->marked ? 0 : -ENOMEM;
 }
@@ -146,6 +150,12 @@ static void show_text(const struct show *sh)
 		printf("  %-11s %lld\n", "post", (long long)json_integer_value(post));
 	printf("  %-11s %lld\n", "count", (long long)json_integer_value(json_object_get(h, "count")));
 	printf("  %-11s %s\n", "snippet", sh->marked);
+	static const char *const maybe[] = {"pack_version", "gone_at", "evidence"};
+	for (size_t i = 0; i < sizeof(maybe) / sizeof(maybe[0]); i++) {
+		const char *v = json_string_value(json_object_get(h, maybe[i]));
+		if (v && v[0])
+			printf("  %-11s %s\n", maybe[i], v);
+	}
 	if (p)
 		printf("  page        %s (HTTP %lld, fetched %s)\n",
 		       json_string_value(json_object_get(p, "title")),
@@ -200,6 +210,35 @@ static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struc
 	return CLI_OK;
 }
 
+/* The raw response the hit was found in, exactly as stored, into path ("-": stdout). */
+static int write_evidence(struct cli *cli, struct store *store, const struct show *sh,
+			  const char *path)
+{
+	static const uint8_t zero[DIGEST_LEN];
+	char *data = NULL;
+	size_t len = 0;
+	if (memcmp(sh->evidence, zero, DIGEST_LEN) == 0) {
+		cli_error("hit has no evidence stored (found before patrol kept responses)");
+		return CLI_FAIL;
+	}
+	int rc = store_evidence_get(store, sh->evidence, &data, &len);
+	if (rc) {
+		cli_error("cannot read the hit's evidence from %s: %s", cli->db, err_str(rc));
+		return CLI_FAIL;
+	}
+	bool to_stdout = strcmp(path, "-") == 0;
+	FILE *f = to_stdout ? stdout : fopen(path, "wbe");
+	bool ok = f && fwrite(data, 1, len, f) == len;
+	if (f && !to_stdout)
+		ok = fclose(f) == 0 && ok;
+	free(data);
+	if (!ok) {
+		cli_error("cannot write %s: %s", path, strerror(errno));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
 int cmd_hit(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -224,19 +263,17 @@ int cmd_hit(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("hit", "expected: patrol hit show ID");
 	if (hitfmt_parse_id("hit", argv[optind + 1], &id))
 		return CLI_USAGE;
-	if (evidence) {
-		cli_error("hit show --evidence: this store keeps no evidence yet");
-		return CLI_FAIL;
-	}
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
 	struct show sh = {.history = json_array()};
 	int rc = sh.history ? hit_show_run(cli, store, id, &sh) : CLI_FAIL;
+	if (rc == CLI_OK && evidence)
+		rc = write_evidence(cli, store, &sh, evidence);
 	store_close(store);
 	if (rc == CLI_OK && cli->json)
 		show_json(&sh);
-	else if (rc == CLI_OK)
+	else if (rc == CLI_OK && !(evidence && strcmp(evidence, "-") == 0))
 		show_text(&sh);
 	json_decref(sh.hit);
 	json_decref(sh.page);

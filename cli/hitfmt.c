@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/digest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -139,18 +140,30 @@ int hitfmt_time_parse(const char *s, int64_t now, bool end, int64_t *ret)
 	return 0;
 }
 
+static json_t *time_or_null(int64_t t)
+{
+	char at[32];
+	return t ? json_string(clock_iso8601(t, at, sizeof(at))) : json_null();
+}
+
 json_t *hitfmt_json(const struct store_hit *h)
 {
-	char first[32], last[32];
+	static const uint8_t zero[DIGEST_LEN];
+	char first[32], last[32], ev[DIGEST_HEX_LEN + 1];
+	bool has_ev = memcmp(h->evidence, zero, DIGEST_LEN) != 0;
+	if (has_ev)
+		digest_hex(h->evidence, ev);
 	/* DESIGN.md §4's keys in its order, then ours. */
-	return json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI sn ss}", "id",
+	return json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI so ss ss ss so}", "id",
 			 (json_int_t)h->id, "rule", h->rule, "category", h->category, "severity",
 			 h->severity, "venue", h->venue, "url", h->url, "field", h->field, "post",
 			 h->post >= 0 ? json_integer(h->post) : json_null(), "match", h->match,
 			 "snippet", h->snippet, "status", h->status, "first_seen",
 			 clock_iso8601(h->first_seen, first, sizeof(first)), "last_seen",
 			 clock_iso8601(h->last_seen, last, sizeof(last)), "count",
-			 (json_int_t)h->count, "evidence", "pack", h->pack);
+			 (json_int_t)h->count, "evidence", has_ev ? json_string(ev) : json_null(),
+			 "pack", h->pack, "pack_version", h->pack_version, "pack_digest",
+			 h->pack_digest, "gone_at", time_or_null(h->gone_at));
 }
 
 char *hitfmt_marked(const struct store_hit *h)

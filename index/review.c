@@ -379,6 +379,9 @@ int store_review_set(struct store_txn *txn, uint64_t id, const char *status, con
 	if (!same) {
 		struct store_hit old = h;
 		h.status = status;
+		/* The analyst's word replaces the status a gone hit would get back; gone_at stays. */
+		if (strcmp(before, "gone") == 0)
+			h.prior_status = "";
 		rc = store__hit_encode(&h, &txn->enc);
 		if (rc)
 			return rc;
