@@ -405,7 +405,7 @@ static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
 			.severity = info.severity, .venue = v->id, .url = j->url,
 			.field = j->hits[i].field, .post = j->hits[i].post, .match = j->hits[i].match,
 			.snippet = j->hits[i].snippet, .status = "new",
-			.pack_version = info.pack_version, .pack_digest = "",
+			.pack_version = info.pack_version, .pack_digest = info.pack_digest,
 		};
 		if (j->evidence)
 			memcpy(h.evidence, j->evidence_digest, 32);

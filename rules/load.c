@@ -9,6 +9,7 @@
  */
 #include "rules/rules_int.h"
 
+#include "common/digest.h"
 #include "common/err.h"
 #include "parsers/normalize.h"
 #include "parsers/yaml.h"
@@ -74,6 +75,7 @@ static void arena_free(struct rules__chunk *c)
 struct file {
 	const char *name;     /* as given; lives in the set's arena */
 	struct yaml_doc *doc; /* the tree, scratch lists and errors of this file */
+	const char *digest;   /* SHA-256 of its bytes, hex, in the arena; "" when unknown */
 };
 
 /* The caps of rules_int.h, as the YAML reader takes them. */
@@ -174,6 +176,7 @@ struct loader {
 
 struct pack {
 	const char *name, *version;
+	const char *digest; /* the file's: hits record which pack text found them */
 	const struct rules__list *lists;
 	size_t nlists;
 };
@@ -692,6 +695,7 @@ static void load_info(struct rule_ctx *c)
 	const struct yaml_node *v;
 	info->pack = c->pk->name;
 	info->pack_version = c->pk->version;
+	info->pack_digest = c->pk->digest;
 	if ((v = c->v[R_ID]) && yaml_get_string(c->f->doc, v, "id", false)) {
 		if (!valid_name(v->str, v->len, true))
 			yaml_error_at(c->f->doc, v->line, v->col,
@@ -748,6 +752,7 @@ static void load_pack_header(struct loader *L, struct file *f, const struct yaml
 			     struct pack *pk)
 {
 	pk->name = pk->version = "";
+	pk->digest = f->digest;
 	if (v[P_PACK] && yaml_get_string(f->doc, v[P_PACK], "pack", false)) {
 		const struct yaml_node *n = v[P_PACK];
 		if (!valid_name(n->str, n->len, true))
@@ -798,10 +803,36 @@ static void load_pack(struct loader *L, struct file *f, const struct yaml_node *
 
 /* ---- files ---- */
 
-/* Loads the pack of a parsed doc, reports its errors and frees it. */
-static void load_doc(struct loader *L, struct yaml_doc *doc)
+/* The SHA-256 of a pack's bytes as hex, in the set's arena; "" when data is NULL. */
+static const char *pack_digest(struct loader *L, const char *data, size_t len)
 {
-	struct file f = {.name = set_strdup(L, yaml_doc_name(doc)), .doc = doc};
+	uint8_t d[DIGEST_LEN];
+	char hex[DIGEST_HEX_LEN + 1];
+	if (!data || digest_sha256(data, len, d) != 0)
+		return "";
+	digest_hex(d, hex);
+	const char *s = set_strdup(L, hex);
+	return s ? s : "";
+}
+
+/* The digest of the file at path, read again after the parse (at most RULES__MAX_FILE bytes:
+ * a larger file is refused by the parse anyway); "" when it cannot be read. */
+static const char *file_digest(struct loader *L, const char *path)
+{
+	FILE *fp = fopen(path, "rbe");
+	char *data = fp ? malloc(RULES__MAX_FILE + 1) : NULL;
+	size_t n = data ? fread(data, 1, RULES__MAX_FILE + 1, fp) : 0;
+	const char *hex = data && !ferror(fp) && n <= RULES__MAX_FILE ? pack_digest(L, data, n) : "";
+	free(data);
+	if (fp)
+		fclose(fp);
+	return hex;
+}
+
+/* Loads the pack of a parsed doc, reports its errors and frees it. */
+static void load_doc(struct loader *L, struct yaml_doc *doc, const char *digest)
+{
+	struct file f = {.name = set_strdup(L, yaml_doc_name(doc)), .doc = doc, .digest = digest};
 	const struct yaml_node *root = yaml_doc_root(doc);
 	if (f.name && root)
 		load_pack(L, &f, root);
@@ -827,7 +858,7 @@ static void load_buffer(struct loader *L, const char *name, const char *data, si
 	if (rc != 0)
 		L->rc = rc;
 	else
-		load_doc(L, doc);
+		load_doc(L, doc, pack_digest(L, data, len));
 }
 
 static void file_error(struct loader *L, const char *path, const char *what, int rc)
@@ -853,7 +884,7 @@ static void load_path_file(struct loader *L, const char *path)
 	if (rc != 0)
 		L->rc = rc;
 	else
-		load_doc(L, doc);
+		load_doc(L, doc, file_digest(L, path));
 }
 
 static bool is_pack_name(const char *name)
