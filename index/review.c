@@ -20,6 +20,8 @@
 #define META_STATUS_INDEX "status_index" /* "1" once hits_by_status covers every hit */
 #define IDX_KEY_MAX	  (STORE_STATUS_MAX + 1 + 8 + 8)
 #define QUERY_CHUNK	  512 /* records per read transaction of a listing */
+#define PAGE_KEY_LEN	  (32 + 8) /* page_hits: SHA-256 of the URL, hit id (store.c) */
+#define WALK_KEY_MAX	  (IDX_KEY_MAX > PAGE_KEY_LEN ? IDX_KEY_MAX : PAGE_KEY_LEN)
 
 static MDB_val val_of(const void *data, size_t len)
 {
@@ -155,11 +157,13 @@ struct qwalk {
 	const struct store_hit_query *q;
 	store_hit_fn fn;
 	void *ud;
+	MDB_dbi dbi;  /* hits_by_status, page_hits (keys end in the id) or hits (keys are ids) */
+	bool id_tail; /* the key's last 8 bytes are the hit id, its value is in hits */
 	bool other_sev, backward, started, done;
 	uint64_t given;
-	uint8_t key[IDX_KEY_MAX]; /* the last key visited, where the next chunk resumes */
+	uint8_t key[WALK_KEY_MAX]; /* the last key visited, where the next chunk resumes */
 	size_t key_len;
-	uint8_t lo[IDX_KEY_MAX], hi[IDX_KEY_MAX]; /* the range of keys, inclusive */
+	uint8_t lo[WALK_KEY_MAX], hi[WALK_KEY_MAX]; /* the range of keys, inclusive */
 	size_t lo_len, hi_len;
 	struct store_scratch scratch;
 };
@@ -221,7 +225,7 @@ static int qwalk_hit(struct qwalk *w, MDB_txn *txn, const MDB_val *k, const MDB_
 {
 	MDB_val hv = *v;
 	uint8_t idk[8];
-	if (w->q->status) {
+	if (w->id_tail) {
 		if (k->mv_size < 17)
 			return ERR_STORE;
 		memcpy(idk, (const uint8_t *)k->mv_data + k->mv_size - 8, 8);
@@ -245,17 +249,16 @@ static int qwalk_chunk(struct qwalk *w)
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	MDB_dbi dbi = w->q->status ? w->s->hits_by_status : w->s->hits;
 	int rc = store__read_begin(w->s, &txn);
 	if (!rc)
-		rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
+		rc = store__mdb_err(mdb_cursor_open(txn, w->dbi, &cur));
 	if (!rc)
 		rc = qwalk_seek(w, cur, &k, &v);
 	for (int n = 0; !rc && n < QUERY_CHUNK; n++) {
 		struct store_hit h;
 		if (keycmp(&k, w->lo, w->lo_len) < 0 || keycmp(&k, w->hi, w->hi_len) > 0)
 			break;
-		if (k.mv_size > IDX_KEY_MAX)
+		if (k.mv_size > WALK_KEY_MAX)
 			rc = ERR_STORE;
 		if (!rc)
 			rc = qwalk_hit(w, txn, &k, &v, &h);
@@ -302,20 +305,39 @@ static void qwalk_range(struct qwalk *w)
 	}
 }
 
+static int qwalk_run(struct qwalk *w, uint64_t *given)
+{
+	const struct store_hit_query *q = w->q;
+	int rc = 0;
+	w->given = *given;
+	store__scratch_init(&w->scratch);
+	while (!rc && !w->done && !(q->limit && w->given >= q->limit))
+		rc = qwalk_chunk(w);
+	store__scratch_done(&w->scratch);
+	*given = w->given;
+	return rc;
+}
+
 static int query_pass(struct store *s, const struct store_hit_query *q, bool other_sev,
 		      store_hit_fn fn, void *ud, uint64_t *given)
 {
 	struct qwalk w = {.s = s, .q = q, .fn = fn, .ud = ud, .other_sev = other_sev};
-	int rc = 0;
 	w.backward = q->order != STORE_ORDER_OLDEST;
-	w.given = *given;
-	store__scratch_init(&w.scratch);
+	w.dbi = q->status ? s->hits_by_status : s->hits;
+	w.id_tail = q->status != NULL;
 	qwalk_range(&w);
-	while (!rc && !w.done && !(q->limit && w.given >= q->limit))
-		rc = qwalk_chunk(&w);
-	store__scratch_done(&w.scratch);
-	*given = w.given;
-	return rc;
+	return qwalk_run(&w, given);
+}
+
+int store_hits_by_page(struct store *s, const struct store_hit_query *q, store_hit_fn fn,
+		       void *ud)
+{
+	struct qwalk w = {.s = s, .q = q, .fn = fn, .ud = ud, .dbi = s->page_hits, .id_tail = true};
+	uint64_t given = 0;
+	memset(w.lo, 0, PAGE_KEY_LEN);
+	memset(w.hi, 0xff, PAGE_KEY_LEN);
+	w.lo_len = w.hi_len = PAGE_KEY_LEN;
+	return qwalk_run(&w, &given);
 }
 
 int store_hits_query(struct store *s, const struct store_hit_query *q, store_hit_fn fn, void *ud)

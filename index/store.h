@@ -384,6 +384,46 @@ void store_hit_query_init(struct store_hit_query *q);
  * non-zero return stops and is returned. Errors: ERR_STORE (a corrupt record), -errno. */
 int store_hits_query(struct store *s, const struct store_hit_query *q, store_hit_fn fn, void *ud);
 
+/* The hits q selects (its order is ignored), grouped by page: every selected hit of one page
+ * one after the other, pages in the order of their URL's SHA-256 (page_hits), hits of a page by
+ * id. Read like store_hits_query: chunks of short read transactions, constant memory. */
+int store_hits_by_page(struct store *s, const struct store_hit_query *q, store_hit_fn fn,
+		       void *ud);
+
+/* ---- WARC/1.1 records, for exports (warc.c) ---- */
+
+#define STORE_WARC_DIGEST_LEN (7 + 56) /* "sha256:" and RFC 4648 base32 */
+#define STORE_WARC_ID_LEN     (11 + 36 + 1) /* "<urn:uuid:" UUID ">" */
+
+/* Where records go: returns 0, or a negative code that stops the writing. */
+typedef int (*store_write_fn)(const void *data, size_t len, void *ud);
+
+struct store_warc_rec {
+	const char *type;	  /* warcinfo, request, response, metadata */
+	const char *id;		  /* WARC-Record-ID, from store_warc_id */
+	int64_t date;		  /* WARC-Date, epoch seconds */
+	const char *target_uri;	  /* NULL for none */
+	const char *warcinfo_id;  /* NULL for none */
+	const char *refers_to;	  /* WARC-Concurrent-To and WARC-Refers-To; NULL for none */
+	const char *extra;	  /* one more header line, "Name: value" without CRLF; or NULL */
+	const char *content_type; /* e.g. "application/http;msgtype=response" */
+	const void *block;
+	size_t block_len;
+	/* Where the payload starts in block (after the HTTP header block), for
+	 * WARC-Payload-Digest; SIZE_MAX for a record without one. */
+	size_t payload_off;
+};
+
+/* Writes one record through out: headers (with WARC-Block-Digest, and WARC-Payload-Digest when
+ * payload_off is inside the block), the block, CRLF CRLF. ERR_USAGE for a header value with a CR
+ * or LF (a hostile URL must not add headers) or a missing type, id or content type;
+ * ERR_TOO_BIG when the headers pass 16 KiB; out's errors. */
+int store_warc_record(store_write_fn out, void *ud, const struct store_warc_rec *r);
+/* "sha256:" and the base32 of the SHA-256 of data. */
+void store_warc_digest(const void *data, size_t len, char out[STORE_WARC_DIGEST_LEN + 1]);
+/* A record id derived from seed[0..n): "<urn:uuid:...>" (a version 8 UUID from its SHA-256). */
+void store_warc_id(const char *seed, size_t n, char out[STORE_WARC_ID_LEN + 1]);
+
 /* The statuses an analyst sets. */
 bool store_review_status_valid(const char *status);
 
