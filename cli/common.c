@@ -71,7 +71,7 @@ int cli_store_open_existing(const char *dir, struct store **ret_store)
 	return cli_store_open(dir, ret_store);
 }
 
-static int cli_rules_builtin(struct rules_set **ret_set, struct buf *errors)
+static int cli_rules_builtin(const char *cache, struct rules_set **ret_set, struct buf *errors)
 {
 	struct rules_source src[64];
 	size_t n = 0;
@@ -81,7 +81,7 @@ static int cli_rules_builtin(struct rules_set **ret_set, struct buf *errors)
 		src[n++] = (struct rules_source){cli_assets[i].path, (const char *)cli_assets[i].data,
 						 cli_assets[i].len};
 	}
-	return rules_set_load_sources(src, n, ret_set, errors);
+	return rules_set_load_sources_cached(src, n, cache, ret_set, errors);
 }
 
 void cli_cache_dir(char *out, size_t n)
@@ -109,7 +109,7 @@ int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **r
 	buf_init(&errors, 1u << 20);
 	int rc = npaths ? rules_set_load_cached(paths, npaths, cache[0] ? cache : NULL, ret_set,
 						&errors)
-			: cli_rules_builtin(ret_set, &errors);
+			: cli_rules_builtin(cache[0] ? cache : NULL, ret_set, &errors);
 	if (rc) {
 		if (errors.len)
 			fputs(buf_str(&errors), stderr);

@@ -1071,11 +1071,25 @@ int rules_set_load_sources(const struct rules_source *src, size_t n, struct rule
 int rules_set_load_shared(const struct rules_source *src, size_t n, const struct normalizer *nz,
 			  struct rules_set **ret_set, struct buf *errors)
 {
+	return rules__load_sources(src, n, nz, NULL, ret_set, errors);
+}
+
+int rules_set_load_sources_cached(const struct rules_source *src, size_t n,
+				  const char *cache_dir, struct rules_set **ret_set,
+				  struct buf *errors)
+{
+	return rules__load_sources(src, n, NULL, cache_dir, ret_set, errors);
+}
+
+int rules__load_sources(const struct rules_source *src, size_t n, const struct normalizer *nz,
+			const char *cache_dir, struct rules_set **ret_set, struct buf *errors)
+{
 	struct loader L;
 	int rc = loader_init(&L, errors);
 	if (rc != 0)
 		return rc;
 	L.nz = nz;
+	L.cache_dir = cache_dir;
 	for (size_t i = 0; i < n && L.rc == 0; i++)
 		load_buffer(&L, src[i].name ? src[i].name : "<memory>", src[i].data, src[i].len);
 	return loader_done(&L, ret_set);

@@ -46,6 +46,12 @@ struct rules_source {
 int rules_set_load_sources(const struct rules_source *src, size_t n, struct rules_set **ret_set,
 			   struct buf *errors);
 
+/* Same, keeping the compiled prefilter in cache_dir as rules_set_load_cached does: the packs
+ * built into patrol, loaded by every command, compile once. */
+int rules_set_load_sources_cached(const struct rules_source *src, size_t n,
+				  const char *cache_dir, struct rules_set **ret_set,
+				  struct buf *errors);
+
 struct normalizer;
 
 /* Same, with nz (parsers/normalize.h) as the set's normalized view instead of one built for the

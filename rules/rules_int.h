@@ -288,4 +288,9 @@ int rules__load_mem_config(const char *name, const char *yaml, size_t len,
 			   const char *opencc_config, struct rules_set **ret_set, struct buf *errors);
 
 
+/* Loads in-memory packs with a borrowed normalizer (NULL: the set builds its own) and a
+ * prefilter cache (NULL: none): what rules_set_load_shared and rules_set_load_sources_cached do. */
+int rules__load_sources(const struct rules_source *src, size_t n, const struct normalizer *nz,
+			const char *cache_dir, struct rules_set **ret_set, struct buf *errors);
+
 #endif
