@@ -40,10 +40,12 @@ static int print_entry(const struct store_audit_entry *e, void *ud)
 	digest_hex(e->prev, prev);
 	clock_iso8601(e->time, at, sizeof(at));
 	if (!cli->json) {
-		printf("%6llu  %s  %-12s %-7s #%-6llu %s -> %s%s%s  [%.12s]\n",
-		       (unsigned long long)e->seq, at, e->actor, e->action,
-		       (unsigned long long)e->hit, e->before, e->after, e->note[0] ? "  " : "",
-		       e->note, hash);
+		char what[64] = "";
+		if (e->hit)
+			snprintf(what, sizeof(what), "#%-6llu %s -> %s", (unsigned long long)e->hit,
+				 e->before, e->after);
+		printf("%6llu  %s  %-12s %-7s %s%s%s  [%.12s]\n", (unsigned long long)e->seq, at,
+		       e->actor, e->action, what, e->note[0] && what[0] ? "  " : "", e->note, hash);
 		return 0;
 	}
 	json_t *o = json_pack("{sI ss ss ss sI ss ss ss ss ss}", "seq", (json_int_t)e->seq, "time",

@@ -18,6 +18,7 @@ int cmd_hit(struct cli *cli, int argc, char **argv);	/* cli/cmd_hits.c */
 int cmd_review(struct cli *cli, int argc, char **argv); /* cli/cmd_review.c */
 int cmd_audit(struct cli *cli, int argc, char **argv);	/* cli/cmd_audit.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cli/cmd_export.c */
+int cmd_purge(struct cli *cli, int argc, char **argv);	/* cli/cmd_purge.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
 
 static const struct {
@@ -32,6 +33,7 @@ static const struct {
 	{"review", cmd_review, "set hits' status (confirmed, dismissed, ...), audited"},
 	{"audit", cmd_audit, "the review audit chain; --verify checks it was not changed"},
 	{"export", cmd_export, "hits as JSONL, CSV or WARC (with the evidence), streamed"},
+	{"purge", cmd_purge, "remove old hits, evidence and pages (never confirmed/escalated)"},
 	{"rules", cmd_rules, "check rule packs: lint, test, list"},
 	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
 	{"stats", cmd_stats, "count the pages, hits and queued URLs in the store"},

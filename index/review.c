@@ -291,7 +291,7 @@ static void qwalk_range(struct qwalk *w)
 {
 	const struct store_hit_query *q = w->q;
 	if (!q->status) {
-		put_be64(w->lo, q->id);
+		put_be64(w->lo, q->id ? q->id : q->min_id);
 		put_be64(w->hi, q->id ? q->id : UINT64_MAX);
 		w->lo_len = w->hi_len = 8;
 		return;

@@ -373,6 +373,7 @@ struct store_hit_query {
 	enum store_hit_order order;
 	uint64_t limit; /* at most this many; 0 for all */
 	uint64_t id;	/* only the hit with this id (one lookup); 0 for any */
+	uint64_t min_id; /* without a status: start the walk at this id (a resumed walk); 0 for all */
 };
 void store_hit_query_init(struct store_hit_query *q);
 
@@ -423,6 +424,20 @@ int store_warc_record(store_write_fn out, void *ud, const struct store_warc_rec 
 void store_warc_digest(const void *data, size_t len, char out[STORE_WARC_DIGEST_LEN + 1]);
 /* A record id derived from seed[0..n): "<urn:uuid:...>" (a version 8 UUID from its SHA-256). */
 void store_warc_id(const char *seed, size_t n, char out[STORE_WARC_ID_LEN + 1]);
+
+/* What store_purge removes, and then what it removed. */
+struct store_purge {
+	int64_t cutoff;	    /* hits last seen, and pages fetched, before this (epoch seconds) */
+	const char *status; /* only hits with this status; NULL for new, dismissed and gone */
+	uint64_t hits, bodies, pages; /* set: what was removed */
+};
+/* Removes the hits last seen before p->cutoff whose status p->status allows, except confirmed
+ * and escalated ones, which are never removed (with their keys in hit_keys, page_hits and
+ * hits_by_status); then every stored response only removed hits named; then the pages fetched
+ * before the cutoff that no remaining hit is on. The audit chain is left whole. Works in write
+ * transactions of a few thousand deletions (never one huge one) and bounded memory, so a purge
+ * cut short leaves a consistent store and running it again finishes the job. */
+int store_purge(struct store *s, struct store_purge *p);
 
 /* The statuses an analyst sets. */
 bool store_review_status_valid(const char *status);

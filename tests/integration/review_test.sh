@@ -3,7 +3,8 @@
 # The review commands on the demo forum's store: patrol hits with filters, sorts, limits and
 # --json; patrol review (all ids or none, audited); patrol hit show with its history and
 # --evidence; patrol audit and audit --verify, also after an entry was changed on disk
-# (mdb_dump/mdb_load, when installed); usage errors exit 2.
+# (mdb_dump/mdb_load, when installed); patrol stats per status, venue and rule; patrol purge,
+# which never removes confirmed or escalated hits or their evidence; usage errors exit 2.
 #   usage: review_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
@@ -77,6 +78,32 @@ check $? "patrol audit lists 3 entries, 2 for hit 2"
 p audit --verify >"$work/verify"
 [ $? -eq 0 ] && grep -q "3 entries, chain intact" "$work/verify"
 check $? "audit --verify passes"
+
+p --json stats | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["by_status"] == {"confirmed": 1, "escalated": 1, "new": s["hits"] - 2}, s["by_status"]
+assert s["by_venue"] == {"demo-forum": s["hits"]}, s["by_venue"]
+assert sum(s["by_rule"].values()) == s["hits"]
+'
+check $? "stats: hits per status, venue and rule"
+p -q review 3 --set dismissed --as bob
+p purge --older-than 0 --status confirmed >/dev/null 2>&1
+[ $? -eq 2 ]
+check $? "purge --status confirmed is refused (2)"
+p purge --older-than 30 --as ops | grep -q "purged 0 hits"
+check $? "purge --older-than 30 keeps today's hits"
+p purge --older-than 0 --status dismissed --as ops | grep -q "purged 1 hits"
+check $? "purge --status dismissed removes the dismissed hit"
+p purge --older-than 0 --as ops >/dev/null &&
+	[ "$(p --json hits | wc -l)" -eq 2 ] && [ "$(p --json hits --status confirmed | wc -l)" -eq 1 ] &&
+	[ "$(p --json hits --status escalated | wc -l)" -eq 1 ]
+check $? "purge --older-than 0 keeps only the confirmed and the escalated hit"
+p hit show 1 --evidence "$work/ev1" >/dev/null && p hit show 2 --evidence "$work/ev2" >/dev/null &&
+	p verify >/dev/null
+check $? "their evidence is kept, and patrol verify passes"
+p audit | tail -n 1 | grep -q "ops.*purge.*older than 0 days"
+check $? "a purge is recorded in the audit chain"
 
 if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
 	# Changes alice's note in entry 1 through LMDB's own tools: same length, new bytes.

@@ -508,6 +508,128 @@ static void status_index_built_at_open(void **state)
 	assert_int_equal(g.ids[0], 5);
 }
 
+/* ---- purge ---- */
+
+static void ev_store(struct fixture *f, const char *body, uint8_t digest[32])
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+	struct store_txn *t;
+	void *packed = NULL;
+	size_t plen = 0;
+	assert_int_equal(
+		store_evidence_pack(head, strlen(head), body, strlen(body), &packed, &plen, digest),
+		0);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_evidence_put(t, digest, packed, plen), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	free(packed);
+}
+
+static uint64_t put_one(struct fixture *f, const char *url, const char *match,
+			const uint8_t ev[32], int64_t seen)
+{
+	struct store_txn *t;
+	struct store_page pg = {.url = url, .venue = "v", .fetched_at = seen, .status = 200};
+	struct store_hit h = {.rule = "r", .pack = "p", .category = "c", .severity = "high",
+			      .venue = "v", .url = url, .field = "body", .post = -1, .match = match,
+			      .snippet = match};
+	uint64_t id;
+	memcpy(h.evidence, ev, 32);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_page_put(t, &pg), 0);
+	assert_int_equal(store_hit_put(t, &h, seen, &id, NULL), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	return id;
+}
+
+static bool has_ev(struct fixture *f, const uint8_t ev[32])
+{
+	char *data = NULL;
+	size_t len;
+	int rc = store_evidence_get(f->s, ev, &data, &len);
+	free(data);
+	assert_true(rc == 0 || rc == ERR_NOT_FOUND);
+	return rc == 0;
+}
+
+static int nothing(const struct store_page *pg, void *ud)
+{
+	(void)pg;
+	(void)ud;
+	return 0;
+}
+
+static bool has_page(struct fixture *f, const char *url)
+{
+	return store_page_get(f->s, url, nothing, NULL) == 0;
+}
+
+static bool has_hit(struct fixture *f, uint64_t id)
+{
+	struct store_hit_query q;
+	static struct got g;
+	store_hit_query_init(&q);
+	q.id = id;
+	query(f, &q, &g);
+	return g.n == 1;
+}
+
+static void purge_keeps_confirmed_and_escalated(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ea[32], eb[32], ed[32];
+	struct store_purge p = {.cutoff = 5000, .status = "dismissed"};
+	ev_store(f, "<p>page A and C, the same bytes</p>", ea);
+	ev_store(f, "<p>page B</p>", eb);
+	ev_store(f, "<p>page D</p>", ed);
+	uint64_t h1 = put_one(f, "https://x/a", "m1", ea, 1000); /* dismissed: goes */
+	uint64_t h2 = put_one(f, "https://x/a", "m2", ea, 1000); /* confirmed: stays */
+	uint64_t h3 = put_one(f, "https://x/b", "m3", eb, 1000); /* dismissed: goes, with B */
+	uint64_t h4 = put_one(f, "https://x/c", "m4", ea, 1000); /* escalated: stays */
+	uint64_t h5 = put_one(f, "https://x/d", "m5", ed, 1000); /* new: only without --status */
+	uint64_t h6 = put_one(f, "https://x/e", "m6", eb, 9000); /* dismissed, seen lately */
+	review(f, h1, "dismissed", NULL);
+	review(f, h2, "confirmed", NULL);
+	review(f, h3, "dismissed", NULL);
+	review(f, h4, "escalated", NULL);
+	review(f, h6, "dismissed", NULL);
+	assert_int_equal(store_purge(f->s, &p), 0);
+	assert_int_equal(p.hits, 2);
+	assert_false(has_hit(f, h1));
+	assert_false(has_hit(f, h3));
+	assert_true(has_hit(f, h2) && has_hit(f, h4) && has_hit(f, h5) && has_hit(f, h6));
+	assert_true(has_ev(f, ea)); /* confirmed h2 and escalated h4 need it */
+	assert_true(has_ev(f, eb)); /* h6, on another page, needs the same bytes */
+	assert_int_equal(p.bodies, 0);
+	assert_false(has_page(f, "https://x/b"));
+	assert_true(has_page(f, "https://x/a") && has_page(f, "https://x/d"));
+	/* Without --status: every old hit but confirmed and escalated. */
+	p = (struct store_purge){.cutoff = 5000};
+	assert_int_equal(store_purge(f->s, &p), 0);
+	assert_int_equal(p.hits, 1);
+	assert_int_equal(p.bodies, 1);
+	assert_int_equal(p.pages, 1);
+	assert_false(has_hit(f, h5));
+	assert_false(has_ev(f, ed));
+	assert_false(has_page(f, "https://x/d"));
+	assert_true(has_hit(f, h2) && has_hit(f, h4) && has_ev(f, ea));
+	/* Even a cutoff in the far future keeps them. */
+	p = (struct store_purge){.cutoff = INT64_MAX};
+	assert_int_equal(store_purge(f->s, &p), 0);
+	assert_true(has_hit(f, h2) && has_hit(f, h4) && has_ev(f, ea));
+	assert_false(has_hit(f, h6));
+	assert_false(has_ev(f, eb));
+	struct problems ps;
+	verify(f, &ps);
+	assert_int_equal(ps.n, 0);
+	struct store_hit_query q;
+	static struct got g;
+	store_hit_query_init(&q);
+	q.status = "dismissed";
+	query(f, &q, &g);
+	assert_int_equal(g.n, 0); /* the status index lost them too */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +641,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tamper_insert, setup, teardown),
 		cmocka_unit_test_setup_teardown(tamper_reorder, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_index_built_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(purge_keeps_confirmed_and_escalated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
