@@ -749,7 +749,9 @@ static int scan_view(struct rules__scan *s, unsigned v, const char *text, size_t
 	const struct rules__prefilter *pf = &s->set->pf[v];
 	if (!pf->hs_db)
 		return 1; /* nothing of this view can be reported: nothing can match but always-run */
-	if (!s->scratch || len > UINT_MAX || !utf8_valid((const unsigned char *)text, len))
+	/* The normalized view is valid UTF-8 by construction (normalize.h): no need to look. */
+	if (!s->scratch || len > UINT_MAX ||
+	    (v != RULES__VIEW_NORMALIZED && !utf8_valid((const unsigned char *)text, len)))
 		return 0;
 	s->view = v;
 	hs_error_t e = hs_scan(pf->hs_db, text, (unsigned)len, 0, s->scratch, scan_report, s);
