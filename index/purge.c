@@ -158,8 +158,10 @@ static int bodies_sweep(struct purge_run *r)
 			break;
 		MDB_val k = val_of(r->digests[i], DIGEST_LEN);
 		rc = store__mdb_err(mdb_del(t->txn, r->s->bodies, &k, NULL));
-		if (!rc)
-			r->p->bodies++;
+		if (!rc && ++r->p->bodies % PURGE_BATCH == 0) {
+			rc = store_write_commit(t); /* keep each transaction small */
+			t = NULL;
+		}
 		rc = rc == ERR_NOT_FOUND ? 0 : rc;
 	}
 	if (t && rc)
