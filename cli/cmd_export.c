@@ -58,12 +58,13 @@ static int out_write(const void *data, size_t len, void *ud)
 static int jsonl_hit(const struct store_hit *h, void *ud)
 {
 	struct export *x = ud;
-	json_t *o = hitfmt_json(h);
+	int rc;
+	json_t *o = hitfmt_json_canonical(x->store, h, &rc);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!s)
-		return -ENOMEM;
-	int rc = fprintf(x->out, "%s\n", s) < 0 ? -EIO : 0;
+		return rc ? rc : -ENOMEM;
+	rc = fprintf(x->out, "%s\n", s) < 0 ? -EIO : 0;
 	free(s);
 	x->n++;
 	return rc;
@@ -74,7 +75,7 @@ static int jsonl_hit(const struct store_hit *h, void *ud)
 static const char *const csv_cols[] = {
 	"id",	    "rule",	"pack",	      "pack_version", "pack_digest", "category", "severity",
 	"venue",    "url",	"field",      "post",	      "match",	     "snippet",	 "status",
-	"first_seen", "last_seen", "count",   "gone_at",      "evidence"};
+	"first_seen", "last_seen", "count",   "gone_at",      "evidence",    "canonical"};
 #define NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
 /* RFC 4180: every field quoted, quotes doubled; line breaks inside stay (quoted). */
@@ -96,8 +97,9 @@ static int csv_cell(struct export *x, const char *s, bool last)
 static int csv_hit(const struct store_hit *h, void *ud)
 {
 	struct export *x = ud;
-	json_t *o = hitfmt_json(h);
-	int rc = o ? 0 : -ENOMEM;
+	int rc;
+	json_t *o = hitfmt_json_canonical(x->store, h, &rc);
+	rc = o ? 0 : rc ? rc : -ENOMEM;
 	for (size_t i = 0; !rc && i < NCOLS; i++) {
 		json_t *v = json_object_get(o, csv_cols[i]);
 		char num[32] = "";

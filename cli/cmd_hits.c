@@ -29,15 +29,21 @@ static const char hits_help_head[] =
 	"JSON object per hit (DESIGN.md section 4's keys). 'patrol hit show ID' shows one.\n"
 	"\n";
 
+struct hits_ctx {
+	const struct cli *cli;
+	struct store *store;
+};
+
 static int print_hit(const struct store_hit *h, void *ud)
 {
-	const struct cli *cli = ud;
-	if (cli->json) {
-		json_t *o = hitfmt_json(h);
+	const struct hits_ctx *x = ud;
+	if (x->cli->json) {
+		int rc;
+		json_t *o = hitfmt_json_canonical(x->store, h, &rc);
 		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		json_decref(o);
 		if (!s)
-			return -ENOMEM;
+			return rc ? rc : -ENOMEM;
 		puts(s);
 		free(s);
 		return 0;
@@ -78,7 +84,8 @@ int cmd_hits(struct cli *cli, int argc, char **argv)
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
-	int rc = store_hits_query(store, &q, print_hit, cli);
+	struct hits_ctx x = {cli, store};
+	int rc = store_hits_query(store, &q, print_hit, &x);
 	store_close(store);
 	if (rc) {
 		cli_error("cannot list hits in %s: %s", cli->db, err_str(rc));

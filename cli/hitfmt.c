@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/digest.h"
+#include "common/err.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -164,6 +165,30 @@ json_t *hitfmt_json(const struct store_hit *h)
 			 (json_int_t)h->count, "evidence", has_ev ? json_string(ev) : json_null(),
 			 "pack", h->pack, "pack_version", h->pack_version, "pack_digest",
 			 h->pack_digest, "gone_at", time_or_null(h->gone_at));
+}
+
+static int copy_canonical(const struct store_page *page, void *ud)
+{
+	json_t **ret = ud;
+	*ret = page->canonical[0] ? json_string(page->canonical) : json_null();
+	return *ret ? 0 : -ENOMEM;
+}
+
+json_t *hitfmt_json_canonical(struct store *store, const struct store_hit *h, int *ret_rc)
+{
+	json_t *o = hitfmt_json(h), *canonical = NULL;
+	/* A read of its own beside the caller's walk: LMDB lets one thread hold both (MDB_NOTLS). */
+	int rc = o ? store_page_get(store, h->url, copy_canonical, &canonical) : -ENOMEM;
+	if (rc == ERR_NOT_FOUND)
+		rc = 0;
+	if (!rc && json_object_set_new(o, "canonical", canonical ? canonical : json_null()))
+		rc = -ENOMEM;
+	if (rc) {
+		json_decref(o);
+		o = NULL;
+	}
+	*ret_rc = rc;
+	return o;
 }
 
 char *hitfmt_marked(const struct store_hit *h)

@@ -52,6 +52,10 @@ int hitfmt_time_parse(const char *s, int64_t now, bool end, int64_t *ret);
  * reference, NULL when out of memory. */
 json_t *hitfmt_json(const struct store_hit *h);
 
+/* hitfmt_json and then "canonical": the <link rel=canonical> of the hit's page as stored, null
+ * when it has none or is not stored. NULL with *ret_rc set on failure (-ENOMEM, the store's). */
+json_t *hitfmt_json_canonical(struct store *store, const struct store_hit *h, int *ret_rc);
+
 /* The snippet with the first occurrence of the match between >> and << (plain snippet when the
  * match is not in it); malloc'd, NULL when out of memory. */
 char *hitfmt_marked(const struct store_hit *h);
