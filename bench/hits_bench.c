@@ -35,12 +35,19 @@ static int fill(struct store *s, long n)
 		for (long end = i + BATCH; !rc && i < n && i < end; i++) {
 			char rule[32], url[96], match[48], snippet[160];
 			snprintf(rule, sizeof(rule), "fraud.bench.r%ld", i % 97);
-			snprintf(url, sizeof(url), "https://bbs.example.com/thread-%ld-1.html", i / 3);
+			snprintf(url, sizeof(url), "https://bbs.example.com/thread-%ld-1.html",
+				 i / 3);
 			snprintf(match, sizeof(match), "加微信 wx%08ld", i);
 			snprintf(snippet, sizeof(snippet), "兼职刷单，日结佣金，%s 详聊", match);
-			struct store_hit h = {.rule = rule, .pack = "bench", .category = "fraud/bench",
-					      .severity = sev[i % 4], .venue = "bbs", .url = url,
-					      .field = "body", .post = -1, .match = match,
+			struct store_hit h = {.rule = rule,
+					      .pack = "bench",
+					      .category = "fraud/bench",
+					      .severity = sev[i % 4],
+					      .venue = "bbs",
+					      .url = url,
+					      .field = "body",
+					      .post = -1,
+					      .match = match,
 					      .snippet = snippet};
 			uint64_t id;
 			rc = store_hit_put(t, &h, 1700000000 + i, &id, NULL);

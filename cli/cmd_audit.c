@@ -49,9 +49,9 @@ static int print_entry(const struct store_audit_entry *e, void *ud)
 		return 0;
 	}
 	json_t *o = json_pack("{sI ss ss ss sI ss ss ss ss ss}", "seq", (json_int_t)e->seq, "time",
-			      at, "actor", e->actor, "action", e->action, "hit",
-			      (json_int_t)e->hit, "before", e->before, "after", e->after, "note",
-			      e->note, "prev", prev, "hash", hash);
+			      at, "actor", e->actor, "action", e->action, "hit", (json_int_t)e->hit,
+			      "before", e->before, "after", e->after, "note", e->note, "prev", prev,
+			      "hash", hash);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!s)

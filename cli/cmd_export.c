@@ -28,14 +28,17 @@ static const char export_help_head[] =
 	"Write the hits the filters select (all by default, oldest first), streaming:\n"
 	"  jsonl  one JSON object per hit, every field and the evidence digest\n"
 	"  csv    RFC 4180, UTF-8, CRLF, a header row; --excel adds a BOM and puts a ' before\n"
-	"         cells that start with = + - @ so a spreadsheet shows them instead of running them\n"
-	"  warc   WARC/1.1: warcinfo, then per page with evidence a request (reconstructed: patrol\n"
+	"         cells that start with = + - @ so a spreadsheet shows them instead of running "
+	"them\n"
+	"  warc   WARC/1.1: warcinfo, then per page with evidence a request (reconstructed: "
+	"patrol\n"
 	"         keeps no request bytes), the response as stored and a metadata record listing\n"
 	"         the page's hits (JSON); SHA-256 block and payload digests in base32\n"
 	"\n"
 	"  -o FILE        write to FILE (default: standard output)\n";
 
-struct export {
+struct export
+{
 	struct cli *cli;
 	struct store *store;
 	FILE *out;
@@ -73,9 +76,9 @@ static int jsonl_hit(const struct store_hit *h, void *ud)
 /* ---- CSV ---- */
 
 static const char *const csv_cols[] = {
-	"id",	    "rule",	"pack",	      "pack_version", "pack_digest", "category", "severity",
-	"venue",    "url",	"field",      "post",	      "match",	     "snippet",	 "status",
-	"first_seen", "last_seen", "count",   "gone_at",      "evidence",    "canonical"};
+	"id",	      "rule",	   "pack",  "pack_version", "pack_digest", "category", "severity",
+	"venue",      "url",	   "field", "post",	    "match",	   "snippet",  "status",
+	"first_seen", "last_seen", "count", "gone_at",	    "evidence",	   "canonical"};
 #define NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
 /* RFC 4180: every field quoted, quotes doubled; line breaks inside stay (quoted). */
@@ -134,9 +137,13 @@ static int warc_info(struct export *x)
 			 "(method, target, Host), responses are the stored evidence\r\n",
 			 PATROL_VERSION);
 	store_warc_id(block, (size_t)n, x->warcinfo_id);
-	struct store_warc_rec r = {.type = "warcinfo", .id = x->warcinfo_id, .date = clock_wall(),
-				   .content_type = "application/warc-fields", .block = block,
-				   .block_len = (size_t)n, .payload_off = SIZE_MAX};
+	struct store_warc_rec r = {.type = "warcinfo",
+				   .id = x->warcinfo_id,
+				   .date = clock_wall(),
+				   .content_type = "application/warc-fields",
+				   .block = block,
+				   .block_len = (size_t)n,
+				   .payload_off = SIZE_MAX};
 	return store_warc_record(out_write, x, &r);
 }
 
@@ -176,11 +183,15 @@ static int warc_http(struct export *x, char *resp_id)
 		return rc;
 	digest_hex(x->evidence, ev);
 	snprintf(extra, sizeof(extra), "WARC-Patrol-Evidence: %s", ev);
-	struct store_warc_rec r = {.type = "response", .id = resp_id, .date = x->first_seen,
-				   .target_uri = x->url, .warcinfo_id = x->warcinfo_id,
+	struct store_warc_rec r = {.type = "response",
+				   .id = resp_id,
+				   .date = x->first_seen,
+				   .target_uri = x->url,
+				   .warcinfo_id = x->warcinfo_id,
 				   .extra = extra,
 				   .content_type = "application/http;msgtype=response",
-				   .block = data, .block_len = len,
+				   .block = data,
+				   .block_len = len,
 				   .payload_off = http_payload_off(data, len)};
 	if (warc_request_block(x->url, req, sizeof(req), &rlen) == 0) {
 		char seed[DIGEST_HEX_LEN + 8];
@@ -225,11 +236,16 @@ static int warc_flush(struct export *x)
 		rc = -ENOMEM;
 	if (!rc) {
 		store_warc_id(s, strlen(s), meta_id);
-		struct store_warc_rec r = {.type = "metadata", .id = meta_id, .date = x->first_seen,
-					   .target_uri = x->url, .warcinfo_id = x->warcinfo_id,
+		struct store_warc_rec r = {.type = "metadata",
+					   .id = meta_id,
+					   .date = x->first_seen,
+					   .target_uri = x->url,
+					   .warcinfo_id = x->warcinfo_id,
 					   .refers_to = has_ev ? resp_id : NULL,
-					   .content_type = "application/json", .block = s,
-					   .block_len = strlen(s), .payload_off = SIZE_MAX};
+					   .content_type = "application/json",
+					   .block = s,
+					   .block_len = strlen(s),
+					   .payload_off = SIZE_MAX};
 		rc = store_warc_record(out_write, x, &r);
 	}
 	free(s);
@@ -243,9 +259,9 @@ static int warc_hit(const struct store_hit *h, void *ud)
 {
 	struct export *x = ud;
 	int rc = 0;
-	if (x->url && (strcmp(x->url, h->url) != 0 ||
-		       memcmp(x->evidence, h->evidence, DIGEST_LEN) != 0 ||
-		       json_array_size(x->hits) >= WARC_GROUP_MAX))
+	if (x->url &&
+	    (strcmp(x->url, h->url) != 0 || memcmp(x->evidence, h->evidence, DIGEST_LEN) != 0 ||
+	     json_array_size(x->hits) >= WARC_GROUP_MAX))
 		rc = warc_flush(x);
 	if (rc)
 		return rc;
@@ -283,8 +299,8 @@ static int export_run(struct export *x, const char *format, const struct store_h
 	return rc;
 }
 
-static int export_parse(int argc, char **argv, const char **format, const char **path,
-			bool *excel, struct store_hit_query *q)
+static int export_parse(int argc, char **argv, const char **format, const char **path, bool *excel,
+			struct store_hit_query *q)
 {
 	static const struct option opts[] = {
 		HITFMT_FILTER_OPTIONS,
@@ -311,8 +327,8 @@ static int export_parse(int argc, char **argv, const char **format, const char *
 	}
 	if (optind < argc)
 		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
-	if (!*format || (strcmp(*format, "jsonl") && strcmp(*format, "csv") &&
-			 strcmp(*format, "warc")))
+	if (!*format ||
+	    (strcmp(*format, "jsonl") && strcmp(*format, "csv") && strcmp(*format, "warc")))
 		return cli_usage_error("export", "--format must be jsonl, csv or warc");
 	return 0;
 }

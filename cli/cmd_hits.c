@@ -148,14 +148,15 @@ static void show_text(const struct show *sh)
 	printf("hit #%lld  %s  %s\n", (long long)json_integer_value(json_object_get(h, "id")),
 	       json_string_value(json_object_get(h, "status")),
 	       json_string_value(json_object_get(h, "severity")));
-	static const char *const keys[] = {"rule", "pack", "category", "venue", "url", "field",
-					   "match", "first_seen", "last_seen"};
+	static const char *const keys[] = {"rule",  "pack",  "category",   "venue",    "url",
+					   "field", "match", "first_seen", "last_seen"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		printf("  %-11s %s\n", keys[i], json_string_value(json_object_get(h, keys[i])));
 	json_t *post = json_object_get(h, "post");
 	if (json_is_integer(post))
 		printf("  %-11s %lld\n", "post", (long long)json_integer_value(post));
-	printf("  %-11s %lld\n", "count", (long long)json_integer_value(json_object_get(h, "count")));
+	printf("  %-11s %lld\n", "count",
+	       (long long)json_integer_value(json_object_get(h, "count")));
 	printf("  %-11s %s\n", "snippet", sh->marked);
 	static const char *const maybe[] = {"pack_version", "gone_at", "evidence"};
 	for (size_t i = 0; i < sizeof(maybe) / sizeof(maybe[0]); i++) {

@@ -29,12 +29,13 @@ static int purge_audit(struct cli *cli, struct store *store, const struct store_
 {
 	char note[256];
 	struct store_txn *txn;
-	snprintf(note, sizeof(note), "older than %lld days, status %s: %llu hits, %llu responses, "
-		 "%llu pages removed", days, p->status ? p->status : "new/dismissed/gone",
-		 (unsigned long long)p->hits, (unsigned long long)p->bodies,
-		 (unsigned long long)p->pages);
-	struct store_audit_entry e = {.time = clock_wall(), .actor = actor, .action = "purge",
-				      .note = note};
+	snprintf(note, sizeof(note),
+		 "older than %lld days, status %s: %llu hits, %llu responses, "
+		 "%llu pages removed",
+		 days, p->status ? p->status : "new/dismissed/gone", (unsigned long long)p->hits,
+		 (unsigned long long)p->bodies, (unsigned long long)p->pages);
+	struct store_audit_entry e = {
+		.time = clock_wall(), .actor = actor, .action = "purge", .note = note};
 	int rc = store_write_begin(store, &txn);
 	if (!rc && (rc = store_audit_append(txn, &e)))
 		store_write_abort(txn);
@@ -49,8 +50,10 @@ static int purge_audit(struct cli *cli, struct store *store, const struct store_
 int cmd_purge(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"older-than", required_argument, NULL, 'o'}, {"status", required_argument, NULL, 's'},
-		{"as", required_argument, NULL, 'a'},	      {"help", no_argument, NULL, 'h'},
+		{"older-than", required_argument, NULL, 'o'},
+		{"status", required_argument, NULL, 's'},
+		{"as", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	long long days = -1;

@@ -66,8 +66,10 @@ static int review_apply(struct cli *cli, struct store *store, const struct revie
 static int review_parse(int argc, char **argv, struct review_args *a)
 {
 	static const struct option opts[] = {
-		{"set", required_argument, NULL, 's'}, {"note", required_argument, NULL, 'n'},
-		{"as", required_argument, NULL, 'a'},  {"help", no_argument, NULL, 'h'},
+		{"set", required_argument, NULL, 's'},
+		{"note", required_argument, NULL, 'n'},
+		{"as", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	int c;

@@ -19,7 +19,8 @@
 static const char stats_help[] =
 	"usage: patrol stats\n"
 	"\n"
-	"Count what the store (--db) holds: pages, hits, and the URLs the crawl frontier still has\n"
+	"Count what the store (--db) holds: pages, hits, and the URLs the crawl frontier still "
+	"has\n"
 	"queued or leased (an unfinished crawl, which the next 'patrol crawl' resumes); then the\n"
 	"hits per status, per venue and per rule. With the global --json, one object with\n"
 	"\"by_status\", \"by_venue\" and \"by_rule\".\n";

@@ -96,7 +96,11 @@ static int parse_ago(const char *s, int64_t now, int64_t *ret)
 	long long n = strtoll(s, &end, 10);
 	if (end == s || errno || n < 0 || !end[0] || end[1])
 		return -1;
-	int64_t unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 0;
+	int64_t unit = *end == 's'   ? 1
+		       : *end == 'm' ? 60
+		       : *end == 'h' ? 3600
+		       : *end == 'd' ? 86400
+				     : 0;
 	if (!unit || n > INT64_MAX / unit / 2)
 		return -1;
 	*ret = now - n * unit;
@@ -177,7 +181,8 @@ static int copy_canonical(const struct store_page *page, void *ud)
 json_t *hitfmt_json_canonical(struct store *store, const struct store_hit *h, int *ret_rc)
 {
 	json_t *o = hitfmt_json(h), *canonical = NULL;
-	/* A read of its own beside the caller's walk: LMDB lets one thread hold both (MDB_NOTLS). */
+	/* A read of its own beside the caller's walk: LMDB lets one thread hold both (MDB_NOTLS).
+	 */
 	int rc = o ? store_page_get(store, h->url, copy_canonical, &canonical) : -ENOMEM;
 	if (rc == ERR_NOT_FOUND)
 		rc = 0;

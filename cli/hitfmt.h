@@ -24,16 +24,18 @@ enum {
 	HITFMT_OPT_SORT,
 	HITFMT_OPT_LIMIT,
 };
-#define HITFMT_FILTER_OPTIONS                                                                     \
-	{"status", required_argument, NULL, HITFMT_OPT_STATUS},                                   \
-		{"venue", required_argument, NULL, HITFMT_OPT_VENUE},                             \
-		{"rule", required_argument, NULL, HITFMT_OPT_RULE},                               \
-		{"category", required_argument, NULL, HITFMT_OPT_CATEGORY},                       \
-		{"severity", required_argument, NULL, HITFMT_OPT_SEVERITY},                       \
-		{"since", required_argument, NULL, HITFMT_OPT_SINCE},                             \
-		{"until", required_argument, NULL, HITFMT_OPT_UNTIL},                             \
-		{"sort", required_argument, NULL, HITFMT_OPT_SORT},                               \
-		{"limit", required_argument, NULL, HITFMT_OPT_LIMIT}
+#define HITFMT_FILTER_OPTIONS                                                                      \
+	{"status", required_argument, NULL, HITFMT_OPT_STATUS},                                    \
+		{"venue", required_argument, NULL, HITFMT_OPT_VENUE},                              \
+		{"rule", required_argument, NULL, HITFMT_OPT_RULE},                                \
+		{"category", required_argument, NULL, HITFMT_OPT_CATEGORY},                        \
+		{"severity", required_argument, NULL, HITFMT_OPT_SEVERITY},                        \
+		{"since", required_argument, NULL, HITFMT_OPT_SINCE},                              \
+		{"until", required_argument, NULL, HITFMT_OPT_UNTIL},                              \
+		{"sort", required_argument, NULL, HITFMT_OPT_SORT},                                \
+	{                                                                                          \
+		"limit", required_argument, NULL, HITFMT_OPT_LIMIT                                 \
+	}
 
 /* The help text of the filter options, for a command's --help. */
 extern const char hitfmt_filter_help[];

@@ -14,7 +14,7 @@
 #include <lmdb.h>
 #include <string.h>
 
-#define META_AUDIT_HEAD "audit_head" /* u64 LE count, then the last entry's hash (40 bytes) */
+#define META_AUDIT_HEAD	  "audit_head" /* u64 LE count, then the last entry's hash (40 bytes) */
 #define AUDIT_REC_VERSION 1
 
 static MDB_val val_of(const void *data, size_t len)
@@ -170,7 +170,8 @@ struct verify {
 	store_audit_problem_fn fn;
 	void *ud;
 	uint64_t expected, last, entries;
-	uint8_t h1[DIGEST_LEN], h2[DIGEST_LEN]; /* hash of the entry before, and the one before it */
+	uint8_t h1[DIGEST_LEN],
+		h2[DIGEST_LEN]; /* hash of the entry before, and the one before it */
 	bool have_h2;
 };
 
@@ -250,8 +251,8 @@ static int verify_head(struct store *s, struct verify *w)
 	return 0;
 }
 
-int store_audit_verify(struct store *s, store_audit_problem_fn fn, void *ud,
-		       uint64_t *ret_entries, uint8_t ret_head[32])
+int store_audit_verify(struct store *s, store_audit_problem_fn fn, void *ud, uint64_t *ret_entries,
+		       uint8_t ret_head[32])
 {
 	struct verify w = {.fn = fn, .ud = ud, .expected = 1};
 	int rc = store__walk(s, s->audit, verify_entry, &w);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PURGE_BATCH   2048	/* records deleted per write transaction */
+#define PURGE_BATCH   2048  /* records deleted per write transaction */
 #define PURGE_DIGESTS 65536 /* evidence candidates checked per walk over the hits (2 MiB) */
 
 static MDB_val val_of(const void *data, size_t len)
@@ -46,8 +46,8 @@ struct purge_run {
 	struct store_purge *p;
 	uint64_t ids[PURGE_BATCH];
 	size_t n;
-	uint64_t next_id;		     /* where the walk over hits resumes */
-	uint8_t (*digests)[DIGEST_LEN];	     /* evidence of purged hits: candidates */
+	uint64_t next_id;		/* where the walk over hits resumes */
+	uint8_t (*digests)[DIGEST_LEN]; /* evidence of purged hits: candidates */
 	size_t nd;
 };
 
@@ -213,13 +213,15 @@ static int pages_chunk(struct store *s, const struct store_purge *p, uint8_t key
 		rc = store__mdb_err(mdb_cursor_open(txn, s->pages, &cur));
 	if (!rc)
 		rc = store__mdb_err(mdb_cursor_open(txn, s->page_hits, &ph));
-	int mrc = rc ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, *started ? MDB_SET_RANGE : MDB_FIRST);
+	int mrc = rc ? MDB_NOTFOUND
+		     : mdb_cursor_get(cur, &k, &v, *started ? MDB_SET_RANGE : MDB_FIRST);
 	if (!mrc && *started && k.mv_size == DIGEST_LEN && memcmp(k.mv_data, key, DIGEST_LEN) == 0)
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	*ret_more = false;
 	for (; !rc && !mrc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct store_page pg;
-		if (k.mv_size != DIGEST_LEN || (rc = store__page_decode(v.mv_data, v.mv_size, &scratch, &pg)))
+		if (k.mv_size != DIGEST_LEN ||
+		    (rc = store__page_decode(v.mv_data, v.mv_size, &scratch, &pg)))
 			break;
 		memcpy(key, k.mv_data, DIGEST_LEN);
 		*started = true;
@@ -252,7 +254,8 @@ static int pages_chunk(struct store *s, const struct store_purge *p, uint8_t key
  * URL's SHA-256, the key of pages too). Their evidence went with their hits. */
 static int purge_pages(struct store *s, struct store_purge *p)
 {
-	uint8_t key[DIGEST_LEN] = {0}, (*keys)[DIGEST_LEN] = malloc((size_t)PURGE_BATCH * DIGEST_LEN);
+	uint8_t key[DIGEST_LEN] = {0},
+		(*keys)[DIGEST_LEN] = malloc((size_t)PURGE_BATCH * DIGEST_LEN);
 	bool started = false, more = true;
 	int rc = keys ? 0 : -ENOMEM;
 	while (!rc && more) {

@@ -19,7 +19,7 @@
 
 #define META_STATUS_INDEX "status_index" /* "1" once hits_by_status covers every hit */
 #define IDX_KEY_MAX	  (STORE_STATUS_MAX + 1 + 8 + 8)
-#define QUERY_CHUNK	  512 /* records per read transaction of a listing */
+#define QUERY_CHUNK	  512	   /* records per read transaction of a listing */
 #define PAGE_KEY_LEN	  (32 + 8) /* page_hits: SHA-256 of the URL, hit id (store.c) */
 #define WALK_KEY_MAX	  (IDX_KEY_MAX > PAGE_KEY_LEN ? IDX_KEY_MAX : PAGE_KEY_LEN)
 
@@ -74,7 +74,7 @@ int store__status_index(struct store *s, MDB_txn *txn, uint64_t id, const struct
 	uint8_t k[IDX_KEY_MAX];
 	size_t n;
 	int rc;
-	if (old && new && strcmp(old->status, new->status) == 0 &&
+	if (old && new &&strcmp(old->status, new->status) == 0 &&
 	    old->first_seen == new->first_seen)
 		return 0;
 	if (old) {
@@ -121,7 +121,8 @@ static int status_index_build(struct store *s, MDB_txn *txn)
 		mdb_cursor_close(cur);
 	store__scratch_done(&scratch);
 	if (!rc) {
-		MDB_val mk = val_of(META_STATUS_INDEX, strlen(META_STATUS_INDEX)), mv = val_of("1", 1);
+		MDB_val mk = val_of(META_STATUS_INDEX, strlen(META_STATUS_INDEX)),
+			mv = val_of("1", 1);
 		rc = store__mdb_err(mdb_put(txn, s->meta, &mk, &mv, 0));
 	}
 	return rc;
@@ -232,7 +233,8 @@ static int qwalk_hit(struct qwalk *w, MDB_txn *txn, const MDB_val *k, const MDB_
 		MDB_val hk = val_of(idk, 8);
 		int rc = store__mdb_err(mdb_get(txn, w->s->hits, &hk, &hv));
 		if (rc)
-			return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* the index names a missing hit */
+			return rc == ERR_NOT_FOUND ? ERR_STORE
+						   : rc; /* the index names a missing hit */
 	} else {
 		if (k->mv_size != 8)
 			return ERR_STORE;
@@ -329,8 +331,7 @@ static int query_pass(struct store *s, const struct store_hit_query *q, bool oth
 	return qwalk_run(&w, given);
 }
 
-int store_hits_by_page(struct store *s, const struct store_hit_query *q, store_hit_fn fn,
-		       void *ud)
+int store_hits_by_page(struct store *s, const struct store_hit_query *q, store_hit_fn fn, void *ud)
 {
 	struct qwalk w = {.s = s, .q = q, .fn = fn, .ud = ud, .dbi = s->page_hits, .id_tail = true};
 	uint64_t given = 0;
@@ -401,7 +402,8 @@ int store_review_set(struct store_txn *txn, uint64_t id, const char *status, con
 	if (!same) {
 		struct store_hit old = h;
 		h.status = status;
-		/* The analyst's word replaces the status a gone hit would get back; gone_at stays. */
+		/* The analyst's word replaces the status a gone hit would get back; gone_at stays.
+		 */
 		if (strcmp(before, "gone") == 0)
 			h.prior_status = "";
 		rc = store__hit_encode(&h, &txn->enc);
@@ -414,7 +416,12 @@ int store_review_set(struct store_txn *txn, uint64_t id, const char *status, con
 		if (rc)
 			return rc;
 	}
-	struct store_audit_entry e = {.time = now, .actor = actor, .action = "review", .hit = id,
-				      .before = before, .after = status, .note = note};
+	struct store_audit_entry e = {.time = now,
+				      .actor = actor,
+				      .action = "review",
+				      .hit = id,
+				      .before = before,
+				      .after = status,
+				      .note = note};
 	return store_audit_append(txn, &e);
 }

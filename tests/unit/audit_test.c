@@ -79,9 +79,15 @@ static void put_hits(struct fixture *f, int n)
 		snprintf(rule, sizeof(rule), "r%d", i % 3);
 		snprintf(url, sizeof(url), "https://f.example/t/%d", i);
 		snprintf(match, sizeof(match), "m%d", i);
-		struct store_hit h = {.rule = rule, .pack = "p", .category = "fraud/x",
-				      .severity = sev[i % 4], .venue = i % 2 ? "v1" : "v0",
-				      .url = url, .field = "body", .post = -1, .match = match,
+		struct store_hit h = {.rule = rule,
+				      .pack = "p",
+				      .category = "fraud/x",
+				      .severity = sev[i % 4],
+				      .venue = i % 2 ? "v1" : "v0",
+				      .url = url,
+				      .field = "body",
+				      .post = -1,
+				      .match = match,
 				      .snippet = match};
 		uint64_t id;
 		assert_int_equal(store_hit_put(t, &h, 1000 + i, &id, NULL), 0);
@@ -525,13 +531,20 @@ static void ev_store(struct fixture *f, const char *body, uint8_t digest[32])
 	free(packed);
 }
 
-static uint64_t put_one(struct fixture *f, const char *url, const char *match,
-			const uint8_t ev[32], int64_t seen)
+static uint64_t put_one(struct fixture *f, const char *url, const char *match, const uint8_t ev[32],
+			int64_t seen)
 {
 	struct store_txn *t;
 	struct store_page pg = {.url = url, .venue = "v", .fetched_at = seen, .status = 200};
-	struct store_hit h = {.rule = "r", .pack = "p", .category = "c", .severity = "high",
-			      .venue = "v", .url = url, .field = "body", .post = -1, .match = match,
+	struct store_hit h = {.rule = "r",
+			      .pack = "p",
+			      .category = "c",
+			      .severity = "high",
+			      .venue = "v",
+			      .url = url,
+			      .field = "body",
+			      .post = -1,
+			      .match = match,
 			      .snippet = match};
 	uint64_t id;
 	memcpy(h.evidence, ev, 32);
@@ -641,7 +654,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tamper_insert, setup, teardown),
 		cmocka_unit_test_setup_teardown(tamper_reorder, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_index_built_at_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(purge_keeps_confirmed_and_escalated, setup, teardown),
+		cmocka_unit_test_setup_teardown(purge_keeps_confirmed_and_escalated, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
