@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "index/store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +35,40 @@ struct review_args {
 	size_t n;
 };
 
-static int review_apply(struct cli *cli, struct store *store, const struct review_args *a)
+/* One attempt; -ENOSPC (the map is full) has aborted the transaction and may be retried. */
+static int review_txn(struct store *store, const struct review_args *a, size_t *ret_failed)
 {
 	struct store_txn *txn;
 	char before[STORE_STATUS_MAX + 1];
 	int64_t now = clock_wall();
 	int rc = store_write_begin(store, &txn);
-	size_t i = 0;
-	for (; !rc && i < a->n; i++)
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < a->n; i++) {
 		rc = store_review_set(txn, a->ids[i], a->status, a->actor, a->note, now, before);
-	if (rc) {
-		store_write_abort(txn);
-		if (rc == ERR_NOT_FOUND)
-			cli_error("no hit #%llu in %s: nothing changed",
-				  (unsigned long long)a->ids[i - 1], cli->db);
-		else
-			cli_error("cannot review in %s: %s", cli->db, err_str(rc));
+		if (rc) {
+			*ret_failed = i;
+			store_write_abort(txn);
+			return rc;
+		}
+	}
+	return store_write_commit(txn);
+}
+
+static int review_apply(struct cli *cli, struct store *store, const struct review_args *a)
+{
+	size_t failed = 0;
+	int rc = review_txn(store, a, &failed);
+	for (int tries = 0; rc == -ENOSPC && tries < 4; tries++)
+		if ((rc = store_grow(store)) == 0)
+			rc = review_txn(store, a, &failed);
+	if (rc == ERR_NOT_FOUND) {
+		cli_error("no hit #%llu in %s: nothing changed", (unsigned long long)a->ids[failed],
+			  cli->db);
 		return CLI_FAIL;
 	}
-	rc = store_write_commit(txn);
 	if (rc) {
-		cli_error("cannot commit the review to %s: %s", cli->db, err_str(rc));
+		cli_error("cannot review in %s: %s (nothing changed)", cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	if (!cli->quiet)

@@ -111,20 +111,29 @@ static int hit_delete(struct purge_run *r, struct store_txn *t, uint64_t id)
 	return rc;
 }
 
+/* Deletes the collected hits in one write transaction; a full map (-ENOSPC) grows it and the
+ * batch runs again, from the counts it started with. */
 static int delete_batch(struct purge_run *r)
 {
-	struct store_txn *t;
-	if (r->n == 0)
-		return 0;
-	int rc = store_write_begin(r->s, &t);
-	for (size_t i = 0; !rc && i < r->n; i++)
-		rc = hit_delete(r, t, r->ids[i]);
-	if (rc) {
-		store_write_abort(t);
-		return rc;
+	size_t nd = r->nd;
+	uint64_t hits = r->p->hits;
+	int rc = -ENOSPC;
+	for (int tries = 0; rc == -ENOSPC && tries < 4; tries++) {
+		struct store_txn *t = NULL;
+		if (tries && (rc = store_grow(r->s)))
+			break;
+		r->nd = nd;
+		r->p->hits = hits;
+		rc = store_write_begin(r->s, &t);
+		for (size_t i = 0; !rc && i < r->n; i++)
+			rc = hit_delete(r, t, r->ids[i]);
+		if (rc)
+			store_write_abort(t);
+		else
+			rc = store_write_commit(t);
 	}
 	r->n = 0;
-	return store_write_commit(t);
+	return rc;
 }
 
 static int cmp_digest(const void *a, const void *b)
