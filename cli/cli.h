@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct rules_set;
 struct store;
 struct venue_registry;
@@ -72,6 +73,9 @@ int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **r
 /* Where compiled rule sets are kept between runs: $XDG_CACHE_HOME/patrol, else
  * ~/.cache/patrol (the parent made when missing); "" when neither can be had. */
 void cli_cache_dir(char *out, size_t n);
+/* Appends the whole of path ("-": standard input) to out, whose cap bounds it (more is
+ * ERR_TOO_BIG). Errors: -errno (EISDIR for a directory), ERR_TOO_BIG, -ENOMEM. */
+int cli_file_read(const char *path, struct buf *out);
 /* Parses a non-negative decimal count for option opt; prints and returns -1 when it is not. */
 long long cli_parse_count(const char *cmd, const char *opt, const char *arg);
 

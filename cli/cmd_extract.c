@@ -92,25 +92,6 @@ static int extract_parse_args(struct cli *cli, int argc, char **argv, struct ext
 	return 0;
 }
 
-/* The whole of path ("-": standard input), up to EXTRACT_INPUT_MAX bytes. */
-static int extract_read(const char *path, struct buf *out)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f)
-		return -errno;
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-	errno = 0;
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_add(out, chunk, n);
-	if (!rc && ferror(f))
-		rc = errno ? -errno : -EIO; /* EISDIR for a directory */
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 /* The profiles posts are found with: the venue-like one of the options, or the built-ins. */
 static int extract_profiles(const struct doc_profile_spec *spec, struct doc_profiles **ret)
 {
@@ -328,7 +309,7 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 	status = extract_profiles(&a.spec, &profiles);
 	if (status)
 		goto done;
-	int rc = extract_read(a.file, &in);
+	int rc = cli_file_read(a.file, &in);
 	if (rc) {
 		cli_error("cannot read %s: %s", a.file,
 			  rc == ERR_TOO_BIG ? "larger than 64 MiB" : err_str(rc));

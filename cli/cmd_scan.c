@@ -115,25 +115,6 @@ static int scan_parse_args(struct cli *cli, int argc, char **argv, struct scan_a
 
 /* ---- reading ---- */
 
-/* The whole of path ("-": standard input), up to SCAN_INPUT_MAX bytes (more is ERR_TOO_BIG). */
-static int scan_read(const char *path, struct buf *out)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f)
-		return -errno;
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-	errno = 0;
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_add(out, chunk, n);
-	if (!rc && ferror(f))
-		rc = errno ? -errno : -EIO; /* EISDIR for a directory */
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 static bool ends_with_ci(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
@@ -243,7 +224,7 @@ int cli_scan_file_read(const char *path, const char *base_url, const char *chars
 	f->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	buf_init(&raw, SCAN_INPUT_MAX);
 	buf_init(&f->text, SCAN_TEXT_MAX);
-	int rc = scan_read(path, &raw);
+	int rc = cli_file_read(path, &raw);
 	if (rc == 0)
 		rc = scan_is_html(path, raw.data ? raw.data : "", raw.len)
 			 ? scan_prepare_html(base_url, charset, profiles, &raw, f)

@@ -84,6 +84,24 @@ static int cli_rules_builtin(const char *cache, struct rules_set **ret_set, stru
 	return rules_set_load_sources_cached(src, n, cache, ret_set, errors);
 }
 
+int cli_file_read(const char *path, struct buf *out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return -errno;
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	errno = 0;
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_add(out, chunk, n);
+	if (!rc && ferror(f))
+		rc = errno ? -errno : -EIO; /* EISDIR for a directory */
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
 void cli_cache_dir(char *out, size_t n)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
