@@ -322,6 +322,18 @@ static void crawl_rules_reloaded(bool ok, const char *msg, void *ud)
 			  msg);
 }
 
+/* The store's crawl lock, taken before the rules are loaded and tested (seconds under a
+ * sanitizer), so a store another crawl is using is refused at once; held until the end. */
+static int crawl_lock(struct store *store, struct crawl_args *a)
+{
+	char err[1024];
+	int rc = store_crawl_lock(store, err, sizeof(err));
+	if (rc)
+		cli_error("%s", err);
+	a->o.lock_held = rc == 0;
+	return rc == -EBUSY ? CLI_BUSY : rc ? CLI_FAIL : CLI_OK;
+}
+
 /* Runs the crawl and prints its summary; returns the exit status. */
 static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_registry *reg,
 		    const struct rules_set *rules, struct store *store)
@@ -340,7 +352,6 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	a->o.ud = &view;
 	a->o.ret_orphaned = &orphaned;
 	a->o.stop = &crawl_stop;
-	crawl_signals_catch();
 	int rc = stats ? crawl_run(&a->o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
 	if (view.drawn)
 		fputs("\r\033[K", stderr); /* the summary replaces the progress line */
@@ -383,10 +394,20 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 		goto fail;
 	}
 	status = CLI_FAIL;
-	if (crawl_rules(reg, &a, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
+	if (cli_store_open(cli->db, &store) != 0)
 		goto fail;
+	/* Caught from the moment the lock names this process, as scripts expect (signal_test.sh):
+	 * a signal while the rules load stops the crawl before its first fetch. */
+	crawl_signals_catch();
+	if ((status = crawl_lock(store, &a)) != CLI_OK || crawl_rules(reg, &a, &rules) != 0) {
+		status = status == CLI_OK ? CLI_FAIL : status;
+		goto fail;
+	}
 	status = crawl_go(cli, &a, reg, rules, store);
 fail:
+	crawl_signals_restore();
+	if (a.o.lock_held)
+		store_crawl_unlock(store);
 	store_close(store);
 	rules_set_free(rules);
 	venue_registry_free(reg);

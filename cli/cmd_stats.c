@@ -44,7 +44,7 @@ static int cmp_count(const void *key, const void *elem)
 
 static int table_add(struct table *t, const char *name)
 {
-	struct count *at = bsearch(name, t->c, t->n, sizeof(*t->c), cmp_count);
+	struct count *at = t->n ? bsearch(name, t->c, t->n, sizeof(*t->c), cmp_count) : NULL;
 	if (at) {
 		at->n++;
 		return 0;

@@ -1048,7 +1048,7 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	unsigned nworkers = 0;
 	bool writer_up = false;
 	err[0] = '\0';
-	int rc = store_crawl_lock(store, err, errlen);
+	int rc = o->lock_held ? 0 : store_crawl_lock(store, err, errlen);
 	if (rc) {
 		if (c.statm_fd >= 0)
 			close(c.statm_fd);
@@ -1090,7 +1090,8 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	}
 	if (o->ret_orphaned)
 		*o->ret_orphaned = c.orphaned;
-	store_crawl_unlock(store);
+	if (!o->lock_held)
+		store_crawl_unlock(store);
 	if (c.statm_fd >= 0)
 		close(c.statm_fd);
 	fetch_free(c.fetch);

@@ -118,6 +118,9 @@ struct crawl_opts {
 	/* After each reload: ok, and a message ("N rules\n", or the load errors and failed
 	 * examples, one per line). From the writer thread; ud is the on_event one. May be NULL. */
 	void (*on_rules)(bool ok, const char *msg, void *ud);
+	/* The caller took the store's crawl lock (store_crawl_lock) and releases it after:
+	 * patrol crawl takes it before loading its rules, so a second crawl is refused at once. */
+	bool lock_held;
 	/* When not NULL, set to the number of URLs dropped from the frontier because the venue
 	 * they were queued for is no longer in the registry: counted in no venue's stats. */
 	uint64_t *ret_orphaned;

@@ -62,8 +62,11 @@ db="$work/db"
 "$patrol" --config "$work/patrol.yaml" --db "$db" crawl --rules "$work/rules" \
 	>"$work/out" 2>"$work/err" &
 pid=$!
-for _ in $(seq 100); do
-	[ -s "$db/crawl.lock" ] && break
+# The crawl has loaded its rules once it has stored a page.
+for _ in $(seq 300); do
+	pages=$("$patrol" --db "$db" --json stats 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])' 2>/dev/null)
+	[ "${pages:-0}" -gt 0 ] && break
 	sleep 0.1
 done
 printf 'pack: broken\nrules: [\n' >"$work/rules/b.yaml.tmp"
