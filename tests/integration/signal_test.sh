@@ -36,8 +36,9 @@ ms() { date +%s%3N; }
 # A shell runs background jobs with SIGINT ignored, and patrol keeps an ignored SIGINT
 # ignored: env gives it the default back.
 # start DB SECONDS: patrol crawl in the background, its pid in $pid, crawling for SECONDS. The
-# crawl has begun (and catches signals) once its pid is in the store's lock file: before, say
-# while a sanitizer build loads the rules, a signal would end it at once.
+# crawl catches signals once its pid is in the store's lock file, and has begun fetching once it
+# has stored a page: before, say while a sanitizer build loads and tests the rules, a signal
+# would stop it before its first fetch.
 start() {
 	rm -f "$1/crawl.lock"
 	env --default-signal=INT "$patrol" --config "$work/patrol.yaml" --db "$1" crawl \
@@ -45,6 +46,12 @@ start() {
 	pid=$!
 	for _ in $(seq 100); do
 		[ -s "$1/crawl.lock" ] && break
+		sleep 0.1
+	done
+	for _ in $(seq 300); do
+		stored=$("$patrol" --db "$1" --json stats 2>/dev/null |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])' 2>/dev/null)
+		[ "${stored:-0}" -gt 0 ] && break
 		sleep 0.1
 	done
 	sleep "$2"
