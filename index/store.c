@@ -31,7 +31,7 @@
 
 #define STORE_MAP_SIZE ((size_t)1 << 30)   /* the map of a new environment */
 #define STORE_MAP_MAX  ((size_t)1 << 40)   /* store_grow stops doubling here */
-#define STORE_MAX_DBS  24
+#define STORE_MAX_DBS  32
 
 #define META_SCHEMA  "schema_version"
 #define META_HIT_SEQ "hit_seq"
@@ -330,6 +330,12 @@ static int store_prepare(struct store *s, const char *dir, char *err, size_t err
 		rc = rc == ERR_NOT_FOUND ? ERR_STORE : rc;
 	if (!rc)
 		rc = store__review_open(s, txn);
+	if (!rc)
+		rc = store__runs_open(s, txn);
+	if (!rc)
+		rc = store__users_open(s, txn);
+	if (!rc)
+		rc = store__alerts_open(s, txn);
 	if (rc)
 		goto fail;
 	rc = mdb_err(mdb_txn_commit(txn));

@@ -48,6 +48,9 @@ struct store {
 	MDB_dbi variants;					/* schema 3 */
 	MDB_dbi bodies, page_hits; /* schema 4: evidence.c, store.c */
 	MDB_dbi audit, hits_by_status; /* review.c and audit.c */
+	MDB_dbi runs;			 /* runs.c: one record per crawl or scheduled run */
+	MDB_dbi users, sessions;	 /* users.c: review UI analysts and their sessions */
+	MDB_dbi alerts, tips;		 /* alerts.c: hits already alerted; queued tip URLs */
 	char *dir;
 	void *map;	/* where LMDB mapped data.mdb, for store_trim; NULL when not found */
 	size_t map_len;
@@ -75,6 +78,10 @@ int store__mdb_err(int rc);
 /* meta values that are u64 little-endian (8 bytes; another size is ERR_STORE). */
 int store__meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *ret);
 int store__meta_put_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t x);
+/* Each opens (creating) its module's databases inside store_open's write transaction. */
+int store__runs_open(struct store *s, MDB_txn *txn);
+int store__users_open(struct store *s, MDB_txn *txn);
+int store__alerts_open(struct store *s, MDB_txn *txn);
 int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
 
 /* Every read transaction of index/ begins and ends with these, so that store_grow never moves the
