@@ -142,6 +142,8 @@ static void settings_default(struct crawler_settings *s)
 		.low_speed_seconds = 30,
 		.max_url_length = 2048,
 		.max_links = 5000,
+		.early_warning = {.spike_factor = 3.0, .spike_min_hits = 5, .history_days = 14,
+				  .drop_factor = 0.5},
 		.max_redirects = 5,
 		.crawl_delay_cap_ms = 30000,
 		.robots_ttl_s = 86400,

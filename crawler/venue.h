@@ -41,6 +41,32 @@ struct venue_scope;    /* opaque: a venue's hosts and compiled include and exclu
 	"patrol/0.1 (monitoring crawler for registered public venues; "                            \
 	"+https://github.com/patrol-crawler/patrol)"
 
+/* patrol.yaml's alerts: list (docs/operations.md, "Alerts"): where new hits are sent. */
+enum alert_kind { ALERT_WEBHOOK, ALERT_COMMAND, ALERT_MAIL };
+
+struct alert_target {
+	const char *id;		  /* unique among the targets; names it in logs and the alerts db */
+	enum alert_kind kind;
+	const char *url;	  /* webhook: http(s) URL the JSON is POSTed to */
+	const char *const *argv;  /* command: program and arguments (no shell); JSON on stdin */
+	size_t nargv;
+	const char *mail_to;	  /* mail: recipient, sent through sendmail -t */
+	const char *min_severity; /* info, low, medium, high (default), critical */
+	const char *const *venues; /* venue ids; none = every venue */
+	size_t nvenues;
+	const char *const *categories; /* rule category prefixes ("fraud/"); none = every one */
+	size_t ncategories;
+	bool digest; /* one message per run listing the hits, instead of one per hit */
+};
+
+/* patrol.yaml's early_warning: section, every default filled in. */
+struct early_warning_settings {
+	double spike_factor;	 /* today's hits above factor x the daily mean: 3.0 */
+	unsigned spike_min_hits; /* ...and at least this many today: 5 */
+	unsigned history_days;	 /* the mean is taken over this many days before today: 14 */
+	double drop_factor;	 /* pages fetched below factor x the previous run's: 0.5 */
+};
+
 /* patrol.yaml's crawler: section, with every default filled in, and its rules: list. */
 struct crawler_settings {
 	const char *user_agent;	 /* contains a contact URL ("http" somewhere); never NULL */
@@ -67,6 +93,9 @@ struct crawler_settings {
 	 * of patrol.yaml; none when not given (the caller then uses the built-in packs). */
 	const char *const *rule_paths;
 	size_t nrule_paths;
+	const struct alert_target *alerts; /* alerts: list; none when not given */
+	size_t nalerts;
+	struct early_warning_settings early_warning;
 };
 
 /* One venue: a registered public site or part of one. */
