@@ -1504,9 +1504,75 @@ static const struct yaml_key venue_limit_keys[LV_N] = {
 	[LV_QUERIES] = {"max_query_variants", false},
 };
 
-static const struct yaml_key schedule_keys[] = {{"every", true}};
+enum { SC_EVERY, SC_WINDOW, SC_JITTER, SC_N };
+static const struct yaml_key schedule_keys[SC_N] = {
+	[SC_EVERY] = {"every", true},
+	[SC_WINDOW] = {"window", false},
+	[SC_JITTER] = {"jitter", false},
+};
 
-static void load_venue_numbers(struct yaml_doc *d, const struct yaml_node **vals, struct entry *e)
+/* "HH:MM" at s (5 bytes) as minutes after midnight; -1 when it is not one. */
+static int parse_hhmm(const char *s)
+{
+	if (s[0] < '0' || s[0] > '2' || s[1] < '0' || s[1] > '9' || s[2] != ':' || s[3] < '0' ||
+	    s[3] > '5' || s[4] < '0' || s[4] > '9')
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	return h > 23 ? -1 : h * 60 + (s[3] - '0') * 10 + (s[4] - '0');
+}
+
+/* schedule.window: a list of "HH:MM-HH:MM" (UTC), errors at the item. */
+static void load_windows(struct loader *L, struct yaml_doc *d, const struct yaml_node *v,
+			 struct venue *w)
+{
+	if (!yaml_check_string_list(d, v, "window", VENUE_MAX_WINDOWS))
+		return;
+	struct venue_window *out = arena_alloc(L->r, (v->n + 1) * sizeof(*out));
+	if (!out) {
+		L->rc = -ENOMEM;
+		return;
+	}
+	size_t n = 0;
+	for (const struct yaml_node *i = v->first; i; i = i->next) {
+		int a = i->len == 11 && i->str[5] == '-' ? parse_hhmm(i->str) : -1;
+		int b = a >= 0 ? parse_hhmm(i->str + 6) : -1;
+		if (b < 0) {
+			yaml_error_at(d, i->line, i->col,
+				      "a 'window' must be \"HH:MM-HH:MM\" in UTC (such as "
+				      "\"22:00-06:00\"), not '%s'",
+				      i->str);
+			continue;
+		}
+		out[n++] = (struct venue_window){(uint16_t)a, (uint16_t)b};
+	}
+	w->windows = out;
+	w->nwindows = n;
+}
+
+static void load_schedule(struct loader *L, struct yaml_doc *d, const struct yaml_node *n,
+			  struct venue *w)
+{
+	const struct yaml_node *v[SC_N];
+	yaml_map_fields(d, n, schedule_keys, SC_N, v, NULL);
+	if (v[SC_EVERY])
+		get_duration(d, v[SC_EVERY], "every", &w->every_s);
+	if (v[SC_WINDOW])
+		load_windows(L, d, v[SC_WINDOW], w);
+	if (v[SC_JITTER] && !v[SC_JITTER]->bad) {
+		static const char *const units[] = {"s", "m", "h", "d"};
+		static const uint64_t scale[] = {1, 60, 3600, 86400};
+		uint64_t x;
+		if (!number_with_unit(v[SC_JITTER], units, scale, 4, true, &x) || x > 366 * 86400)
+			yaml_error_at(d, v[SC_JITTER]->line, v[SC_JITTER]->col,
+				      "'jitter' must be a duration from 0s to 366d: a whole number "
+				      "and s, m, h or d (such as 10m)");
+		else
+			w->jitter_s = (int64_t)x;
+	}
+}
+
+static void load_venue_numbers(struct loader *L, struct yaml_doc *d, const struct yaml_node **vals,
+			       struct entry *e)
 {
 	const struct yaml_node *p[P_N], *v[LV_N];
 	struct venue *w = &e->v;
@@ -1515,11 +1581,8 @@ static void load_venue_numbers(struct yaml_doc *d, const struct yaml_node **vals
 		get_unsigned(d, p[P_DELAY], "delay_ms", 0, 86400000, &w->delay_ms);
 		get_unsigned(d, p[P_CONNECTIONS], "connections", 1, 64, &w->host_connections);
 	}
-	if (vals[V_SCHEDULE] && yaml_check_map(d, vals[V_SCHEDULE], "schedule")) {
-		yaml_map_fields(d, vals[V_SCHEDULE], schedule_keys, 1, v, NULL);
-		if (v[0])
-			get_duration(d, v[0], "every", &w->every_s);
-	}
+	if (vals[V_SCHEDULE] && yaml_check_map(d, vals[V_SCHEDULE], "schedule"))
+		load_schedule(L, d, vals[V_SCHEDULE], w);
 	if (vals[V_LIMITS] && yaml_check_map(d, vals[V_LIMITS], "limits")) {
 		yaml_map_fields(d, vals[V_LIMITS], venue_limit_keys, LV_N, v, NULL);
 		get_size(d, v[LV_PAGES], "max_pages", 0, 1000000000000u, &w->max_pages);
@@ -1588,7 +1651,7 @@ static void load_venue(struct loader *L, struct yaml_doc *d, const char *file,
 		load_scope(L, d, v[V_SCOPE], e);
 	if (!e->v.hosts && L->rc == 0)
 		default_hosts(L, e);
-	load_venue_numbers(d, v, e);
+	load_venue_numbers(L, d, v, e);
 	if (v[V_PACKS])
 		load_packs(L, d, v[V_PACKS], e);
 	if (v[V_POSTS])

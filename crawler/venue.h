@@ -98,6 +98,13 @@ struct crawler_settings {
 	struct early_warning_settings early_warning;
 };
 
+/* A time window of schedule.window: "22:00-06:00", minutes after midnight UTC. start == end
+ * is the whole day; end < start wraps past midnight. */
+struct venue_window {
+	uint16_t start_min, end_min; /* 0..1439 */
+};
+#define VENUE_MAX_WINDOWS 24 /* windows of one schedule */
+
 /* One venue: a registered public site or part of one. */
 struct venue {
 	const char *id; /* [a-z0-9][a-z0-9._-]*, unique; "adhoc-..." only from add_adhoc */
@@ -116,6 +123,12 @@ struct venue {
 	unsigned delay_ms;	   /* politeness.delay_ms between requests to a host: 1000 */
 	unsigned host_connections; /* politeness.connections to a host at once: 1 */
 	int64_t every_s;	   /* schedule.every in seconds; 0 when the venue has no schedule */
+	/* schedule.window: patrol run starts the venue only inside one of these (UTC); none =
+	 * any time. schedule.jitter: up to this many seconds added to every_s, the same for one
+	 * venue and last run (crawler/schedule.h), so venues do not all start at once: 0. */
+	const struct venue_window *windows;
+	size_t nwindows;
+	int64_t jitter_s;
 	size_t max_pages;	   /* limits.max_pages per crawl; 0 (default) = no limit */
 	unsigned max_depth;	   /* links followed from a seed: 25 */
 	unsigned max_path_segments;	/* see venue_trap_check: 32 */
