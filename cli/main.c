@@ -20,6 +20,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv);	/* cli/cmd_audit.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cli/cmd_export.c */
 int cmd_purge(struct cli *cli, int argc, char **argv);	/* cli/cmd_purge.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
+int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
 
 static const struct {
 	const char *name;
@@ -42,6 +43,7 @@ static const struct {
 	{"url", cmd_url, "resolve URLs to the canonical form patrol stores and fetches"},
 	{"extract", cmd_extract, "what patrol sees of an HTML page: fields, posts, links"},
 	{"scan", cmd_scan, "match local HTML or text files against rule packs, --explain why"},
+	{"rematch", cmd_rematch, "run current or given rules over stored evidence, no fetching"},
 };
 
 static void usage(FILE *out)

@@ -294,6 +294,16 @@ size_t crawl__venue_index(const struct crawl *c, const struct venue *v);
 void crawl__event(struct crawl *c, const struct job *j, size_t hits);
 
 void *crawl__worker_main(void *arg);
+/* A fetched page (JOB_PAGE: url, venue, depth, body, len, content_type, x_robots_tag, old digest)
+ * as a worker handles it: digest, parse with the venue's profiles, links, and matching with m
+ * into j->hits. Reads c->set, c->doc_limits and c->venues only, so rematch.c runs stored
+ * responses through the same path. ERR_REGEX: a rule failed on the page (the hits stand). */
+struct rules_matcher;
+int crawl__work_page(struct crawl *c, struct rules_matcher *m, struct job *j);
+/* The store record of j's hit i, as the writer stores it: rule from set (the one that matched),
+ * venue v, evidence j->evidence_digest when j->evidence is set. Strings borrowed from j, set, v. */
+void crawl__hit_record(const struct job *j, size_t i, const struct rules_set *set,
+		       const struct venue *v, struct store_hit *ret);
 void *crawl__writer_main(void *arg);
 /* Drops the store's map from RSS once it has grown past a budget (work.c says why and what it
  * costs). Cheap enough to call after every few store reads; the writer and the scheduler do, since

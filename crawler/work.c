@@ -183,7 +183,7 @@ bool crawl__is_html(const char *content_type)
 	       (n == 21 && strncasecmp(content_type, "application/xhtml+xml", 21) == 0);
 }
 
-static int work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
+int crawl__work_page(struct crawl *c, struct rules_matcher *m, struct job *j)
 {
 	int rc = digest_sha256(j->body, j->len, j->digest);
 	if (rc)
@@ -289,7 +289,7 @@ void *crawl__worker_main(void *arg)
 		struct job *j = item;
 		if (w.m && (rc = work_matcher_sync(c, &w)) != 0)
 			crawl__fail(c, rc, "cannot switch to the reloaded rules: %s", err_str(rc));
-		if (w.m && (rc = work_page(c, w.m, j)) == ERR_REGEX)
+		if (w.m && (rc = crawl__work_page(c, w.m, j)) == ERR_REGEX)
 			work_rule_errors(w.rules->ro, w.m, j, &w.errors_seen);
 		else if (w.m && rc)
 			crawl__fail(c, rc, "cannot process %s: %s", j->url, err_str(rc));
@@ -391,6 +391,22 @@ static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j,
 	return 0;
 }
 
+void crawl__hit_record(const struct job *j, size_t i, const struct rules_set *set,
+		       const struct venue *v, struct store_hit *ret)
+{
+	struct rules_info info;
+	rules_set_rule(set, j->hits[i].rule, &info);
+	*ret = (struct store_hit){
+		.rule = info.id, .pack = info.pack, .category = info.category,
+		.severity = info.severity, .venue = v->id, .url = j->url,
+		.field = j->hits[i].field, .post = j->hits[i].post, .match = j->hits[i].match,
+		.snippet = j->hits[i].snippet, .status = "new",
+		.pack_version = info.pack_version, .pack_digest = info.pack_digest,
+	};
+	if (j->evidence)
+		memcpy(ret->evidence, j->evidence_digest, 32);
+}
+
 /* Stores the page's hits, each naming the evidence, and gives their ids in ids (nhits of them)
  * for the sweep. */
 static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
@@ -398,17 +414,8 @@ static int writer_hits(struct crawl *c, struct store_txn *txn, struct job *j,
 {
 	const struct venue *v = c->venues[j->venue].v;
 	for (size_t i = 0; i < j->nhits; i++) {
-		struct rules_info info;
-		rules_set_rule(j->rules->ro, j->hits[i].rule, &info);
-		struct store_hit h = {
-			.rule = info.id, .pack = info.pack, .category = info.category,
-			.severity = info.severity, .venue = v->id, .url = j->url,
-			.field = j->hits[i].field, .post = j->hits[i].post, .match = j->hits[i].match,
-			.snippet = j->hits[i].snippet, .status = "new",
-			.pack_version = info.pack_version, .pack_digest = info.pack_digest,
-		};
-		if (j->evidence)
-			memcpy(h.evidence, j->evidence_digest, 32);
+		struct store_hit h;
+		crawl__hit_record(j, i, j->rules->ro, v, &h);
 		bool fresh = false;
 		int rc = store_hit_put(txn, &h, j->at, &ids[i], &fresh);
 		if (rc)

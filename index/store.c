@@ -704,7 +704,7 @@ int store_page_put(struct store_txn *txn, const struct store_page *page)
 }
 
 /* The identity of a hit: SHA-256 of rule NUL url NUL match. */
-static int hit_identity(const struct store_hit *hit, uint8_t out[DIGEST_LEN])
+int store__hit_identity(const struct store_hit *hit, uint8_t out[DIGEST_LEN])
 {
 	struct digest_part parts[] = {
 		{hit->rule, strlen(hit->rule) + 1},
@@ -828,7 +828,7 @@ int store_hit_put(struct store_txn *txn, const struct store_hit *hit, int64_t se
 	bool fresh = false;
 	if (!hit->rule || !hit->url || !hit->match)
 		return ERR_USAGE;
-	int rc = hit_identity(hit, ident);
+	int rc = store__hit_identity(hit, ident);
 	if (rc)
 		return rc;
 	MDB_val ik = val_of(ident, sizeof(ident)), iv;

@@ -351,46 +351,6 @@ int store_robots_put(struct store_txn *txn, const char *host, int64_t fetched_at
 int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at, int *ret_status,
 		     char **ret_body, size_t *ret_len);
 
-/* ---- Runs: one record per crawl or scheduled run (runs.c; docs/storage.md, "Runs") ----
- *
- * Written once, when a `patrol crawl` or `patrol run` ends (a run killed with -9 leaves none;
- * its venues stay due). Each venue's summary is the JSON object the command printed (DESIGN.md
- * §4), kept as text so the store needs no knowledge of crawl outcomes. A venue's last complete
- * crawl (not stopped, not failed) is indexed apart, for the scheduler. */
-
-#define STORE_RUN_MAX_VENUES 10000     /* venues in one record */
-#define STORE_RUN_SUMMARY_MAX (64 << 10) /* bytes of one venue's summary */
-
-struct store_run_venue {
-	const char *venue;   /* id */
-	bool complete;	     /* crawled to the end (not stopped, not cut short by an error) */
-	const char *summary; /* a JSON object, "{...}" */
-};
-
-struct store_run {
-	uint64_t id;	  /* 1, 2, ...: set by store_run_put */
-	const char *kind; /* "crawl" or "run" */
-	int64_t started, ended; /* epoch seconds */
-	int status;		/* the command's exit status */
-	const char *shard;	/* "K/N", "" when none */
-	const struct store_run_venue *venues;
-	size_t nvenues;
-};
-
-/* Appends run as the next id (*ret_id, may be NULL) in a write transaction of its own (the
- * map is grown and the write redone when full); for each complete venue the index of its last
- * complete crawl moves to run->started. Errors: ERR_USAGE (no kind, a NULL or empty venue id,
- * over STORE_RUN_MAX_VENUES venues, a summary over STORE_RUN_SUMMARY_MAX), ERR_STORE, -errno. */
-int store_run_put(struct store *s, const struct store_run *run, uint64_t *ret_id);
-typedef int (*store_run_fn)(const struct store_run *run, void *ud);
-/* The last limit runs (at most 1000), newest first, in one read transaction; the record is
- * valid only during the call; a non-zero return of fn stops and is returned. */
-int store_runs_last(struct store *s, size_t limit, store_run_fn fn, void *ud);
-/* When venue's last complete crawl started (*ret_started, epoch seconds) and its run id
- * (*ret_id; either may be NULL). ERR_NOT_FOUND when it never had one. */
-int store_run_venue_last(struct store *s, const char *venue, int64_t *ret_started,
-			 uint64_t *ret_id);
-
 /* ---- Review: listing by status, status changes, the audit chain (review.c, audit.c) ----
  *
  * docs/review.md. Owned by the review commands; hits_by_status and audit are kept by the store
@@ -528,5 +488,98 @@ typedef int (*store_audit_problem_fn)(enum store_audit_problem what, uint64_t fi
  * 0 when the walk ran, whether or not problems were found. */
 int store_audit_verify(struct store *s, store_audit_problem_fn fn, void *ud,
 		       uint64_t *ret_entries, uint8_t ret_head[32]);
+
+/* ---- Alerts, tips, re-matching and merging (alerts.c, merge.c; docs/alerts.md) ----
+ *
+ * What the alert senders (crawler/alert.h) remember, the tips analysts submit, and the store
+ * side of patrol rematch and patrol merge. Layouts in docs/storage.md, "Alerts and tips". */
+
+#define STORE_ALERT_TARGET_MAX 64 /* bytes of an alert target id */
+
+/* The id of the hit with identity rule + url + match (store_hit_put's), in a read transaction of
+ * its own: committed hits only. ERR_NOT_FOUND when there is none. */
+int store_hit_find(struct store *s, const char *rule, const char *url, const char *match,
+		   uint64_t *ret_id);
+/* When hit was alerted to target (epoch seconds), in a read transaction of its own.
+ * ERR_NOT_FOUND when it was not; ERR_USAGE for an empty or too long target. */
+int store_alert_get(struct store *s, const char *target, uint64_t hit, int64_t *ret_at);
+/* Records that hit was alerted to target at `at`. */
+int store_alert_put(struct store_txn *txn, const char *target, uint64_t hit, int64_t at);
+
+/* A URL submitted for a priority check (patrol submit). */
+struct store_tip {
+	const char *url;   /* canonical URL: the key (hashed) */
+	const char *venue; /* the venue whose scope holds it */
+	const char *note;  /* "" when none */
+	const char *actor; /* who submitted it */
+	int64_t at;	   /* epoch seconds */
+};
+typedef int (*store_tip_fn)(const struct store_tip *tip, void *ud);
+/* Stores tip (replacing an earlier tip of the same URL) and queues its URL at priority 0 on
+ * host ("host:port" as the crawler forms it) in the current crawl generation; a store that has
+ * no crawl open gets one begun (store_crawl_begin), so the next crawl resumes it and takes the
+ * tip first. *ret_pushed (may be NULL): the frontier's answer; STORE_PUSH_SEEN when the open
+ * crawl fetched the URL already. Strings are capped at STORE_NOTE_MAX bytes, the URL at
+ * STORE_URL_MAX (ERR_TOO_BIG). */
+int store_tip_put(struct store_txn *txn, const struct store_tip *tip, const char *host,
+		  int64_t now, enum store_push *ret_pushed);
+/* The tip of url, handed to fn in a read transaction of its own (a walk's callback rules).
+ * Returns fn's return, or ERR_NOT_FOUND. */
+int store_tip_get(struct store *s, const char *url, store_tip_fn fn, void *ud);
+/* Every tip, in key order, in one read transaction. */
+int store_tips_each(struct store *s, store_tip_fn fn, void *ud);
+
+/* What store_merge did. */
+struct store_merge_report {
+	uint64_t hits_new;    /* hits the target did not have */
+	uint64_t hits_merged; /* hits it had: counts, times and review state merged */
+	uint64_t bodies;      /* stored responses copied (the others it had) */
+	uint64_t pages;	      /* pages copied or replaced by a newer fetch */
+	uint64_t audit;	      /* audit entries appended */
+};
+/* Folds src into dst (docs/alerts.md, "Merging stores"): pages (the later fetch wins), stored
+ * responses (by digest), hits (one per identity: first_seen the earliest, last_seen the latest,
+ * counts added, the most advanced review status kept), and src's audit chain, each entry
+ * appended to dst's chain as a "merge" entry that names src_name, the original sequence number
+ * and hash, and the hit's id in dst. Runs in write transactions of a few hundred records;
+ * merging the same source twice adds nothing to hits or pages but counts (see the docs). */
+int store_merge(struct store *dst, struct store *src, const char *src_name, const char *actor,
+		int64_t now, struct store_merge_report *ret);
+
+/* ---- Review UI: analysts, sessions, counts (users.c) ----
+ *
+ * docs/storage.md, "Analysts and sessions". Each call runs in a transaction of its own (a write
+ * waits for the crawl's open batch), so callers hold no store_txn. Tokens and session ids are
+ * never stored: only their SHA-256, which the caller computes. */
+
+#define STORE_USER_MAX 64 /* bytes of an analyst name: letters, digits, '.', '_', '-' */
+
+struct store_user {
+	char name[STORE_USER_MAX + 1];
+	uint8_t token_hash[32]; /* SHA-256 of the login token */
+	int64_t created;	/* epoch seconds */
+};
+
+bool store_user_name_valid(const char *name);
+/* Adds an analyst. ERR_USAGE for an invalid name, -EEXIST when the name is taken. */
+int store_user_add(struct store *s, const char *name, const uint8_t token_hash[32], int64_t now);
+/* ERR_NOT_FOUND when there is no such analyst. */
+int store_user_get(struct store *s, const char *name, struct store_user *ret);
+/* Removes the analyst and every session of theirs. ERR_NOT_FOUND when there is none. */
+int store_user_remove(struct store *s, const char *name, int64_t now);
+/* Every analyst in name order, in one read transaction; fn's non-zero return stops the walk. */
+int store_users_each(struct store *s, int (*fn)(const struct store_user *u, void *ud), void *ud);
+/* Records a session of analyst name, valid until expires (epoch seconds). */
+int store_session_put(struct store *s, const uint8_t id_hash[32], const char *name,
+		      int64_t expires);
+/* The analyst of a session that has not expired by now and whose analyst still exists, into
+ * ret_name; ERR_NOT_FOUND otherwise. */
+int store_session_get(struct store *s, const uint8_t id_hash[32], int64_t now,
+		      char ret_name[STORE_USER_MAX + 1]);
+/* Ends one session (none is fine), or every session expired by now. */
+int store_session_remove(struct store *s, const uint8_t id_hash[32]);
+int store_sessions_expire(struct store *s, int64_t now, uint64_t *ret_removed);
+/* How many hits have status, counted on hits_by_status's keys alone (fast at any size). */
+int store_status_count(struct store *s, const char *status, uint64_t *ret);
 
 #endif

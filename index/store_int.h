@@ -83,6 +83,8 @@ int store__runs_open(struct store *s, MDB_txn *txn);
 int store__users_open(struct store *s, MDB_txn *txn);
 int store__alerts_open(struct store *s, MDB_txn *txn);
 int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
+/* store.c: a hit's identity, the hit_keys key: SHA-256 of rule NUL url NUL match (32 bytes). */
+int store__hit_identity(const struct store_hit *hit, uint8_t out[32]);
 
 /* Every read transaction of index/ begins and ends with these, so that store_grow never moves the
  * map under one (they hold resize_lock shared), and a map grown by another process is adopted
