@@ -351,6 +351,46 @@ int store_robots_put(struct store_txn *txn, const char *host, int64_t fetched_at
 int store_robots_get(struct store *s, const char *host, int64_t *ret_fetched_at, int *ret_status,
 		     char **ret_body, size_t *ret_len);
 
+/* ---- Runs: one record per crawl or scheduled run (runs.c; docs/storage.md, "Runs") ----
+ *
+ * Written once, when a `patrol crawl` or `patrol run` ends (a run killed with -9 leaves none;
+ * its venues stay due). Each venue's summary is the JSON object the command printed (DESIGN.md
+ * §4), kept as text so the store needs no knowledge of crawl outcomes. A venue's last complete
+ * crawl (not stopped, not failed) is indexed apart, for the scheduler. */
+
+#define STORE_RUN_MAX_VENUES 10000     /* venues in one record */
+#define STORE_RUN_SUMMARY_MAX (64 << 10) /* bytes of one venue's summary */
+
+struct store_run_venue {
+	const char *venue;   /* id */
+	bool complete;	     /* crawled to the end (not stopped, not cut short by an error) */
+	const char *summary; /* a JSON object, "{...}" */
+};
+
+struct store_run {
+	uint64_t id;	  /* 1, 2, ...: set by store_run_put */
+	const char *kind; /* "crawl" or "run" */
+	int64_t started, ended; /* epoch seconds */
+	int status;		/* the command's exit status */
+	const char *shard;	/* "K/N", "" when none */
+	const struct store_run_venue *venues;
+	size_t nvenues;
+};
+
+/* Appends run as the next id (*ret_id, may be NULL) in a write transaction of its own (the
+ * map is grown and the write redone when full); for each complete venue the index of its last
+ * complete crawl moves to run->started. Errors: ERR_USAGE (no kind, a NULL or empty venue id,
+ * over STORE_RUN_MAX_VENUES venues, a summary over STORE_RUN_SUMMARY_MAX), ERR_STORE, -errno. */
+int store_run_put(struct store *s, const struct store_run *run, uint64_t *ret_id);
+typedef int (*store_run_fn)(const struct store_run *run, void *ud);
+/* The last limit runs (at most 1000), newest first, in one read transaction; the record is
+ * valid only during the call; a non-zero return of fn stops and is returned. */
+int store_runs_last(struct store *s, size_t limit, store_run_fn fn, void *ud);
+/* When venue's last complete crawl started (*ret_started, epoch seconds) and its run id
+ * (*ret_id; either may be NULL). ERR_NOT_FOUND when it never had one. */
+int store_run_venue_last(struct store *s, const char *venue, int64_t *ret_started,
+			 uint64_t *ret_id);
+
 /* ---- Review: listing by status, status changes, the audit chain (review.c, audit.c) ----
  *
  * docs/review.md. Owned by the review commands; hits_by_status and audit are kept by the store

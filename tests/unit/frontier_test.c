@@ -1239,6 +1239,76 @@ static void test_schema3_missing_variants(void **state)
 	assert_string_equal(version, "4");
 }
 
+/* ---- runs (runs.c): the records patrol crawl and patrol run leave ---- */
+
+struct runs_seen {
+	uint64_t ids[8];
+	size_t n;
+	char first_summary[64];
+};
+
+static int runs_collect(const struct store_run *r, void *ud)
+{
+	struct runs_seen *seen = ud;
+	if (seen->n == 0 && r->nvenues)
+		snprintf(seen->first_summary, sizeof(seen->first_summary), "%s:%s:%d:%s",
+			 r->kind, r->venues[0].venue, r->status, r->venues[0].summary);
+	seen->ids[seen->n++] = r->id;
+	return seen->n == 8;
+}
+
+static void test_runs(void **state)
+{
+	struct fixture *f = *state;
+	open_store(f);
+	int64_t at = 0;
+	assert_int_equal(store_run_venue_last(f->s, "a", &at, NULL), ERR_NOT_FOUND);
+	struct runs_seen seen = {0};
+	assert_int_equal(store_runs_last(f->s, 10, runs_collect, &seen), 0); /* none yet */
+	assert_int_equal(seen.n, 0);
+	struct store_run_venue v[2] = {{"a", true, "{\"pages\":3}"}, {"b", false, "{}"}};
+	struct store_run run = {.kind = "run", .started = 1000, .ended = 1060, .status = 0,
+				.shard = "0/2", .venues = v, .nvenues = 2};
+	uint64_t id = 0;
+	assert_int_equal(store_run_put(f->s, &run, &id), 0);
+	assert_int_equal(id, 1);
+	run.kind = "crawl";
+	run.started = 2000;
+	run.status = 130; /* stopped: a complete venue still moves, an incomplete one never */
+	v[0].complete = false;
+	v[1].complete = true;
+	assert_int_equal(store_run_put(f->s, &run, &id), 0);
+	assert_int_equal(id, 2);
+	uint64_t rid = 0;
+	assert_int_equal(store_run_venue_last(f->s, "a", &at, &rid), 0);
+	assert_int_equal(at, 1000);
+	assert_int_equal(rid, 1);
+	assert_int_equal(store_run_venue_last(f->s, "b", &at, &rid), 0);
+	assert_int_equal(at, 2000);
+	assert_int_equal(rid, 2);
+	close_store(f); /* records survive a reopen */
+	open_store(f);
+	assert_int_equal(store_runs_last(f->s, 10, runs_collect, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.ids[0], 2); /* newest first */
+	assert_int_equal(seen.ids[1], 1);
+	assert_string_equal(seen.first_summary, "crawl:a:130:{\"pages\":3}");
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(store_run_put(f->s, &run, NULL), 0);
+	seen.n = 0;
+	assert_int_equal(store_runs_last(f->s, 3, runs_collect, &seen), 0);
+	assert_int_equal(seen.n, 3); /* the limit */
+	assert_int_equal(seen.ids[0], 12);
+	seen.n = 0;
+	assert_int_equal(store_runs_last(f->s, 0, runs_collect, &seen), 1); /* fn stops at 8 */
+	assert_int_equal(seen.n, 8);
+	struct store_run bad = {.kind = ""};
+	assert_int_equal(store_run_put(f->s, &bad, NULL), ERR_USAGE);
+	struct store_run_venue empty = {"", true, "{}"};
+	bad = (struct store_run){.kind = "run", .venues = &empty, .nvenues = 1};
+	assert_int_equal(store_run_put(f->s, &bad, NULL), ERR_USAGE);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1264,6 +1334,7 @@ int main(void)
 		T(test_schema_migration_1_to_3),
 		T(test_schema2_missing_dbs),
 		T(test_schema3_missing_variants),
+		T(test_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
