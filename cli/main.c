@@ -21,6 +21,7 @@ int cmd_export(struct cli *cli, int argc, char **argv); /* cli/cmd_export.c */
 int cmd_purge(struct cli *cli, int argc, char **argv);	/* cli/cmd_purge.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
 int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
+int cmd_submit(struct cli *cli, int argc, char **argv);  /* cli/cmd_submit.c */
 
 static const struct {
 	const char *name;
@@ -44,6 +45,7 @@ static const struct {
 	{"extract", cmd_extract, "what patrol sees of an HTML page: fields, posts, links"},
 	{"scan", cmd_scan, "match local HTML or text files against rule packs, --explain why"},
 	{"rematch", cmd_rematch, "run current or given rules over stored evidence, no fetching"},
+	{"submit", cmd_submit, "queue a tip URL of a registered venue for a priority check"},
 };
 
 static void usage(FILE *out)

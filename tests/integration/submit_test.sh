@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# patrol submit: refusals name their reason (not http(s), no venue for the host, excluded by a
+# pattern, not included, a private address); an accepted tip is stored, audited, and fetched
+# first by the next crawl although no page links to it (sitemaps off).
+#   usage: submit_test.sh PATROL TESTSRV SRCROOT
+set -u
+. "$(dirname "$0")/common.sh"
+db="$work/db"
+n=0
+failures=0
+check() { # check CONDITION-STATUS TEXT
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failures=$((failures + 1))
+	fi
+}
+testsrv_start "$src/tests/fixtures/site" 60
+cat >"$work/patrol.yaml" <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+rules: ["$src/tests/fixtures/site-rules.yaml"]
+venues:
+  - id: site
+    name: Test site
+    seeds: ["http://127.0.0.1:$port/"]
+    sitemaps: false
+    scope:
+      exclude: ['^/dir/']
+    politeness: {delay_ms: 0, connections: 2}
+    allow_private_addresses: true
+  - id: intranet
+    name: A venue on a private address it may not fetch from
+    seeds: ["http://10.1.2.3/forum/"]
+    scope:
+      include: ['^/forum']
+YAML
+p() { "$patrol" --config "$work/patrol.yaml" --db "$db" "$@"; }
+refused() { # refused URL PATTERN TEXT
+	p submit --as alice "$1" >"$work/out" 2>"$work/err"
+	[ $? -eq 1 ] && grep -q "$2" "$work/err"
+	check $? "refused: $3"
+}
+
+refused "ftp://127.0.0.1:$port/a.html" "not an http(s) URL" "not http(s)"
+refused "http://unknown.example/a.html" "no registered venue covers the host" "no venue"
+refused "http://127.0.0.1:$port/dir/index.html" "excluded by a scope.exclude pattern of venue site" \
+	"excluded by a pattern"
+refused "http://10.1.2.3/about" "matches no scope.include pattern of venue intranet" \
+	"not included"
+refused "http://10.1.2.3/forum/1" "private or local address" "a private address"
+[ ! -e "$db" ]
+check $? "a refused tip creates no store"
+env -u USER "$patrol" --config "$work/patrol.yaml" --db "$db" submit \
+	"http://127.0.0.1:$port/a.html" >/dev/null 2>&1
+[ $? -eq 2 ]
+check $? "no --as and no \$USER is a usage error"
+
+p submit --as alice --note "reported by a reader" "http://127.0.0.1:$port/orphan.html" >"$work/ok"
+check $? "a URL in scope is accepted"
+grep -q "queued http://127.0.0.1:$port/orphan.html (venue site)" "$work/ok"
+check $? "it says what was queued for which venue"
+p audit >"$work/audit"
+grep -q "tip" "$work/audit" && grep -q "reported by a reader" "$work/audit" && grep -q alice "$work/audit"
+check $? "the submission is in the audit chain"
+p audit --verify >/dev/null
+check $? "the audit chain verifies"
+
+p -v crawl >"$work/crawl.out" 2>&1
+check $? "the next crawl runs"
+grep -q "orphan.html" "$work/crawl.out"
+check $? "the crawl fetched the tipped URL, which no page links to"
+first=$(grep -n "127.0.0.1:$port/" "$work/crawl.out" | head -n 1)
+echo "$first" | grep -q "orphan.html"
+check $? "the tip came first"
+
+echo "1..$n"
+[ "$failures" -eq 0 ]
