@@ -22,6 +22,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv);	/* cli/cmd_purge.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
 int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
 int cmd_submit(struct cli *cli, int argc, char **argv);  /* cli/cmd_submit.c */
+int cmd_alerts(struct cli *cli, int argc, char **argv);  /* cli/cmd_alerts.c */
 
 static const struct {
 	const char *name;
@@ -46,6 +47,7 @@ static const struct {
 	{"scan", cmd_scan, "match local HTML or text files against rule packs, --explain why"},
 	{"rematch", cmd_rematch, "run current or given rules over stored evidence, no fetching"},
 	{"submit", cmd_submit, "queue a tip URL of a registered venue for a priority check"},
+	{"alerts", cmd_alerts, "alerts send: send new hits to patrol.yaml's alert targets now"},
 };
 
 static void usage(FILE *out)

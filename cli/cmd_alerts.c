@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* patrol alerts send [--dry-run]: sends the new hits to the alert targets of patrol.yaml now,
+ * as patrol run does after its crawls (crawler/alert.h), for trying targets by hand.
+ */
+#include "cli/cli.h"
+
+#include "common/err.h"
+#include "crawler/alert.h"
+#include "crawler/venue.h"
+#include "index/store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+int cmd_alerts(struct cli *cli, int argc, char **argv);
+
+static const char alerts_help[] =
+	"usage: patrol alerts send [--dry-run]\n"
+	"\n"
+	"Send every new hit at or above each alert target's min_severity (of its venues and\n"
+	"categories) that the target has not had yet, to the targets of patrol.yaml's alerts:\n"
+	"list, as patrol run does after its crawls; each hit is marked alerted to a target only\n"
+	"once its send succeeded. --dry-run sends and marks nothing and says what would go.\n"
+	"Exit status 1 when a send failed (those hits go with the next dispatch).\n";
+
+static void print_report(const struct cli *cli, const struct alert_report *r, bool dry)
+{
+	for (size_t i = 0; i < r->ntargets; i++) {
+		const struct alert_target_report *t = &r->targets[i];
+		if (cli->json)
+			printf("{\"target\":\"%s\",\"sent\":%llu,\"failed\":%llu,\"messages\":%llu,"
+			       "\"dry_run\":%s}\n",
+			       t->id, (unsigned long long)t->sent, (unsigned long long)t->failed,
+			       (unsigned long long)t->messages, dry ? "true" : "false");
+		else if (!cli->quiet || t->failed)
+			printf("%s: %llu hits %s in %llu messages%s%llu failed%s%s\n", t->id,
+			       (unsigned long long)t->sent, dry ? "would be sent" : "sent",
+			       (unsigned long long)t->messages, t->failed ? ", " : "",
+			       (unsigned long long)t->failed, t->error[0] ? ": " : "", t->error);
+	}
+}
+
+int cmd_alerts(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct alert_opts o = {0};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(alerts_help, stdout);
+			return CLI_OK;
+		} else if (c == 'n') {
+			o.dry_run = true;
+		} else {
+			return cli_usage_error("alerts", "unknown option");
+		}
+	}
+	if (optind + 1 != argc || strcmp(argv[optind], "send") != 0)
+		return cli_usage_error("alerts", "the subcommand is 'send'");
+	struct venue_registry *reg = NULL;
+	struct store *store = NULL;
+	int rc = cli_registry_load(cli, &reg);
+	if (rc != CLI_OK)
+		return rc;
+	const struct crawler_settings *set = venue_registry_settings(reg);
+	o.targets = set->alerts;
+	o.ntargets = set->nalerts;
+	if (!o.ntargets) {
+		venue_registry_free(reg);
+		return cli_usage_error("alerts", "no alerts: targets in %s",
+				       cli->config ? cli->config : "the configuration");
+	}
+	rc = CLI_FAIL;
+	if (cli_store_open_existing(cli->db, &store) == 0) {
+		struct alert_report r = {0};
+		int arc = alert_dispatch(store, &o, &r);
+		print_report(cli, &r, o.dry_run);
+		if (arc)
+			cli_error("alerts stopped: %s", err_str(arc));
+		rc = arc || r.failed ? CLI_FAIL : CLI_OK;
+		alert_report_done(&r);
+	}
+	store_close(store);
+	venue_registry_free(reg);
+	return rc;
+}
