@@ -20,6 +20,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv);	/* cli/cmd_audit.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cli/cmd_export.c */
 int cmd_purge(struct cli *cli, int argc, char **argv);	/* cli/cmd_purge.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
+int cmd_serve(struct cli *cli, int argc, char **argv);	/* cli/cmd_serve.c: review web UI */
+int cmd_users(struct cli *cli, int argc, char **argv);	/* cli/cmd_users.c: its analysts */
 int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
 int cmd_submit(struct cli *cli, int argc, char **argv);  /* cli/cmd_submit.c */
 int cmd_alerts(struct cli *cli, int argc, char **argv);  /* cli/cmd_alerts.c */
@@ -36,6 +38,8 @@ static const struct {
 	{"review", cmd_review, "set hits' status (confirmed, dismissed, ...), audited"},
 	{"audit", cmd_audit, "the review audit chain; --verify checks it was not changed"},
 	{"export", cmd_export, "hits as JSONL, CSV or WARC (with the evidence), streamed"},
+	{"serve", cmd_serve, "the review web UI for analysts (docs/review.md, Web UI)"},
+	{"users", cmd_users, "add, list and remove the analysts who log in to patrol serve"},
 	{"purge", cmd_purge, "remove old hits, evidence and pages (never confirmed/escalated)"},
 	{"rules", cmd_rules, "check rule packs: lint, test, list"},
 	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},

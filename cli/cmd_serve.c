@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/* patrol serve: the review web UI (review/ui.h) on the store, until SIGINT or SIGTERM. It reads
+ * while crawls write. Loopback by default; any other address only over TLS, and never without
+ * an analyst to log in. Exports run `patrol export` itself in a child process, so the UI's files
+ * are the CLI's byte for byte; the venues come from patrol.yaml, rule titles from the packs.
+ */
+#include "cli/cli.h"
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "crawler/venue.h"
+#include "index/store.h"
+#include "parsers/url.h"
+#include "review/httpd.h"
+#include "review/ui.h"
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int cmd_serve(struct cli *cli, int argc, char **argv);
+
+#define SERVE_RULES_MAX 64
+
+static const char serve_help[] =
+	"usage: patrol serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--rules PATH]...\n"
+	"\n"
+	"Serve the review web UI on the store (docs/review.md, Web UI) until interrupted.\n"
+	"  --listen ADDR:PORT  where (default 127.0.0.1:8750; [::1]:PORT for IPv6; port 0 picks a\n"
+	"                      free one, printed). Anything but loopback needs TLS.\n"
+	"  --tls-cert FILE     PEM certificate chain; with --tls-key, serve HTTPS\n"
+	"  --tls-key FILE      PEM private key\n"
+	"  --rules PATH        rule packs for titles (default: patrol.yaml's, else the built-in)\n"
+	"Analysts log in with a token from `patrol users add NAME`; at least one must exist.\n";
+
+struct serve_args {
+	char addr[64];
+	unsigned port;
+	const char *cert, *key;
+	const char *rules[SERVE_RULES_MAX];
+	size_t nrules;
+};
+
+static int serve_listen(const char *s, struct serve_args *a)
+{
+	const char *colon = strrchr(s, ':');
+	const char *host = s, *host_end = colon;
+	if (!colon)
+		return -1;
+	if (s[0] == '[') {
+		host = s + 1;
+		if (colon == s || colon[-1] != ']')
+			return -1;
+		host_end = colon - 1;
+	}
+	size_t n = (size_t)(host_end - host);
+	char *end = NULL;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (n == 0 || n >= sizeof(a->addr) || !colon[1] || *end || port > 65535)
+		return -1;
+	memcpy(a->addr, host, n);
+	a->addr[n] = 0;
+	a->port = (unsigned)port;
+	return 0;
+}
+
+static int serve_parse(int argc, char **argv, struct serve_args *a)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'}, {"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'}, {"rules", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},	  {0, 0, 0, 0},
+	};
+	snprintf(a->addr, sizeof(a->addr), "127.0.0.1");
+	a->port = 8750;
+	optind = 0;
+	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+		switch (c) {
+		case 'l':
+			if (serve_listen(optarg, a) != 0)
+				return cli_usage_error("serve", "--listen wants ADDR:PORT, not '%s'",
+						       optarg);
+			break;
+		case 'c': a->cert = optarg; break;
+		case 'k': a->key = optarg; break;
+		case 'r':
+			if (a->nrules == SERVE_RULES_MAX)
+				return cli_usage_error("serve", "too many --rules");
+			a->rules[a->nrules++] = optarg;
+			break;
+		case 'h': fputs(serve_help, stdout); return -1;
+		default: return cli_usage_error("serve", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	if (!a->cert != !a->key)
+		return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+	return 0;
+}
+
+static bool serve_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+}
+
+static int count_user(const struct store_user *u, void *ud)
+{
+	(void)u;
+	(*(size_t *)ud)++;
+	return 0;
+}
+
+/* ---- Export through `patrol export` in a child ---- */
+
+struct serve_ctx {
+	struct cli *cli;
+	char exe[PATH_MAX];
+};
+
+static int export_argv(const struct serve_ctx *x, const struct store_hit_query *q,
+		       const char *format, char since[32], char until[32], const char **v)
+{
+	int n = 0;
+	v[n++] = x->exe;
+	v[n++] = "--db";
+	v[n++] = x->cli->db;
+	v[n++] = "export";
+	v[n++] = "--format";
+	v[n++] = format;
+	const char *names[] = {"--status", "--venue", "--rule", "--category", "--severity"};
+	const char *vals[] = {q->status, q->venue, q->rule, q->category, q->severity};
+	for (size_t i = 0; i < 5; i++)
+		if (vals[i]) {
+			v[n++] = names[i];
+			v[n++] = vals[i];
+		}
+	snprintf(since, 32, "@%" PRId64, q->since);
+	snprintf(until, 32, "@%" PRId64, q->until);
+	if (q->since > 0) {
+		v[n++] = "--since";
+		v[n++] = since;
+	}
+	if (q->until < INT64_MAX) {
+		v[n++] = "--until";
+		v[n++] = until;
+	}
+	v[n] = NULL;
+	return n;
+}
+
+static int export_read(int fd, int (*write)(const void *, size_t, void *), void *wud)
+{
+	char chunk[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : rc;
+		if (!rc)
+			rc = write(chunk, (size_t)n, wud); /* keep draining so the child ends */
+	}
+}
+
+static int serve_export(void *ud, const struct store_hit_query *q, const char *format,
+			int (*write)(const void *data, size_t len, void *wud), void *wud)
+{
+	struct serve_ctx *x = ud;
+	const char *v[32];
+	char since[32], until[32];
+	export_argv(x, q, format, since, until, v);
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -errno;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawnattr_t attr;
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none); /* not serve's blocked SIGINT and SIGTERM */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	pid_t pid = 0;
+	extern char **environ;
+	int rc = -posix_spawn(&pid, x->exe, &fa, &attr, (char *const *)v, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (!rc)
+		rc = export_read(fds[0], write, wud);
+	close(fds[0]);
+	int st = 0;
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && !rc && (!WIFEXITED(st) || WEXITSTATUS(st)))
+		rc = ERR_INTERNAL;
+	return rc;
+}
+
+/* ---- Venues and rules for the pages ---- */
+
+struct serve_data {
+	struct venue_registry *reg;
+	struct rules_set *rules;
+	struct ui_venue *venues;
+	struct ui_rule *uirules;
+	char **hosts;
+	size_t nvenues, nrules;
+};
+
+static void serve_data_free(struct serve_data *d)
+{
+	for (size_t i = 0; d->hosts && i < d->nvenues; i++)
+		free(d->hosts[i]);
+	free(d->hosts);
+	free(d->venues);
+	free(d->uirules);
+	rules_set_free(d->rules);
+	venue_registry_free(d->reg);
+}
+
+static int serve_venues(struct serve_data *d)
+{
+	size_t n = venue_registry_count(d->reg);
+	d->venues = calloc(n ? n : 1, sizeof(*d->venues));
+	d->hosts = calloc(n ? n : 1, sizeof(*d->hosts));
+	if (!d->venues || !d->hosts)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct venue *v = venue_registry_get(d->reg, i);
+		const char *seed = v->nseeds ? v->seeds[0] : NULL;
+		if (seed)
+			url_origin(seed, &d->hosts[i]); /* the robots cache key; NULL if it fails */
+		d->venues[i] = (struct ui_venue){v->id, v->name, v->operator_name, v->registration,
+						 v->category, seed, d->hosts[i]};
+	}
+	d->nvenues = n;
+	return 0;
+}
+
+static int serve_rules(struct serve_data *d, const struct serve_args *a)
+{
+	const struct crawler_settings *s = venue_registry_settings(d->reg);
+	const char *const *paths = a->nrules ? a->rules : s->rule_paths;
+	size_t np = a->nrules ? a->nrules : s->nrule_paths;
+	if (cli_rules_load(paths, np, &d->rules) != 0)
+		return ERR_RULES;
+	size_t n = rules_set_count(d->rules);
+	d->uirules = calloc(n ? n : 1, sizeof(*d->uirules));
+	if (!d->uirules)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct rules_info ri;
+		rules_set_rule(d->rules, i, &ri);
+		d->uirules[i] = (struct ui_rule){ri.id, ri.pack, ri.title, ri.category, ri.severity};
+	}
+	d->nrules = n;
+	return 0;
+}
+
+/* ---- Running ---- */
+
+static char *serve_pem(const char *path)
+{
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	int rc = cli_file_read(path, &b);
+	if (rc) {
+		cli_error("cannot read %s: %s", path, err_str(rc));
+		buf_done(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+static int serve_run(struct cli *cli, const struct serve_args *a, struct ui *ui, sigset_t *set)
+{
+	char err[256];
+	struct httpd *h = NULL;
+	struct httpd_tls tls = {0};
+	char *cert = a->cert ? serve_pem(a->cert) : NULL, *key = a->key ? serve_pem(a->key) : NULL;
+	if (a->cert && (!cert || !key)) {
+		free(cert);
+		free(key);
+		return CLI_FAIL;
+	}
+	tls = (struct httpd_tls){cert, key};
+	int rc = httpd_start_tls(a->addr, a->port, a->cert ? &tls : NULL, ui_handle, ui, &h, err,
+				 sizeof(err));
+	free(cert);
+	free(key);
+	if (rc) {
+		cli_error("%s", err);
+		return rc == ERR_USAGE ? CLI_USAGE : CLI_FAIL;
+	}
+	bool v6 = strchr(a->addr, ':') != NULL;
+	printf("serving %s://%s%s%s:%u/ (store %s); Ctrl-C stops\n", a->cert ? "https" : "http",
+	       v6 ? "[" : "", a->addr, v6 ? "]" : "", httpd_port(h), cli->db);
+	fflush(stdout);
+	int sig = 0;
+	sigwait(set, &sig);
+	httpd_stop(h);
+	if (!cli->quiet)
+		fprintf(stderr, "patrol: serve stopped (signal %d)\n", sig);
+	return CLI_OK;
+}
+
+static int serve_check(struct cli *cli, const struct serve_args *a, struct store *s)
+{
+	size_t users = 0;
+	int rc = store_users_each(s, count_user, &users);
+	if (rc) {
+		cli_error("cannot read the analysts of %s: %s", cli->db, err_str(rc));
+		return CLI_FAIL;
+	}
+	if (!users) {
+		cli_error("no analyst can log in: add one with `patrol --db %s users add NAME`",
+			  cli->db);
+		return CLI_USAGE;
+	}
+	if (!serve_loopback(a->addr) && !a->cert) {
+		cli_error("%s is not a loopback address: serve it only with --tls-cert and "
+			  "--tls-key", a->addr);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	struct serve_args a = {0};
+	int rc = serve_parse(argc, argv, &a);
+	if (rc)
+		return rc == -1 ? CLI_OK : rc;
+	struct serve_data d = {0};
+	struct store *s = NULL;
+	struct ui *ui = NULL;
+	struct serve_ctx x = {.cli = cli};
+	int status = cli_registry_load(cli, &d.reg);
+	if (status != CLI_OK)
+		return status;
+	status = CLI_FAIL;
+	if (cli_store_open_existing(cli->db, &s) != 0)
+		goto done;
+	if ((status = serve_check(cli, &a, s)) != CLI_OK)
+		goto done;
+	status = CLI_FAIL;
+	ssize_t n = readlink("/proc/self/exe", x.exe, sizeof(x.exe) - 1);
+	if (n <= 0 || serve_venues(&d) != 0 || serve_rules(&d, &a) != 0)
+		goto done;
+	x.exe[n] = 0;
+	struct ui_opts o = {.store = s, .tls = a.cert != NULL, .venues = d.venues,
+			    .nvenues = d.nvenues, .rules = d.uirules, .nrules = d.nrules,
+			    .export_fn = serve_export, .ud = &x};
+	if (ui_new(&o, &ui) != 0)
+		goto done;
+	/* The server's thread inherits the mask: the signals come to sigwait alone. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	status = serve_run(cli, &a, ui, &set);
+done:
+	ui_free(ui);
+	store_close(s);
+	serve_data_free(&d);
+	return status;
+}

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: MIT */
+/* The web UI's front door: routing, login and sessions, CSRF checks, the page frame and the
+ * escaping every page uses. A request without a valid session sees only the login page and the
+ * static assets; a POST without the session's CSRF token, or from another origin, is refused
+ * before anything is read or changed.
+ */
+#include "review/ui_int.h"
+
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/err.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define UI_COOKIE "patrol_session"
+
+int ui_new(const struct ui_opts *o, struct ui **ret)
+{
+	if (!o->store)
+		return ERR_USAGE;
+	struct ui *ui = calloc(1, sizeof(*ui));
+	if (!ui)
+		return -ENOMEM;
+	ui->o = *o;
+	if (ui->o.session_seconds <= 0)
+		ui->o.session_seconds = 12 * 3600;
+	*ret = ui;
+	return 0;
+}
+
+void ui_free(struct ui *ui)
+{
+	free(ui);
+}
+
+/* ---- Escaping ---- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+				    : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!len || len > n || (len == 2 && s[0] < 0xc2) || (len == 4 && s[0] > 0xf4))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (len == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0;
+	if (len == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return len;
+}
+
+int ui_html_n(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc;) {
+		const char *rep = NULL;
+		switch (p[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		case 0: rep = "\xef\xbf\xbd"; break;
+		default: break;
+		}
+		if (rep) {
+			rc = buf_addstr(b, rep);
+			i++;
+			continue;
+		}
+		size_t len = utf8_len(p + i, n - i);
+		if (len && (p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t' || p[i] == '\r'))
+			rc = buf_add(b, p + i, len);
+		else
+			rc = buf_addstr(b, "\xef\xbf\xbd");
+		i += len ? len : 1;
+	}
+	return rc;
+}
+
+int ui_html(struct buf *b, const char *s)
+{
+	return ui_html_n(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+int ui_qs(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p))
+			rc = buf_addc(b, (char)*p);
+		else
+			rc = buf_addf(b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	}
+	return rc;
+}
+
+bool ui_url_linkable(const char *url)
+{
+	/* Browsers drop leading spaces and controls, and tabs or newlines anywhere in a scheme. */
+	while (url && *url && (unsigned char)*url <= 0x20)
+		url++;
+	if (!url)
+		return false;
+	if (strncasecmp(url, "https://", 8) == 0)
+		url += 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		url += 7;
+	else
+		return false;
+	for (; *url; url++)
+		if ((unsigned char)*url < 0x20 || *url == '"' || *url == '<' || *url == '>')
+			return false;
+	return true;
+}
+
+int ui__url(struct buf *b, const char *url)
+{
+	if (!ui_url_linkable(url))
+		return ui_html(b, url);
+	int rc = buf_addstr(b, "<a rel=\"noreferrer noopener\" target=\"_blank\" href=\"");
+	rc = rc ? rc : ui_html(b, url);
+	rc = rc ? rc : buf_addstr(b, "\">");
+	rc = rc ? rc : ui_html(b, url);
+	return rc ? rc : buf_addstr(b, "</a>");
+}
+
+int ui__marked(struct buf *b, const char *text, size_t len, const char *match)
+{
+	size_t mlen = match ? strlen(match) : 0;
+	int rc = 0;
+	const char *p = text, *end = text + len;
+	for (int marks = 0; mlen && marks < 64 && !rc; marks++) {
+		const char *m = memmem(p, (size_t)(end - p), match, mlen);
+		if (!m)
+			break;
+		rc = ui_html_n(b, p, (size_t)(m - p));
+		rc = rc ? rc : buf_addstr(b, "<mark>");
+		rc = rc ? rc : ui_html_n(b, m, mlen);
+		rc = rc ? rc : buf_addstr(b, "</mark>");
+		p = m + mlen;
+	}
+	return rc ? rc : ui_html_n(b, p, (size_t)(end - p));
+}
+
+int ui__time(struct buf *b, int64_t t)
+{
+	if (t <= 0)
+		return buf_addstr(b, "-");
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char out[32];
+	if (!gmtime_r(&tt, &tm) || !strftime(out, sizeof(out), "%Y-%m-%d %H:%M UTC", &tm))
+		return buf_addstr(b, "-");
+	return buf_addstr(b, out);
+}
+
+int64_t ui_date_parse(const char *s, bool end)
+{
+	int y, m, d, n = 0;
+	if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
+		return -1;
+	if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+	time_t t = timegm(&tm);
+	return t < 0 ? -1 : (int64_t)t + (end ? 86399 : 0);
+}
+
+bool ui_str_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+	for (size_t i = 0; i < la; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+	return diff == 0;
+}
+
+void ui_csrf_token(const char *sid, char out[65])
+{
+	static const char label[] = "patrol csrf v1";
+	struct digest_part parts[] = {{label, sizeof(label)}, {sid, strlen(sid)}};
+	uint8_t d[DIGEST_LEN] = {0};
+	digest_sha256_parts(parts, 2, d);
+	digest_hex(d, out);
+}
+
+/* ---- Lookups ---- */
+
+const struct ui_rule *ui__rule(const struct ui *ui, const char *id)
+{
+	for (size_t i = 0; id && i < ui->o.nrules; i++)
+		if (strcmp(ui->o.rules[i].id, id) == 0)
+			return &ui->o.rules[i];
+	return NULL;
+}
+
+const struct ui_venue *ui__venue(const struct ui *ui, const char *id)
+{
+	for (size_t i = 0; id && i < ui->o.nvenues; i++)
+		if (strcmp(ui->o.venues[i].id, id) == 0)
+			return &ui->o.venues[i];
+	return NULL;
+}
+
+const char *ui__arg(const struct ui_req *r, const char *name)
+{
+	const char *v = httpd_kv_get(r->req->query, r->req->nquery, name);
+	return v ? v : httpd_kv_get(r->req->form, r->req->nform, name);
+}
+
+/* ---- Responses ---- */
+
+static void ui_header(struct httpd_response *resp, const char *name, const char *value)
+{
+	if (resp->nheaders < HTTPD_MAX_HEADERS)
+		resp->headers[resp->nheaders++] = (struct httpd_header){name, value};
+}
+
+void ui__headers(struct httpd_response *resp, bool frame)
+{
+	if (!frame)
+		ui_header(resp, "Content-Security-Policy",
+			  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+			  "connect-src 'self'; form-action 'self'; frame-src 'self'; "
+			  "frame-ancestors 'none'; base-uri 'none'");
+	ui_header(resp, "X-Content-Type-Options", "nosniff");
+	ui_header(resp, "Referrer-Policy", "no-referrer");
+	ui_header(resp, "X-Frame-Options", frame ? "SAMEORIGIN" : "DENY");
+	ui_header(resp, "Cache-Control", "no-store");
+	ui_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+int ui__page_begin(struct ui_req *r, const char *title, const char *nav)
+{
+	struct buf *b = &r->page;
+	static const char *const links[][2] = {{"queue", "/"},	   {"rules", "/rules"},
+					       {"venues", "/venues"}, {"audit", "/audit"}};
+	int rc = buf_addstr(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+			       "<meta name=\"viewport\" content=\"width=device-width\">"
+			       "<meta name=\"referrer\" content=\"no-referrer\">"
+			       "<link rel=\"stylesheet\" href=\"/static/ui.css\">"
+			       "<script src=\"/static/ui.js\" defer></script><title>");
+	rc = rc ? rc : ui_html(b, title);
+	rc = rc ? rc : buf_addstr(b, " · patrol</title>");
+	if (!rc && r->csrf[0])
+		rc = buf_addf(b, "<meta name=\"csrf\" content=\"%s\">", r->csrf);
+	rc = rc ? rc : buf_addstr(b, "</head><body><header><b class=\"brand\">patrol</b><nav>");
+	for (size_t i = 0; !rc && r->user[0] && i < sizeof(links) / sizeof(links[0]); i++)
+		rc = buf_addf(b, "<a href=\"%s\"%s>%s</a>", links[i][1],
+			      nav && strcmp(nav, links[i][0]) == 0 ? " class=\"on\"" : "",
+			      links[i][0]);
+	rc = rc ? rc : buf_addstr(b, "</nav>");
+	if (!rc && r->user[0]) {
+		rc = buf_addstr(b, "<form class=\"who\" method=\"post\" action=\"/logout\">");
+		rc = rc ? rc : ui__csrf_input(r);
+		rc = rc ? rc : ui_html(b, r->user);
+		rc = rc ? rc : buf_addstr(b, " <button>log out</button> <span class=\"hint\">? "
+					     "keys</span></form>");
+	}
+	return rc ? rc : buf_addstr(b, "</header><main>");
+}
+
+int ui__page_end(struct ui_req *r, int status)
+{
+	int rc = buf_addstr(&r->page, "</main></body></html>\n");
+	if (rc)
+		return rc;
+	size_t len = r->page.len;
+	char *body = buf_take(&r->page);
+	if (!body)
+		return -ENOMEM;
+	r->resp->status = status;
+	r->resp->content_type = "text/html; charset=utf-8";
+	r->resp->body = body;
+	r->resp->len = len;
+	r->resp->body_free = true;
+	ui__headers(r->resp, false);
+	return 0;
+}
+
+int ui__message(struct ui_req *r, int status, const char *title, const char *text)
+{
+	buf_reset(&r->page);
+	int rc = ui__page_begin(r, title, NULL);
+	rc = rc ? rc : buf_addstr(&r->page, "<section class=\"msg\"><h1>");
+	rc = rc ? rc : ui_html(&r->page, title);
+	rc = rc ? rc : buf_addstr(&r->page, "</h1><p>");
+	rc = rc ? rc : ui_html(&r->page, text);
+	rc = rc ? rc : buf_addstr(&r->page, "</p></section>");
+	return rc ? rc : ui__page_end(r, status);
+}
+
+/* Only a path of this server: one leading slash, no backslash or control byte. */
+static bool ui_local_path(const char *p)
+{
+	if (!p || p[0] != '/' || p[1] == '/' || strlen(p) > 2048)
+		return false;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x21 || *p == '\\' || (unsigned char)*p == 0x7f)
+			return false;
+	return true;
+}
+
+int ui__redirect(struct ui_req *r, const char *path)
+{
+	char *loc = strdup(ui_local_path(path) ? path : "/");
+	if (!loc)
+		return -ENOMEM;
+	r->resp->owned[r->resp->nowned++] = loc;
+	r->resp->status = 303;
+	r->resp->content_type = "text/plain";
+	r->resp->body = "";
+	r->resp->body_static = true;
+	ui_header(r->resp, "Location", loc);
+	ui__headers(r->resp, false);
+	return 0;
+}
+
+int ui__csrf_input(struct ui_req *r)
+{
+	return buf_addf(&r->page, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", r->csrf);
+}
+
+/* ---- Sessions ---- */
+
+static int ui_session_hash(const char *sid, uint8_t out[DIGEST_LEN])
+{
+	return digest_sha256(sid, strlen(sid), out);
+}
+
+/* The analyst of the request's session cookie, if any: fills r->user and r->csrf. */
+static void ui_session_load(struct ui_req *r)
+{
+	char sid[65];
+	uint8_t h[DIGEST_LEN];
+	if (!r->req->cookie || httpd_cookie_get(r->req->cookie, UI_COOKIE, sid, sizeof(sid)) != 0)
+		return;
+	if (strlen(sid) != 64 || strspn(sid, "0123456789abcdef") != 64)
+		return;
+	if (ui_session_hash(sid, h) != 0)
+		return;
+	if (store_session_get(r->ui->o.store, h, clock_wall(), r->user) != 0) {
+		r->user[0] = 0;
+		return;
+	}
+	ui_csrf_token(sid, r->csrf);
+}
+
+static int ui_set_cookie(struct ui_req *r, const char *sid, int64_t max_age)
+{
+	char *c = malloc(256);
+	if (!c)
+		return -ENOMEM;
+	snprintf(c, 256, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s", UI_COOKIE,
+		 sid, max_age, r->ui->o.tls ? "; Secure" : "");
+	r->resp->owned[r->resp->nowned++] = c;
+	ui_header(r->resp, "Set-Cookie", c);
+	return 0;
+}
+
+static int ui_login_page(struct ui_req *r, int status, const char *why)
+{
+	buf_reset(&r->page);
+	int rc = ui__page_begin(r, "Log in", NULL);
+	rc = rc ? rc : buf_addstr(&r->page, "<section class=\"login\"><h1>Log in</h1>");
+	if (!rc && why) {
+		rc = buf_addstr(&r->page, "<p class=\"err\">");
+		rc = rc ? rc : ui_html(&r->page, why);
+		rc = rc ? rc : buf_addstr(&r->page, "</p>");
+	}
+	rc = rc ? rc : buf_addstr(&r->page,
+				  "<form method=\"post\" action=\"/login\"><label>Analyst <input "
+				  "name=\"name\" autocomplete=\"username\" required autofocus></label>"
+				  "<label>Token <input name=\"token\" type=\"password\" "
+				  "autocomplete=\"current-password\" required></label>"
+				  "<button>Log in</button></form><p class=\"dim\">A token comes from "
+				  "<code>patrol users add NAME</code>.</p></section>");
+	return rc ? rc : ui__page_end(r, status);
+}
+
+static int ui_login(struct ui_req *r)
+{
+	const char *name = httpd_kv_get(r->req->form, r->req->nform, "name");
+	const char *token = httpd_kv_get(r->req->form, r->req->nform, "token");
+	struct store_user u;
+	uint8_t h[DIGEST_LEN];
+	char want[DIGEST_HEX_LEN + 1], got[DIGEST_HEX_LEN + 1];
+	if (!name || !token || strlen(token) > 256 || store_user_get(r->ui->o.store, name, &u) != 0 ||
+	    digest_sha256(token, strlen(token), h) != 0)
+		return ui_login_page(r, 403, "Wrong analyst name or token.");
+	digest_hex(u.token_hash, want);
+	digest_hex(h, got);
+	if (!ui_str_equal(want, got))
+		return ui_login_page(r, 403, "Wrong analyst name or token.");
+	uint8_t raw[DIGEST_LEN];
+	char sid[DIGEST_HEX_LEN + 1];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -EIO;
+	digest_hex(raw, sid);
+	int64_t now = clock_wall();
+	int rc = ui_session_hash(sid, h);
+	store_sessions_expire(r->ui->o.store, now, NULL); /* housekeeping; a failure is harmless */
+	rc = rc ? rc : store_session_put(r->ui->o.store, h, u.name, now + r->ui->o.session_seconds);
+	rc = rc ? rc : ui__redirect(r, "/");
+	return rc ? rc : ui_set_cookie(r, sid, r->ui->o.session_seconds);
+}
+
+static int ui_logout(struct ui_req *r)
+{
+	char sid[65];
+	uint8_t h[DIGEST_LEN];
+	if (httpd_cookie_get(r->req->cookie, UI_COOKIE, sid, sizeof(sid)) == 0 &&
+	    ui_session_hash(sid, h) == 0)
+		store_session_remove(r->ui->o.store, h);
+	int rc = ui__redirect(r, "/login");
+	return rc ? rc : ui_set_cookie(r, "", 0);
+}
+
+/* A POST must come from our own pages: no foreign Origin, and the session's CSRF token. */
+static bool ui_origin_ok(const struct ui_req *r)
+{
+	const char *o = r->req->origin, *host = r->req->host;
+	if (!o)
+		return true; /* older clients and curl send none; the CSRF token still guards */
+	const char *scheme = r->req->tls ? "https://" : "http://";
+	size_t sl = strlen(scheme);
+	return host && strncmp(o, scheme, sl) == 0 && strcmp(o + sl, host) == 0;
+}
+
+/* ---- Routing ---- */
+
+static int ui_hit_route(struct ui_req *r, const char *rest)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long id = strtoull(rest, &end, 10);
+	if (errno || end == rest || id == 0 || rest[0] < '0' || rest[0] > '9')
+		return ui__message(r, 404, "Not found", "There is no such hit.");
+	if (*end == 0)
+		return ui__hit(r, id);
+	if (strcmp(end, "/evidence") == 0)
+		return ui__evidence(r, id, false);
+	if (strcmp(end, "/raw") == 0)
+		return ui__evidence(r, id, true);
+	return ui__message(r, 404, "Not found", "There is no such page.");
+}
+
+static int ui_get(struct ui_req *r)
+{
+	const char *p = r->req->path;
+	if (strcmp(p, "/") == 0)
+		return ui__queue(r);
+	if (strncmp(p, "/hit/", 5) == 0)
+		return ui_hit_route(r, p + 5);
+	if (strcmp(p, "/rules") == 0)
+		return ui__rules(r);
+	if (strcmp(p, "/venues") == 0)
+		return ui__venues(r);
+	if (strcmp(p, "/audit") == 0)
+		return ui__audit(r);
+	if (strcmp(p, "/export") == 0)
+		return ui__export(r);
+	if (strcmp(p, "/login") == 0)
+		return ui__redirect(r, "/");
+	return ui__message(r, 404, "Not found", "There is no such page.");
+}
+
+static int ui_post(struct ui_req *r)
+{
+	const char *token = httpd_kv_get(r->req->form, r->req->nform, "csrf");
+	if (!token || !ui_str_equal(token, r->csrf))
+		return ui__message(r, 403, "Refused", "The form's CSRF token is missing or wrong.");
+	if (strcmp(r->req->path, "/review") == 0)
+		return ui__review(r);
+	if (strcmp(r->req->path, "/logout") == 0)
+		return ui_logout(r);
+	return ui__message(r, 404, "Not found", "There is no such action.");
+}
+
+static int ui_route(struct ui_req *r)
+{
+	const char *m = r->req->method, *p = r->req->path;
+	bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
+	if (!get && !post)
+		return ui__message(r, 405, "Method not allowed", "GET and POST only.");
+	if (get && strncmp(p, "/static/", 8) == 0)
+		return ui__static(r);
+	if (post && !ui_origin_ok(r))
+		return ui__message(r, 403, "Refused", "The request came from another origin.");
+	ui_session_load(r);
+	if (strcmp(p, "/login") == 0 && !r->user[0])
+		return post ? ui_login(r) : ui_login_page(r, 200, NULL);
+	if (!r->user[0]) {
+		if (post)
+			return ui__message(r, 403, "Refused", "Log in first.");
+		return ui__redirect(r, "/login");
+	}
+	return get ? ui_get(r) : ui_post(r);
+}
+
+int ui_handle(void *ud, const struct httpd_request *req, struct httpd_response *resp)
+{
+	struct ui_req r = {.ui = ud, .req = req, .resp = resp};
+	buf_init(&r.page, UI_PAGE_MAX);
+	int rc = ui_route(&r);
+	if (rc) {
+		/* A page that failed half-built is dropped; the store's error is shown. */
+		for (size_t i = 0; i < resp->nowned; i++)
+			free(resp->owned[i]);
+		if (resp->body_free)
+			free((void *)resp->body);
+		*resp = (struct httpd_response){0};
+		buf_reset(&r.page);
+		rc = ui__message(&r, rc == ERR_TOO_BIG ? 507 : 500, "Error", err_str(rc));
+	}
+	buf_done(&r.page);
+	return rc;
+}

@@ -1,0 +1,900 @@
+/* SPDX-License-Identifier: MIT */
+/* The web UI's pages: the queue, a hit, its captured page, the review action, rules, venues, the
+ * audit log and exports. Each reads the store in short read transactions (the store's walks) and
+ * renders into the request's capped buffer; every string from the store goes through ui_html.
+ * The queue pages by keyset: the next page starts below the last row's (first_seen, id), a seek
+ * in hits_by_status, so page 2,000 costs what page 1 costs.
+ */
+#include "review/ui_int.h"
+
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/err.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ui_statuses[] = {"new", "confirmed", "dismissed", "escalated", "gone"};
+#define NSTATUS (sizeof(ui_statuses) / sizeof(ui_statuses[0]))
+static const char *const ui_severities[] = {"critical", "high", "medium", "low", "info"};
+#define NSEV (sizeof(ui_severities) / sizeof(ui_severities[0]))
+
+/* A filter value from the query: NULL when absent or empty, so it matches anything. */
+static const char *ui_filter(const struct ui_req *r, const char *name)
+{
+	const char *v = httpd_kv_get(r->req->query, r->req->nquery, name);
+	return v && v[0] && strlen(v) <= 512 ? v : NULL;
+}
+
+static const char *const ui_filter_names[] = {"status", "venue", "rule", "category", "severity",
+					      "since", "until"};
+#define NFILTER (sizeof(ui_filter_names) / sizeof(ui_filter_names[0]))
+
+/* The current filters as a query string ("" when none; keys as the form names them). */
+static int ui_filter_qs(const struct ui_req *r, struct buf *b)
+{
+	int rc = 0;
+	for (size_t i = 0; i < NFILTER && !rc; i++) {
+		const char *v = httpd_kv_get(r->req->query, r->req->nquery, ui_filter_names[i]);
+		if (!v)
+			continue;
+		rc = buf_addf(b, "%s%s=", b->len ? "&" : "", ui_filter_names[i]);
+		rc = rc ? rc : ui_qs(b, v);
+	}
+	return rc;
+}
+
+/* Builds q from the query. The status defaults to new; "all" means any. */
+static void ui_query_of(const struct ui_req *r, struct store_hit_query *q)
+{
+	store_hit_query_init(q);
+	const char *st = httpd_kv_get(r->req->query, r->req->nquery, "status");
+	q->status = !st ? "new" : (!st[0] || strcmp(st, "all") == 0) ? NULL : st;
+	q->venue = ui_filter(r, "venue");
+	q->rule = ui_filter(r, "rule");
+	q->category = ui_filter(r, "category");
+	q->severity = ui_filter(r, "severity");
+	int64_t t = ui_date_parse(ui_filter(r, "since"), false);
+	if (t >= 0)
+		q->since = t;
+	t = ui_date_parse(ui_filter(r, "until"), true);
+	if (t >= 0)
+		q->until = t;
+}
+
+static int ui_select(struct buf *b, const char *name, const char *cur, const char *const *vals,
+		     size_t n, const char *any)
+{
+	int rc = buf_addf(b, "<select name=\"%s\"><option value=\"%s\">%s</option>", name,
+			  strcmp(name, "status") == 0 ? "all" : "", any);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = buf_addstr(b, "<option");
+		if (!rc && cur && strcmp(cur, vals[i]) == 0)
+			rc = buf_addstr(b, " selected");
+		rc = rc ? rc : buf_addstr(b, " value=\"");
+		rc = rc ? rc : ui_html(b, vals[i]);
+		rc = rc ? rc : buf_addstr(b, "\">");
+		rc = rc ? rc : ui_html(b, vals[i]);
+		rc = rc ? rc : buf_addstr(b, "</option>");
+	}
+	return rc ? rc : buf_addstr(b, "</select>");
+}
+
+static int ui_text_input(struct buf *b, const char *name, const char *val, const char *ph,
+			 const char *type)
+{
+	int rc = buf_addf(b, "<input name=\"%s\" type=\"%s\" placeholder=\"%s\" value=\"", name,
+			  type, ph);
+	rc = rc ? rc : ui_html(b, val ? val : "");
+	return rc ? rc : buf_addstr(b, "\">");
+}
+
+static int ui_filters_form(struct ui_req *r, const struct store_hit_query *q)
+{
+	struct buf *b = &r->page;
+	const char *venues[64], *rules[256];
+	size_t nv = 0, nr = 0;
+	for (size_t i = 0; i < r->ui->o.nvenues && nv < 64; i++)
+		venues[nv++] = r->ui->o.venues[i].id;
+	for (size_t i = 0; i < r->ui->o.nrules && nr < 256; i++)
+		rules[nr++] = r->ui->o.rules[i].id;
+	int rc = buf_addstr(b, "<form class=\"filters\" method=\"get\" action=\"/\">");
+	rc = rc ? rc : ui_select(b, "status", q->status, ui_statuses, NSTATUS, "any status");
+	rc = rc ? rc : ui_select(b, "venue", q->venue, venues, nv, "any venue");
+	rc = rc ? rc : ui_select(b, "rule", q->rule, rules, nr, "any rule");
+	rc = rc ? rc : ui_text_input(b, "category", q->category, "category", "text");
+	rc = rc ? rc : ui_select(b, "severity", q->severity, ui_severities, NSEV, "any severity");
+	rc = rc ? rc : ui_text_input(b, "since", ui_filter(r, "since"), "since", "date");
+	rc = rc ? rc : ui_text_input(b, "until", ui_filter(r, "until"), "until", "date");
+	return rc ? rc : buf_addstr(b, "<button>filter</button></form>");
+}
+
+static int ui_counts(struct ui_req *r, const char *cur)
+{
+	struct buf *b = &r->page;
+	int rc = buf_addstr(b, "<p class=\"counts\">");
+	for (size_t i = 0; i < NSTATUS && !rc; i++) {
+		uint64_t n = 0;
+		rc = store_status_count(r->ui->o.store, ui_statuses[i], &n);
+		rc = rc ? rc
+			: buf_addf(b, "<a class=\"st-%s%s\" href=\"/?status=%s\">%s <b>%" PRIu64
+				      "</b></a> ",
+				   ui_statuses[i], cur && strcmp(cur, ui_statuses[i]) == 0 ? " on" : "",
+				   ui_statuses[i], ui_statuses[i], n);
+	}
+	return rc ? rc : buf_addstr(b, "<a href=\"/?status=all\">all</a></p>");
+}
+
+/* The queue walk: rows below the cursor, one more than a page to know there is a next. */
+struct queue_walk {
+	struct ui_req *r;
+	int64_t cur_t;
+	uint64_t cur_id; /* 0: no cursor */
+	size_t rows;
+	bool more;
+	int64_t last_t;
+	uint64_t last_id;
+};
+
+static int ui_snippet(struct buf *b, const struct store_hit *h)
+{
+	return ui__marked(b, h->snippet, strlen(h->snippet), h->match);
+}
+
+static int queue_row(const struct store_hit *h, void *ud)
+{
+	struct queue_walk *w = ud;
+	struct buf *b = &w->r->page;
+	if (w->cur_id && h->first_seen == w->cur_t && h->id >= w->cur_id)
+		return 0; /* on the previous page */
+	if (w->rows == UI_PAGE_ROWS) {
+		w->more = true;
+		return 1;
+	}
+	w->rows++;
+	w->last_t = h->first_seen;
+	w->last_id = h->id;
+	int rc = buf_addf(b, "<tr data-id=\"%" PRIu64 "\"><td><input type=\"checkbox\" name=\"id\" "
+			     "form=\"bulk\" value=\"%" PRIu64 "\"></td><td><a class=\"hl\" "
+			     "href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a></td><td class=\"st st-",
+			  h->id, h->id, h->id, h->id);
+	rc = rc ? rc : ui_html(b, h->status);
+	rc = rc ? rc : buf_addstr(b, "\">");
+	rc = rc ? rc : ui_html(b, h->status);
+	rc = rc ? rc : buf_addstr(b, "</td><td class=\"sev sev-");
+	rc = rc ? rc : ui_html(b, h->severity);
+	rc = rc ? rc : buf_addstr(b, "\">");
+	rc = rc ? rc : ui_html(b, h->severity);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, h->rule);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, h->venue);
+	rc = rc ? rc : buf_addstr(b, "</td><td class=\"t\">");
+	rc = rc ? rc : ui__time(b, h->first_seen);
+	rc = rc ? rc : buf_addstr(b, "</td><td class=\"snip\">");
+	rc = rc ? rc : ui_snippet(b, h);
+	return rc ? rc : buf_addstr(b, "</td></tr>");
+}
+
+static int ui_bulk_form(struct ui_req *r, const char *back)
+{
+	struct buf *b = &r->page;
+	int rc = buf_addstr(b, "<form id=\"bulk\" class=\"actions\" method=\"post\" "
+			       "action=\"/review\">");
+	rc = rc ? rc : ui__csrf_input(r);
+	rc = rc ? rc : buf_addstr(b, "<input type=\"hidden\" name=\"return\" value=\"");
+	rc = rc ? rc : ui_html(b, back);
+	rc = rc ? rc
+		: buf_addstr(b, "\"><span class=\"dim\">selected:</span>"
+				"<button name=\"action\" value=\"confirm\">confirm</button>"
+				"<button name=\"action\" value=\"dismiss\">dismiss</button>"
+				"<button name=\"action\" value=\"escalate\">escalate</button>"
+				"<input name=\"note\" id=\"note\" maxlength=\"4000\" "
+				"placeholder=\"note (n)\"><button name=\"action\" value=\"note\">"
+				"add note</button></form>");
+	return rc;
+}
+
+static int ui_export_links(struct ui_req *r, const char *qs)
+{
+	if (!r->ui->o.export_fn)
+		return 0;
+	int rc = buf_addstr(&r->page, "<p class=\"export\">export this filter: ");
+	static const char *const fmts[] = {"jsonl", "csv", "warc"};
+	for (size_t i = 0; i < 3 && !rc; i++) {
+		rc = buf_addf(&r->page, "<a href=\"/export?format=%s&amp;", fmts[i]);
+		rc = rc ? rc : ui_html(&r->page, qs);
+		rc = rc ? rc : buf_addf(&r->page, "\">%s</a> ", fmts[i]);
+	}
+	return rc ? rc : buf_addstr(&r->page, "</p>");
+}
+
+int ui__queue(struct ui_req *r)
+{
+	struct store_hit_query q;
+	ui_query_of(r, &q);
+	struct queue_walk w = {.r = r};
+	const char *after = httpd_kv_get(r->req->query, r->req->nquery, "after");
+	if (after && sscanf(after, "%" SCNd64 ".%" SCNu64, &w.cur_t, &w.cur_id) == 2 && w.cur_id)
+		q.until = w.cur_t < q.until ? w.cur_t : q.until;
+	else
+		w.cur_id = 0;
+	struct buf qs;
+	buf_init(&qs, 8192);
+	int rc = ui_filter_qs(r, &qs);
+	rc = rc ? rc : ui__page_begin(r, "Queue", "queue");
+	rc = rc ? rc : ui_counts(r, q.status);
+	rc = rc ? rc : ui_filters_form(r, &q);
+	rc = rc ? rc : ui_export_links(r, buf_str(&qs));
+	char back[4200];
+	snprintf(back, sizeof(back), "/?%s%s%s", buf_str(&qs), after ? "&after=" : "",
+		 after && strlen(after) < 64 ? after : "");
+	rc = rc ? rc : ui_bulk_form(r, back);
+	rc = rc ? rc
+		: buf_addstr(&r->page,
+			     "<table class=\"queue\" id=\"rows\"><thead><tr><th></th><th>id</th>"
+			     "<th>status</th><th>severity</th><th>rule</th><th>venue</th>"
+			     "<th>first seen</th><th>snippet</th></tr></thead><tbody>");
+	if (!rc) {
+		rc = store_hits_query(r->ui->o.store, &q, queue_row, &w);
+		rc = rc == 1 ? 0 : rc;
+	}
+	rc = rc ? rc : buf_addstr(&r->page, "</tbody></table>");
+	if (!rc && !w.rows)
+		rc = buf_addstr(&r->page, "<p class=\"dim\">No hits match.</p>");
+	rc = rc ? rc : buf_addstr(&r->page, "<p class=\"pager\">");
+	if (!rc && w.cur_id) {
+		rc = buf_addstr(&r->page, "<a href=\"/?");
+		rc = rc ? rc : ui_html(&r->page, buf_str(&qs));
+		rc = rc ? rc : buf_addstr(&r->page, "\">« first</a> ");
+	}
+	if (!rc && w.more) {
+		rc = buf_addstr(&r->page, "<a id=\"next\" href=\"/?");
+		rc = rc ? rc : ui_html(&r->page, buf_str(&qs));
+		rc = rc ? rc
+			: buf_addf(&r->page, "&amp;after=%" PRId64 ".%" PRIu64 "\">next »</a>",
+				   w.last_t, w.last_id);
+	}
+	buf_done(&qs);
+	rc = rc ? rc : buf_addstr(&r->page, "</p>");
+	return rc ? rc : ui__page_end(r, 200);
+}
+
+/* ---- One hit ---- */
+
+/* A copy of the hit's strings that outlives the read transaction. */
+struct hit_copy {
+	struct store_hit h;
+	struct buf strs;
+	bool found;
+};
+
+static const char *hc_str(struct hit_copy *c, const char *s)
+{
+	size_t off = c->strs.len;
+	if (buf_add(&c->strs, s, strlen(s) + 1) != 0)
+		return NULL; /* shows as "" */
+	return (const char *)(uintptr_t)(off + 1); /* fixed up once the buffer stops moving */
+}
+
+static int hit_copy_fn(const struct store_hit *h, void *ud)
+{
+	struct hit_copy *c = ud;
+	c->h = *h;
+	const char **fields[] = {&c->h.rule,	&c->h.pack,	&c->h.category, &c->h.severity,
+				 &c->h.venue,	&c->h.url,	&c->h.field,	&c->h.match,
+				 &c->h.snippet, &c->h.status,	&c->h.pack_version,
+				 &c->h.pack_digest, &c->h.prior_status};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		*fields[i] = hc_str(c, *fields[i] ? *fields[i] : "");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		uintptr_t off = (uintptr_t)*fields[i];
+		*fields[i] = off ? c->strs.data + off - 1 : "";
+	}
+	c->found = true;
+	return 0;
+}
+
+static int hit_load(struct store *s, uint64_t id, struct hit_copy *c)
+{
+	buf_init(&c->strs, 1u << 20);
+	c->found = false;
+	int rc = store_hit_get(s, id, hit_copy_fn, c);
+	return rc ? rc : c->found ? 0 : ERR_NOT_FOUND;
+}
+
+static int ui_dl(struct buf *b, const char *name)
+{
+	int rc = buf_addstr(b, "<dt>");
+	rc = rc ? rc : buf_addstr(b, name);
+	return rc ? rc : buf_addstr(b, "</dt><dd>");
+}
+
+static int ui_dd(struct buf *b, const char *name, const char *val)
+{
+	int rc = ui_dl(b, name);
+	rc = rc ? rc : ui_html(b, val);
+	return rc ? rc : buf_addstr(b, "</dd>");
+}
+
+struct page_info {
+	struct buf *b;
+	bool found;
+};
+
+static int page_fn(const struct store_page *p, void *ud)
+{
+	struct page_info *pi = ud;
+	pi->found = true;
+	int rc = ui_dd(pi->b, "page title", p->title);
+	rc = rc ? rc : ui_dl(pi->b, "fetched");
+	rc = rc ? rc : ui__time(pi->b, p->fetched_at);
+	return rc ? rc : buf_addf(pi->b, " (HTTP %d)</dd>", p->status);
+}
+
+static int audit_row(const struct store_audit_entry *e, void *ud)
+{
+	struct buf *b = ud;
+	int rc = buf_addf(b, "<tr><td>%" PRIu64 "</td><td class=\"t\">", e->seq);
+	rc = rc ? rc : ui__time(b, e->time);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, e->actor);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, e->action);
+	if (!rc && e->hit)
+		rc = buf_addf(b, " <a href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a>", e->hit, e->hit);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, e->before);
+	rc = rc ? rc : buf_addstr(b, " → ");
+	rc = rc ? rc : ui_html(b, e->after);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, e->note);
+	return rc ? rc : buf_addstr(b, "</td></tr>");
+}
+
+static int ui_audit_table(struct ui_req *r, uint64_t hit)
+{
+	int rc = buf_addstr(&r->page, "<table class=\"audit\"><thead><tr><th>#</th><th>time</th>"
+				      "<th>analyst</th><th>action</th><th>change</th><th>note</th>"
+				      "</tr></thead><tbody>");
+	rc = rc ? rc : store_audit_each(r->ui->o.store, hit, audit_row, &r->page);
+	return rc ? rc : buf_addstr(&r->page, "</tbody></table>");
+}
+
+static int ui_hit_actions(struct ui_req *r, uint64_t id)
+{
+	char back[64];
+	snprintf(back, sizeof(back), "/hit/%" PRIu64, id);
+	int rc = buf_addf(&r->page, "<form class=\"actions\" id=\"one\" method=\"post\" "
+				    "action=\"/review\"><input type=\"hidden\" name=\"id\" "
+				    "value=\"%" PRIu64 "\"><input type=\"hidden\" name=\"return\" "
+				    "value=\"%s\">",
+			  id, back);
+	rc = rc ? rc : ui__csrf_input(r);
+	return rc ? rc
+		  : buf_addstr(&r->page,
+			       "<button name=\"action\" value=\"confirm\">confirm (c)</button>"
+			       "<button name=\"action\" value=\"dismiss\">dismiss (d)</button>"
+			       "<button name=\"action\" value=\"escalate\">escalate (e)</button>"
+			       "<input name=\"note\" id=\"note\" maxlength=\"4000\" "
+			       "placeholder=\"note (n)\"><button name=\"action\" value=\"note\">add "
+			       "note</button></form>");
+}
+
+static int ui_hit_venue(struct ui_req *r, const char *id)
+{
+	const struct ui_venue *v = ui__venue(r->ui, id);
+	int rc = ui_dd(&r->page, "venue", id);
+	if (!v)
+		return rc;
+	rc = rc ? rc : ui_dd(&r->page, "venue name", v->name);
+	rc = rc ? rc : ui_dd(&r->page, "operator", v->operator_name);
+	return rc ? rc : ui_dd(&r->page, "registration", v->registration);
+}
+
+static int ui_hit_body(struct ui_req *r, const struct store_hit *h)
+{
+	struct buf *b = &r->page;
+	const struct ui_rule *rule = ui__rule(r->ui, h->rule);
+	int rc = buf_addf(b, "<h1 data-hit=\"%" PRIu64 "\">#%" PRIu64 " ", h->id, h->id);
+	rc = rc ? rc : ui_html(b, rule && rule->title ? rule->title : h->rule);
+	rc = rc ? rc : buf_addstr(b, "</h1>");
+	rc = rc ? rc : ui_hit_actions(r, h->id);
+	rc = rc ? rc : buf_addstr(b, "<blockquote class=\"snip\">");
+	rc = rc ? rc : ui_snippet(b, h);
+	rc = rc ? rc : buf_addstr(b, "</blockquote><dl class=\"facts\">");
+	rc = rc ? rc : ui_dd(b, "status", h->status);
+	rc = rc ? rc : ui_dd(b, "rule", h->rule);
+	rc = rc ? rc : ui_dd(b, "title", rule ? rule->title : "(rule not loaded)");
+	rc = rc ? rc : ui_dd(b, "severity", h->severity);
+	rc = rc ? rc : ui_dd(b, "category", h->category);
+	rc = rc ? rc : ui_dd(b, "pack", h->pack);
+	rc = rc ? rc : ui_dd(b, "matched", h->match);
+	rc = rc ? rc : ui_dd(b, "field", h->field);
+	if (!rc && h->post >= 0)
+		rc = buf_addf(b, "<dt>post</dt><dd>%" PRId64 "</dd>", h->post);
+	rc = rc ? rc : ui_dl(b, "page");
+	rc = rc ? rc : ui__url(b, h->url);
+	rc = rc ? rc : buf_addstr(b, "</dd>");
+	rc = rc ? rc : ui_hit_venue(r, h->venue);
+	struct page_info pi = {.b = b};
+	if (!rc) {
+		rc = store_page_get(r->ui->o.store, h->url, page_fn, &pi);
+		rc = rc == ERR_NOT_FOUND ? 0 : rc;
+	}
+	rc = rc ? rc : ui_dl(b, "first seen");
+	rc = rc ? rc : ui__time(b, h->first_seen);
+	rc = rc ? rc : buf_addstr(b, "</dd>");
+	rc = rc ? rc : ui_dl(b, "last seen");
+	rc = rc ? rc : ui__time(b, h->last_seen);
+	rc = rc ? rc : buf_addf(b, " (seen %" PRIu64 " times)</dd></dl>", h->count);
+	rc = rc ? rc : buf_addf(b, "<p><a href=\"/hit/%" PRIu64 "/evidence\">captured page</a>"
+				   "</p><h2>Review history</h2>", h->id);
+	return rc ? rc : ui_audit_table(r, h->id);
+}
+
+int ui__hit(struct ui_req *r, uint64_t id)
+{
+	struct hit_copy c;
+	int rc = hit_load(r->ui->o.store, id, &c);
+	if (rc == ERR_NOT_FOUND) {
+		buf_done(&c.strs);
+		return ui__message(r, 404, "Not found", "There is no such hit.");
+	}
+	char title[32];
+	snprintf(title, sizeof(title), "Hit #%" PRIu64, id);
+	rc = rc ? rc : ui__page_begin(r, title, "queue");
+	rc = rc ? rc : ui_hit_body(r, &c.h);
+	buf_done(&c.strs);
+	return rc ? rc : ui__page_end(r, 200);
+}
+
+/* ---- The captured page ---- */
+
+/* A charset name safe to put in a header: letters, digits, - _ . : only. */
+static bool ui_charset_ok(const char *cs)
+{
+	size_t n = strlen(cs);
+	return n > 0 && n < 40 && strspn(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789-_.:") == n;
+}
+
+struct raw_ctx {
+	char charset[48];
+};
+
+static int raw_page_fn(const struct store_page *p, void *ud)
+{
+	struct raw_ctx *c = ud;
+	if (ui_charset_ok(p->charset))
+		snprintf(c->charset, sizeof(c->charset), "%s", p->charset);
+	return 0;
+}
+
+/* The body alone, as HTML, for the sandboxed frame: a CSP that allows no script, form or
+ * request, and the sandbox directive in case the frame is opened on its own. */
+static int ui_raw(struct ui_req *r, const struct store_hit *h, char *data, size_t len)
+{
+	const char *body = memmem(data, len, "\r\n\r\n", 4);
+	size_t off = body ? (size_t)(body - data) + 4 : 0;
+	struct raw_ctx c = {""};
+	store_page_get(r->ui->o.store, h->url, raw_page_fn, &c);
+	char *ct = malloc(96);
+	if (!ct)
+		return -ENOMEM;
+	snprintf(ct, 96, "text/html; charset=%s", c.charset[0] ? c.charset : "utf-8");
+	r->resp->owned[r->resp->nowned++] = ct;
+	memmove(data, data + off, len - off);
+	r->resp->status = 200;
+	r->resp->content_type = ct;
+	r->resp->body = data;
+	r->resp->len = len - off;
+	r->resp->body_free = true;
+	struct httpd_response *resp = r->resp;
+	resp->headers[resp->nheaders++] = (struct httpd_header){
+		"Content-Security-Policy",
+		"default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "
+		"form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox"};
+	resp->headers[resp->nheaders++] = (struct httpd_header){"X-DNS-Prefetch-Control", "off"};
+	ui__headers(resp, true);
+	return 0;
+}
+
+static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const char *data,
+			    size_t len)
+{
+	struct buf *b = &r->page;
+	char title[48];
+	snprintf(title, sizeof(title), "Captured page of #%" PRIu64, h->id);
+	int rc = ui__page_begin(r, title, "queue");
+	rc = rc ? rc : buf_addf(b, "<h1><a href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a> captured "
+				   "page</h1><p class=\"dim\">",
+				h->id, h->id);
+	rc = rc ? rc : ui__url(b, h->url);
+	rc = rc ? rc : buf_addstr(b, " — as received; the match is marked in the text. The "
+				     "rendering below runs no script and loads nothing.</p>");
+	rc = rc ? rc : buf_addf(b, "<iframe class=\"cap\" sandbox=\"\" referrerpolicy=\"no-referrer\""
+				   " title=\"captured page\" src=\"/hit/%" PRIu64 "/raw\"></iframe>",
+				h->id);
+	rc = rc ? rc : buf_addstr(b, "<h2>As text</h2><pre class=\"cap\">");
+	rc = rc ? rc : ui__marked(b, data, len, h->match);
+	rc = rc ? rc : buf_addstr(b, "</pre>");
+	return rc ? rc : ui__page_end(r, 200);
+}
+
+int ui__evidence(struct ui_req *r, uint64_t id, bool raw)
+{
+	struct hit_copy c;
+	char *data = NULL;
+	size_t len = 0;
+	int rc = hit_load(r->ui->o.store, id, &c);
+	if (!rc)
+		rc = store_evidence_get(r->ui->o.store, c.h.evidence, &data, &len);
+	if (rc == ERR_NOT_FOUND) {
+		buf_done(&c.strs);
+		return ui__message(r, 404, "Not found", "No captured page is stored for this hit.");
+	}
+	if (!rc && raw) {
+		rc = ui_raw(r, &c.h, data, len);
+		data = rc ? data : NULL; /* the response owns it now */
+	} else if (!rc) {
+		rc = ui_evidence_page(r, &c.h, data, len);
+	}
+	free(data);
+	buf_done(&c.strs);
+	return rc;
+}
+
+/* ---- Review actions ---- */
+
+static const char *ui_action_status(const char *a)
+{
+	if (!a)
+		return NULL;
+	if (strcmp(a, "confirm") == 0)
+		return "confirmed";
+	if (strcmp(a, "dismiss") == 0)
+		return "dismissed";
+	if (strcmp(a, "escalate") == 0)
+		return "escalated";
+	if (strcmp(a, "reopen") == 0)
+		return "new";
+	return strcmp(a, "note") == 0 ? "" : NULL;
+}
+
+static int status_copy_fn(const struct store_hit *h, void *ud)
+{
+	snprintf(ud, STORE_STATUS_MAX + 1, "%s", h->status);
+	return 0;
+}
+
+/* Sets every id in one write transaction (all or none), growing a full map like patrol review.
+ * A note keeps each hit's status and records the note. */
+static int ui_review_apply(struct ui_req *r, const uint64_t *ids, size_t n, const char *status,
+			   const char *note)
+{
+	struct store *s = r->ui->o.store;
+	int64_t now = clock_wall();
+	int rc = -ENOSPC;
+	for (int tries = 0; tries < 4 && rc == -ENOSPC; tries++) {
+		struct store_txn *t = NULL;
+		if (tries && (rc = store_grow(s)) != 0)
+			return rc;
+		if ((rc = store_write_begin(s, &t)) != 0)
+			return rc;
+		for (size_t i = 0; i < n && !rc; i++) {
+			char cur[STORE_STATUS_MAX + 1] = "";
+			if (!status[0])
+				rc = store_hit_get(s, ids[i], status_copy_fn, cur);
+			rc = rc ? rc
+				: store_review_set(t, ids[i], status[0] ? status : cur, r->user,
+						   note, now, NULL);
+		}
+		if (rc)
+			store_write_abort(t);
+		else
+			rc = store_write_commit(t);
+	}
+	return rc;
+}
+
+int ui__review(struct ui_req *r)
+{
+	const char *action = httpd_kv_get(r->req->form, r->req->nform, "action");
+	const char *note = httpd_kv_get(r->req->form, r->req->nform, "note");
+	const char *status = ui_action_status(action);
+	uint64_t ids[UI_BULK_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < r->req->nform; i++) {
+		if (strcmp(r->req->form[i].name, "id") != 0)
+			continue;
+		char *end = NULL;
+		unsigned long long v = strtoull(r->req->form[i].value, &end, 10);
+		if (!end || *end || v == 0 || n == UI_BULK_MAX)
+			return ui__message(r, 400, "Bad request", "Bad or too many hit ids.");
+		ids[n++] = v;
+	}
+	if (!status || !n)
+		return ui__message(r, 400, "Bad request", "Choose hits and an action.");
+	if (note && !note[0])
+		note = NULL;
+	if (!status[0] && !note)
+		return ui__message(r, 400, "Bad request", "A note needs text.");
+	int rc = ui_review_apply(r, ids, n, status, note);
+	if (rc == ERR_NOT_FOUND)
+		return ui__message(r, 404, "Not found", "One of the hits does not exist.");
+	if (rc == ERR_TOO_BIG)
+		return ui__message(r, 400, "Bad request", "The note is too long.");
+	if (rc)
+		return rc;
+	if (httpd_kv_get(r->req->form, r->req->nform, "ajax")) {
+		r->resp->status = 204;
+		r->resp->body = "";
+		r->resp->body_static = true;
+		ui__headers(r->resp, false);
+		return 0;
+	}
+	return ui__redirect(r, httpd_kv_get(r->req->form, r->req->nform, "return"));
+}
+
+/* ---- Rules and venues: one walk over the hits ---- */
+
+#define UI_TALLY_MAX 4096 /* distinct rules or venues counted; more share one "other" row */
+
+struct tally {
+	char *key;
+	uint64_t n[NSTATUS];
+	uint64_t total;
+};
+
+struct tallies {
+	struct tally rules[UI_TALLY_MAX], venues[UI_TALLY_MAX];
+	size_t nrules, nvenues;
+	int rc;
+};
+
+static struct tally *tally_of(struct tally *t, size_t *n, const char *key, int *rc)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(t[i].key, key) == 0)
+			return &t[i];
+	if (*n == UI_TALLY_MAX)
+		key = "(other)";
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(t[i].key, key) == 0)
+			return &t[i];
+	if (*n == UI_TALLY_MAX)
+		return &t[*n - 1];
+	if (!(t[*n].key = strdup(key))) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	return &t[(*n)++];
+}
+
+static int tally_hit(const struct store_hit *h, void *ud)
+{
+	struct tallies *t = ud;
+	struct tally *a = tally_of(t->rules, &t->nrules, h->rule, &t->rc);
+	struct tally *b = a ? tally_of(t->venues, &t->nvenues, h->venue, &t->rc) : NULL;
+	if (!b)
+		return t->rc;
+	for (size_t i = 0; i < NSTATUS; i++)
+		if (strcmp(h->status, ui_statuses[i]) == 0) {
+			a->n[i]++;
+			b->n[i]++;
+		}
+	a->total++;
+	b->total++;
+	return 0;
+}
+
+static void tallies_free(struct tallies *t)
+{
+	for (size_t i = 0; i < t->nrules; i++)
+		free(t->rules[i].key);
+	for (size_t i = 0; i < t->nvenues; i++)
+		free(t->venues[i].key);
+	free(t);
+}
+
+static int tallies_load(struct store *s, struct tallies **ret)
+{
+	struct tallies *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	struct store_hit_query q;
+	store_hit_query_init(&q);
+	int rc = store_hits_query(s, &q, tally_hit, t);
+	if (rc) {
+		tallies_free(t);
+		return rc;
+	}
+	*ret = t;
+	return 0;
+}
+
+static int tally_cmp(const void *a, const void *b)
+{
+	const struct tally *x = a, *y = b;
+	return x->total < y->total ? 1 : x->total > y->total ? -1 : strcmp(x->key, y->key);
+}
+
+static int rules_row(struct ui_req *r, const struct tally *t)
+{
+	struct buf *b = &r->page;
+	const struct ui_rule *rule = ui__rule(r->ui, t->key);
+	uint64_t yes = t->n[1] + t->n[3], no = t->n[2];
+	int rc = buf_addstr(b, "<tr><td><a href=\"/?status=all&amp;rule=");
+	rc = rc ? rc : ui_qs(b, t->key);
+	rc = rc ? rc : buf_addstr(b, "\">");
+	rc = rc ? rc : ui_html(b, t->key);
+	rc = rc ? rc : buf_addstr(b, "</a></td><td>");
+	rc = rc ? rc : ui_html(b, rule ? rule->title : "");
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, rule ? rule->severity : "");
+	rc = rc ? rc : buf_addf(b, "</td><td class=\"n\">%" PRIu64 "</td>", t->total);
+	for (size_t i = 0; i < NSTATUS && !rc; i++)
+		rc = buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t->n[i]);
+	if (!rc && yes + no)
+		rc = buf_addf(b, "<td class=\"n\">%.0f %%</td></tr>", 100.0 * (double)yes /
+								   (double)(yes + no));
+	else if (!rc)
+		rc = buf_addstr(b, "<td class=\"n dim\">-</td></tr>");
+	return rc;
+}
+
+int ui__rules(struct ui_req *r)
+{
+	struct tallies *t = NULL;
+	int rc = tallies_load(r->ui->o.store, &t);
+	if (rc)
+		return rc;
+	qsort(t->rules, t->nrules, sizeof(t->rules[0]), tally_cmp);
+	rc = ui__page_begin(r, "Rules", "rules");
+	rc = rc ? rc
+		: buf_addstr(&r->page,
+			     "<h1>Rules</h1><p class=\"dim\">Precision: the share of reviewed hits "
+			     "analysts confirmed or escalated, of those confirmed, escalated or "
+			     "dismissed.</p><table class=\"num\"><thead><tr><th>rule</th><th>title"
+			     "</th><th>severity</th><th>hits</th><th>new</th><th>confirmed</th>"
+			     "<th>dismissed</th><th>escalated</th><th>gone</th><th>precision</th>"
+			     "</tr></thead><tbody>");
+	for (size_t i = 0; i < t->nrules && !rc; i++)
+		rc = rules_row(r, &t->rules[i]);
+	for (size_t i = 0; i < r->ui->o.nrules && !rc; i++) {
+		struct tally zero = {.key = (char *)r->ui->o.rules[i].id};
+		bool seen = false;
+		for (size_t j = 0; j < t->nrules && !seen; j++)
+			seen = strcmp(t->rules[j].key, zero.key) == 0;
+		rc = seen ? 0 : rules_row(r, &zero);
+	}
+	tallies_free(t);
+	rc = rc ? rc : buf_addstr(&r->page, "</tbody></table>");
+	return rc ? rc : ui__page_end(r, 200);
+}
+
+static int robots_cell(struct ui_req *r, const struct ui_venue *v)
+{
+	int64_t at = 0;
+	int status = 0;
+	if (!v->host || store_robots_get(r->ui->o.store, v->host, &at, &status, NULL, NULL) != 0)
+		return buf_addstr(&r->page, "<td class=\"dim\">not fetched</td>");
+	int rc = buf_addf(&r->page, "<td>HTTP %d, ", status);
+	rc = rc ? rc : ui__time(&r->page, at);
+	return rc ? rc : buf_addstr(&r->page, "</td>");
+}
+
+static int venues_row(struct ui_req *r, const struct ui_venue *v, const struct tally *t)
+{
+	struct buf *b = &r->page;
+	int rc = buf_addstr(b, "<tr><td><a href=\"/?status=all&amp;venue=");
+	rc = rc ? rc : ui_qs(b, v->id);
+	rc = rc ? rc : buf_addstr(b, "\">");
+	rc = rc ? rc : ui_html(b, v->id);
+	rc = rc ? rc : buf_addstr(b, "</a></td><td>");
+	rc = rc ? rc : ui_html(b, v->name);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, v->operator_name);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui_html(b, v->registration);
+	rc = rc ? rc : buf_addstr(b, "</td><td>");
+	rc = rc ? rc : ui__url(b, v->seed);
+	rc = rc ? rc : buf_addstr(b, "</td>");
+	rc = rc ? rc : robots_cell(r, v);
+	rc = rc ? rc : buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t ? t->total : 0);
+	for (size_t i = 0; i < 4 && !rc; i++)
+		rc = buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t ? t->n[i] : 0);
+	return rc ? rc : buf_addstr(b, "</tr>");
+}
+
+int ui__venues(struct ui_req *r)
+{
+	struct tallies *t = NULL;
+	int rc = tallies_load(r->ui->o.store, &t);
+	if (rc)
+		return rc;
+	rc = ui__page_begin(r, "Venues", "venues");
+	rc = rc ? rc
+		: buf_addstr(&r->page, "<h1>Venues</h1><table class=\"num\"><thead><tr><th>id</th>"
+				       "<th>name</th><th>operator</th><th>registration</th><th>seed"
+				       "</th><th>robots.txt</th><th>hits</th><th>new</th><th>"
+				       "confirmed</th><th>dismissed</th><th>escalated</th></tr>"
+				       "</thead><tbody>");
+	for (size_t i = 0; i < r->ui->o.nvenues && !rc; i++) {
+		const struct tally *vt = NULL;
+		for (size_t j = 0; j < t->nvenues && !vt; j++)
+			if (strcmp(t->venues[j].key, r->ui->o.venues[i].id) == 0)
+				vt = &t->venues[j];
+		rc = venues_row(r, &r->ui->o.venues[i], vt);
+	}
+	for (size_t j = 0; j < t->nvenues && !rc; j++) {
+		if (ui__venue(r->ui, t->venues[j].key))
+			continue;
+		struct ui_venue v = {.id = t->venues[j].key, .name = "(not in the configuration)"};
+		rc = venues_row(r, &v, &t->venues[j]);
+	}
+	tallies_free(t);
+	struct store_stats st = {0};
+	rc = rc ? rc : store_stats_get(r->ui->o.store, &st);
+	rc = rc ? rc : buf_addf(&r->page, "</tbody></table><p class=\"dim\">%" PRIu64 " pages, %"
+					  PRIu64 " hits stored.</p>", st.pages, st.hits);
+	return rc ? rc : ui__page_end(r, 200);
+}
+
+int ui__audit(struct ui_req *r)
+{
+	int rc = ui__page_begin(r, "Audit log", "audit");
+	rc = rc ? rc : buf_addstr(&r->page, "<h1>Audit log</h1>");
+	rc = rc ? rc : ui_audit_table(r, 0);
+	return rc ? rc : ui__page_end(r, 200);
+}
+
+/* ---- Export ---- */
+
+static int export_write(const void *data, size_t len, void *ud)
+{
+	return buf_add(ud, data, len);
+}
+
+int ui__export(struct ui_req *r)
+{
+	const char *fmt = httpd_kv_get(r->req->query, r->req->nquery, "format");
+	static const char *const types[][3] = {
+		{"jsonl", "application/x-ndjson", "attachment; filename=\"patrol-hits.jsonl\""},
+		{"csv", "text/csv; charset=utf-8", "attachment; filename=\"patrol-hits.csv\""},
+		{"warc", "application/warc", "attachment; filename=\"patrol-hits.warc\""}};
+	size_t i = 0;
+	while (i < 3 && (!fmt || strcmp(fmt, types[i][0]) != 0))
+		i++;
+	if (i == 3 || !r->ui->o.export_fn)
+		return ui__message(r, 400, "Bad request", "Export as jsonl, csv or warc.");
+	struct store_hit_query q;
+	ui_query_of(r, &q);
+	q.order = STORE_ORDER_OLDEST;
+	struct buf out;
+	buf_init(&out, UI_PAGE_MAX * 16);
+	int rc = r->ui->o.export_fn(r->ui->o.ud, &q, types[i][0], export_write, &out);
+	if (rc == ERR_TOO_BIG) {
+		buf_done(&out);
+		return ui__message(r, 507, "Too big", "Over 256 MiB: narrow the filter, or use patrol "
+					    "export.");
+	}
+	size_t len = out.len;
+	char *body = rc ? NULL : buf_take(&out);
+	buf_done(&out);
+	if (!body)
+		return rc ? rc : -ENOMEM;
+	r->resp->status = 200;
+	r->resp->content_type = types[i][1];
+	r->resp->body = body;
+	r->resp->len = len;
+	r->resp->body_free = true;
+	r->resp->headers[r->resp->nheaders++] =
+		(struct httpd_header){"Content-Disposition", types[i][2]};
+	ui__headers(r->resp, false);
+	return 0;
+}
