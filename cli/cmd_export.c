@@ -78,7 +78,8 @@ static int jsonl_hit(const struct store_hit *h, void *ud)
 static const char *const csv_cols[] = {
 	"id",	      "rule",	   "pack",  "pack_version", "pack_digest", "category", "severity",
 	"venue",      "url",	   "field", "post",	    "match",	   "snippet",  "status",
-	"first_seen", "last_seen", "count", "gone_at",	    "evidence",	   "canonical"};
+	"first_seen", "last_seen", "count", "gone_at",	    "evidence",	   "canonical",
+	"author",     "time",	   "start", "end"};
 #define NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
 /* RFC 4180: every field quoted, quotes doubled; line breaks inside stay (quoted). */

@@ -142,6 +142,25 @@ static int show_entry(const struct store_audit_entry *e, void *ud)
 	return o && json_array_append_new(sh->history, o) == 0 ? 0 : -ENOMEM;
 }
 
+/* One line per pattern that matched: its name, the field instance, the byte range there. */
+static void show_spans(const json_t *spans)
+{
+	size_t i;
+	json_t *sp;
+	json_array_foreach(spans, i, sp)
+	{
+		json_t *post = json_object_get(sp, "post");
+		char where[64] = "";
+		if (json_is_integer(post))
+			snprintf(where, sizeof(where), " #%lld", (long long)json_integer_value(post));
+		printf("  %-11s %s in %s%s, bytes %lld-%lld\n", i ? "" : "patterns",
+		       json_string_value(json_object_get(sp, "pattern")),
+		       json_string_value(json_object_get(sp, "field")), where,
+		       (long long)json_integer_value(json_object_get(sp, "start")),
+		       (long long)json_integer_value(json_object_get(sp, "end")));
+	}
+}
+
 static void show_text(const struct show *sh)
 {
 	json_t *h = sh->hit, *p = sh->page;
@@ -155,9 +174,15 @@ static void show_text(const struct show *sh)
 	json_t *post = json_object_get(h, "post");
 	if (json_is_integer(post))
 		printf("  %-11s %lld\n", "post", (long long)json_integer_value(post));
+	static const char *const by[] = {"author", "time"};
+	for (size_t i = 0; i < 2; i++)
+		if (json_is_string(json_object_get(h, by[i])))
+			printf("  %-11s %s\n", by[i],
+			       json_string_value(json_object_get(h, by[i])));
 	printf("  %-11s %lld\n", "count",
 	       (long long)json_integer_value(json_object_get(h, "count")));
 	printf("  %-11s %s\n", "snippet", sh->marked);
+	show_spans(json_object_get(h, "spans"));
 	static const char *const maybe[] = {"pack_version", "gone_at", "evidence"};
 	for (size_t i = 0; i < sizeof(maybe) / sizeof(maybe[0]); i++) {
 		const char *v = json_string_value(json_object_get(h, maybe[i]));

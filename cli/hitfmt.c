@@ -151,6 +151,29 @@ static json_t *time_or_null(int64_t t)
 	return t ? json_string(clock_iso8601(t, at, sizeof(at))) : json_null();
 }
 
+static json_t *str_or_null(const char *v)
+{
+	return v && v[0] ? json_string(v) : json_null();
+}
+
+/* Every pattern that matched, as [{"pattern", "field", "post", "start", "end"}]. */
+static json_t *spans_json(const struct store_hit *h)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < h->nspans; i++) {
+		const struct store_hit_span *sp = &h->spans[i];
+		json_t *o = json_pack("{ss ss so sI sI}", "pattern", sp->pattern, "field",
+				      sp->field, "post",
+				      sp->post >= 0 ? json_integer(sp->post) : json_null(), "start",
+				      (json_int_t)sp->start, "end", (json_int_t)sp->end);
+		if (!o || json_array_append_new(a, o)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 json_t *hitfmt_json(const struct store_hit *h)
 {
 	static const uint8_t zero[DIGEST_LEN];
@@ -159,7 +182,8 @@ json_t *hitfmt_json(const struct store_hit *h)
 	if (has_ev)
 		digest_hex(h->evidence, ev);
 	/* DESIGN.md §4's keys in its order, then ours. */
-	return json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI so ss ss ss so}", "id",
+	return json_pack("{sI ss ss ss ss ss ss so ss ss ss ss ss sI so ss ss ss so sI sI so so so}",
+			 "id",
 			 (json_int_t)h->id, "rule", h->rule, "category", h->category, "severity",
 			 h->severity, "venue", h->venue, "url", h->url, "field", h->field, "post",
 			 h->post >= 0 ? json_integer(h->post) : json_null(), "match", h->match,
@@ -168,7 +192,10 @@ json_t *hitfmt_json(const struct store_hit *h)
 			 clock_iso8601(h->last_seen, last, sizeof(last)), "count",
 			 (json_int_t)h->count, "evidence", has_ev ? json_string(ev) : json_null(),
 			 "pack", h->pack, "pack_version", h->pack_version, "pack_digest",
-			 h->pack_digest, "gone_at", time_or_null(h->gone_at));
+			 h->pack_digest, "gone_at", time_or_null(h->gone_at), "start",
+			 (json_int_t)h->start, "end", (json_int_t)h->end, "author",
+			 str_or_null(h->post_author), "time", str_or_null(h->post_time), "spans",
+			 spans_json(h));
 }
 
 static int copy_canonical(const struct store_page *page, void *ud)

@@ -194,6 +194,12 @@ struct job_hit {
 	int64_t post;	   /* the post's index for "post" and "author", else -1 */
 	char *match;
 	char *snippet;
+	size_t start, end;	/* the earliest span, bytes into the field's text */
+	char *author, *time;	/* the post's, when the hit is in one; else NULL */
+	/* Every pattern that matched (at most STORE_HIT_MAX_SPANS); names borrowed from the job's
+	 * rules, fields static. */
+	struct store_hit_span *spans;
+	size_t nspans;
 };
 
 /* The venue of a job whose URL was queued for a venue no longer in the registry. */

@@ -46,6 +46,9 @@ void job_free(struct job *j)
 	for (size_t i = 0; i < j->nhits; i++) {
 		free(j->hits[i].match);
 		free(j->hits[i].snippet);
+		free(j->hits[i].author);
+		free(j->hits[i].time);
+		free(j->hits[i].spans);
 	}
 	free(j->hits);
 	buf_done(&j->links);
@@ -98,6 +101,47 @@ static bool work_hit_dup(const struct job *j, size_t rule, const char *match)
 	return false;
 }
 
+/* The post a hit is in: its own for a post or author hit; for a body hit, the first post whose
+ * text holds the match (posts are cut from the body, so the match is in one unless it spans
+ * two), so a rule reading only the body still tells the analyst who wrote it and when. */
+static const struct rules_post *work_hit_post(const struct rules_doc *doc,
+					      const struct rules_hit *h, const char *match)
+{
+	if (h->post != RULES_NO_POST)
+		return h->post < doc->nposts ? &doc->posts[h->post] : NULL;
+	if (strcmp(h->field, "body") != 0 || !match[0])
+		return NULL;
+	for (size_t i = 0; i < doc->nposts && i < RULES_MAX_POSTS; i++)
+		if (doc->posts[i].text && strstr(doc->posts[i].text, match))
+			return &doc->posts[i];
+	return NULL;
+}
+
+/* What a hit keeps beside its match and snippet: every pattern's span (hit show, the review
+ * UI's highlights) and the author and time of the post it is in. */
+static int work_hit_detail(const struct rules_doc *doc, const struct rules_hit *h,
+			   struct job_hit *out)
+{
+	size_t n = h->nspans < STORE_HIT_MAX_SPANS ? h->nspans : STORE_HIT_MAX_SPANS;
+	out->spans = n ? calloc(n, sizeof(*out->spans)) : NULL;
+	if (n && !out->spans)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct rules_span *sp = &h->spans[i];
+		out->spans[i] = (struct store_hit_span){
+			sp->pattern, sp->field, sp->post == RULES_NO_POST ? -1 : (int64_t)sp->post,
+			sp->start, sp->end};
+	}
+	out->nspans = n;
+	const struct rules_post *post = work_hit_post(doc, h, out->match);
+	if (!post)
+		return 0;
+	if ((post->author && !(out->author = strdup(post->author))) ||
+	    (post->time && !(out->time = strdup(post->time))))
+		return -ENOMEM;
+	return 0;
+}
+
 static int work_on_hit(const struct rules_hit *h, void *ud)
 {
 	struct work_page *p = ud;
@@ -125,8 +169,10 @@ static int work_on_hit(const struct rules_hit *h, void *ud)
 	}
 	j->hits = hits;
 	int64_t post = h->post == RULES_NO_POST ? -1 : (int64_t)h->post;
-	hits[j->nhits++] = (struct job_hit){h->rule, h->field, post, match, buf_take(&snippet)};
-	return 0;
+	struct job_hit *jh = &hits[j->nhits++];
+	*jh = (struct job_hit){.rule = h->rule, .field = h->field, .post = post, .match = match,
+			       .snippet = buf_take(&snippet), .start = h->start, .end = h->end};
+	return work_hit_detail(p->doc, h, jh);
 }
 
 /* Matches the page's fields and posts (DESIGN.md §6) in one call. */
@@ -402,6 +448,9 @@ void crawl__hit_record(const struct job *j, size_t i, const struct rules_set *se
 		.field = j->hits[i].field, .post = j->hits[i].post, .match = j->hits[i].match,
 		.snippet = j->hits[i].snippet, .status = "new",
 		.pack_version = info.pack_version, .pack_digest = info.pack_digest,
+		.start = j->hits[i].start, .end = j->hits[i].end,
+		.post_author = j->hits[i].author, .post_time = j->hits[i].time,
+		.spans = j->hits[i].spans, .nspans = j->hits[i].nspans,
 	};
 	if (j->evidence)
 		memcpy(ret->evidence, j->evidence_digest, 32);

@@ -100,7 +100,9 @@ int store__dec_start(struct store_dec *d, const void *data, size_t len, struct s
 {
 	if (len == 0 || len > STORE_REC_MAX)
 		return ERR_STORE;
-	int rc = scratch_reserve(s, len);
+	/* Twice the record: strings take at most what they took in it, and an array decoded with
+	 * store__dec_alloc at most twice its elements' encoded size (a hit's spans: 40 of 32). */
+	int rc = scratch_reserve(s, 2 * len + 16);
 	if (rc)
 		return rc;
 	d->p = data;
@@ -181,6 +183,17 @@ const char *store__dec_str(struct store_dec *d)
 	return dst;
 }
 
+void *store__dec_alloc(struct store_dec *d, size_t n, size_t size)
+{
+	size_t at = (d->out_len + 7) & ~(size_t)7;
+	if (d->rc || at > d->out_cap || (size && n > (d->out_cap - at) / size)) {
+		d->rc = d->rc ? d->rc : ERR_STORE;
+		return NULL;
+	}
+	d->out_len = at + n * size;
+	return d->out + at;
+}
+
 int store__dec_finish(const struct store_dec *d)
 {
 	if (d->rc)
@@ -242,7 +255,9 @@ int store__page_decode(const void *data, size_t len, struct store_scratch *s,
 
 /* Hit: version, rule, pack, category, severity, venue, url, field, post i64, match, snippet,
  * status, first_seen i64, last_seen i64, count u64; then (version 2, schema 4) evidence[32],
- * pack_version, pack_digest, gone_at i64, prior_status. */
+ * pack_version, pack_digest, gone_at i64, prior_status; then (version 3) start u64, end u64,
+ * post_author, post_time, nspans u32 and each span: pattern, field, post i64, start u64,
+ * end u64. */
 int store__hit_encode(const struct store_hit *hit, struct buf *out)
 {
 	struct store_enc e;
@@ -267,7 +282,47 @@ int store__hit_encode(const struct store_hit *hit, struct buf *out)
 	store__enc_str(&e, hit->pack_digest);
 	store__enc_i64(&e, hit->gone_at);
 	store__enc_str(&e, hit->prior_status);
+	store__enc_u64(&e, hit->start);
+	store__enc_u64(&e, hit->end);
+	store__enc_str(&e, hit->post_author);
+	store__enc_str(&e, hit->post_time);
+	if (hit->nspans > STORE_HIT_MAX_SPANS && !e.rc)
+		e.rc = ERR_TOO_BIG;
+	store__enc_u32(&e, (uint32_t)hit->nspans);
+	for (size_t i = 0; i < hit->nspans && !e.rc; i++) {
+		const struct store_hit_span *sp = &hit->spans[i];
+		store__enc_str(&e, sp->pattern);
+		store__enc_str(&e, sp->field);
+		store__enc_i64(&e, sp->post);
+		store__enc_u64(&e, sp->start);
+		store__enc_u64(&e, sp->end);
+	}
 	return store__enc_finish(&e);
+}
+
+/* Each encoded span takes at least 32 bytes, so a count the rest of the record cannot hold is
+ * refused before anything is allocated for it. */
+static void hit_decode_v3(struct store_dec *d, struct store_hit *h)
+{
+	h->start = store__dec_u64(d);
+	h->end = store__dec_u64(d);
+	h->post_author = store__dec_str(d);
+	h->post_time = store__dec_str(d);
+	size_t n = store__dec_u32(d);
+	if (d->rc || n > STORE_HIT_MAX_SPANS || n > (d->len - d->off) / 32) {
+		d->rc = ERR_STORE;
+		return;
+	}
+	struct store_hit_span *sp = n ? store__dec_alloc(d, n, sizeof(*sp)) : NULL;
+	for (size_t i = 0; i < n && !d->rc; i++) {
+		sp[i].pattern = store__dec_str(d);
+		sp[i].field = store__dec_str(d);
+		sp[i].post = store__dec_i64(d);
+		sp[i].start = store__dec_u64(d);
+		sp[i].end = store__dec_u64(d);
+	}
+	h->spans = sp;
+	h->nspans = d->rc ? 0 : n;
 }
 
 int store__hit_decode(const void *data, size_t len, struct store_scratch *s, struct store_hit *ret)
@@ -278,8 +333,9 @@ int store__hit_decode(const void *data, size_t len, struct store_scratch *s, str
 	int rc = store__dec_start(&d, data, len, s, &version);
 	if (rc)
 		return rc;
-	/* Version 1 is a hit stored before schema 4: the same, without the fields after count. */
-	if (version != STORE_REC_VERSION && version != STORE_HIT_REC_VERSION)
+	/* Version 1 is a hit stored before schema 4: the same, without the fields after count;
+	 * version 2 has no offsets, post author or spans. */
+	if (version < STORE_REC_VERSION || version > STORE_HIT_REC_VERSION)
 		return ERR_STORE;
 	h.rule = store__dec_str(&d);
 	h.pack = store__dec_str(&d);
@@ -295,14 +351,16 @@ int store__hit_decode(const void *data, size_t len, struct store_scratch *s, str
 	h.first_seen = store__dec_i64(&d);
 	h.last_seen = store__dec_i64(&d);
 	h.count = store__dec_u64(&d);
-	h.pack_version = h.pack_digest = h.prior_status = "";
-	if (version == STORE_HIT_REC_VERSION) {
+	h.pack_version = h.pack_digest = h.prior_status = h.post_author = h.post_time = "";
+	if (version >= 2) {
 		store__dec_raw(&d, h.evidence, sizeof(h.evidence));
 		h.pack_version = store__dec_str(&d);
 		h.pack_digest = store__dec_str(&d);
 		h.gone_at = store__dec_i64(&d);
 		h.prior_status = store__dec_str(&d);
 	}
+	if (version >= 3)
+		hit_decode_v3(&d, &h);
 	rc = store__dec_finish(&d);
 	if (rc)
 		return rc;

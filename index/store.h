@@ -65,6 +65,16 @@ struct store_page {
  * redo the transaction), ERR_STORE, -errno. */
 int store_page_put(struct store_txn *txn, const struct store_page *page);
 
+/* One pattern of a hit's rule that matched: where, in the field's original text (bytes). */
+struct store_hit_span {
+	const char *pattern; /* the pattern's name in the rule */
+	const char *field;   /* the field instance it matched in: the hit's own, or `p in F`'s */
+	int64_t post;	     /* that instance's post index, -1 when not a post */
+	uint64_t start, end;
+};
+
+#define STORE_HIT_MAX_SPANS 256
+
 struct store_hit {
 	uint64_t id;          /* assigned by store_hit_put, from 1 up; ignored on input */
 	const char *rule;     /* rule id */
@@ -89,6 +99,14 @@ struct store_hit {
 	 * 0 while it is on the page. A dismissed hit keeps "dismissed" but gets gone_at too. */
 	int64_t gone_at;
 	const char *prior_status; /* status before "gone", restored if the hit comes back; else "" */
+	/* Hit record version 3; zero and "" for hits stored before. Bytes into the field's original
+	 * text where the earliest span starts and ends; the post's author and time as the page
+	 * showed them ("" when the hit is not in a post or the page did not say); every pattern
+	 * that matched (at most STORE_HIT_MAX_SPANS). */
+	uint64_t start, end;
+	const char *post_author, *post_time;
+	const struct store_hit_span *spans;
+	size_t nspans;
 };
 
 /* Records that hit was seen at seen_at. The hit's identity is rule + url + match: when a hit with

@@ -26,7 +26,7 @@
 #define STORE_REC_VERSION 1
 /* Hit records since schema 4: version 1's fields, then evidence, pack_version, pack_digest,
  * gone_at and prior_status. Version 1 hit records are still read, with those empty. */
-#define STORE_HIT_REC_VERSION 2
+#define STORE_HIT_REC_VERSION 3
 /* Page records since schema 3: version 1 and the canonical URL at the end. Version 1 page
  * records (written before) are still read, with no canonical URL. */
 #define STORE_PAGE_REC_VERSION 2
@@ -154,6 +154,9 @@ int64_t store__dec_i64(struct store_dec *d);
 void store__dec_raw(struct store_dec *d, void *out, size_t len);
 /* A NUL-terminated copy in the scratch area; "" after an error. */
 const char *store__dec_str(struct store_dec *d);
+/* Room for n elements of size bytes in the scratch area, 8-aligned; NULL (the record marked
+ * corrupt) when it does not fit. */
+void *store__dec_alloc(struct store_dec *d, size_t n, size_t size);
 /* 0 when every field was read and nothing is left over; otherwise ERR_STORE. */
 int store__dec_finish(const struct store_dec *d);
 

@@ -513,7 +513,17 @@ static const char posts_rules[] =
 	"    condition: scam and who in author\n"
 	"    tests:\n"
 	"      match: [\"诈骗\"]\n"
-	"      no-match: [\"靠谱\"]\n";
+	"      no-match: [\"靠谱\"]\n"
+	"  - id: test.body-like-farmer\n"
+	"    title: A rule on the body whose match is in the third post\n"
+	"    category: fraud/click-farming\n"
+	"    severity: low\n"
+	"    fields: [body]\n"
+	"    patterns:\n"
+	"      job: '点赞员'\n"
+	"    tests:\n"
+	"      match: [\"点赞员\"]\n"
+	"      no-match: [\"点赞\"]\n";
 
 static int setup_posts(void **state)
 {
@@ -538,7 +548,13 @@ static int collect_post_hit(const struct store_hit *h, void *ud)
 {
 	struct lines *l = ud;
 	char s[1024];
-	snprintf(s, sizeof(s), "%s %s %lld [%s]", h->rule, h->field, (long long)h->post, h->match);
+	int n = snprintf(s, sizeof(s), "%s %s %lld [%s] by %s at %s:", h->rule, h->field,
+			 (long long)h->post, h->match, h->post_author, h->post_time);
+	for (size_t i = 0; i < h->nspans && n > 0 && (size_t)n < sizeof(s); i++)
+		n += snprintf(s + n, sizeof(s) - (size_t)n, " %s@%s%lld", h->spans[i].pattern,
+			      h->spans[i].field, (long long)h->spans[i].post);
+	/* The match is the hit's first span, cut from the field at its offsets. */
+	assert_true(h->nspans > 0 && h->end > h->start);
 	lines_add(l, s);
 	return 0;
 }
@@ -559,9 +575,17 @@ static void crawl_matches_posts_and_authors(void **state)
 	assert_int_equal(crawl_run(&o, e->rules, e->store, &st, err, sizeof(err)), 0);
 	struct lines l = {.prefix = e->seed};
 	assert_int_equal(store_hits_each(e->store, collect_post_hit, &l), 0);
-	assert_string_equal(lines_join(&l), "test.post-rebate post 0 [刷单返利，日结]\n"
-					    "test.volunteer-reply post 1 [诈骗]\n");
-	assert_int_equal(st.hits_new, 2);
+	/* Each hit names its post's author and time (a body hit: the post its match is in) and
+	 * every pattern that matched, with the field instance. */
+	assert_string_equal(
+		lines_join(&l),
+		"test.body-like-farmer body -1 [点赞员] by 路人甲 at 发表于 2024-3-9 10:47:30: "
+		"job@body-1\n"
+		"test.post-rebate post 0 [刷单返利，日结] by 小鱼儿 at 发表于 2024-3-8 21:05:44: "
+		"rebate@post0\n"
+		"test.volunteer-reply post 1 [诈骗] by 反诈志愿者 at 2024-3-9 08:12:03: scam@post1 "
+		"who@author1\n");
+	assert_int_equal(st.hits_new, 3);
 }
 
 static void remember_detail(const struct crawl_event *ev, void *ud)

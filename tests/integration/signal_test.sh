@@ -7,8 +7,9 @@
 #   usage: signal_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
-# The demo forum, each answer 80 ms late (one at a time), so a crawl lasts some seconds.
-testsrv_start "$src/docs/demo" 120 80
+# The demo forum, each answer 120 ms late, so a crawl lasts seconds: long enough for a signal to
+# land mid-crawl even when a loaded machine is slow to see the first stored page.
+testsrv_start "$src/docs/demo" 120 120
 cat >"$work/patrol.yaml" <<YAML
 crawler:
   user_agent: "patrol-test/1 (+https://example.org/contact)"

@@ -144,6 +144,11 @@ static struct store_page sample_page(const char *url)
 	return p;
 }
 
+static const struct store_hit_span sample_spans[] = {
+	{"iban", "post", 3, 12, 26},
+	{"urgency", "title", -1, 0, 6},
+};
+
 static struct store_hit sample_hit(const char *match)
 {
 	struct store_hit h = {
@@ -162,6 +167,12 @@ static struct store_hit sample_hit(const char *match)
 		.first_seen = 1,
 		.last_seen = 2,
 		.count = 77,
+		.start = 12,
+		.end = 26,
+		.post_author = "seller88",
+		.post_time = "2026-11-02 10:31",
+		.spans = sample_spans,
+		.nspans = 2,
 	};
 	return h;
 }
@@ -242,6 +253,26 @@ static void test_codec_truncated_and_malformed(void **state)
 	assert_int_equal(store__hit_decode(rec, len + 1, &sc, &out), ERR_STORE); /* trailing */
 	assert_int_equal(store__hit_decode(rec, len, &sc, &out), 0);
 	assert_string_equal(out.snippet, "... send to DE89 ...");
+	assert_true(out.start == 12 && out.end == 26);
+	assert_string_equal(out.post_author, "seller88");
+	assert_string_equal(out.post_time, "2026-11-02 10:31");
+	assert_int_equal(out.nspans, 2);
+	assert_string_equal(out.spans[0].pattern, "iban");
+	assert_string_equal(out.spans[1].field, "title");
+	assert_true(out.spans[1].post == -1 && out.spans[0].post == 3);
+	assert_true(out.spans[0].start == 12 && out.spans[0].end == 26);
+
+	/* A span count the record cannot hold, and one above the cap, are refused. */
+	size_t spans_len = 0;
+	for (size_t i = 0; i < 2; i++)
+		spans_len += 8 + strlen(sample_spans[i].pattern) + strlen(sample_spans[i].field) + 24;
+	uint8_t *count = rec + len - spans_len - 4;
+	assert_int_equal(count[0], 2);
+	count[0] = 3;
+	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
+	memset(count, 0xff, 4);
+	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
+	memset(count, 0, 4), count[0] = 2;
 
 	rec[0] = STORE_HIT_REC_VERSION + 1;
 	assert_int_equal(store__hit_decode(rec, len, &sc, &out), ERR_STORE);
@@ -1165,14 +1196,16 @@ static void test_schema3_migrated(void **state)
 	store_close(f->s);
 	f->s = NULL;
 
-	/* A version 1 record: version 2's fields minus the 52 bytes schema 4 added. */
+	/* A version 1 record: the current fields minus the 28 bytes version 3 added (offsets,
+	 * empty author and time, no spans) and the 52 bytes schema 4 added. */
 	h.status = "confirmed";
 	h.count = 1;
-	h.pack_version = h.pack_digest = h.prior_status = "";
+	h.pack_version = h.pack_digest = h.prior_status = h.post_author = h.post_time = "";
+	h.nspans = 0;
 	buf_init(&b, STORE_REC_MAX);
 	assert_int_equal(store__hit_encode(&h, &b), 0);
 	b.data[0] = STORE_REC_VERSION;
-	size_t v1len = b.len - 52;
+	size_t v1len = b.len - 28 - 52;
 	struct digest_part parts[] = {{h.rule, strlen(h.rule) + 1}, {h.url, strlen(h.url) + 1},
 				      {h.match, strlen(h.match)}};
 	assert_int_equal(digest_sha256_parts(parts, 3, ident), 0);
