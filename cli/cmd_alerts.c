@@ -6,11 +6,14 @@
 
 #include "common/err.h"
 #include "crawler/alert.h"
+#include "crawler/trends.h"
 #include "crawler/venue.h"
 #include "index/store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_alerts(struct cli *cli, int argc, char **argv);
@@ -21,8 +24,36 @@ static const char alerts_help[] =
 	"Send every new hit at or above each alert target's min_severity (of its venues and\n"
 	"categories) that the target has not had yet, to the targets of patrol.yaml's alerts:\n"
 	"list, as patrol run does after its crawls; each hit is marked alerted to a target only\n"
-	"once its send succeeded. --dry-run sends and marks nothing and says what would go.\n"
+	"once its send succeeded. Then early warning: a venue and category whose hits today spike\n"
+	"above its history raises a spike alert, a venue that went dark in its last run a venue\n"
+	"alert (docs/alerts.md), each once a day per target. --dry-run sends and marks nothing\n"
+	"and says what would go.\n"
 	"Exit status 1 when a send failed (those hits go with the next dispatch).\n";
+
+/* Early warning over every registered venue, through the same targets. */
+static int warn(const struct cli *cli, struct store *store, const struct venue_registry *reg,
+		const struct alert_opts *o, struct trends_report *r)
+{
+	size_t n = venue_registry_count(reg);
+	const char **ids = calloc(n ? n : 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = venue_registry_get(reg, i)->id;
+	int rc = trends_warn(store, ids, n, &venue_registry_settings(reg)->early_warning, o, 0, r);
+	free(ids);
+	if (cli->json && !rc)
+		printf("{\"early_warning\":{\"spikes\":%llu,\"dark\":%llu,\"sent\":%llu,"
+		       "\"failed\":%llu}}\n",
+		       (unsigned long long)r->spikes, (unsigned long long)r->dark,
+		       (unsigned long long)r->sent, (unsigned long long)r->failed);
+	else if (!rc && (!cli->quiet || r->failed))
+		printf("early warning: %llu spikes, %llu venues dark; %llu alerts sent, %llu "
+		       "failed\n",
+		       (unsigned long long)r->spikes, (unsigned long long)r->dark,
+		       (unsigned long long)r->sent, (unsigned long long)r->failed);
+	return rc;
+}
 
 static void print_report(const struct cli *cli, const struct alert_report *r, bool dry)
 {
@@ -83,7 +114,10 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 		print_report(cli, &r, o.dry_run);
 		if (arc)
 			cli_error("alerts stopped: %s", err_str(arc));
-		rc = arc || r.failed ? CLI_FAIL : CLI_OK;
+		struct trends_report tr = {0};
+		if (!arc && (arc = warn(cli, store, reg, &o, &tr)) != 0)
+			cli_error("early warning stopped: %s", err_str(arc));
+		rc = arc || r.failed || tr.failed ? CLI_FAIL : CLI_OK;
 		alert_report_done(&r);
 	}
 	store_close(store);

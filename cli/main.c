@@ -25,6 +25,7 @@ int cmd_users(struct cli *cli, int argc, char **argv);	/* cli/cmd_users.c: its a
 int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
 int cmd_submit(struct cli *cli, int argc, char **argv);  /* cli/cmd_submit.c */
 int cmd_alerts(struct cli *cli, int argc, char **argv);  /* cli/cmd_alerts.c */
+int cmd_trends(struct cli *cli, int argc, char **argv);  /* cli/cmd_trends.c */
 
 static const struct {
 	const char *name;
@@ -52,6 +53,7 @@ static const struct {
 	{"rematch", cmd_rematch, "run current or given rules over stored evidence, no fetching"},
 	{"submit", cmd_submit, "queue a tip URL of a registered venue for a priority check"},
 	{"alerts", cmd_alerts, "alerts send: send new hits to patrol.yaml's alert targets now"},
+	{"trends", cmd_trends, "hits per day per venue and category, as a chart or --json"},
 };
 
 static void usage(FILE *out)

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/digest.h"
 #include "common/err.h"
 #include "crawler/crawler_int.h"
 #include "crawler/venue.h"
@@ -404,6 +405,84 @@ int alert_dispatch(struct store *s, const struct alert_opts *o, struct alert_rep
 		r.failed += r.targets[i].failed;
 	}
 	*ret = r;
+	return rc;
+}
+
+/* ---- early-warning events ---- */
+
+/* The alerts key of an event: the top bit set, so it never meets a hit id. */
+static int event_key(const struct alert_event *ev, uint64_t *ret)
+{
+	char day[32];
+	uint8_t d[32];
+	snprintf(day, sizeof(day), "%lld", (long long)ev->day);
+	struct digest_part parts[] = {
+		{ev->kind, strlen(ev->kind) + 1},
+		{ev->venue, strlen(ev->venue) + 1},
+		{ev->category, strlen(ev->category) + 1},
+		{day, strlen(day)},
+	};
+	int rc = digest_sha256_parts(parts, 4, d);
+	uint64_t k = 0;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | d[i];
+	*ret = k | (UINT64_C(1) << 63);
+	return rc;
+}
+
+static bool event_wanted(const struct alert_target *t, const struct alert_event *ev)
+{
+	bool ok = t->nvenues == 0;
+	for (size_t i = 0; !ok && i < t->nvenues; i++)
+		ok = strcmp(t->venues[i], ev->venue) == 0;
+	if (!ok || strcmp(ev->kind, "spike") != 0)
+		return ok;
+	ok = t->ncategories == 0;
+	for (size_t i = 0; !ok && i < t->ncategories; i++)
+		ok = strncmp(ev->category, t->categories[i], strlen(t->categories[i])) == 0;
+	return ok;
+}
+
+static int event_message(const struct alert_target *t, const struct alert_event *ev,
+			 struct buf *out)
+{
+	buf_reset(out);
+	if (t->kind == ALERT_MAIL)
+		return buf_addf(out,
+				"To: %s\nSubject: patrol: %s alert for venue %s (%s)\n"
+				"Content-Type: text/plain; charset=utf-8\n\n%s\n",
+				t->mail_to, ev->kind, ev->venue, t->id, ev->text);
+	return buf_addf(out, "{\"target\":\"%s\",\"kind\":\"%s\",\"event\":%s}\n", t->id,
+			ev->kind, ev->json);
+}
+
+int alert_send_event(struct store *s, const struct alert_opts *o, const struct alert_event *ev,
+		     uint64_t *ret_sent, uint64_t *ret_failed)
+{
+	uint64_t key;
+	struct buf msg;
+	char why[ALERT_REASON_MAX];
+	int64_t now = o->now ? o->now : clock_wall();
+	int rc = event_key(ev, &key);
+	buf_init(&msg, ALERT_MSG_MAX);
+	for (size_t i = 0; !rc && i < o->ntargets; i++) {
+		const struct alert_target *t = &o->targets[i];
+		if (!event_wanted(t, ev))
+			continue;
+		rc = store_alert_get(s, t->id, key, NULL);
+		if (rc != ERR_NOT_FOUND)
+			continue; /* had it (0), or the store failed: the loop ends */
+		rc = event_message(t, ev, &msg);
+		if (rc || o->dry_run)
+			continue;
+		if (send_retried(t, o, &msg, why, sizeof(why)) != 0) {
+			(*ret_failed)++;
+			continue;
+		}
+		(*ret_sent)++;
+		rc = mark_sent(s, t->id, &key, 1, now);
+	}
+	buf_done(&msg);
 	return rc;
 }
 

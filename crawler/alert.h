@@ -60,6 +60,23 @@ struct alert_opts {
  * store could not be read or written (ERR_STORE, -ENOMEM, -errno), with the report so far. */
 int alert_dispatch(struct store *s, const struct alert_opts *o, struct alert_report *ret);
 
+/* An early-warning finding (crawler/trends.h) to send. kind, venue, category and day are its
+ * identity: it goes to each target at most once. */
+struct alert_event {
+	const char *kind;     /* "spike" or "venue" */
+	const char *venue;
+	const char *category; /* the spiking category; "" for a venue alert */
+	int64_t day;	      /* UTC days since the epoch */
+	const char *text;     /* one line for people (mail) */
+	const char *json;     /* a JSON object with the details (webhooks, commands) */
+};
+/* Sends ev to every target of o whose venues (and, for a spike, categories) take it and that
+ * has not had it: one message each, retried as hits are, marked in the alerts database once
+ * delivered. Counts messages delivered and failed into *ret_sent and *ret_failed (added to).
+ * Errors: the store's, -ENOMEM; a failed send is counted, not an error. */
+int alert_send_event(struct store *s, const struct alert_opts *o, const struct alert_event *ev,
+		     uint64_t *ret_sent, uint64_t *ret_failed);
+
 /* The JSON of one hit as alerts send it (DESIGN.md §4's hits object); malloc'd, NULL when out
  * of memory. */
 struct store_hit;
