@@ -330,8 +330,8 @@ static int serve_check(struct cli *cli, const struct serve_args *a, struct store
 		return CLI_USAGE;
 	}
 	if (!serve_loopback(a->addr) && !a->cert) {
-		cli_error("%s is not a loopback address: serve it only with --tls-cert and "
-			  "--tls-key", a->addr);
+		cli_error("%s is not a loopback address: serve it only over TLS (--tls-cert "
+			  "and --tls-key)", a->addr);
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# patrol serve and patrol users over HTTP with curl: the XSS fixture page (tests/fixtures/xss)
+# is crawled as a registered venue, an analyst is added, the UI is started on a free port of
+# 127.0.0.1, and the test checks refusals without a session or CSRF token, login and its cookie,
+# the security headers, that nothing from the hostile page reaches a page unescaped, the
+# sandboxed evidence frame's CSP, an audited review under the analyst's name, exports, and
+# serve's own refusals (no analyst; a non-loopback address without TLS).
+#   usage: serve_test.sh PATROL TESTSRV SRCROOT
+set -u
+. "$(dirname "$0")/common.sh"
+db="$work/db"
+n=0
+failures=0
+check() { # check CONDITION-STATUS TEXT
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failures=$((failures + 1))
+	fi
+}
+if ! command -v curl >/dev/null 2>&1; then
+	echo "1..0 # SKIP curl is not installed"
+	exit 77
+fi
+testsrv_start "$src/tests/fixtures/xss" 60
+cat >"$work/patrol.yaml" <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+rules: ["$src/tests/fixtures/xss/rules.yaml"]
+venues:
+  - id: xss-forum
+    name: Hostile <b>forum</b> "quoted"
+    operator: Example <script>alert('operator')</script>
+    registration: "filing no. <img src=x onerror=alert(1)>"
+    seeds: ["http://127.0.0.1:$port/"]
+    politeness: {delay_ms: 0, connections: 2}
+    allow_private_addresses: true
+YAML
+p() { "$patrol" --config "$work/patrol.yaml" --db "$db" "$@"; }
+
+p -q crawl
+check $? "the XSS page is crawled"
+[ "$(p --json hits | wc -l)" -ge 1 ]
+check $? "it gave a hit"
+
+p serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1
+[ $? -eq 2 ] && grep -q "users add" "$work/serve.out"
+check $? "serve refuses to start without an analyst (exit 2)"
+
+token=$(p -q users add alice)
+[ ${#token} -eq 64 ]
+check $? "users add prints a 64-character token"
+p users add alice >/dev/null 2>&1
+[ $? -eq 1 ]
+check $? "adding an existing analyst fails"
+p users add 'bad name' >/dev/null 2>&1
+[ $? -eq 2 ]
+check $? "an invalid analyst name is a usage error"
+p -q users add bob >/dev/null && p users remove bob >/dev/null && [ "$(p users list | wc -l)" -eq 1 ]
+check $? "users list and users remove"
+! grep -rqa "$token" "$db"
+check $? "the token itself is not in the store"
+
+p serve --listen 0.0.0.0:0 >"$work/serve.out" 2>&1
+[ $? -eq 2 ] && grep -q "TLS" "$work/serve.out"
+check $? "a non-loopback address without TLS is refused"
+
+# Not through p(): $! must be patrol's own pid, and fd 3 (the test server's fifo) not held.
+"$patrol" --config "$work/patrol.yaml" --db "$db" serve --listen 127.0.0.1:0 \
+	>"$work/serve.out" 2>&1 3>&- &
+spid=$!
+trap 'kill $spid 2>/dev/null; exec 3>&-; rm -rf "$work"' EXIT
+for _ in $(seq 1 50); do
+	grep -q "^serving" "$work/serve.out" && break
+	sleep 0.1
+done
+url=$(sed -n 's/^serving \(http:[^ ]*\) .*/\1/p' "$work/serve.out")
+[ -n "$url" ]
+check $? "serve prints where it listens ($url)"
+c() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
+
+[ "$(c "${url}")" = 303 ] && [ "$(c "${url}hit/1")" = 303 ] && [ "$(c "${url}rules")" = 303 ] \
+	&& [ "$(c "${url}hit/1/raw")" = 303 ] && [ "$(c "${url}export?format=jsonl")" = 303 ]
+check $? "every page without a session redirects to the login"
+[ "$(c -d 'id=1&action=confirm' "${url}review")" = 403 ]
+check $? "a POST without a session is refused"
+[ "$(c -d "name=alice&token=nope" "${url}login")" = 403 ]
+check $? "a wrong token is refused"
+[ "$(c -D "$work/head" -c "$work/jar" -d "name=alice&token=$token" "${url}login")" = 303 ]
+check $? "the right token logs in"
+grep -qi '^set-cookie: patrol_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict' "$work/head"
+check $? "the session cookie is HttpOnly and SameSite=Strict"
+
+[ "$(c -D "$work/head" -b "$work/jar" "${url}?status=all")" = 200 ]
+check $? "the queue loads"
+grep -qi "^content-security-policy: default-src 'none'; script-src 'self'" "$work/head" \
+	&& grep -qi '^x-frame-options: DENY' "$work/head" && grep -qi '^x-content-type-options: nosniff' "$work/head"
+check $? "pages carry a strict CSP, nosniff and frame denial"
+csrf=$(sed -n 's/.*<meta name="csrf" content="\([0-9a-f]*\)".*/\1/p' "$work/body")
+[ ${#csrf} -eq 64 ]
+check $? "the page carries its CSRF token"
+id=$(sed -n 's/.*<tr data-id="\([0-9]*\)".*/\1/p' "$work/body" | head -n 1)
+[ -n "$id" ]
+check $? "the queue lists the hit (#$id)"
+
+bad=0
+for page in "?status=all" "hit/$id" "hit/$id/evidence" rules venues audit; do
+	c -b "$work/jar" "${url}$page" >/dev/null
+	# Our own markup has no <script> without src, no event handler, no javascript: link.
+	# (escaped text may say onerror=, but never inside a tag: it has no raw "<")
+	hostile='<script>\|<script [^s]\|<svg\|<img\|<[a-z][^<>]* on[a-z]*=\|href="javascript\|href="data'
+	if grep -qi "$hostile" "$work/body"; then
+		echo "# unescaped hostile markup on /$page:"
+		grep -io "$hostile" "$work/body" | head -3 | sed 's/^/#   /'
+		bad=1
+	fi
+done
+[ $bad -eq 0 ]
+check $? "nothing from the hostile page or config reaches a page unescaped"
+c -b "$work/jar" "${url}hit/$id/evidence" >/dev/null
+grep -q '<iframe class="cap" sandbox=""' "$work/body" && grep -q '&lt;script&gt;' "$work/body"
+check $? "the captured page: a sandboxed frame, and the source as escaped text"
+[ "$(c -D "$work/head" -b "$work/jar" "${url}hit/$id/raw")" = 200 ] \
+	&& grep -qi "^content-security-policy: default-src 'none'; style-src 'unsafe-inline'; img-src 'none'.*sandbox" "$work/head"
+check $? "the frame's HTML is served with a no-script, no-network, sandboxing CSP"
+
+[ "$(c -b "$work/jar" -d "id=$id&action=confirm" "${url}review")" = 403 ]
+check $? "a POST without the CSRF token is refused"
+[ "$(c -b "$work/jar" -H "Origin: http://evil.example" -d "csrf=$csrf&id=$id&action=confirm" "${url}review")" = 403 ]
+check $? "a POST from another origin is refused"
+[ "$(c -b "$work/jar" -d "csrf=$csrf&id=$id&action=escalate&note=see+ticket+42" "${url}review")" = 303 ]
+check $? "a review with the token is done"
+p --json hits --status escalated | grep -q "\"id\":$id,"
+check $? "the hit is escalated in the store"
+p audit | grep "#$id" | grep -q alice
+check $? "the audit chain records it under the analyst's name"
+p audit --verify >/dev/null
+check $? "the audit chain verifies"
+
+[ "$(c -b "$work/jar" "${url}export?format=jsonl&status=escalated")" = 200 ] \
+	&& [ "$(wc -l <"$work/body")" -eq 1 ] && grep -q "\"id\":$id," "$work/body"
+check $? "export of the current filter as JSONL"
+[ "$(c -b "$work/jar" "${url}export?format=warc&status=escalated")" = 200 ] && head -c 9 "$work/body" | grep -q 'WARC/1.1'
+check $? "export as WARC"
+
+[ "$(c -b "$work/jar" -c "$work/jar" -d "csrf=$csrf" "${url}logout")" = 303 ] && [ "$(c -b "$work/jar" "${url}")" = 303 ]
+check $? "after logging out the session is gone"
+
+kill $spid
+wait $spid 2>/dev/null
+echo "1..$n"
+[ $failures -eq 0 ]
