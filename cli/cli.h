@@ -85,6 +85,39 @@ struct crawl_stats;
 void cli_print_crawl_stats(const struct cli *cli, const struct venue_registry *reg,
 			   const struct crawl_opts *o, const struct crawl_stats *stats);
 
+/* ---- cmd_crawl.c: what patrol crawl and patrol run share ---- */
+struct crawl_opts;
+struct crawl_stats;
+/* Catches SIGINT and SIGTERM and points o->stop at the flag the first one sets (the crawl stops
+ * fetching and commits); a second one ends patrol at once (the default action). A signal ignored
+ * when patrol started stays ignored. _restore puts the handlers back. */
+void cli_crawl_signals_catch(struct crawl_opts *o);
+void cli_crawl_signals_restore(void);
+/* The signal that asked the crawl to stop, 0 while none did. */
+int cli_crawl_signal(void);
+/* Takes the store's crawl lock and sets o->lock_held: CLI_OK, or CLI_BUSY (another crawl or run
+ * holds it; the message names its pid) or CLI_FAIL, the reason printed. */
+int cli_crawl_lock(struct store *store, struct crawl_opts *o);
+/* Loads the rules (paths, else the configuration's rules:, else the built-in packs), which must
+ * pass their own examples, and sets o's reload fields; cache (cachelen bytes, living as long as
+ * the crawl) receives the prefilter cache directory. Errors are printed. */
+int cli_crawl_rules(const struct venue_registry *reg, const char *const *paths, size_t npaths,
+		    struct crawl_opts *o, char *cache, size_t cachelen, struct rules_set **ret);
+/* One venue's summary (DESIGN.md §4) as compact JSON text, malloc'd; NULL out of memory. */
+char *cli_crawl_summary(const char *venue, const struct crawl_stats *s);
+struct cli_crawl_run {
+	const char *kind;	/* "crawl" or "run" */
+	const char *shard;	/* "K/N" or NULL */
+	long long started, ended; /* epoch seconds */
+	int status;		/* the exit status */
+	bool complete;		/* ran to its end: not stopped, not failed */
+};
+/* Writes the runs record (index/runs.c) of a crawl of the venues o names (every one when none);
+ * stats as crawl_run filled them, or NULL when the crawl failed. */
+int cli_crawl_record(struct store *store, const struct cli_crawl_run *run,
+		     const struct venue_registry *reg, const struct crawl_opts *o,
+		     const struct crawl_stats *stats);
+
 /* Prints every hit of the store, human-readable or as JSON lines; limit 0 means all. */
 int cli_print_hits(struct cli *cli, struct store *store, size_t limit);
 

@@ -4,6 +4,7 @@
  * once (the signal's default action), which the store survives like kill -9. */
 #include "cli/cli.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "crawler/crawl.h"
 #include "crawler/venue.h"
@@ -80,13 +81,21 @@ static bool crawl_catch(int sig, struct sigaction *old)
 	return sigaction(sig, &sa, NULL) == 0;
 }
 
-static void crawl_signals_catch(void)
+void cli_crawl_signals_catch(struct crawl_opts *o)
 {
+	atomic_store(&crawl_stop, false);
+	crawl_signal = 0;
 	crawl_caught_int = crawl_catch(SIGINT, &crawl_old_int);
 	crawl_caught_term = crawl_catch(SIGTERM, &crawl_old_term);
+	o->stop = &crawl_stop;
 }
 
-static void crawl_signals_restore(void)
+int cli_crawl_signal(void)
+{
+	return crawl_signal;
+}
+
+void cli_crawl_signals_restore(void)
 {
 	if (crawl_caught_int)
 		sigaction(SIGINT, &crawl_old_int, NULL);
@@ -212,7 +221,7 @@ static int crawl_seed_venues(struct venue_registry *reg, struct crawl_args *a)
 	return 0;
 }
 
-static void crawl_print_json(const char *venue, const struct crawl_stats *s)
+char *cli_crawl_summary(const char *venue, const struct crawl_stats *s)
 {
 	json_t *oc = json_object();
 	for (int i = 0; i < CRAWL_OUTCOME_COUNT; i++)
@@ -225,10 +234,16 @@ static void crawl_print_json(const char *venue, const struct crawl_stats *s)
 			      (json_int_t)s->rule_errors, "seconds", (double)s->elapsed_ms / 1000.0);
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
 		       : NULL;
+	json_decref(o);
+	return text;
+}
+
+static void crawl_print_json(const char *venue, const struct crawl_stats *s)
+{
+	char *text = cli_crawl_summary(venue, s);
 	if (text)
 		puts(text);
 	free(text);
-	json_decref(o);
 }
 
 static void crawl_print_text(const char *venue, const struct crawl_stats *s)
@@ -249,22 +264,54 @@ static void crawl_print_text(const char *venue, const struct crawl_stats *s)
 		       (unsigned long long)s->rule_errors);
 }
 
+static bool crawl_wanted(const struct crawl_opts *o, const struct venue *v)
+{
+	bool wanted = o->nvenues == 0;
+	for (size_t k = 0; k < o->nvenues && !wanted; k++)
+		wanted = strcmp(o->venues[k], v->id) == 0;
+	return wanted;
+}
+
 /* One summary per venue crawled (DESIGN.md §4: a final JSON object per venue). */
 void cli_print_crawl_stats(const struct cli *cli, const struct venue_registry *reg,
 			   const struct crawl_opts *o, const struct crawl_stats *stats)
 {
 	for (size_t i = 0; i < venue_registry_count(reg); i++) {
 		const struct venue *v = venue_registry_get(reg, i);
-		bool wanted = o->nvenues == 0;
-		for (size_t k = 0; k < o->nvenues && !wanted; k++)
-			wanted = strcmp(o->venues[k], v->id) == 0;
-		if (!wanted)
+		if (!crawl_wanted(o, v))
 			continue;
 		if (cli->json)
 			crawl_print_json(v->id, &stats[i]);
 		else if (!cli->quiet)
 			crawl_print_text(v->id, &stats[i]);
 	}
+}
+
+int cli_crawl_record(struct store *store, const struct cli_crawl_run *run,
+		     const struct venue_registry *reg, const struct crawl_opts *o,
+		     const struct crawl_stats *stats)
+{
+	size_t n = venue_registry_count(reg), k = 0;
+	struct store_run_venue *vs = calloc(n + 1, sizeof(*vs));
+	int rc = vs ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n && k < STORE_RUN_MAX_VENUES; i++) {
+		const struct venue *v = venue_registry_get(reg, i);
+		if (!crawl_wanted(o, v))
+			continue;
+		vs[k].venue = v->id;
+		vs[k].complete = run->complete;
+		if (!(vs[k++].summary = stats ? cli_crawl_summary(v->id, &stats[i]) : NULL) && stats)
+			rc = -ENOMEM;
+	}
+	struct store_run r = {.kind = run->kind, .started = run->started, .ended = run->ended,
+			      .status = run->status, .shard = run->shard ? run->shard : "",
+			      .venues = vs, .nvenues = k};
+	if (rc == 0)
+		rc = store_run_put(store, &r, NULL);
+	for (size_t i = 0; i < k; i++)
+		free((char *)vs[i].summary);
+	free(vs);
+	return rc;
 }
 
 /* URLs dropped because their venue left the registry belong to no venue's summary. */
@@ -281,15 +328,15 @@ static void crawl_print_orphaned(const struct cli *cli, uint64_t orphaned)
 
 /* The rules, which must pass their own examples (docs/rules.md, "Tests"); their files are
  * watched for the crawl to reload (crawl_opts.rule_paths). */
-static int crawl_rules(const struct venue_registry *reg, struct crawl_args *a,
-		       struct rules_set **ret)
+int cli_crawl_rules(const struct venue_registry *reg, const char *const *paths, size_t npaths,
+		    struct crawl_opts *o, char *cache, size_t cachelen, struct rules_set **ret)
 {
 	const struct crawler_settings *s = venue_registry_settings(reg);
-	a->o.rule_paths = a->nrules ? a->rules : s->rule_paths;
-	a->o.nrule_paths = a->nrules ? a->nrules : s->nrule_paths;
-	cli_cache_dir(a->rules_cache, sizeof(a->rules_cache));
-	a->o.rules_cache_dir = a->rules_cache[0] ? a->rules_cache : NULL;
-	int rc = cli_rules_load(a->o.rule_paths, a->o.nrule_paths, ret);
+	o->rule_paths = npaths ? paths : s->rule_paths;
+	o->nrule_paths = npaths ? npaths : s->nrule_paths;
+	cli_cache_dir(cache, cachelen);
+	o->rules_cache_dir = cache[0] ? cache : NULL;
+	int rc = cli_rules_load(o->rule_paths, o->nrule_paths, ret);
 	struct buf report;
 	buf_init(&report, 1u << 20);
 	size_t failed = 0;
@@ -324,13 +371,13 @@ static void crawl_rules_reloaded(bool ok, const char *msg, void *ud)
 
 /* The store's crawl lock, taken before the rules are loaded and tested (seconds under a
  * sanitizer), so a store another crawl is using is refused at once; held until the end. */
-static int crawl_lock(struct store *store, struct crawl_args *a)
+int cli_crawl_lock(struct store *store, struct crawl_opts *o)
 {
 	char err[1024];
 	int rc = store_crawl_lock(store, err, sizeof(err));
 	if (rc)
 		cli_error("%s", err);
-	a->o.lock_held = rc == 0;
+	o->lock_held = rc == 0;
 	return rc == -EBUSY ? CLI_BUSY : rc ? CLI_FAIL : CLI_OK;
 }
 
@@ -344,6 +391,7 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	};
 	uint64_t orphaned = 0;
 	char err[1024];
+	struct cli_crawl_run run = {.kind = "crawl", .started = clock_wall()};
 	a->o.registry = reg;
 	a->o.venues = a->venues;
 	a->o.nvenues = a->nvenues;
@@ -351,25 +399,29 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	a->o.on_rules = crawl_rules_reloaded;
 	a->o.ud = &view;
 	a->o.ret_orphaned = &orphaned;
-	a->o.stop = &crawl_stop;
 	int rc = stats ? crawl_run(&a->o, rules, store, stats, err, sizeof(err)) : -ENOMEM;
 	if (view.drawn)
 		fputs("\r\033[K", stderr); /* the summary replaces the progress line */
+	int sig = cli_crawl_signal();
+	run.ended = clock_wall();
+	run.status = rc ? (rc == -EBUSY ? CLI_BUSY : CLI_FAIL) : sig ? 128 + sig : CLI_OK;
+	run.complete = rc == 0 && !sig;
+	if (rc != -EBUSY && cli_crawl_record(store, &run, reg, &a->o, rc ? NULL : stats) != 0)
+		cli_error("the crawl's record could not be written to the store's runs");
 	if (rc) {
 		cli_error("%s", stats ? err : "out of memory");
 		free(stats);
-		crawl_signals_restore();
+		cli_crawl_signals_restore();
 		return rc == -EBUSY ? CLI_BUSY : CLI_FAIL;
 	}
 	cli_print_crawl_stats(cli, reg, &a->o, stats);
 	crawl_print_orphaned(cli, orphaned);
 	free(stats);
-	int sig = crawl_signal;
 	if (sig)
 		cli_error("stopped by %s: run the same command again to finish the crawl",
 			  sig == SIGINT ? "SIGINT" : "SIGTERM");
-	crawl_signals_restore();
-	return sig ? 128 + sig : CLI_OK;
+	cli_crawl_signals_restore();
+	return run.status;
 }
 
 int cmd_crawl(struct cli *cli, int argc, char **argv)
@@ -398,14 +450,15 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 		goto fail;
 	/* Caught from the moment the lock names this process, as scripts expect (signal_test.sh):
 	 * a signal while the rules load stops the crawl before its first fetch. */
-	crawl_signals_catch();
-	if ((status = crawl_lock(store, &a)) != CLI_OK || crawl_rules(reg, &a, &rules) != 0) {
+	cli_crawl_signals_catch(&a.o);
+	if ((status = cli_crawl_lock(store, &a.o)) != CLI_OK || cli_crawl_rules(reg, a.rules, a.nrules, &a.o, a.rules_cache,
+								  sizeof(a.rules_cache), &rules) != 0) {
 		status = status == CLI_OK ? CLI_FAIL : status;
 		goto fail;
 	}
 	status = crawl_go(cli, &a, reg, rules, store);
 fail:
-	crawl_signals_restore();
+	cli_crawl_signals_restore();
 	if (a.o.lock_held)
 		store_crawl_unlock(store);
 	store_close(store);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* patrol stats: what the store holds: pages, hits, the crawl frontier, and the hits counted per
  * status, venue and rule (one walk over the hits in short read transactions; at most
- * STATS_KEYS distinct names per table, the rest counted as "(other)").
+ * STATS_KEYS distinct names per table, the rest counted as "(other)"); then the last
+ * STATS_RUNS crawls and scheduled runs from the runs database.
  */
 #include "cli/cli.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "index/store.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #define STATS_KEYS 4096 /* distinct venues or rules counted by name; a hostile store has more */
+#define STATS_RUNS 10	/* last runs shown */
 
 static const char stats_help[] =
 	"usage: patrol stats\n"
@@ -22,8 +25,9 @@ static const char stats_help[] =
 	"Count what the store (--db) holds: pages, hits, and the URLs the crawl frontier still "
 	"has\n"
 	"queued or leased (an unfinished crawl, which the next 'patrol crawl' resumes); then the\n"
-	"hits per status, per venue and per rule. With the global --json, one object with\n"
-	"\"by_status\", \"by_venue\" and \"by_rule\".\n";
+	"hits per status, per venue and per rule; then the last 10 crawls and scheduled runs\n"
+	"(patrol crawl, patrol run): when, exit status, and each venue's summary. With the global\n"
+	"--json, one object with \"by_status\", \"by_venue\", \"by_rule\" and \"last_runs\".\n";
 
 struct count {
 	char *name;
@@ -116,15 +120,62 @@ static void table_print(const char *title, const struct table *t)
 		printf("  %-40s %llu\n", "(other)", (unsigned long long)t->other);
 }
 
+/* One run as {"id", "kind", "started", "ended", "status", "shard", "venues": [summary...]},
+ * each summary with "complete" added; a summary that is not JSON (a damaged store) is null. */
+static int run_json(const struct store_run *r, void *ud)
+{
+	json_t *venues = json_array();
+	char started[32], ended[32];
+	for (size_t i = 0; venues && i < r->nvenues; i++) {
+		json_t *v = json_loads(r->venues[i].summary, 0, NULL);
+		if (json_is_object(v))
+			json_object_set_new(v, "complete", json_boolean(r->venues[i].complete));
+		json_array_append_new(venues, v ? v : json_null());
+	}
+	json_t *o = json_pack("{sI ss ss ss si ss so}", "id", (json_int_t)r->id, "kind", r->kind,
+			      "started", clock_iso8601(r->started, started, sizeof(started)),
+			      "ended", clock_iso8601(r->ended, ended, sizeof(ended)), "status",
+			      r->status, "shard", r->shard, "venues", venues);
+	return o && json_array_append_new(ud, o) == 0 ? 0 : -ENOMEM;
+}
+
+static void runs_print(json_t *runs)
+{
+	size_t i, k;
+	json_t *r, *v;
+	if (json_array_size(runs))
+		printf("last runs:\n");
+	json_array_foreach(runs, i, r) {
+		printf("  #%lld %s %s to %s, exit %lld%s%s\n",
+		       (long long)json_integer_value(json_object_get(r, "id")),
+		       json_string_value(json_object_get(r, "kind")),
+		       json_string_value(json_object_get(r, "started")),
+		       json_string_value(json_object_get(r, "ended")),
+		       (long long)json_integer_value(json_object_get(r, "status")),
+		       json_string_length(json_object_get(r, "shard")) ? ", shard " : "",
+		       json_string_value(json_object_get(r, "shard")));
+		json_array_foreach(json_object_get(r, "venues"), k, v) {
+			if (!json_is_object(v))
+				continue;
+			printf("    %s: %lld pages, %lld new hits, %.1f s%s\n",
+			       json_string_value(json_object_get(v, "venue")),
+			       (long long)json_integer_value(json_object_get(v, "pages")),
+			       (long long)json_integer_value(json_object_get(v, "hits_new")),
+			       json_number_value(json_object_get(v, "seconds")),
+			       json_is_true(json_object_get(v, "complete")) ? "" : " (not complete)");
+		}
+	}
+}
+
 static void stats_print(const struct cli *cli, const struct store_stats *s, uint64_t queued,
-			uint64_t leased, const struct tables *t)
+			uint64_t leased, const struct tables *t, json_t *runs)
 {
 	if (cli->json) {
-		json_t *o = json_pack("{sI sI sI sI so so so}", "pages", (json_int_t)s->pages,
+		json_t *o = json_pack("{sI sI sI sI so so so sO}", "pages", (json_int_t)s->pages,
 				      "hits", (json_int_t)s->hits, "queued", (json_int_t)queued,
 				      "leased", (json_int_t)leased, "by_status",
 				      table_json(&t->status), "by_venue", table_json(&t->venue),
-				      "by_rule", table_json(&t->rule));
+				      "by_rule", table_json(&t->rule), "last_runs", runs);
 		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		if (text)
 			puts(text);
@@ -138,6 +189,7 @@ static void stats_print(const struct cli *cli, const struct store_stats *s, uint
 	table_print("status", &t->status);
 	table_print("venue", &t->venue);
 	table_print("rule", &t->rule);
+	runs_print(runs);
 }
 
 int cmd_stats(struct cli *cli, int argc, char **argv)
@@ -162,12 +214,16 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 		rc = store_frontier_count(store, &queued, &leased);
 	if (rc == 0)
 		rc = store_hits_query(store, &q, count_hit, &t);
+	json_t *runs = json_array();
+	if (rc == 0)
+		rc = runs ? store_runs_last(store, STATS_RUNS, run_json, runs) : -ENOMEM;
 	store_close(store);
 	if (rc) {
 		cli_error("cannot read %s: %s", cli->db, err_str(rc));
 	} else {
-		stats_print(cli, &s, queued, leased, &t);
+		stats_print(cli, &s, queued, leased, &t, runs);
 	}
+	json_decref(runs);
 	table_done(&t.status);
 	table_done(&t.venue);
 	table_done(&t.rule);
