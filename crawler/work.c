@@ -35,6 +35,11 @@
 #define WORK_MAX_PAGE_HITS 1000 /* hits kept per page: a page cannot flood the store */
 #define WORK_MAX_LINKS_BYTES (8u << 20)
 #define WORK_TXN_PUSHES 256         /* links queued per write transaction: see writer_commit */
+/* Group commit: a batch's last transaction syncs the store only when the last sync is this old,
+ * so a busy writer pays one fdatasync (about a millisecond, far more on a slow disk) per
+ * interval instead of one per batch. A killed process loses nothing either way (commits reach
+ * the OS at once); a system crash may undo up to this much, never corrupt the store. */
+#define WORK_SYNC_MS 200
 #define WORK_MAP_BUDGET (32L << 20) /* bytes of the store's map left resident: crawl__trim_map */
 #define WORK_TRIM_LINKS 16          /* links queued between two looks at the map */
 #define WORK_GROW_TRIES 8           /* map doublings one transaction may ask for: 1 GiB -> 256 */
@@ -608,9 +613,11 @@ static size_t job_links(const struct job *j)
 }
 
 /* Applies batch[*i..] in one write transaction until about WORK_TXN_PUSHES links are queued, a
- * job never split, and commits it: lazily unless it ends the batch. *i moves past what was
+ * job never split, and commits it: lazily unless it ends the batch and *last_sync (monotonic ms)
+ * is WORK_SYNC_MS old. *i moves past what was
  * applied; on an error the transaction is aborted and *i names the job that failed. */
-static int writer_txn(struct crawl *c, struct job **batch, size_t n, size_t *i)
+static int writer_txn(struct crawl *c, struct job **batch, size_t n, size_t *i,
+		      int64_t *last_sync)
 {
 	struct store_txn *txn = NULL;
 	int rc = store_write_begin(c->store, &txn);
@@ -626,7 +633,10 @@ static int writer_txn(struct crawl *c, struct job **batch, size_t n, size_t *i)
 		store_write_abort(txn);
 		return rc;
 	}
-	return *i < n ? store_write_commit_lazy(txn) : store_write_commit(txn);
+	if (*i < n || clock_mono_ms() - *last_sync < WORK_SYNC_MS)
+		return store_write_commit_lazy(txn);
+	*last_sync = clock_mono_ms();
+	return store_write_commit(txn);
 }
 
 /* Stores a batch in write transactions of about WORK_TXN_PUSHES links each (writer_txn).
@@ -634,11 +644,12 @@ static int writer_txn(struct crawl *c, struct job **batch, size_t n, size_t *i)
  * reuse for good; links land on random pages of seen (keyed by SHA-256), so in one transaction
  * for the whole batch (64 pages of 100 links) memory would follow the frontier: 6,400 pages
  * changed, 25 MB, once seen has that many pages, against 1 MB now however large it grows. All
- * but the last transaction commit without a sync, and the last one's sync makes the whole batch
- * durable, as before; a crash in between keeps whole jobs, never half of one.
+ * but the last transaction commit without a sync, and the last one syncs (when the last sync is
+ * WORK_SYNC_MS old), making every batch before it durable; a crash keeps whole jobs, never half
+ * of one.
  * A full map (-ENOSPC) is never fatal: the transaction is aborted, the map doubled and the same
  * jobs applied again, with the counts they had added taken back. */
-static int writer_commit(struct crawl *c, struct job **batch, size_t n)
+static int writer_commit(struct crawl *c, struct job **batch, size_t n, int64_t *last_sync)
 {
 	size_t i = 0, grows = 0, ns = c->nvenues * sizeof(struct crawl_stats);
 	struct crawl_stats *saved = malloc(ns ? ns : 1);
@@ -648,7 +659,7 @@ static int writer_commit(struct crawl *c, struct job **batch, size_t n)
 		uint64_t orphaned = c->orphaned;
 		for (size_t v = 0; v < c->nvenues; v++)
 			saved[v] = c->venues[v].stats;
-		rc = writer_txn(c, batch, n, &i);
+		rc = writer_txn(c, batch, n, &i, last_sync);
 		if (rc != -ENOSPC || grows++ == WORK_GROW_TRIES || store_grow(c->store) != 0)
 			continue;
 		for (size_t v = 0; v < c->nvenues; v++)
@@ -669,11 +680,12 @@ void *crawl__writer_main(void *arg)
 	size_t max = c->o->batch_pages ? c->o->batch_pages : 64;
 	struct job **batch = calloc(max, sizeof(*batch));
 	bool closed = false;
+	int64_t last_sync = clock_mono_ms();
 	if (!batch)
 		crawl__fail(c, -ENOMEM, "cannot start the writer: out of memory");
 	while (batch && !closed) {
 		size_t n = writer_collect(c, batch, max, &closed);
-		int rc = n && !c->fatal ? writer_commit(c, batch, n) : 0;
+		int rc = n && !c->fatal ? writer_commit(c, batch, n, &last_sync) : 0;
 		if (rc)
 			crawl__fail(c, rc, "cannot write to the store: %s", err_str(rc));
 		for (size_t i = 0; i < n; i++) {
@@ -688,6 +700,10 @@ void *crawl__writer_main(void *arg)
 		fetch_wakeup(c->fetch);
 		crawl__rules_check(c);
 	}
+	/* What the last batches committed lazily reaches the disk before the crawl reports. */
+	int rc = c->fatal ? 0 : store_sync(c->store);
+	if (rc)
+		crawl__fail(c, rc, "cannot sync the store: %s", err_str(rc));
 	free(batch);
 	return NULL;
 }

@@ -681,6 +681,14 @@ int store_write_commit_lazy(struct store_txn *txn)
 	return txn_commit(txn, false);
 }
 
+int store_sync(struct store *s)
+{
+	pthread_rwlock_rdlock(&s->resize_lock);
+	int rc = mdb_err(mdb_env_sync(s->env, 1));
+	pthread_rwlock_unlock(&s->resize_lock);
+	return rc;
+}
+
 void store_write_abort(struct store_txn *txn)
 {
 	if (!txn)

@@ -41,6 +41,9 @@ int store_write_commit(struct store_txn *txn);
  * system may undo this commit (never corrupt the store); the next store_write_commit syncs it.
  * For frequent bookkeeping that can be redone, like taking URLs from the frontier. */
 int store_write_commit_lazy(struct store_txn *txn);
+/* Syncs every commit so far to disk, as store_write_commit does; for a writer that commits
+ * lazily and syncs on a timer (group commit). No transaction needed. */
+int store_sync(struct store *s);
 /* Aborts and frees; NULL does nothing. */
 void store_write_abort(struct store_txn *txn);
 
@@ -408,6 +411,22 @@ int store_runs_last(struct store *s, size_t limit, store_run_fn fn, void *ud);
  * (*ret_id; either may be NULL). ERR_NOT_FOUND when it never had one. */
 int store_run_venue_last(struct store *s, const char *venue, int64_t *ret_started,
 			 uint64_t *ret_id);
+
+/* Revisits (frontier.c; docs/storage.md, "Revisits"). Each fetched URL's seen record keeps an
+ * interval between visits, adapted once per generation: the minimum after its first fetch,
+ * halved (down to the minimum) when its body changed, doubled (up to the maximum) when it did
+ * not or the server answered 304 or an error. Its fetch state's next_visit, in the unit of its
+ * fetched_at (epoch seconds, as the crawler records it), is fetched_at + interval (after a 304,
+ * the crawl's start + interval). */
+#define STORE_REVISIT_MIN_S 3600		/* an hour */
+#define STORE_REVISIT_MAX_S (30 * 86400)	/* thirty days */
+/* Sets the revisit gate of the current crawl (call after store_crawl_begin, in its transaction):
+ * from then on store_frontier_push leaves out (STORE_PUSH_SEEN) a URL fetched in an earlier
+ * generation whose next_visit is later than at, except seeds and recent sitemap URLs (priority
+ * STORE_PRIO_SITEMAP_RECENT and below), which are always due: board and thread lists change
+ * often, so their interval stays short, while old threads wait. at 0 turns the gate off
+ * (patrol crawl fetches everything again). */
+int store_frontier_revisit(struct store_txn *txn, int64_t at);
 
 /* ---- Review: listing by status, status changes, the audit chain (review.c, audit.c) ----
  *
