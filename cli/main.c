@@ -26,6 +26,7 @@ int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
 int cmd_submit(struct cli *cli, int argc, char **argv);  /* cli/cmd_submit.c */
 int cmd_alerts(struct cli *cli, int argc, char **argv);  /* cli/cmd_alerts.c */
 int cmd_trends(struct cli *cli, int argc, char **argv);  /* cli/cmd_trends.c */
+int cmd_merge(struct cli *cli, int argc, char **argv);   /* cli/cmd_merge.c */
 
 static const struct {
 	const char *name;
@@ -54,6 +55,7 @@ static const struct {
 	{"submit", cmd_submit, "queue a tip URL of a registered venue for a priority check"},
 	{"alerts", cmd_alerts, "alerts send: send new hits to patrol.yaml's alert targets now"},
 	{"trends", cmd_trends, "hits per day per venue and category, as a chart or --json"},
+	{"merge", cmd_merge, "fold other stores into this one: hits, evidence, pages, audit"},
 };
 
 static void usage(FILE *out)
