@@ -117,16 +117,12 @@ static bool is_pack_name(const char *name)
 }
 
 /* A directory's packs, in name order as rules_set_load reads them. */
-/* A directory that cannot be read (removed between the stat and here, say) hashes as "missing",
- * not as an empty one: the check then looks again later instead of reloading to no rules. */
-static void fingerprint_dir(const char *dir, uint64_t *h)
+static int fingerprint_dir(const char *dir, uint64_t *h)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		*h = fnv(*h, "missing", 8);
-		return;
-	}
+	if (n < 0)
+		return -errno;
 	char path[4096];
 	for (int i = 0; i < n; i++) {
 		struct stat st;
@@ -137,6 +133,7 @@ static void fingerprint_dir(const char *dir, uint64_t *h)
 		free(names[i]);
 	}
 	free(names);
+	return 0;
 }
 
 int crawl__rules_fingerprint(const struct crawl *c, uint64_t *ret)

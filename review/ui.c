@@ -238,7 +238,9 @@ void ui__headers(struct httpd_response *resp, bool frame)
 			  "connect-src 'self'; form-action 'self'; frame-src 'self'; "
 			  "frame-ancestors 'none'; base-uri 'none'");
 	ui_header(resp, "X-Content-Type-Options", "nosniff");
-	ui_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on our own
+	 * forms; no URL of ours goes to another site either way. */
+	ui_header(resp, "Referrer-Policy", frame ? "no-referrer" : "same-origin");
 	ui_header(resp, "X-Frame-Options", frame ? "SAMEORIGIN" : "DENY");
 	ui_header(resp, "Cache-Control", "no-store");
 	ui_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
@@ -251,7 +253,7 @@ int ui__page_begin(struct ui_req *r, const char *title, const char *nav)
 					       {"venues", "/venues"}, {"audit", "/audit"}};
 	int rc = buf_addstr(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 			       "<meta name=\"viewport\" content=\"width=device-width\">"
-			       "<meta name=\"referrer\" content=\"no-referrer\">"
+			       "<meta name=\"referrer\" content=\"same-origin\">"
 			       "<link rel=\"stylesheet\" href=\"/static/ui.css\">"
 			       "<script src=\"/static/ui.js\" defer></script><title>");
 	rc = rc ? rc : ui_html(b, title);

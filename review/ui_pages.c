@@ -430,7 +430,8 @@ static int ui_hit_body(struct ui_req *r, const struct store_hit *h)
 	rc = rc ? rc : buf_addstr(b, "</dd>");
 	rc = rc ? rc : ui_dl(b, "last seen");
 	rc = rc ? rc : ui__time(b, h->last_seen);
-	rc = rc ? rc : buf_addf(b, " (seen %" PRIu64 " times)</dd></dl>", h->count);
+	rc = rc ? rc : buf_addf(b, " (in %" PRIu64 " crawl%s)</dd></dl>", h->count,
+				h->count == 1 ? "" : "s");
 	rc = rc ? rc : buf_addf(b, "<p><a href=\"/hit/%" PRIu64 "/evidence\">captured page</a>"
 				   "</p><h2>Review history</h2>", h->id);
 	return rc ? rc : ui_audit_table(r, h->id);
