@@ -865,34 +865,38 @@ static int url_fast(const struct url_base *b, const char *ref, const struct url_
 	ref_path = ref_path > n ? n : ref_path;
 	const char *query = ref_path < n ? ref + ref_path + 1 : NULL;
 	size_t query_n = query ? n - ref_path - 1 : 0;
-	int rc = buf_add(out, b->canon, b->origin_n);
-	struct buf path;
-	buf_init(&path, URL_WORK_MAX);
-	if (!rc && ref_path == 0) { /* "", "#f" or "?q": the base's path */
-		rc = buf_add(&path, b->canon + b->origin_n, b->path_n - b->origin_n);
+	/* The merged path: at most the base's directory and the reference's path, each no longer
+	 * than URL_MAX_LEN; on the stack, since this runs for nearly every link of every page. */
+	char path[2 * URL_MAX_LEN + 1];
+	size_t path_n = 0;
+	if (ref_path == 0) { /* "", "#f" or "?q": the base's path */
+		path_n = b->path_n - b->origin_n;
+		memcpy(path, b->canon + b->origin_n, path_n);
 		if (!query && n == 0 && b->canon[b->path_n] == '?') {
 			query = b->canon + b->path_n + 1;
 			query_n = strlen(query);
 		}
-	} else if (!rc) {
-		if (ref[0] != '/')
-			rc = buf_add(&path, b->canon + b->origin_n, b->dir_n - b->origin_n);
-		if (!rc)
-			rc = buf_add(&path, ref, ref_path);
+	} else {
+		if (ref[0] != '/') {
+			path_n = b->dir_n - b->origin_n;
+			memcpy(path, b->canon + b->origin_n, path_n);
+		}
+		memcpy(path + path_n, ref, ref_path);
+		path_n += ref_path;
 	}
 	/* libcurl 7.88 and RFC 3986 part on empty segments beside dot segments ("/.//"), and
 	 * libcurl drops the slash of "./?q" and "../?q" below the root: those go the general way,
 	 * so that both ways give the same answer. */
-	if (!rc && (memmem(path.data, path.len, "//", 2) || url_dot_ended(path.data, path.len)))
-		rc = 1;
+	if (memmem(path, path_n, "//", 2) || url_dot_ended(path, path_n))
+		return 1;
+	int rc = buf_add(out, b->canon, b->origin_n);
 	if (!rc)
-		rc = add_dedotted(path.data, path.len, b->origin_n, out);
+		rc = add_dedotted(path, path_n, b->origin_n, out);
 	if (!rc && opts_has(o, JSESSIONID, JSESSIONID_LEN) &&
 	    memchr(out->data + b->origin_n, ';', out->len - b->origin_n))
 		rc = 1; /* path parameters to strip: the general path knows how */
 	if (!rc && query_n > 0)
 		rc = add_query_stripped(query, query_n, o, out);
-	buf_done(&path);
 	return rc;
 }
 
