@@ -19,57 +19,16 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-struct fixture {
-	char root[256];
-	char dir[300];
-	struct store *s;
-};
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "store_util.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
-	char err[256];
-	if (!f)
-		return -1;
-	snprintf(f->root, sizeof(f->root), "%s/patrol-audit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->root))
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	if (store_open(f->dir, &f->s, err, sizeof(err)) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->s);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static void reopen(struct fixture *f)
-{
-	char err[256];
-	store_close(f->s);
-	f->s = NULL;
-	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
+	return store_fixture_setup_open(state, "audit");
 }
 
 /* n hits: hit i (from 1) first seen at 1000 + i, severity cycling through four values, rules
  * r0..r2, venues v0/v1. */
-static void put_hits(struct fixture *f, int n)
+static void put_hits(struct store_fixture *f, int n)
 {
 	static const char *const sev[] = {"high", "low", "critical", "odd"};
 	struct store_txn *t;
@@ -96,7 +55,7 @@ static void put_hits(struct fixture *f, int n)
 	assert_int_equal(store_write_commit(t), 0);
 }
 
-static void review(struct fixture *f, uint64_t id, const char *status, const char *note)
+static void review(struct store_fixture *f, uint64_t id, const char *status, const char *note)
 {
 	struct store_txn *t;
 	assert_int_equal(store_write_begin(f->s, &t), 0);
@@ -121,7 +80,7 @@ static int collect(const struct store_hit *h, void *ud)
 	return 0;
 }
 
-static void query(struct fixture *f, const struct store_hit_query *q, struct got *g)
+static void query(struct store_fixture *f, const struct store_hit_query *q, struct got *g)
 {
 	g->n = 0;
 	assert_int_equal(store_hits_query(f->s, q, collect, g), 0);
@@ -129,7 +88,7 @@ static void query(struct fixture *f, const struct store_hit_query *q, struct got
 
 static void query_by_status(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit_query q;
 	static struct got g;
 	put_hits(f, 1300); /* more than two chunks of a listing */
@@ -171,7 +130,7 @@ static void query_by_status(void **state)
 
 static void query_filters_and_orders(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit_query q;
 	static struct got g;
 	put_hits(f, 40);
@@ -219,7 +178,7 @@ static void query_filters_and_orders(void **state)
 
 static void review_changes_and_audits(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	char before[STORE_STATUS_MAX + 1];
 	put_hits(f, 3);
@@ -271,7 +230,7 @@ static int note_problem(enum store_audit_problem what, uint64_t first, uint64_t 
 	return 0;
 }
 
-static void verify(struct fixture *f, struct problems *ps)
+static void verify(struct store_fixture *f, struct problems *ps)
 {
 	ps->n = 0;
 	assert_int_equal(store_audit_verify(f->s, note_problem, ps, NULL, NULL), 0);
@@ -287,7 +246,7 @@ static bool has(const struct problems *ps, enum store_audit_problem what, uint64
 }
 
 /* Six entries: hits 1-3 confirmed, then dismissed. */
-static void chain(struct fixture *f)
+static void chain(struct store_fixture *f)
 {
 	struct problems ps;
 	put_hits(f, 3);
@@ -306,7 +265,7 @@ struct raw {
 	MDB_dbi dbi;
 };
 
-static void raw_begin(struct fixture *f, struct raw *r)
+static void raw_begin(struct store_fixture *f, struct raw *r)
 {
 	store_close(f->s);
 	f->s = NULL;
@@ -318,11 +277,11 @@ static void raw_begin(struct fixture *f, struct raw *r)
 	assert_int_equal(mdb_dbi_open(r->txn, "audit", 0, &r->dbi), 0);
 }
 
-static void raw_end(struct fixture *f, struct raw *r)
+static void raw_end(struct store_fixture *f, struct raw *r)
 {
 	assert_int_equal(mdb_txn_commit(r->txn), 0);
 	mdb_env_close(r->env);
-	reopen(f);
+	store_fixture_reopen(f);
 }
 
 static MDB_val key_of(uint64_t seq, uint8_t k[8])
@@ -374,7 +333,7 @@ static void raw_alter(struct raw *r, uint64_t seq, const char *from, const char 
 
 static void tamper_alter(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct raw r;
 	struct problems ps;
 	chain(f);
@@ -404,7 +363,7 @@ static void tamper_alter(void **state)
 
 static void tamper_remove(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct raw r;
 	struct problems ps;
 	chain(f);
@@ -426,7 +385,7 @@ static void tamper_remove(void **state)
 
 static void tamper_insert(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct raw r;
 	struct problems ps;
 	size_t len;
@@ -462,7 +421,7 @@ static void tamper_insert(void **state)
 
 static void tamper_reorder(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct raw r;
 	struct problems ps;
 	size_t la, lb;
@@ -489,7 +448,7 @@ static void tamper_reorder(void **state)
 /* A store whose hits_by_status is missing (written before it existed) gets it at open. */
 static void status_index_built_at_open(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct raw r;
 	struct store_hit_query q;
 	static struct got g;
@@ -516,7 +475,7 @@ static void status_index_built_at_open(void **state)
 
 /* ---- purge ---- */
 
-static void ev_store(struct fixture *f, const char *body, uint8_t digest[32])
+static void ev_store(struct store_fixture *f, const char *body, uint8_t digest[32])
 {
 	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
 	struct store_txn *t;
@@ -531,7 +490,7 @@ static void ev_store(struct fixture *f, const char *body, uint8_t digest[32])
 	free(packed);
 }
 
-static uint64_t put_one(struct fixture *f, const char *url, const char *match, const uint8_t ev[32],
+static uint64_t put_one(struct store_fixture *f, const char *url, const char *match, const uint8_t ev[32],
 			int64_t seen)
 {
 	struct store_txn *t;
@@ -555,7 +514,7 @@ static uint64_t put_one(struct fixture *f, const char *url, const char *match, c
 	return id;
 }
 
-static bool has_ev(struct fixture *f, const uint8_t ev[32])
+static bool has_ev(struct store_fixture *f, const uint8_t ev[32])
 {
 	char *data = NULL;
 	size_t len;
@@ -572,12 +531,12 @@ static int nothing(const struct store_page *pg, void *ud)
 	return 0;
 }
 
-static bool has_page(struct fixture *f, const char *url)
+static bool has_page(struct store_fixture *f, const char *url)
 {
 	return store_page_get(f->s, url, nothing, NULL) == 0;
 }
 
-static bool has_hit(struct fixture *f, uint64_t id)
+static bool has_hit(struct store_fixture *f, uint64_t id)
 {
 	struct store_hit_query q;
 	static struct got g;
@@ -589,7 +548,7 @@ static bool has_hit(struct fixture *f, uint64_t id)
 
 static void purge_keeps_confirmed_and_escalated(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint8_t ea[32], eb[32], ed[32];
 	struct store_purge p = {.cutoff = 5000, .status = "dismissed"};
 	ev_store(f, "<p>page A and C, the same bytes</p>", ea);
@@ -646,16 +605,16 @@ static void purge_keeps_confirmed_and_escalated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(query_by_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(query_filters_and_orders, setup, teardown),
-		cmocka_unit_test_setup_teardown(review_changes_and_audits, setup, teardown),
-		cmocka_unit_test_setup_teardown(tamper_alter, setup, teardown),
-		cmocka_unit_test_setup_teardown(tamper_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(tamper_insert, setup, teardown),
-		cmocka_unit_test_setup_teardown(tamper_reorder, setup, teardown),
-		cmocka_unit_test_setup_teardown(status_index_built_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(query_by_status, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(query_filters_and_orders, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(review_changes_and_audits, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(tamper_alter, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(tamper_remove, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(tamper_insert, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(tamper_reorder, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(status_index_built_at_open, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(purge_keeps_confirmed_and_escalated, setup,
-						teardown),
+						store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,58 +28,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-struct fixture {
-	char root[256]; /* the temporary directory, removed after the test */
-	char dir[300];	/* the store inside it */
-	struct store *s;
-};
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "store_util.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
-	if (!f)
-		return -1;
-	snprintf(f->root, sizeof(f->root), "%s/patrol-index-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->root)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->s);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static void open_store(struct fixture *f)
-{
-	char err[256];
-	int rc = store_open(f->dir, &f->s, err, sizeof(err));
-	if (rc)
-		fail_msg("store_open: %s (%s)", err, err_str(rc));
-}
-
-static void reopen_store(struct fixture *f)
-{
-	store_close(f->s);
-	f->s = NULL;
-	open_store(f);
+	return store_fixture_setup(state, "index");
 }
 
 /* Raw LMDB access to the store's environment, for states the API cannot make. */
@@ -358,7 +311,7 @@ static const struct store_page *find_page(const struct kept_pages *k, const char
 
 static void test_pages_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	struct store_page a = sample_page("https://a.example/x"),
 			  b = sample_page("https://b.example/");
@@ -368,7 +321,7 @@ static void test_pages_round_trip(void **state)
 	b.title = "";
 	b.bytes = 0;
 	b.canonical = NULL;
-	open_store(f);
+	store_fixture_open(f);
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	assert_int_equal(store_page_put(t, &a), 0);
 	assert_int_equal(store_page_put(t, &b), 0);
@@ -410,11 +363,11 @@ static void test_pages_round_trip(void **state)
 
 static void test_hit_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit h = sample_hit("DE89 3704 0044");
 	struct kept_hits k;
 	bool fresh = false;
-	open_store(f);
+	store_fixture_open(f);
 	assert_true(put_hit(f->s, &h, 1795000100, &fresh) == 1);
 	assert_true(fresh);
 	walk_hits(f->s, &k);
@@ -443,12 +396,12 @@ static int check_other_fields(const struct store_hit *hit, void *ud)
 
 static void test_hit_identity(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit h = sample_hit("DE89");
 	struct kept_hits k;
 	struct store_stats st;
 	bool fresh = true;
-	open_store(f);
+	store_fixture_open(f);
 	assert_true(put_hit(f->s, &h, 100, NULL) == 1);
 	h.snippet = "a different snippet"; /* not part of the identity: ignored on re-put */
 	assert_true(put_hit(f->s, &h, 200, &fresh) == 1);
@@ -481,13 +434,13 @@ static void test_hit_identity(void **state)
 
 static void test_hit_many_in_one_txn(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	struct store_hit h = sample_hit("x");
 	char m[16];
 	uint64_t id;
 	bool fresh;
-	open_store(f);
+	store_fixture_open(f);
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	for (int i = 0; i < 300; i++) { /* ids past 255 check the big-endian key order */
 		snprintf(m, sizeof(m), "m%d", i);
@@ -526,15 +479,15 @@ static void set_status_raw(const char *dir, uint64_t id, const char *status)
 
 static void test_status_survives_reput(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit h = sample_hit("DE89");
 	struct kept_hits k;
-	open_store(f);
+	store_fixture_open(f);
 	assert_true(put_hit(f->s, &h, 100, NULL) == 1);
 	store_close(f->s);
 	f->s = NULL;
 	set_status_raw(f->dir, 1, "dismissed");
-	open_store(f);
+	store_fixture_open(f);
 	assert_true(put_hit(f->s, &h, 200, NULL) == 1);
 	walk_hits(f->s, &k);
 	assert_int_equal(k.n, 1);
@@ -544,13 +497,13 @@ static void test_status_survives_reput(void **state)
 
 static void test_abort_discards(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	struct store_page p = sample_page("https://a.example/");
 	struct store_hit h = sample_hit("DE89");
 	struct store_stats st;
 	uint64_t id;
-	open_store(f);
+	store_fixture_open(f);
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	assert_int_equal(store_page_put(t, &p), 0);
 	assert_int_equal(store_hit_put(t, &h, 1, &id, NULL), 0);
@@ -564,18 +517,18 @@ static void test_abort_discards(void **state)
 
 static void test_reopen_persists(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	struct store_page p = sample_page("https://a.example/");
 	struct store_hit h = sample_hit("DE89");
 	struct kept_pages kp = {0};
 	struct kept_hits k;
-	open_store(f);
+	store_fixture_open(f);
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	assert_int_equal(store_page_put(t, &p), 0);
 	assert_int_equal(store_hit_put(t, &h, 10, NULL, NULL), 0);
 	assert_int_equal(store_write_commit(t), 0);
-	reopen_store(f);
+	store_fixture_reopen(f);
 	assert_int_equal(store_pages_each(f->s, keep_page, &kp), 0);
 	assert_int_equal(kp.n, 1);
 	assert_string_equal(kp.p[0].title, "Caf\xc3\xa9 news");
@@ -597,10 +550,10 @@ static int stop_at_first(const struct store_hit *hit, void *ud)
 
 static void test_walk_stops(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit a = sample_hit("a"), b = sample_hit("b");
 	int calls = 0;
-	open_store(f);
+	store_fixture_open(f);
 	put_hit(f->s, &a, 1, NULL);
 	put_hit(f->s, &b, 1, NULL);
 	assert_int_equal(store_hits_each(f->s, stop_at_first, &calls), 7);
@@ -609,7 +562,7 @@ static void test_walk_stops(void **state)
 
 static void test_bad_arguments_and_caps(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	struct store_hit h = sample_hit(NULL);
 	struct store_page p = sample_page(NULL);
@@ -617,7 +570,7 @@ static void test_bad_arguments_and_caps(void **state)
 	char *huge = malloc(big + 1);
 	memset(huge, 'x', big);
 	huge[big] = '\0';
-	open_store(f);
+	store_fixture_open(f);
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	assert_int_equal(store_hit_put(t, &h, 1, NULL, NULL), ERR_USAGE);
 	assert_int_equal(store_page_put(t, &p), ERR_USAGE);
@@ -632,9 +585,9 @@ static void test_bad_arguments_and_caps(void **state)
 
 static void test_schema_newer(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char err[256];
-	open_store(f);
+	store_fixture_open(f);
 	store_close(f->s);
 	f->s = NULL;
 	char newer[16];
@@ -651,15 +604,15 @@ static void test_schema_newer(void **state)
 
 static void test_schema_older_migrated(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct raw r;
 	MDB_val k = {14, (char *)"schema_version"}, v;
 	char text[16];
-	open_store(f);
+	store_fixture_open(f);
 	store_close(f->s);
 	f->s = NULL;
 	raw_put_once(f->dir, "meta", "schema_version", 14, "0", 1);
-	open_store(f);
+	store_fixture_open(f);
 	store_close(f->s);
 	f->s = NULL;
 	raw_begin(&r, f->dir, "meta");
@@ -671,9 +624,9 @@ static void test_schema_older_migrated(void **state)
 
 static void test_schema_garbage(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char err[256];
-	open_store(f);
+	store_fixture_open(f);
 	store_close(f->s);
 	f->s = NULL;
 	raw_put_once(f->dir, "meta", "schema_version", 14, "1x", 2);
@@ -685,20 +638,20 @@ static void test_schema_garbage(void **state)
 
 static void test_corrupt_records(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit h = sample_hit("DE89");
 	struct store_txn *t;
 	uint8_t pkey[32] = {1}, hkey[8], junk[] = {STORE_REC_VERSION, 200, 0, 0, 0, 'a'};
 	struct kept_pages kp = {0};
 	struct kept_hits k = {0};
-	open_store(f);
+	store_fixture_open(f);
 	assert_true(put_hit(f->s, &h, 1, NULL) == 1);
 	store_close(f->s);
 	f->s = NULL;
 	id_key(1, hkey);
 	raw_put_once(f->dir, "hits", hkey, 8, junk, sizeof(junk));
 	raw_put_once(f->dir, "pages", pkey, 32, junk, 3);
-	open_store(f);
+	store_fixture_open(f);
 	assert_int_equal(store_hits_each(f->s, keep_hit, &k), ERR_STORE);
 	assert_int_equal(store_pages_each(f->s, keep_page, &kp), ERR_STORE);
 	assert_int_equal(kp.n, 0);
@@ -709,7 +662,7 @@ static void test_corrupt_records(void **state)
 
 static void test_dir_under_regular_file(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char file[300], dir[400], err[512];
 	struct store *s = NULL;
 	snprintf(file, sizeof(file), "%s/plain", f->root);
@@ -728,10 +681,10 @@ static void test_dir_under_regular_file(void **state)
 
 static void test_creates_nested_dirs(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct stat st;
 	snprintf(f->dir, sizeof(f->dir), "%s/a/b//c/", f->root);
-	open_store(f);
+	store_fixture_open(f);
 	char data[400];
 	snprintf(data, sizeof(data), "%s/a/b/c/data.mdb", f->root);
 	assert_int_equal(stat(data, &st), 0);
@@ -747,9 +700,9 @@ static void test_creates_nested_dirs(void **state)
  * the same handle is refused too; unlock, and close, let the next one in. */
 static void test_crawl_lock(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char path[400], err[512], want[512];
-	open_store(f);
+	store_fixture_open(f);
 	snprintf(path, sizeof(path), "%s/crawl.lock", f->dir);
 	int other = open(path, O_RDWR | O_CREAT, 0600);
 	assert_true(other >= 0);
@@ -783,7 +736,7 @@ static void test_crawl_lock(void **state)
 	assert_int_equal(pread(other, text, sizeof(text) - 1, 0), 0); /* no stale pid */
 	assert_int_equal(flock(other, LOCK_UN), 0);
 	assert_int_equal(store_crawl_lock(f->s, err, sizeof(err)), 0);
-	reopen_store(f); /* close drops it */
+	store_fixture_reopen(f); /* close drops it */
 	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
 	close(other);
 }
@@ -832,12 +785,12 @@ static void *reader_main(void *arg)
 
 static void test_reader_beside_writer(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct reader r = {0};
 	struct store_hit h = sample_hit("x");
 	pthread_t th;
 	char m[32];
-	open_store(f);
+	store_fixture_open(f);
 	r.s = f->s;
 	atomic_init(&r.done, false);
 	assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
@@ -907,10 +860,10 @@ static void trim_walk_check(struct store *s, bool trim)
  * in a write transaction whose uncommitted changes must survive it. */
 static void test_trim(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char url[64], *title = malloc(TRIM_TITLE + 1);
 	assert_non_null(title);
-	open_store(f);
+	store_fixture_open(f);
 	struct store_txn *t;
 	assert_int_equal(store_write_begin(f->s, &t), 0);
 	for (int i = 0; i < TRIM_PAGES; i++) {
@@ -992,11 +945,11 @@ static int note_problem(enum store_verify_problem what, const uint8_t digest[32]
 
 static void test_evidence_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint8_t d[32], want[32];
 	char *data = NULL;
 	size_t len = 0, bl = sizeof(ev_body) - 1;
-	open_store(f);
+	store_fixture_open(f);
 	ev_put(f->s, ev_head, strlen(ev_head), ev_body, bl, d);
 	struct digest_part parts[] = {{ev_head, strlen(ev_head)}, {ev_body, bl}};
 	assert_int_equal(digest_sha256_parts(parts, 2, want), 0);
@@ -1029,11 +982,11 @@ static void test_evidence_round_trip(void **state)
  * not there (missing). */
 static void test_evidence_tampering(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint8_t d1[32], d2[32], d3[32] = {0x33}, dx[32];
 	void *packed = NULL;
 	size_t plen = 0;
-	open_store(f);
+	store_fixture_open(f);
 	ev_put(f->s, ev_head, strlen(ev_head), "one", 3, d1);
 	ev_put(f->s, ev_head, strlen(ev_head), "two", 3, d2);
 	struct store_hit h = sample_hit("DE89");
@@ -1047,7 +1000,7 @@ static void test_evidence_tampering(void **state)
 	raw_put_once(f->dir, "bodies", d1, 32, packed, plen); /* d1 now holds other bytes */
 	free(packed);
 	raw_put_once(f->dir, "bodies", d2, 32, "\x01garbage-garbage", 16);
-	open_store(f);
+	store_fixture_open(f);
 	struct problems p = {0};
 	uint64_t bodies = 0, hits = 0;
 	assert_int_equal(store_verify(f->s, note_problem, &p, &bodies, &hits), 0);
@@ -1120,12 +1073,12 @@ static void refresh(struct store *s, const char *url, int64_t now, uint64_t want
 
 static void test_hit_lifecycle(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit a = sample_hit("DE89"), b = sample_hit("DE12"), c = sample_hit("DE77");
 	struct store_hit other = sample_hit("DE89");
 	other.url = "https://forum.example/t/2";
 	bool fresh;
-	open_store(f);
+	store_fixture_open(f);
 	uint64_t ia = put_hit(f->s, &a, 100, NULL), ib = put_hit(f->s, &b, 100, NULL);
 	uint64_t io = put_hit(f->s, &other, 100, NULL);
 	struct one_hit o;
@@ -1162,7 +1115,7 @@ static void test_hit_lifecycle(void **state)
 	f->s = NULL;
 	set_status_raw(f->dir, ic, "dismissed");
 	set_status_raw(f->dir, ia, "confirmed");
-	open_store(f);
+	store_fixture_open(f);
 	uint64_t kept[] = {ib};
 	sweep(f->s, a.url, kept, 1, 500, 2);
 	o = get_one(f->s, ic);
@@ -1186,13 +1139,13 @@ static void test_hit_lifecycle(void **state)
  * opened: page_hits is built from the hits, which stay as they were and are read as before. */
 static void test_schema3_migrated(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_hit h = sample_hit("DE89");
 	struct store_scratch sc;
 	struct buf b;
 	struct raw r;
 	uint8_t idk[8], ident[32];
-	open_store(f);
+	store_fixture_open(f);
 	store_close(f->s);
 	f->s = NULL;
 
@@ -1229,7 +1182,7 @@ static void test_schema3_migrated(void **state)
 	raw_end(&r);
 	buf_done(&b);
 
-	open_store(f);
+	store_fixture_open(f);
 	struct kept_hits kh;
 	walk_hits(f->s, &kh);
 	assert_int_equal(kh.n, 1);
@@ -1264,14 +1217,14 @@ static void test_schema3_migrated(void **state)
  * them all. Each 8 MiB page is committed on its own, so the test holds one page in memory. */
 static void test_map_grows(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *t;
 	size_t big_len = 8u << 20, n = 140;
 	char *big = malloc(big_len + 1), url[64];
 	assert_non_null(big);
 	memset(big, 'x', big_len);
 	big[big_len] = '\0';
-	open_store(f);
+	store_fixture_open(f);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(url, sizeof(url), "https://a.example/%zu", i);
 		struct store_page p = sample_page(url);
@@ -1283,12 +1236,12 @@ static void test_map_grows(void **state)
 	assert_int_equal(store_grow(f->s), 0); /* and on demand, with nothing open */
 	free(big);
 	struct store_stats st;
-	reopen_store(f);
+	store_fixture_reopen(f);
 	assert_int_equal(store_stats_get(f->s, &st), 0);
 	assert_true(st.pages == n);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, store_fixture_teardown)
 
 int main(void)
 {

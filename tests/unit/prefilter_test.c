@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "rules_util.h"
+
 #include "common/buf.h"
 #include "common/err.h"
 #include "parsers/normalize.h"
@@ -21,41 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* One normalizer for every set load_ok makes (rules_set_load_shared): 0.2 s a build, seconds
- * under sanitizers. Built by group_setup. */
-static struct normalizer *shared_nz;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	char err[256];
-	int rc = normalize_new(NULL, &shared_nz, err, sizeof(err));
-	if (rc != 0)
-		fprintf(stderr, "normalize_new: %s\n", err);
-	return rc;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	normalize_free(shared_nz);
-	return 0;
-}
-
-static struct rules_set *load_ok(const char *yaml)
-{
-	struct buf errors;
-	struct rules_set *set = NULL;
-	struct rules_source src = { .name = "t.yaml", .data = yaml, .len = strlen(yaml) };
-	buf_init(&errors, 1 << 20);
-	int rc = rules_set_load_shared(&src, 1, shared_nz, &set, &errors);
-	if (rc != 0)
-		print_error("unexpected load errors:\n%s", buf_str(&errors));
-	assert_int_equal(rc, 0);
-	buf_done(&errors);
-	return set;
-}
 
 static int record_hit(const struct rules_hit *hit, void *ud)
 {
@@ -160,7 +127,7 @@ static size_t random_text(uint64_t *seed, char *out, size_t max)
 static void test_agree_crafted(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(tricky);
+	struct rules_set *set = rules_util_load_ok(tricky);
 	struct rules_matcher *m;
 	assert_int_equal(rules_matcher_new(set, &m), 0);
 	static const char *const texts[] = {
@@ -184,7 +151,7 @@ static void test_agree_crafted(void **state)
 static void test_agree_random(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(tricky);
+	struct rules_set *set = rules_util_load_ok(tricky);
 	struct rules_matcher *m;
 	assert_int_equal(rules_matcher_new(set, &m), 0);
 	uint64_t seed = 42;
@@ -203,7 +170,7 @@ static void test_agree_random(void **state)
 static void test_window_start(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok("pack: p\nrules:\n"
+	struct rules_set *set = rules_util_load_ok("pack: p\nrules:\n"
 					"  - {id: w, title: T, category: c, severity: low,\n"
 					"     patterns: {x: 'a.{0,3}b'}}\n");
 	struct rules_matcher *m;
@@ -225,7 +192,7 @@ static void test_window_start(void **state)
 static void test_always_run(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(tricky);
+	struct rules_set *set = rules_util_load_ok(tricky);
 	const char *names[4];
 	size_t always = 0;
 	for (size_t i = 0; i < rules_set_count(set); i++) {
@@ -261,7 +228,7 @@ static const char counting[] =
 static void test_agree_windows(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(counting);
+	struct rules_set *set = rules_util_load_ok(counting);
 	struct rules_matcher *m;
 	assert_int_equal(rules_matcher_new(set, &m), 0);
 	uint64_t seed = 7;
@@ -282,7 +249,7 @@ static void test_agree_windows(void **state)
 static void test_windows(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok("pack: p\nrules:\n"
+	struct rules_set *set = rules_util_load_ok("pack: p\nrules:\n"
 					"  - {id: w, title: T, category: c, severity: low,\n"
 					"     patterns: {x: free}}\n");
 	struct rules__scan *s;
@@ -323,7 +290,7 @@ static void test_windows(void **state)
 static void test_candidates(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(tricky);
+	struct rules_set *set = rules_util_load_ok(tricky);
 	struct rules__scan *s;
 	assert_int_equal(rules__scan_new(set, &s), 0);
 	const uint32_t *c;
@@ -349,7 +316,7 @@ static void test_candidates(void **state)
 static void test_invalid_utf8(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(tricky);
+	struct rules_set *set = rules_util_load_ok(tricky);
 	struct rules__scan *s;
 	assert_int_equal(rules__scan_new(set, &s), 0);
 	const uint32_t *c;
@@ -554,5 +521,5 @@ int main(void)
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_opencc_missing),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, rules_util_group_setup, rules_util_group_teardown);
 }

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "rules_util.h"
+
 #include "common/buf.h"
 #include "common/err.h"
 #include "parsers/normalize.h"
@@ -27,54 +29,11 @@
 
 /* ---- helpers ---- */
 
-/* One normalizer for every set the tests load (rules_set_load_shared): building one per load
- * would cost 0.2 s each, seconds under sanitizers. Built by group_setup. */
-static struct normalizer *shared_nz;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	char err[256];
-	int rc = normalize_new(NULL, &shared_nz, err, sizeof(err));
-	if (rc != 0)
-		fprintf(stderr, "normalize_new: %s\n", err);
-	return rc;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	normalize_free(shared_nz);
-	return 0;
-}
-
-/* Loads yaml as "t.yaml"; returns the code and leaves the error lines in *errors. */
-static int load(const char *yaml, struct rules_set **set, struct buf *errors)
-{
-	struct rules_source src = { .name = "t.yaml", .data = yaml, .len = strlen(yaml) };
-	buf_init(errors, 1 << 20);
-	*set = NULL;
-	return rules_set_load_shared(&src, 1, shared_nz, set, errors);
-}
-
-static struct rules_set *load_ok(const char *yaml)
-{
-	struct buf errors;
-	struct rules_set *set;
-	int rc = load(yaml, &set, &errors);
-	if (rc != 0)
-		print_error("unexpected load errors:\n%s", buf_str(&errors));
-	assert_int_equal(rc, 0);
-	assert_non_null(set);
-	buf_done(&errors);
-	return set;
-}
-
 static void expect_errors(const char *yaml, const char *expected)
 {
 	struct buf errors;
 	struct rules_set *set;
-	assert_int_equal(load(yaml, &set, &errors), ERR_RULES);
+	assert_int_equal(rules_util_load(yaml, &set, &errors), ERR_RULES);
 	assert_null(set);
 	assert_string_equal(buf_str(&errors), expected);
 	buf_done(&errors);
@@ -137,7 +96,7 @@ static struct rules_set *load_rule(const char *patterns_and_condition)
 		 "    patterns:\n"
 		 "%s",
 		 patterns_and_condition);
-	return load_ok(yaml);
+	return rules_util_load_ok(yaml);
 }
 
 static const char head[] = "pack: p\n"
@@ -184,7 +143,7 @@ static const char sample[] =
 static void test_load_sample(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(sample);
+	struct rules_set *set = rules_util_load_ok(sample);
 	struct rules_info info;
 	assert_int_equal(rules_set_count(set), 2);
 	rules_set_rule(set, 0, &info);
@@ -207,7 +166,7 @@ static void test_load_minimal_defaults(void **state)
 	(void)state;
 	char yaml[512];
 	snprintf(yaml, sizeof(yaml), "%s    patterns:\n      a: 'x'\n", head);
-	struct rules_set *set = load_ok(yaml);
+	struct rules_set *set = rules_util_load_ok(yaml);
 	struct rules_info info;
 	rules_set_rule(set, 0, &info);
 	assert_string_equal(info.pack_version, "");
@@ -226,7 +185,7 @@ static void test_load_minimal_defaults(void **state)
 static void test_load_scalars_are_strings(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok("pack: p\n"
+	struct rules_set *set = rules_util_load_ok("pack: p\n"
 					"version: 1.10\n"
 					"rules:\n"
 					"  - id: '1'\n"
@@ -862,7 +821,7 @@ static int record_explain(const struct rules_explain *e, void *ud)
 static void test_explain(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok("pack: p\nrules:\n"
+	struct rules_set *set = rules_util_load_ok("pack: p\nrules:\n"
 					"  - id: r\n    title: T\n    category: c\n"
 					"    severity: low\n    patterns: {a: 'ab', b: 'cd', w: warn}\n"
 					"    condition: '(a or #b >= 2) and not (w or w in title)'\n"
@@ -898,7 +857,7 @@ static int record_slow(size_t rule, const char *pattern, bool fails, void *ud)
 static void test_lint_slow(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(
+	struct rules_set *set = rules_util_load_ok(
 	    "pack: s\nrules:\n"
 	    "  - {id: a, title: T, category: c, severity: low, patterns: {a: '(?:\\w+\\s?){1,6}元$'}}\n"
 	    "  - {id: b, title: T, category: c, severity: low, patterns: {a: '(?:\\w{1,20}){1,3}元'}}\n"
@@ -921,7 +880,7 @@ static void test_lint_slow(void **state)
 static void test_match_doc(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(
+	struct rules_set *set = rules_util_load_ok(
 	    "pack: p\n"
 	    "rules:\n"
 	    "  - {id: plain, title: T, category: c, severity: low, fields: [title, body, post],\n"
@@ -961,7 +920,7 @@ static void test_match_error_counts(void **state)
 {
 	(void)state;
 	struct rules_set *set =
-	    load_ok("pack: p\n"
+	    rules_util_load_ok("pack: p\n"
 		    "rules:\n"
 		    "  - {id: ok, title: T, category: c, severity: low, patterns: {x: b}}\n"
 		    "  - {id: bomb, title: T, category: c, severity: low, fields: [title, body, post],\n"
@@ -1137,7 +1096,7 @@ static void test_view_errors(void **state)
 static void test_view_selftest(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok("pack: p\n"
+	struct rules_set *set = rules_util_load_ok("pack: p\n"
 					"rules:\n"
 					"  - id: r\n"
 					"    title: T\n"
@@ -1163,7 +1122,7 @@ static void test_view_selftest(void **state)
 static void test_match_fields(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(sample);
+	struct rules_set *set = rules_util_load_ok(sample);
 	char *out;
 	assert_int_equal(match_field(set, "url", "https://daikuan.example/", &out), 0);
 	assert_string_equal(out, "1:url:8-15:loan@8-15\n");
@@ -1180,7 +1139,7 @@ static void test_match_stop_and_errors(void **state)
 {
 	(void)state;
 	struct rules_set *set =
-	    load_ok("pack: p\n"
+	    rules_util_load_ok("pack: p\n"
 		    "rules:\n"
 		    "  - {id: a, title: T, category: c, severity: low, patterns: {x: x}}\n"
 		    "  - {id: b, title: T, category: c, severity: low, patterns: {x: x}}\n"
@@ -1260,7 +1219,7 @@ static void *work(void *arg)
 static void test_match_threads(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(sample);
+	struct rules_set *set = rules_util_load_ok(sample);
 	struct worker w[2] = {
 		{ .set = set, .text = "在家兼职刷单，佣金日结，加薇信 abc123" },
 		{ .set = set, .text = "刷单返利 www.example.com 刷单返利" },
@@ -1281,7 +1240,7 @@ static void test_match_threads(void **state)
 static void test_selftest_pass(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok(sample);
+	struct rules_set *set = rules_util_load_ok(sample);
 	struct buf report;
 	size_t failed = 99;
 	buf_init(&report, 1 << 16);
@@ -1295,7 +1254,7 @@ static void test_selftest_pass(void **state)
 static void test_selftest_fail(void **state)
 {
 	(void)state;
-	struct rules_set *set = load_ok("pack: p\n"
+	struct rules_set *set = rules_util_load_ok("pack: p\n"
 					"rules:\n"
 					"  - id: r.1\n"
 					"    title: T\n"
@@ -1404,7 +1363,7 @@ static void test_docs_examples(void **state)
 		char *end = strstr(p, "```");
 		assert_non_null(end);
 		*end = '\0';
-		struct rules_set *set = load_ok(p);
+		struct rules_set *set = rules_util_load_ok(p);
 		struct buf report;
 		size_t failed = 0;
 		buf_init(&report, 1 << 16);
@@ -1506,5 +1465,5 @@ int main(void)
 		cmocka_unit_test(test_docs_examples),
 		cmocka_unit_test(test_shipped_packs),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, rules_util_group_setup, rules_util_group_teardown);
 }
