@@ -117,12 +117,16 @@ static bool is_pack_name(const char *name)
 }
 
 /* A directory's packs, in name order as rules_set_load reads them. */
-static int fingerprint_dir(const char *dir, uint64_t *h)
+/* A directory that cannot be read (removed between the stat and here, say) hashes as "missing",
+ * not as an empty one: the check then looks again later instead of reloading to no rules. */
+static void fingerprint_dir(const char *dir, uint64_t *h)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0)
-		return -errno;
+	if (n < 0) {
+		*h = fnv(*h, "missing", 8);
+		return;
+	}
 	char path[4096];
 	for (int i = 0; i < n; i++) {
 		struct stat st;
@@ -133,7 +137,6 @@ static int fingerprint_dir(const char *dir, uint64_t *h)
 		free(names[i]);
 	}
 	free(names);
-	return 0;
 }
 
 int crawl__rules_fingerprint(const struct crawl *c, uint64_t *ret)

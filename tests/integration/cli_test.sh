@@ -8,30 +8,6 @@ set -u
 testsrv_start "$src/tests/fixtures/site" 60
 base="http://127.0.0.1:$port"
 rules="$src/tests/fixtures/site-rules.yaml"
-failures=0
-n=0
-
-# expect STATUS PATTERN CMD...: runs CMD, checks its exit status and that stderr matches PATTERN
-# on a single line.
-expect() {
-	want=$1 pattern=$2
-	shift 2
-	n=$((n + 1))
-	"$@" >"$work/out" 2>"$work/err"
-	got=$?
-	if [ "$got" -ne "$want" ] || { [ -n "$pattern" ] && ! grep -q -- "$pattern" "$work/err"; }; then
-		echo "not ok $n - $*: exit $got (want $want), stderr:"
-		sed 's/^/#   /' "$work/err"
-		failures=$((failures + 1))
-		return
-	fi
-	if grep -q -i -e "sanitizer" -e "segmentation" "$work/err"; then
-		echo "not ok $n - $*: crashed"
-		failures=$((failures + 1))
-		return
-	fi
-	echo "ok $n - $*"
-}
 
 db="$work/db"
 expect 1 "cannot crawl http://127.0.0.1:1/: .*" \
@@ -74,33 +50,17 @@ expect 2 "no configuration file to check" sh -c 'cd "$1" && PATROL_CONFIG= "$2" 
 # A fresh store: the failures above left their own frontier behind in $db.
 db="$work/good"
 expect 0 "" "$patrol" --db "$db" -q crawl --allow-private --rules "$rules" --seed "$base/"
-n=$((n + 1))
 count=$("$patrol" --db "$db" --json hits | wc -l)
-if [ "$count" -eq 2 ]; then
-	echo "ok $n - hits lists the 2 hits of the static site (no /redirect here)"
-else
-	echo "not ok $n - hits lists $count hits, not 2"
-	failures=$((failures + 1))
-fi
+[ "$count" -eq 2 ]
+check $? "hits lists the 2 hits of the static site (no /redirect here; got $count)"
 # A hit's page's <link rel=canonical> shows in hits --json (null when the page has none).
-n=$((n + 1))
 canon=$("$patrol" --db "$db" --json hits | python3 -c '
 import json, sys
 print(sorted(str(h["canonical"]) for h in map(json.loads, sys.stdin)))')
-if [ "$canon" = "['None', '$base/a.html?from=canonical']" ]; then
-	echo "ok $n - hits --json gives each hit's canonical URL"
-else
-	echo "not ok $n - hits --json canonical: $canon"
-	failures=$((failures + 1))
-fi
+[ "$canon" = "['None', '$base/a.html?from=canonical']" ]
+check $? "hits --json gives each hit's canonical URL ($canon)"
 for cmd in demo crawl hits rules robots venues stats; do
-	n=$((n + 1))
-	if "$patrol" "$cmd" --help | grep -q "^usage: patrol $cmd"; then
-		echo "ok $n - patrol $cmd --help"
-	else
-		echo "not ok $n - patrol $cmd --help"
-		failures=$((failures + 1))
-	fi
+	"$patrol" "$cmd" --help | grep -q "^usage: patrol $cmd"
+	check $? "patrol $cmd --help"
 done
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

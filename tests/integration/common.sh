@@ -22,3 +22,65 @@ testsrv_start() {
 	done
 	port=$(head -n 1 "$work/port")
 }
+
+# ---- TAP: n counts the tests, failures the failed ones; tap_end prints the plan and fails the
+# script when any failed. A test script may still define its own check (url_test.sh does).
+n=0
+failures=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+# not_ok TEXT: a failure, followed by the start of what $work/out and $work/err hold.
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	cut -c1-300 "$work/out" "$work/err" 2>/dev/null | sed 's/^/#   /' | head -20
+	failures=$((failures + 1))
+}
+skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
+# check STATUS TEXT: ok when STATUS (a command's $?) is 0.
+check() { if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi; }
+# expect STATUS PATTERN CMD...: runs CMD (its output in $work/out and $work/err), then checks
+# its exit status, that stderr matches PATTERN (a grep pattern; empty: anything) and that it did
+# not crash.
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	got=$?
+	if [ "$got" -ne "$want" ] || { [ -n "$pattern" ] && ! grep -q -- "$pattern" "$work/err"; }; then
+		not_ok "$*: exit $got (want $want)"
+	elif grep -q -i -e "sanitizer" -e "segmentation" "$work/err"; then
+		not_ok "$*: crashed"
+	else
+		ok "$*"
+	fi
+}
+tap_end() {
+	echo "1..$n"
+	[ "$failures" -eq 0 ]
+}
+
+# demo_config NAME: $work/patrol.yaml registering the demo forum that testsrv_start serves on
+# $port as venue "demo", two transfers at a time, no delay, loopback allowed.
+demo_config() {
+	cat >"$work/patrol.yaml" <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+  connections: 2
+venues:
+  - id: demo
+    name: $1
+    seeds: ["http://127.0.0.1:$port/"]
+    politeness: {delay_ms: 0, connections: 2}
+    allow_private_addresses: true
+YAML
+}
+
+# wait_stored DB: returns once a crawl into DB has stored a page (after 30 s, anyway).
+wait_stored() {
+	for _ in $(seq 300); do
+		stored=$("$patrol" --db "$1" --json stats 2>/dev/null |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])' 2>/dev/null)
+		[ "${stored:-0}" -gt 0 ] && return 0
+		sleep 0.1
+	done
+}

@@ -8,18 +8,6 @@
 set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
 p() { "$patrol" --db "$db" "$@"; }
 
 p -q demo >"$work/demo.out" 2>&1
@@ -97,5 +85,4 @@ fi
 p export --format pdf >/dev/null 2>&1
 [ $? -eq 2 ]
 check $? "an unknown format is a usage error (2)"
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

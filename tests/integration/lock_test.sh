@@ -8,29 +8,8 @@ set -u
 . "$(dirname "$0")/common.sh"
 # The demo forum, each answer 80 ms late (one at a time), so a crawl lasts some seconds.
 testsrv_start "$src/docs/demo" 120 80
-cat >"$work/patrol.yaml" <<YAML
-crawler:
-  user_agent: "patrol-test/1 (+https://example.org/contact)"
-  connections: 2
-venues:
-  - id: demo
-    name: Demo forum for the lock test
-    seeds: ["http://127.0.0.1:$port/"]
-    politeness: {delay_ms: 0, connections: 2}
-    allow_private_addresses: true
-YAML
+demo_config "Demo forum for the lock test"
 db="$work/db"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 ms() { date +%s%3N; }
 
 "$patrol" --config "$work/patrol.yaml" --db "$db" -q crawl &
@@ -64,5 +43,4 @@ wait "$first"
 check $? "the first crawl ends well"
 "$patrol" --config "$work/patrol.yaml" --db "$db" -q crawl
 check $? "once it is over, the next crawl runs"
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

@@ -9,29 +9,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 # The demo forum, each answer 200 ms late, so the crawl lasts about ten seconds.
 testsrv_start "$src/docs/demo" 120 200
-cat >"$work/patrol.yaml" <<YAML
-crawler:
-  user_agent: "patrol-test/1 (+https://example.org/contact)"
-  connections: 2
-venues:
-  - id: demo
-    name: Demo forum for the reload test
-    seeds: ["http://127.0.0.1:$port/"]
-    politeness: {delay_ms: 0, connections: 2}
-    allow_private_addresses: true
-YAML
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/#   /' "$work/err" 2>/dev/null
-		failures=$((failures + 1))
-	fi
-}
+demo_config "Demo forum for the reload test"
 # pack FILE ID PATTERN: a one-rule pack on page titles, written whole at once.
 pack() {
 	cat >"$1.tmp" <<YAML
@@ -63,12 +41,7 @@ db="$work/db"
 	>"$work/out" 2>"$work/err" &
 pid=$!
 # The crawl has loaded its rules once it has stored a page.
-for _ in $(seq 300); do
-	pages=$("$patrol" --db "$db" --json stats 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])' 2>/dev/null)
-	[ "${pages:-0}" -gt 0 ] && break
-	sleep 0.1
-done
+wait_stored "$db"
 printf 'pack: broken\nrules: [\n' >"$work/rules/b.yaml.tmp"
 mv "$work/rules/b.yaml.tmp" "$work/rules/b.yaml"
 sleep 3
@@ -89,5 +62,4 @@ second=$(grep -c '"rule":"test.second"' "$work/hits")
 pages=$("$patrol" --db "$db" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])')
 [ "$first" -gt "$second" ] && [ "$second" -gt 0 ]
 check $? "pages after the reload are matched with the new rule too ($first and $second hits, $pages pages)"
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

@@ -9,17 +9,6 @@
 set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 p() { "$patrol" --db "$db" "$@"; }
 
 p -q demo >"$work/demo.out" 2>&1
@@ -126,5 +115,4 @@ PY
 else
 	echo "ok $((n = n + 1)) - # SKIP mdb_dump/mdb_load not installed"
 fi
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

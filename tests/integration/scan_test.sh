@@ -8,31 +8,6 @@
 set -u
 . "$(dirname "$0")/common.sh"
 posts="$src/tests/fixtures/posts"
-failures=0
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	cut -c1-300 "$work/out" "$work/err" 2>/dev/null | sed 's/^/#   /' | head -20
-	failures=$((failures + 1))
-}
-
-# expect STATUS PATTERN CMD...: runs CMD, checks its exit status and that stderr matches PATTERN.
-expect() {
-	want=$1 pattern=$2
-	shift 2
-	"$@" >"$work/out" 2>"$work/err"
-	got=$?
-	if [ "$got" -ne "$want" ] || { [ -n "$pattern" ] && ! grep -q -- "$pattern" "$work/err"; }; then
-		not_ok "$*: exit $got (want $want)"
-	elif grep -q -i -e "sanitizer" -e "segmentation" "$work/err"; then
-		not_ok "$*: crashed"
-	else
-		ok "$*"
-	fi
-}
 
 # lines_check DESCRIPTION PYTHON-EXPRESSION: evaluates the expression on the JSON lines of
 # $work/out (as L, a list of objects; F is the text of $work/in when it exists); true passes.
@@ -147,5 +122,4 @@ if grep -q "^usage: patrol scan" "$work/out"; then ok "--help on stdout"; else n
 expect 0 "" "$patrol" --json scan --rules "$work/pack.yaml" "$work/bad.txt"
 lines_check "NUL and invalid bytes: still matched" 'len(L) == 1 and L[0]["start"] == 2'
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

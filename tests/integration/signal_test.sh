@@ -10,29 +10,7 @@ set -u
 # The demo forum, each answer 120 ms late, so a crawl lasts seconds: long enough for a signal to
 # land mid-crawl even when a loaded machine is slow to see the first stored page.
 testsrv_start "$src/docs/demo" 120 120
-cat >"$work/patrol.yaml" <<YAML
-crawler:
-  user_agent: "patrol-test/1 (+https://example.org/contact)"
-  connections: 2
-venues:
-  - id: demo
-    name: Demo forum for the signal test
-    seeds: ["http://127.0.0.1:$port/"]
-    politeness: {delay_ms: 0, connections: 2}
-    allow_private_addresses: true
-YAML
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/#   /' "$work/err" 2>/dev/null
-		failures=$((failures + 1))
-	fi
-}
+demo_config "Demo forum for the signal test"
 ms() { date +%s%3N; }
 # A shell runs background jobs with SIGINT ignored, and patrol keeps an ignored SIGINT
 # ignored: env gives it the default back.
@@ -49,12 +27,7 @@ start() {
 		[ -s "$1/crawl.lock" ] && break
 		sleep 0.1
 	done
-	for _ in $(seq 300); do
-		stored=$("$patrol" --db "$1" --json stats 2>/dev/null |
-			python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"])' 2>/dev/null)
-		[ "${stored:-0}" -gt 0 ] && break
-		sleep 0.1
-	done
+	wait_stored "$1"
 	sleep "$2"
 }
 summary() { # pages queued leased, then the hits
@@ -118,5 +91,4 @@ check $? "two signals: the same command again finishes the crawl"
 summary "$db" >"$work/twice.txt"
 diff -u "$work/ref.txt" "$work/twice.txt" >"$work/err"
 check $? "two signals: the same pages and hits as the uninterrupted crawl"
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end
