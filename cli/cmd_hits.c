@@ -101,14 +101,15 @@ static const char hit_help[] =
 	"\n"
 	"Show hit ID: its rule, page, match in its snippet (between >> and <<), when it was first\n"
 	"and last seen, and its review history from the audit chain. With the global --json, one\n"
-	"JSON object: the hit's keys, \"page\" and \"history\".\n"
+	"JSON object: the hit's keys, \"page\", \"tip\" (the patrol submit tip of its URL, or null)\n"
+	"and \"history\".\n"
 	"\n"
 	"  --evidence FILE  write the raw response the hit was found in (status line, headers,\n"
 	"                   body), exactly as stored, to FILE ('-': standard output, alone)\n";
 
 /* What show gathers in its read transactions: a JSON copy of everything, printed after. */
 struct show {
-	json_t *hit, *page, *history;
+	json_t *hit, *page, *history, *tip;
 	char *marked;
 	uint8_t evidence[DIGEST_LEN]; /* zeros when the hit has none */
 };
@@ -130,6 +131,15 @@ static int show_page(const struct store_page *p, void *ud)
 			     clock_iso8601(p->fetched_at, at, sizeof(at)), "status", p->status,
 			     "title", p->title, "canonical", p->canonical);
 	return sh->page ? 0 : -ENOMEM;
+}
+
+static int show_tip(const struct store_tip *t, void *ud)
+{
+	struct show *sh = ud;
+	char at[32];
+	sh->tip = json_pack("{ss ss ss ss}", "actor", t->actor, "at",
+			    clock_iso8601(t->at, at, sizeof(at)), "note", t->note, "venue", t->venue);
+	return sh->tip ? 0 : -ENOMEM;
 }
 
 static int show_entry(const struct store_audit_entry *e, void *ud)
@@ -194,6 +204,12 @@ static void show_text(const struct show *sh)
 		       json_string_value(json_object_get(p, "title")),
 		       (long long)json_integer_value(json_object_get(p, "status")),
 		       json_string_value(json_object_get(p, "fetched_at")));
+	if (sh->tip) {
+		const char *note = json_string_value(json_object_get(sh->tip, "note"));
+		printf("  tip         submitted by %s at %s%s%s\n",
+		       json_string_value(json_object_get(sh->tip, "actor")),
+		       json_string_value(json_object_get(sh->tip, "at")), note[0] ? ": " : "", note);
+	}
 	printf("  history%s\n", json_array_size(sh->history) ? "" : "     none: never reviewed");
 	size_t i;
 	json_t *e;
@@ -211,6 +227,7 @@ static void show_json(struct show *sh)
 {
 	json_object_set(sh->hit, "page", sh->page ? sh->page : json_null());
 	json_object_set(sh->hit, "history", sh->history);
+	json_object_set(sh->hit, "tip", sh->tip ? sh->tip : json_null());
 	char *s = json_dumps(sh->hit, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s)
 		puts(s);
@@ -233,6 +250,8 @@ static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struc
 		if (rc == ERR_NOT_FOUND)
 			rc = 0;
 	}
+	if (!rc && url && (rc = store_tip_get(store, url, show_tip, sh)) == ERR_NOT_FOUND)
+		rc = 0;
 	if (!rc)
 		rc = store_audit_each(store, id, show_entry, sh);
 	if (rc) {
@@ -311,6 +330,7 @@ int cmd_hit(struct cli *cli, int argc, char **argv)
 	json_decref(sh.hit);
 	json_decref(sh.page);
 	json_decref(sh.history);
+	json_decref(sh.tip);
 	free(sh.marked);
 	return rc;
 }

@@ -7,17 +7,6 @@
 set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 testsrv_start "$src/tests/fixtures/site" 60
 cat >"$work/patrol.yaml" <<YAML
 crawler:
@@ -77,5 +66,22 @@ first=$(grep -n "127.0.0.1:$port/" "$work/crawl.out" | head -n 1)
 echo "$first" | grep -q "orphan.html"
 check $? "the tip came first"
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+# A hit on a tipped URL shows its tip.
+p submit --as bob --note "seen in a chat group" "http://127.0.0.1:$port/a.html" >/dev/null
+id=$(p --json hits | python3 -c '
+import json, sys
+print(next(h["id"] for h in map(json.loads, sys.stdin) if h["url"].endswith("/a.html")))')
+p --json hit show "$id" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["tip"]
+assert t["actor"] == "bob" and t["note"] == "seen in a chat group" and t["venue"] == "site", t'
+check $? "hit show --json gives the tip of the hit's URL"
+p hit show "$id" | grep -q "^  tip         submitted by bob at .*: seen in a chat group$"
+check $? "and hit show prints it"
+p --json hits | python3 -c '
+import json, sys
+h = next(h for h in map(json.loads, sys.stdin) if not h["url"].endswith("/a.html"))
+print(h["id"])' >"$work/other"
+[ "$(p --json hit show "$(cat "$work/other")" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tip"])')" = None ]
+check $? "a hit on a URL nobody submitted has tip null"
+tap_end
