@@ -7,17 +7,6 @@
 #   usage: merge_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 testsrv_start "$src/tests/fixtures/site" 60
 config() { # config FILE EXCLUDE
 	cat >"$1" <<YAML
@@ -83,5 +72,4 @@ check $? "merging a source again is refused"
 keys "$work/m" | cmp -s - "$work/all.keys"
 check $? "and changes nothing"
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

@@ -8,17 +8,6 @@
 set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 testsrv_start "$src/tests/fixtures/site" 60
 cat >"$work/patrol.yaml" <<YAML
 crawler:
@@ -92,5 +81,4 @@ check $? "a second rematch adds nothing"
 p verify >/dev/null
 check $? "patrol verify passes"
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

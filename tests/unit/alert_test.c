@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "store_util.h"
+
 #define RECV_MAX 16
 
 /* The receiver: answers 500 to its first fail_first requests, then 200; keeps each body. */
@@ -114,18 +116,6 @@ static void recv_stop(struct receiver *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-struct fixture {
-	char root[256];
-	char dir[300];
-	struct store *s;
-};
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 /* Hits: 1 critical fraud/prize on v1, 2 high fraud/crypto on v1, 3 low fraud/prize on v1,
  * 4 critical hoax/x on v2. */
 static void put_hits(struct store *s)
@@ -149,28 +139,9 @@ static void put_hits(struct store *s)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
-	char err[256];
-	if (!f)
+	if (store_fixture_setup_open(state, "alert"))
 		return -1;
-	snprintf(f->root, sizeof(f->root), "%s/patrol-alert-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->root))
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	if (store_open(f->dir, &f->s, err, sizeof(err)) != 0)
-		return -1;
-	put_hits(f->s);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->s);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
+	put_hits(((struct store_fixture *)*state)->s);
 	return 0;
 }
 
@@ -182,7 +153,7 @@ static size_t count(const char *s, const char *needle)
 	return n;
 }
 
-static void dispatch(struct fixture *f, const struct alert_target *t, size_t n, bool dry,
+static void dispatch(struct store_fixture *f, const struct alert_target *t, size_t n, bool dry,
 		     struct alert_report *r)
 {
 	struct alert_opts o = {.targets = t, .ntargets = n, .dry_run = dry, .retry_ms = 10,
@@ -192,7 +163,7 @@ static void dispatch(struct fixture *f, const struct alert_target *t, size_t n, 
 
 static void test_webhook_retry_once(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct receiver r;
 	recv_start(&r, 1);
 	char url[64];
@@ -225,7 +196,7 @@ static void test_webhook_retry_once(void **state)
 
 static void test_webhook_down(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct receiver r;
 	recv_start(&r, 100);
 	char url[64];
@@ -252,7 +223,7 @@ static void test_webhook_down(void **state)
 
 static void test_command_filters(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char out[400], cmd[600];
 	snprintf(out, sizeof(out), "%s/out.json", f->root);
 	snprintf(cmd, sizeof(cmd), "cat >> '%s'", out);
@@ -284,7 +255,7 @@ static void test_command_filters(void **state)
 
 static void test_command_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *argv[] = {"/bin/sh", "-c", "cat >/dev/null; exit 3"};
 	struct alert_target t = {.id = "bad", .kind = ALERT_COMMAND, .argv = argv, .nargv = 3,
 				 .min_severity = "critical"};
@@ -299,7 +270,7 @@ static void test_command_fails(void **state)
 
 static void test_mail(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char sm[400], out[400];
 	snprintf(out, sizeof(out), "%s/mail.txt", f->root);
 	snprintf(sm, sizeof(sm), "%s/sendmail", f->root);
@@ -329,11 +300,11 @@ static void test_mail(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_webhook_retry_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_webhook_down, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_command_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_command_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_retry_once, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_down, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_command_filters, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_command_fails, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_mail, setup, store_fixture_teardown),
 	};
 	crawl_global_init();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "store_util.h"
+
 static const struct early_warning_settings ew = {
 	.spike_factor = 3.0, .spike_min_hits = 5, .history_days = 14, .drop_factor = 0.5};
 
@@ -53,18 +55,6 @@ static void test_spike_rule(void **state)
 	short_s[2] = 12;
 	assert_false(trends_spike(short_s, 3, &ew, NULL));
 	assert_false(trends_spike(short_s, 1, &ew, NULL));
-}
-
-struct fixture {
-	char root[256];
-	char dir[300];
-	struct store *s;
-};
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
 }
 
 #define NOW (20000 * 86400LL + 3600) /* 1 a.m. UTC on day 20000 */
@@ -101,34 +91,15 @@ static void put_hits(struct store *s)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
-	char err[256];
-	if (!f)
+	if (store_fixture_setup_open(state, "trends"))
 		return -1;
-	snprintf(f->root, sizeof(f->root), "%s/patrol-trends-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->root))
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	if (store_open(f->dir, &f->s, err, sizeof(err)) != 0)
-		return -1;
-	put_hits(f->s);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->s);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
+	put_hits(((struct store_fixture *)*state)->s);
 	return 0;
 }
 
 static void test_series(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct trends t;
 	assert_int_equal(trends_collect(f->s, NULL, 5, NOW, &t), 0);
 	assert_int_equal(t.ndays, 5);
@@ -151,7 +122,7 @@ static void test_series(void **state)
 
 static void test_spike_alert(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char out[400], cmd[600];
 	snprintf(out, sizeof(out), "%s/spikes", f->root);
 	snprintf(cmd, sizeof(cmd), "cat >> '%s'", out);
@@ -182,8 +153,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spike_rule),
-		cmocka_unit_test_setup_teardown(test_series, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spike_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_series, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_spike_alert, setup, store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
