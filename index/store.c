@@ -336,6 +336,8 @@ static int store_prepare(struct store *s, const char *dir, char *err, size_t err
 		rc = store__users_open(s, txn);
 	if (!rc)
 		rc = store__alerts_open(s, txn);
+	if (!rc)
+		rc = store__snapshots_open(s, txn);
 	if (rc)
 		goto fail;
 	rc = mdb_err(mdb_txn_commit(txn));

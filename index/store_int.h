@@ -51,6 +51,7 @@ struct store {
 	MDB_dbi runs;			 /* runs.c: one record per crawl or scheduled run */
 	MDB_dbi users, sessions;	 /* users.c: review UI analysts and their sessions */
 	MDB_dbi alerts, tips;		 /* alerts.c: hits already alerted; queued tip URLs */
+	MDB_dbi snapshots;		 /* snapshot.c: evidence digest -> rendered screenshot */
 	char *dir;
 	void *map;	/* where LMDB mapped data.mdb, for store_trim; NULL when not found */
 	size_t map_len;
@@ -82,6 +83,7 @@ int store__meta_put_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t x)
 int store__runs_open(struct store *s, MDB_txn *txn);
 int store__users_open(struct store *s, MDB_txn *txn);
 int store__alerts_open(struct store *s, MDB_txn *txn);
+int store__snapshots_open(struct store *s, MDB_txn *txn);
 int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
 /* store.c: a hit's identity, the hit_keys key: SHA-256 of rule NUL url NUL match (32 bytes). */
 int store__hit_identity(const struct store_hit *hit, uint8_t out[32]);
