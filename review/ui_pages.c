@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,10 +268,29 @@ int ui__queue(struct ui_req *r)
 
 /* A copy of the hit's strings that outlives the read transaction. */
 struct hit_copy {
-	struct store_hit h;
+	struct store_hit h; /* spans are not copied (NULL): patterns names them */
 	struct buf strs;
 	bool found;
+	char patterns[512]; /* the names of the rule's patterns that matched, ", " between */
 };
+
+/* Each pattern name once, as many as fit. */
+static void hc_patterns(struct hit_copy *c, const struct store_hit *h)
+{
+	size_t len = 0;
+	c->patterns[0] = 0;
+	for (size_t i = 0; i < h->nspans && h->spans; i++) {
+		const char *name = h->spans[i].pattern ? h->spans[i].pattern : "";
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = h->spans[j].pattern && strcmp(h->spans[j].pattern, name) == 0;
+		size_t n = strlen(name);
+		if (dup || !n || len + n + 3 > sizeof(c->patterns))
+			continue;
+		len += (size_t)snprintf(c->patterns + len, sizeof(c->patterns) - len, "%s%s",
+					len ? ", " : "", name);
+	}
+}
 
 static const char *hc_str(struct hit_copy *c, const char *s)
 {
@@ -287,7 +307,11 @@ static int hit_copy_fn(const struct store_hit *h, void *ud)
 	const char **fields[] = {&c->h.rule,	&c->h.pack,	&c->h.category, &c->h.severity,
 				 &c->h.venue,	&c->h.url,	&c->h.field,	&c->h.match,
 				 &c->h.snippet, &c->h.status,	&c->h.pack_version,
-				 &c->h.pack_digest, &c->h.prior_status};
+				 &c->h.pack_digest, &c->h.prior_status, &c->h.post_author,
+				 &c->h.post_time};
+	hc_patterns(c, h);
+	c->h.spans = NULL;
+	c->h.nspans = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		*fields[i] = hc_str(c, *fields[i] ? *fields[i] : "");
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -395,8 +419,9 @@ static int ui_hit_venue(struct ui_req *r, const char *id)
 	return rc ? rc : ui_dd(&r->page, "registration", v->registration);
 }
 
-static int ui_hit_body(struct ui_req *r, const struct store_hit *h)
+static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
 {
+	const struct store_hit *h = &c->h;
 	struct buf *b = &r->page;
 	const struct ui_rule *rule = ui__rule(r->ui, h->rule);
 	int rc = buf_addf(b, "<h1 data-hit=\"%" PRIu64 "\">#%" PRIu64 " ", h->id, h->id);
@@ -413,9 +438,14 @@ static int ui_hit_body(struct ui_req *r, const struct store_hit *h)
 	rc = rc ? rc : ui_dd(b, "category", h->category);
 	rc = rc ? rc : ui_dd(b, "pack", h->pack);
 	rc = rc ? rc : ui_dd(b, "matched", h->match);
+	if (!rc && c->patterns[0])
+		rc = ui_dd(b, "patterns", c->patterns);
 	rc = rc ? rc : ui_dd(b, "field", h->field);
-	if (!rc && h->post >= 0)
+	if (!rc && h->post >= 0) {
 		rc = buf_addf(b, "<dt>post</dt><dd>%" PRId64 "</dd>", h->post);
+		rc = rc ? rc : ui_dd(b, "post author", h->post_author[0] ? h->post_author : "-");
+		rc = rc ? rc : ui_dd(b, "post time", h->post_time[0] ? h->post_time : "-");
+	}
 	rc = rc ? rc : ui_dl(b, "page");
 	rc = rc ? rc : ui__url(b, h->url);
 	rc = rc ? rc : buf_addstr(b, "</dd>");
@@ -448,7 +478,7 @@ int ui__hit(struct ui_req *r, uint64_t id)
 	char title[32];
 	snprintf(title, sizeof(title), "Hit #%" PRIu64, id);
 	rc = rc ? rc : ui__page_begin(r, title, "queue");
-	rc = rc ? rc : ui_hit_body(r, &c.h);
+	rc = rc ? rc : ui_hit_body(r, &c);
 	buf_done(&c.strs);
 	return rc ? rc : ui__page_end(r, 200);
 }
@@ -789,7 +819,88 @@ static int robots_cell(struct ui_req *r, const struct ui_venue *v)
 	return rc ? rc : buf_addstr(&r->page, "</td>");
 }
 
-static int venues_row(struct ui_req *r, const struct ui_venue *v, const struct tally *t)
+/* The newest run of each configured venue, from the last UI_RUNS runs. */
+#define UI_RUNS 200
+
+struct venue_run {
+	int64_t ended;
+	int status;
+	char *summary; /* the venue's JSON summary as the command printed it, NULL for none */
+};
+
+struct runs_walk {
+	const struct ui *ui;
+	struct venue_run *runs; /* one per configured venue */
+};
+
+static int runs_visit(const struct store_run *run, void *ud)
+{
+	struct runs_walk *w = ud;
+	for (size_t i = 0; i < run->nvenues; i++) {
+		const struct ui_venue *v = ui__venue(w->ui, run->venues[i].venue);
+		struct venue_run *vr = v ? &w->runs[v - w->ui->o.venues] : NULL;
+		if (!vr || vr->summary)
+			continue; /* newest first: the first seen is the last run */
+		vr->ended = run->ended;
+		vr->status = run->status;
+		vr->summary = strndup(run->venues[i].summary ? run->venues[i].summary : "", 400);
+		if (!vr->summary)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A venue's run summary (DESIGN.md §4's crawl object) as a line: pages, new hits, and every
+ * outcome but the good ones with its count; the raw text when it is not such an object. */
+static int run_summary(struct buf *b, const char *summary)
+{
+	json_t *o = json_loads(summary, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return ui_html(b, summary);
+	}
+	int rc = buf_addf(b, "%lld pages, %lld new hits",
+			  (long long)json_integer_value(json_object_get(o, "pages")),
+			  (long long)json_integer_value(json_object_get(o, "hits_new")));
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(o, "outcomes"), key, v) {
+		if (rc || !json_integer_value(v) || strcmp(key, "ok") == 0 ||
+		    strcmp(key, "not_modified") == 0 || strcmp(key, "not_html") == 0)
+			continue;
+		rc = buf_addstr(b, ", <span class=\"err\">");
+		rc = rc ? rc : ui_html(b, key);
+		rc = rc ? rc : buf_addf(b, " %lld</span>", (long long)json_integer_value(v));
+	}
+	json_t *rb = json_object_get(o, "robots_blocked");
+	if (!rc && json_integer_value(rb))
+		rc = buf_addf(b, ", robots.txt blocked %lld", (long long)json_integer_value(rb));
+	json_decref(o);
+	return rc;
+}
+
+static int run_cells(struct ui_req *r, const struct ui_venue *v, const struct venue_run *vr)
+{
+	struct buf *b = &r->page;
+	int64_t started = 0;
+	int rc = buf_addstr(b, "<td class=\"t\">");
+	if (store_run_venue_last(r->ui->o.store, v->id, &started, NULL) == 0)
+		rc = ui__time(b, started);
+	else
+		rc = buf_addstr(b, "-");
+	rc = rc ? rc : buf_addstr(b, "</td><td class=\"run\">");
+	if (!rc && vr && vr->summary) {
+		rc = ui__time(b, vr->ended);
+		rc = rc ? rc : buf_addf(b, ", exit %d<br>", vr->status);
+		rc = rc ? rc : run_summary(b, vr->summary);
+	} else if (!rc) {
+		rc = buf_addstr(b, "-");
+	}
+	return rc ? rc : buf_addstr(b, "</td>");
+}
+
+static int venues_row(struct ui_req *r, const struct ui_venue *v, const struct tally *t,
+		      const struct venue_run *vr)
 {
 	struct buf *b = &r->page;
 	int rc = buf_addstr(b, "<tr><td><a href=\"/?status=all&amp;venue=");
@@ -806,6 +917,7 @@ static int venues_row(struct ui_req *r, const struct ui_venue *v, const struct t
 	rc = rc ? rc : ui__url(b, v->seed);
 	rc = rc ? rc : buf_addstr(b, "</td>");
 	rc = rc ? rc : robots_cell(r, v);
+	rc = rc ? rc : run_cells(r, v, vr);
 	rc = rc ? rc : buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t ? t->total : 0);
 	for (size_t i = 0; i < 4 && !rc; i++)
 		rc = buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t ? t->n[i] : 0);
@@ -815,14 +927,21 @@ static int venues_row(struct ui_req *r, const struct ui_venue *v, const struct t
 int ui__venues(struct ui_req *r)
 {
 	struct tallies *t = NULL;
-	int rc = tallies_load(r->ui->o.store, &t);
-	if (rc)
+	struct runs_walk w = {r->ui, calloc(r->ui->o.nvenues + 1, sizeof(struct venue_run))};
+	int rc = w.runs ? store_runs_last(r->ui->o.store, UI_RUNS, runs_visit, &w) : -ENOMEM;
+	rc = rc ? rc : tallies_load(r->ui->o.store, &t);
+	if (rc) {
+		for (size_t i = 0; w.runs && i < r->ui->o.nvenues; i++)
+			free(w.runs[i].summary);
+		free(w.runs);
 		return rc;
+	}
 	rc = ui__page_begin(r, "Venues", "venues");
 	rc = rc ? rc
 		: buf_addstr(&r->page, "<h1>Venues</h1><table class=\"num\"><thead><tr><th>id</th>"
 				       "<th>name</th><th>operator</th><th>registration</th><th>seed"
-				       "</th><th>robots.txt</th><th>hits</th><th>new</th><th>"
+				       "</th><th>robots.txt</th><th>last complete crawl</th><th>last run"
+				       "</th><th>hits</th><th>new</th><th>"
 				       "confirmed</th><th>dismissed</th><th>escalated</th></tr>"
 				       "</thead><tbody>");
 	for (size_t i = 0; i < r->ui->o.nvenues && !rc; i++) {
@@ -830,13 +949,16 @@ int ui__venues(struct ui_req *r)
 		for (size_t j = 0; j < t->nvenues && !vt; j++)
 			if (strcmp(t->venues[j].key, r->ui->o.venues[i].id) == 0)
 				vt = &t->venues[j];
-		rc = venues_row(r, &r->ui->o.venues[i], vt);
+		rc = venues_row(r, &r->ui->o.venues[i], vt, &w.runs[i]);
 	}
+	for (size_t i = 0; i < r->ui->o.nvenues; i++)
+		free(w.runs[i].summary);
+	free(w.runs);
 	for (size_t j = 0; j < t->nvenues && !rc; j++) {
 		if (ui__venue(r->ui, t->venues[j].key))
 			continue;
 		struct ui_venue v = {.id = t->venues[j].key, .name = "(not in the configuration)"};
-		rc = venues_row(r, &v, &t->venues[j]);
+		rc = venues_row(r, &v, &t->venues[j], NULL);
 	}
 	tallies_free(t);
 	struct store_stats st = {0};
