@@ -6,6 +6,7 @@
 
 #include "cli/assets.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "crawler/crawl.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -23,12 +24,30 @@
 #define DEMO_HOST "demo-forum.localhost"
 
 static const char demo_help[] =
-	"usage: patrol demo [--max-pages N]\n"
+	"usage: patrol demo [--max-pages N] [--serve [--listen ADDR:PORT]]\n"
 	"\n"
 	"Serve the demo forum bundled in patrol on 127.0.0.1 (a free port), crawl it as the venue\n"
 	"'demo-forum' with the shipped rule packs, and print a summary and the hits. The store is a\n"
 	"new directory under $TMPDIR unless the global --db names one; its path is printed so that\n"
-	"'patrol --db DIR hits' can look again.\n";
+	"'patrol --db DIR hits' can look again.\n"
+	"  --serve        then serve the review UI on the store (patrol serve) until Ctrl-C, with\n"
+	"                 an analyst 'demo' whose login token is printed\n"
+	"  --listen A:P   where --serve listens (default 127.0.0.1:8750)\n";
+
+int cmd_serve(struct cli *cli, int argc, char **argv); /* cli/cmd_serve.c */
+int cmd_users(struct cli *cli, int argc, char **argv); /* cli/cmd_users.c */
+
+/* --serve: a fresh analyst "demo" (its token printed by users add), then patrol serve. */
+static int demo_serve(struct cli *cli, const char *listen)
+{
+	char users[] = "users", add1[] = "add", demo[] = "demo", serve0[] = "serve";
+	char opt[] = "--listen", addr[64];
+	snprintf(addr, sizeof(addr), "%s", listen);
+	char *add[] = {users, add1, demo, NULL};
+	char *serve[] = {serve0, opt, addr, NULL};
+	int status = cmd_users(cli, 3, add);
+	return status == CLI_OK ? cmd_serve(cli, 3, serve) : status;
+}
 
 /* The demo forum's files, as the static handler wants them: paths under "/". */
 struct demo_site {
@@ -152,10 +171,12 @@ static int demo_report(struct cli *cli, struct store *store)
 	return cli_print_hits(cli, store, 0) ? CLI_FAIL : CLI_OK;
 }
 
-static int demo_parse(int argc, char **argv, size_t *max_pages)
+static int demo_parse(int argc, char **argv, size_t *max_pages, const char **serve)
 {
 	static const struct option opts[] = {
 		{"max-pages", required_argument, NULL, 'm'},
+		{"serve", no_argument, NULL, 's'},
+		{"listen", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -167,6 +188,12 @@ static int demo_parse(int argc, char **argv, size_t *max_pages)
 			if ((v = cli_parse_count("demo", "--max-pages", optarg)) < 0)
 				return CLI_USAGE;
 			*max_pages = (size_t)v;
+			break;
+		case 's':
+			*serve = *serve ? *serve : "127.0.0.1:8750";
+			break;
+		case 'l':
+			*serve = optarg;
 			break;
 		case 'h':
 			fputs(demo_help, stdout);
@@ -183,7 +210,8 @@ static int demo_parse(int argc, char **argv, size_t *max_pages)
 int cmd_demo(struct cli *cli, int argc, char **argv)
 {
 	size_t max_pages = 0;
-	int status = demo_parse(argc, argv, &max_pages);
+	const char *serve = NULL;
+	int status = demo_parse(argc, argv, &max_pages, &serve);
 	if (status >= 0)
 		return status;
 	static struct demo_site site; /* cli/ may hold state; large, so not on the stack */
@@ -218,9 +246,11 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 	status = demo_crawl(cli, httpd_port(httpd), max_pages, store, rules);
 	if (status == CLI_OK)
 		status = demo_report(cli, store);
+	if (status == CLI_OK && serve)
+		store_user_remove(store, "demo", clock_wall()); /* a fresh token each time */
 fail:
 	httpd_stop(httpd);
 	store_close(store);
 	rules_set_free(rules);
-	return status;
+	return status == CLI_OK && serve ? demo_serve(cli, serve) : status;
 }

@@ -151,5 +151,20 @@ check $? "after logging out the session is gone"
 
 kill $spid
 wait $spid 2>/dev/null
+
+# patrol demo --serve: the demo's store, an analyst "demo" whose token is printed, the UI.
+"$patrol" --db "$work/demo" -q demo --serve --listen 127.0.0.1:0 >"$work/demo.out" 2>&1 3>&- &
+spid=$!
+for _ in $(seq 1 100); do
+	grep -q "^serving" "$work/demo.out" && break
+	sleep 0.1
+done
+url=$(sed -n 's/^serving \(http:[^ ]*\) .*/\1/p' "$work/demo.out")
+dtoken=$(grep -x '[0-9a-f]\{64\}' "$work/demo.out")
+[ -n "$url" ] && [ "$(c -c "$work/djar" -d "name=demo&token=$dtoken" "${url}login")" = 303 ] \
+	&& [ "$(c -b "$work/djar" "${url}?status=all")" = 200 ] && grep -q 'demo-forum' "$work/body"
+check $? "demo --serve: the demo's hits in the UI, with the printed token"
+kill $spid
+wait $spid 2>/dev/null
 echo "1..$n"
 [ $failures -eq 0 ]
