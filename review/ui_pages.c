@@ -12,11 +12,13 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const ui_statuses[] = {"new", "confirmed", "dismissed", "escalated", "gone"};
 #define NSTATUS (sizeof(ui_statuses) / sizeof(ui_statuses[0]))
@@ -534,6 +536,63 @@ static int ui_raw(struct ui_req *r, const struct store_hit *h, char *data, size_
 	return 0;
 }
 
+/* The body in the charset the page was decoded with, as UTF-8 into out (capped by out): so a GBK
+ * or Big5 page reads as text and its match (UTF-8) can be marked. A byte that does not convert
+ * becomes U+FFFD. ERR_CHARSET when iconv does not know the charset. */
+static int ui_to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
+{
+	iconv_t cd = iconv_open("UTF-8", cs);
+	if (cd == (iconv_t)-1)
+		return ERR_CHARSET;
+	char chunk[16384];
+	int rc = 0;
+	char *ip = (char *)in;
+	size_t ileft = len;
+	while (!rc && ileft) {
+		char *op = chunk;
+		size_t oleft = sizeof(chunk);
+		size_t n = iconv(cd, &ip, &ileft, &op, &oleft);
+		int e = n == (size_t)-1 ? errno : 0;
+		rc = buf_add(out, chunk, sizeof(chunk) - oleft);
+		if (!rc && (e == EILSEQ || e == EINVAL)) {
+			rc = buf_addstr(out, "\xef\xbf\xbd"); /* skip the byte; EINVAL: cut short */
+			ip++;
+			ileft--;
+		}
+	}
+	iconv_close(cd);
+	return rc;
+}
+
+static bool ui_is_utf8(const char *cs)
+{
+	return !cs[0] || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
+	       strcasecmp(cs, "us-ascii") == 0;
+}
+
+/* The captured response as marked text: the head as it came, the body converted to UTF-8. */
+static int ui_evidence_text(struct ui_req *r, const struct store_hit *h, const char *data,
+			    size_t len)
+{
+	struct raw_ctx c = {""};
+	store_page_get(r->ui->o.store, h->url, raw_page_fn, &c);
+	const char *sep = memmem(data, len, "\r\n\r\n", 4);
+	size_t off = sep ? (size_t)(sep - data) + 4 : 0;
+	if (ui_is_utf8(c.charset) || !off)
+		return ui__marked(&r->page, data, len, h->match);
+	struct buf body;
+	buf_init(&body, 4 * len + 64);
+	int rc = ui_to_utf8(c.charset, data + off, len - off, &body);
+	if (rc == ERR_CHARSET)
+		rc = ui__marked(&r->page, data, len, h->match);
+	else if (!rc) {
+		rc = ui__marked(&r->page, data, off, h->match);
+		rc = rc ? rc : ui__marked(&r->page, body.data ? body.data : "", body.len, h->match);
+	}
+	buf_done(&body);
+	return rc;
+}
+
 static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const char *data,
 			    size_t len)
 {
@@ -551,7 +610,7 @@ static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const c
 				   " title=\"captured page\" src=\"/hit/%" PRIu64 "/raw\"></iframe>",
 				h->id);
 	rc = rc ? rc : buf_addstr(b, "<h2>As text</h2><pre class=\"cap\">");
-	rc = rc ? rc : ui__marked(b, data, len, h->match);
+	rc = rc ? rc : ui_evidence_text(r, h, data, len);
 	rc = rc ? rc : buf_addstr(b, "</pre>");
 	return rc ? rc : ui__page_end(r, 200);
 }

@@ -152,6 +152,31 @@ check $? "after logging out the session is gone"
 kill $spid
 wait $spid 2>/dev/null
 
+# HTTPS with a self-signed pair (when the openssl tool is there): Secure cookies.
+if command -v openssl >/dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
+		-days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1; then
+	"$patrol" --config "$work/patrol.yaml" --db "$db" serve --listen 127.0.0.1:0 \
+		--tls-cert "$work/cert.pem" --tls-key "$work/key.pem" >"$work/tls.out" 2>&1 3>&- &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q "^serving" "$work/tls.out" && break
+		sleep 0.1
+	done
+	url=$(sed -n 's/^serving \(https:[^ ]*\) .*/\1/p' "$work/tls.out")
+	[ -n "$url" ] && [ "$(c -k -D "$work/head" -d "name=alice&token=$token" "${url}login")" = 303 ] &&
+		grep -qi '^set-cookie: patrol_session=.*; Secure' "$work/head"
+	check $? "over HTTPS the session cookie is Secure"
+	kill $spid
+	wait $spid 2>/dev/null
+	p serve --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/cert.pem" \
+		>"$work/tls.out" 2>&1
+	[ $? -eq 2 ]
+	check $? "a key file that is not a key is a usage error"
+else
+	echo "# no openssl tool: HTTPS not checked"
+fi
+
 # patrol demo --serve: the demo's store, an analyst "demo" whose token is printed, the UI.
 "$patrol" --db "$work/demo" -q demo --serve --listen 127.0.0.1:0 >"$work/demo.out" 2>&1 3>&- &
 spid=$!

@@ -353,6 +353,52 @@ static void queue_pages_cover_every_hit_once(void **state)
 	assert_int_equal(total, 120);
 }
 
+/* A GBK page: its text is shown converted, with the (UTF-8) match marked; the frame's HTML goes
+ * with its charset. */
+static void evidence_is_converted_and_framed(void **state)
+{
+	struct env *e = *state;
+	login(e);
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=gbk\r\n\r\n";
+	static const char body[] = "<p>\xcb\xa2\xb5\xa5\xb7\xb5\xc0\xfb \xff</p>"; /* 刷单返利, a bad byte */
+	void *packed = NULL;
+	size_t plen = 0;
+	struct store_hit hit = {.rule = "r.gbk", .url = "http://gbk.test/t", .match = "刷单",
+				.snippet = "刷单返利", .field = "body", .post = -1};
+	assert_int_equal(store_evidence_pack(head, sizeof(head) - 1, body, sizeof(body) - 1,
+					     &packed, &plen, hit.evidence), 0);
+	struct store_page page = {.url = "http://gbk.test/t", .venue = "v1", .status = 200,
+				  .charset = "GBK"};
+	struct store_txn *t;
+	uint64_t id = 0;
+	assert_int_equal(store_write_begin(e->s, &t), 0);
+	assert_int_equal(store_evidence_put(t, hit.evidence, packed, plen), 0);
+	assert_int_equal(store_page_put(t, &page), 0);
+	assert_int_equal(store_hit_put(t, &hit, 1700000100, &id, NULL), 0);
+	assert_int_equal(store_write_commit(t), 0);
+	free(packed);
+	char path[64];
+	snprintf(path, sizeof(path), "/hit/%" PRIu64 "/evidence", id);
+	struct httpd_response r = call(e, "GET", path, NULL, NULL, true);
+	assert_int_equal(r.status, 200);
+	static const char marked[] = "<mark>刷单</mark>返利 \xef\xbf\xbd";
+	assert_non_null(memmem(r.body, r.len, marked, sizeof(marked) - 1));
+	assert_non_null(memmem(r.body, r.len, "<iframe class=\"cap\" sandbox=\"\"", 30));
+	resp_free(&r);
+	snprintf(path, sizeof(path), "/hit/%" PRIu64 "/raw", id);
+	r = call(e, "GET", path, NULL, NULL, true);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, "text/html; charset=GBK");
+	assert_int_equal(r.len, sizeof(body) - 1);
+	assert_memory_equal(r.body, body, r.len);
+	const char *csp = header(&r, "Content-Security-Policy");
+	assert_non_null(csp);
+	assert_non_null(strstr(csp, "default-src 'none'"));
+	assert_non_null(strstr(csp, "sandbox"));
+	assert_null(strstr(csp, "script-src"));
+	resp_free(&r);
+}
+
 static void sessions_end(void **state)
 {
 	struct env *e = *state;
@@ -400,6 +446,8 @@ int main(void)
 						env_teardown),
 		cmocka_unit_test_setup_teardown(hostile_text_is_escaped, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(queue_pages_cover_every_hit_once, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(evidence_is_converted_and_framed, env_setup,
 						env_teardown),
 		cmocka_unit_test_setup_teardown(sessions_end, env_setup, env_teardown),
 	};
