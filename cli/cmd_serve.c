@@ -33,7 +33,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv);
 #define SERVE_RULES_MAX 64
 
 static const char serve_help[] =
-	"usage: patrol serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--rules PATH]...\n"
+	"usage: patrol serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--rules "
+	"PATH]...\n"
 	"\n"
 	"Serve the review web UI on the store (docs/review.md, Web UI) until interrupted.\n"
 	"  --listen ADDR:PORT  where (default 127.0.0.1:8750; [::1]:PORT for IPv6; port 0 picks a\n"
@@ -77,9 +78,12 @@ static int serve_listen(const char *s, struct serve_args *a)
 static int serve_parse(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'}, {"tls-cert", required_argument, NULL, 'c'},
-		{"tls-key", required_argument, NULL, 'k'}, {"rules", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},	  {0, 0, 0, 0},
+		{"listen", required_argument, NULL, 'l'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
+		{"rules", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
 	};
 	snprintf(a->addr, sizeof(a->addr), "127.0.0.1");
 	a->port = 8750;
@@ -88,8 +92,8 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 		switch (c) {
 		case 'l':
 			if (serve_listen(optarg, a) != 0)
-				return cli_usage_error("serve", "--listen wants ADDR:PORT, not '%s'",
-						       optarg);
+				return cli_usage_error(
+					"serve", "--listen wants ADDR:PORT, not '%s'", optarg);
 			break;
 		case 'c': a->cert = optarg; break;
 		case 'k': a->key = optarg; break;
@@ -242,8 +246,9 @@ static int serve_venues(struct serve_data *d)
 		const char *seed = v->nseeds ? v->seeds[0] : NULL;
 		if (seed)
 			url_origin(seed, &d->hosts[i]); /* the robots cache key; NULL if it fails */
-		d->venues[i] = (struct ui_venue){v->id, v->name, v->operator_name, v->registration,
-						 v->category, seed, d->hosts[i]};
+		d->venues[i] =
+			(struct ui_venue){v->id,       v->name, v->operator_name, v->registration,
+					  v->category, seed,	d->hosts[i]};
 	}
 	d->nvenues = n;
 	return 0;
@@ -263,7 +268,8 @@ static int serve_rules(struct serve_data *d, const struct serve_args *a)
 	for (size_t i = 0; i < n; i++) {
 		struct rules_info ri;
 		rules_set_rule(d->rules, i, &ri);
-		d->uirules[i] = (struct ui_rule){ri.id, ri.pack, ri.title, ri.category, ri.severity};
+		d->uirules[i] =
+			(struct ui_rule){ri.id, ri.pack, ri.title, ri.category, ri.severity};
 	}
 	d->nrules = n;
 	return 0;
@@ -331,7 +337,8 @@ static int serve_check(struct cli *cli, const struct serve_args *a, struct store
 	}
 	if (!serve_loopback(a->addr) && !a->cert) {
 		cli_error("%s is not a loopback address: serve it only over TLS (--tls-cert "
-			  "and --tls-key)", a->addr);
+			  "and --tls-key)",
+			  a->addr);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -360,9 +367,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if (n <= 0 || serve_venues(&d) != 0 || serve_rules(&d, &a) != 0)
 		goto done;
 	x.exe[n] = 0;
-	struct ui_opts o = {.store = s, .tls = a.cert != NULL, .venues = d.venues,
-			    .nvenues = d.nvenues, .rules = d.uirules, .nrules = d.nrules,
-			    .export_fn = serve_export, .ud = &x};
+	struct ui_opts o = {.store = s,
+			    .tls = a.cert != NULL,
+			    .venues = d.venues,
+			    .nvenues = d.nvenues,
+			    .rules = d.uirules,
+			    .nrules = d.nrules,
+			    .export_fn = serve_export,
+			    .ud = &x};
 	if (ui_new(&o, &ui) != 0)
 		goto done;
 	/* The server's thread inherits the mask: the signals come to sigwait alone. */

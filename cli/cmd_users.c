@@ -79,11 +79,11 @@ int cmd_users(struct cli *cli, int argc, char **argv)
 	if (!list && strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0)
 		return cli_usage_error("users", "unknown subcommand '%s'", sub);
 	if (list ? argc != 2 : argc != 3)
-		return cli_usage_error("users", list ? "list takes no arguments"
-						     : "%s takes one NAME", sub);
+		return cli_usage_error("users",
+				       list ? "list takes no arguments" : "%s takes one NAME", sub);
 	struct store *s = NULL;
 	int status = list || strcmp(sub, "remove") == 0 ? cli_store_open_existing(cli->db, &s)
-							 : cli_store_open(cli->db, &s);
+							: cli_store_open(cli->db, &s);
 	if (status != 0)
 		return CLI_FAIL;
 	int rc = 0;

@@ -168,8 +168,7 @@ static int session_put(struct store_txn *t, void *ud)
 	return store__mdb_err(mdb_put(t->txn, t->s->sessions, &k, &v, 0));
 }
 
-int store_session_put(struct store *s, const uint8_t id_hash[32], const char *name,
-		      int64_t expires)
+int store_session_put(struct store *s, const uint8_t id_hash[32], const char *name, int64_t expires)
 {
 	if (!store_user_name_valid(name))
 		return ERR_USAGE;
@@ -177,8 +176,7 @@ int store_session_put(struct store *s, const uint8_t id_hash[32], const char *na
 	return users__write(s, session_put, &r);
 }
 
-static int session_decode(const MDB_val *v, struct store_scratch *sc, char name[],
-			  int64_t *expires)
+static int session_decode(const MDB_val *v, struct store_scratch *sc, char name[], int64_t *expires)
 {
 	struct store_dec d;
 	uint8_t ver;
@@ -314,7 +312,8 @@ int store_status_count(struct store *s, const char *status, uint64_t *ret)
 		MDB_val k = last_len ? users__val(last, last_len) : users__val(status, plen), v;
 		if (!rc)
 			rc = store__mdb_err(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE));
-		if (!rc && last_len && k.mv_size == last_len && memcmp(k.mv_data, last, last_len) == 0)
+		if (!rc && last_len && k.mv_size == last_len &&
+		    memcmp(k.mv_data, last, last_len) == 0)
 			rc = store__mdb_err(mdb_cursor_get(cur, &k, &v, MDB_NEXT));
 		for (int i = 0; !rc && i < 4096; i++) {
 			if (k.mv_size < plen || memcmp(k.mv_data, status, plen) != 0) {

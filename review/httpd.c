@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 struct httpd {
 	struct MHD_Daemon *daemon;
 	httpd_handler_fn fn;
@@ -102,8 +101,11 @@ static void httpd_fail(struct httpd_response *r, int status, const char *text)
 		free((void *)r->body);
 	for (size_t i = 0; i < r->nowned && i < 4; i++)
 		free(r->owned[i]);
-	*r = (struct httpd_response){.status = status, .content_type = "text/plain",
-				     .body = text, .len = strlen(text), .body_static = true};
+	*r = (struct httpd_response){.status = status,
+				     .content_type = "text/plain",
+				     .body = text,
+				     .len = strlen(text),
+				     .body_static = true};
 }
 
 static enum MHD_Result httpd_respond(struct MHD_Connection *conn, struct httpd_response *r)
@@ -211,7 +213,8 @@ int httpd_start_tls(const char *addr, unsigned port, const struct httpd_tls *tls
 		addr = "127.0.0.1";
 	int family = httpd_sockaddr(addr, port, &ss);
 	if (family < 0 || port > 65535) {
-		snprintf(err, errlen, "cannot listen on %s:%u: not an IP address and port", addr, port);
+		snprintf(err, errlen, "cannot listen on %s:%u: not an IP address and port", addr,
+			 port);
 		return ERR_USAGE;
 	}
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -237,22 +240,26 @@ int httpd_start_tls(const char *addr, unsigned port, const struct httpd_tls *tls
 	};
 	if (!tls)
 		tls_opts[0].option = MHD_OPTION_END;
-	h->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, httpd_answer, h,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED,
-				     httpd_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, 256u,
-				     MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+	h->daemon = MHD_start_daemon(
+		flags, (uint16_t)port, NULL, NULL, httpd_answer, h, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+		256u, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!h->daemon) {
 		int e = errno ? errno : EADDRINUSE;
 		if (tls)
-			snprintf(err, errlen, "cannot listen on %s:%u over TLS: %s (is the key "
-				 "pair valid PEM?)", addr, port, strerror(e));
+			snprintf(err, errlen,
+				 "cannot listen on %s:%u over TLS: %s (is the key "
+				 "pair valid PEM?)",
+				 addr, port, strerror(e));
 		else
-			snprintf(err, errlen, "cannot listen on %s:%u: %s", addr, port, strerror(e));
+			snprintf(err, errlen, "cannot listen on %s:%u: %s", addr, port,
+				 strerror(e));
 		free(h);
 		return tls ? ERR_USAGE : -e;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : port;
 	*ret_httpd = h;
 	return 0;
@@ -295,7 +302,8 @@ static void httpd_unescape(char *s, size_t len)
 		int hi, lo;
 		if (s[i] == '+')
 			s[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < len && (hi = httpd_hex(s[i + 1])) >= 0 && (lo = httpd_hex(s[i + 2])) >= 0) {
+		else if (s[i] == '%' && i + 2 < len && (hi = httpd_hex(s[i + 1])) >= 0 &&
+			 (lo = httpd_hex(s[i + 2])) >= 0) {
 			s[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else

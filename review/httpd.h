@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define HTTPD_MAX_HEADERS 16
-#define HTTPD_MAX_ARGS	  512		/* query or form pairs kept; more are dropped */
+#define HTTPD_MAX_ARGS	  512	      /* query or form pairs kept; more are dropped */
 #define HTTPD_MAX_BODY	  (64u << 10) /* request body bytes; a larger one is answered 413 */
 
 struct httpd;
@@ -33,7 +33,7 @@ struct httpd_request {
 	const struct httpd_kv *form; /* an application/x-www-form-urlencoded body's pairs */
 	size_t nform;
 	const char *cookie, *host, *origin; /* request headers */
-	bool tls; /* came over TLS */
+	bool tls;			    /* came over TLS */
 };
 
 struct httpd_header {
@@ -43,11 +43,11 @@ struct httpd_header {
 
 struct httpd_response {
 	int status;
-	const char *content_type;  /* NULL: no Content-Type header */
+	const char *content_type; /* NULL: no Content-Type header */
 	const void *body;
 	size_t len;
-	bool body_static;          /* body lives as long as the server */
-	bool body_free;            /* body was malloc'd; the server frees it when sent */
+	bool body_static; /* body lives as long as the server */
+	bool body_free;	  /* body was malloc'd; the server frees it when sent */
 	/* neither flag: the server copies body before the handler's caller returns */
 	struct httpd_header headers[HTTPD_MAX_HEADERS];
 	size_t nheaders;
@@ -102,7 +102,7 @@ struct httpd_file {
 struct httpd_site {
 	const struct httpd_file *files; /* when non-NULL, served instead of root */
 	size_t nfiles;
-	const char *root;               /* a directory */
+	const char *root; /* a directory */
 };
 
 /* A handler for httpd_start(); ud is a struct httpd_site that outlives the server. */

@@ -45,8 +45,11 @@ void ui_free(struct ui *ui)
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-				    : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t len = s[0] < 0x80	     ? 1
+		     : (s[0] & 0xe0) == 0xc0 ? 2
+		     : (s[0] & 0xf0) == 0xe0 ? 3
+		     : (s[0] & 0xf8) == 0xf0 ? 4
+					     : 0;
 	if (!len || len > n || (len == 2 && s[0] < 0xc2) || (len == 4 && s[0] > 0xf4))
 		return 0;
 	for (size_t i = 1; i < len; i++)
@@ -99,8 +102,8 @@ int ui_qs(struct buf *b, const char *s)
 	static const char hex[] = "0123456789ABCDEF";
 	int rc = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
 			rc = buf_addc(b, (char)*p);
 		else
 			rc = buf_addf(b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
@@ -233,10 +236,11 @@ static void ui_header(struct httpd_response *resp, const char *name, const char 
 void ui__headers(struct httpd_response *resp, bool frame)
 {
 	if (!frame)
-		ui_header(resp, "Content-Security-Policy",
-			  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-			  "connect-src 'self'; form-action 'self'; frame-src 'self'; "
-			  "frame-ancestors 'none'; base-uri 'none'");
+		ui_header(
+			resp, "Content-Security-Policy",
+			"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+			"connect-src 'self'; form-action 'self'; frame-src 'self'; "
+			"frame-ancestors 'none'; base-uri 'none'");
 	ui_header(resp, "X-Content-Type-Options", "nosniff");
 	/* same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on our own
 	 * forms; no URL of ours goes to another site either way. */
@@ -249,8 +253,8 @@ void ui__headers(struct httpd_response *resp, bool frame)
 int ui__page_begin(struct ui_req *r, const char *title, const char *nav)
 {
 	struct buf *b = &r->page;
-	static const char *const links[][2] = {{"queue", "/"},	   {"rules", "/rules"},
-					       {"venues", "/venues"}, {"audit", "/audit"}};
+	static const char *const links[][2] = {
+		{"queue", "/"}, {"rules", "/rules"}, {"venues", "/venues"}, {"audit", "/audit"}};
 	int rc = buf_addstr(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 			       "<meta name=\"viewport\" content=\"width=device-width\">"
 			       "<meta name=\"referrer\" content=\"same-origin\">"
@@ -270,8 +274,9 @@ int ui__page_begin(struct ui_req *r, const char *title, const char *nav)
 		rc = buf_addstr(b, "<form class=\"who\" method=\"post\" action=\"/logout\">");
 		rc = rc ? rc : ui__csrf_input(r);
 		rc = rc ? rc : ui_html(b, r->user);
-		rc = rc ? rc : buf_addstr(b, " <button>log out</button> <span class=\"hint\">? "
-					     "keys</span></form>");
+		rc = rc ? rc
+			: buf_addstr(b, " <button>log out</button> <span class=\"hint\">? "
+					"keys</span></form>");
 	}
 	return rc ? rc : buf_addstr(b, "</header><main>");
 }
@@ -367,8 +372,8 @@ static int ui_set_cookie(struct ui_req *r, const char *sid, int64_t max_age)
 	char *c = malloc(256);
 	if (!c)
 		return -ENOMEM;
-	snprintf(c, 256, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s", UI_COOKIE,
-		 sid, max_age, r->ui->o.tls ? "; Secure" : "");
+	snprintf(c, 256, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s",
+		 UI_COOKIE, sid, max_age, r->ui->o.tls ? "; Secure" : "");
 	r->resp->owned[r->resp->nowned++] = c;
 	ui_header(r->resp, "Set-Cookie", c);
 	return 0;
@@ -384,13 +389,14 @@ static int ui_login_page(struct ui_req *r, int status, const char *why)
 		rc = rc ? rc : ui_html(&r->page, why);
 		rc = rc ? rc : buf_addstr(&r->page, "</p>");
 	}
-	rc = rc ? rc : buf_addstr(&r->page,
-				  "<form method=\"post\" action=\"/login\"><label>Analyst <input "
-				  "name=\"name\" autocomplete=\"username\" required autofocus></label>"
-				  "<label>Token <input name=\"token\" type=\"password\" "
-				  "autocomplete=\"current-password\" required></label>"
-				  "<button>Log in</button></form><p class=\"dim\">A token comes from "
-				  "<code>patrol users add NAME</code>.</p></section>");
+	rc = rc ? rc
+		: buf_addstr(&r->page,
+			     "<form method=\"post\" action=\"/login\"><label>Analyst <input "
+			     "name=\"name\" autocomplete=\"username\" required autofocus></label>"
+			     "<label>Token <input name=\"token\" type=\"password\" "
+			     "autocomplete=\"current-password\" required></label>"
+			     "<button>Log in</button></form><p class=\"dim\">A token comes from "
+			     "<code>patrol users add NAME</code>.</p></section>");
 	return rc ? rc : ui__page_end(r, status);
 }
 
@@ -401,7 +407,8 @@ static int ui_login(struct ui_req *r)
 	struct store_user u;
 	uint8_t h[DIGEST_LEN];
 	char want[DIGEST_HEX_LEN + 1], got[DIGEST_HEX_LEN + 1];
-	if (!name || !token || strlen(token) > 256 || store_user_get(r->ui->o.store, name, &u) != 0 ||
+	if (!name || !token || strlen(token) > 256 ||
+	    store_user_get(r->ui->o.store, name, &u) != 0 ||
 	    digest_sha256(token, strlen(token), h) != 0)
 		return ui_login_page(r, 403, "Wrong analyst name or token.");
 	digest_hex(u.token_hash, want);

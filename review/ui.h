@@ -41,9 +41,9 @@ typedef int (*ui_export_fn)(void *ud, const struct store_hit_query *q, const cha
 			    int (*write)(const void *data, size_t len, void *wud), void *wud);
 
 struct ui_opts {
-	struct store *store;	    /* borrowed; outlives the ui */
-	bool tls;		    /* cookies get Secure */
-	int64_t session_seconds;    /* how long a login lasts; 0: 12 hours */
+	struct store *store;	 /* borrowed; outlives the ui */
+	bool tls;		 /* cookies get Secure */
+	int64_t session_seconds; /* how long a login lasts; 0: 12 hours */
 	const struct ui_venue *venues;
 	size_t nvenues;
 	const struct ui_rule *rules;

@@ -32,8 +32,8 @@ static const char *ui_filter(const struct ui_req *r, const char *name)
 	return v && v[0] && strlen(v) <= 512 ? v : NULL;
 }
 
-static const char *const ui_filter_names[] = {"status", "venue", "rule", "category", "severity",
-					      "since", "until"};
+static const char *const ui_filter_names[] = {"status",	  "venue", "rule", "category",
+					      "severity", "since", "until"};
 #define NFILTER (sizeof(ui_filter_names) / sizeof(ui_filter_names[0]))
 
 /* The current filters as a query string ("" when none; keys as the form names them). */
@@ -123,9 +123,11 @@ static int ui_counts(struct ui_req *r, const char *cur)
 		uint64_t n = 0;
 		rc = store_status_count(r->ui->o.store, ui_statuses[i], &n);
 		rc = rc ? rc
-			: buf_addf(b, "<a class=\"st-%s%s\" href=\"/?status=%s\">%s <b>%" PRIu64
-				      "</b></a> ",
-				   ui_statuses[i], cur && strcmp(cur, ui_statuses[i]) == 0 ? " on" : "",
+			: buf_addf(b,
+				   "<a class=\"st-%s%s\" href=\"/?status=%s\">%s <b>%" PRIu64
+				   "</b></a> ",
+				   ui_statuses[i],
+				   cur && strcmp(cur, ui_statuses[i]) == 0 ? " on" : "",
 				   ui_statuses[i], ui_statuses[i], n);
 	}
 	return rc ? rc : buf_addstr(b, "<a href=\"/?status=all\">all</a></p>");
@@ -160,9 +162,10 @@ static int queue_row(const struct store_hit *h, void *ud)
 	w->rows++;
 	w->last_t = h->first_seen;
 	w->last_id = h->id;
-	int rc = buf_addf(b, "<tr data-id=\"%" PRIu64 "\"><td><input type=\"checkbox\" name=\"id\" "
-			     "form=\"bulk\" value=\"%" PRIu64 "\"></td><td><a class=\"hl\" "
-			     "href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a></td><td class=\"st st-",
+	int rc = buf_addf(b,
+			  "<tr data-id=\"%" PRIu64 "\"><td><input type=\"checkbox\" name=\"id\" "
+			  "form=\"bulk\" value=\"%" PRIu64 "\"></td><td><a class=\"hl\" "
+			  "href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a></td><td class=\"st st-",
 			  h->id, h->id, h->id, h->id);
 	rc = rc ? rc : ui_html(b, h->status);
 	rc = rc ? rc : buf_addstr(b, "\">");
@@ -298,7 +301,7 @@ static const char *hc_str(struct hit_copy *c, const char *s)
 {
 	size_t off = c->strs.len;
 	if (buf_add(&c->strs, s, strlen(s) + 1) != 0)
-		return NULL; /* shows as "" */
+		return NULL;			   /* shows as "" */
 	return (const char *)(uintptr_t)(off + 1); /* fixed up once the buffer stops moving */
 }
 
@@ -306,11 +309,11 @@ static int hit_copy_fn(const struct store_hit *h, void *ud)
 {
 	struct hit_copy *c = ud;
 	c->h = *h;
-	const char **fields[] = {&c->h.rule,	&c->h.pack,	&c->h.category, &c->h.severity,
-				 &c->h.venue,	&c->h.url,	&c->h.field,	&c->h.match,
-				 &c->h.snippet, &c->h.status,	&c->h.pack_version,
-				 &c->h.pack_digest, &c->h.prior_status, &c->h.post_author,
-				 &c->h.post_time};
+	const char **fields[] = {&c->h.rule,	     &c->h.pack,	 &c->h.category,
+				 &c->h.severity,     &c->h.venue,	 &c->h.url,
+				 &c->h.field,	     &c->h.match,	 &c->h.snippet,
+				 &c->h.status,	     &c->h.pack_version, &c->h.pack_digest,
+				 &c->h.prior_status, &c->h.post_author,	 &c->h.post_time};
 	hc_patterns(c, h);
 	c->h.spans = NULL;
 	c->h.nspans = 0;
@@ -394,20 +397,22 @@ static int ui_hit_actions(struct ui_req *r, uint64_t id)
 {
 	char back[64];
 	snprintf(back, sizeof(back), "/hit/%" PRIu64, id);
-	int rc = buf_addf(&r->page, "<form class=\"actions\" id=\"one\" method=\"post\" "
-				    "action=\"/review\"><input type=\"hidden\" name=\"id\" "
-				    "value=\"%" PRIu64 "\"><input type=\"hidden\" name=\"return\" "
-				    "value=\"%s\">",
+	int rc = buf_addf(&r->page,
+			  "<form class=\"actions\" id=\"one\" method=\"post\" "
+			  "action=\"/review\"><input type=\"hidden\" name=\"id\" "
+			  "value=\"%" PRIu64 "\"><input type=\"hidden\" name=\"return\" "
+			  "value=\"%s\">",
 			  id, back);
 	rc = rc ? rc : ui__csrf_input(r);
 	return rc ? rc
-		  : buf_addstr(&r->page,
-			       "<button name=\"action\" value=\"confirm\">confirm (c)</button>"
-			       "<button name=\"action\" value=\"dismiss\">dismiss (d)</button>"
-			       "<button name=\"action\" value=\"escalate\">escalate (e)</button>"
-			       "<input name=\"note\" id=\"note\" maxlength=\"4000\" "
-			       "placeholder=\"note (n)\"><button name=\"action\" value=\"note\">add "
-			       "note</button></form>");
+		  : buf_addstr(
+			    &r->page,
+			    "<button name=\"action\" value=\"confirm\">confirm (c)</button>"
+			    "<button name=\"action\" value=\"dismiss\">dismiss (d)</button>"
+			    "<button name=\"action\" value=\"escalate\">escalate (e)</button>"
+			    "<input name=\"note\" id=\"note\" maxlength=\"4000\" "
+			    "placeholder=\"note (n)\"><button name=\"action\" value=\"note\">add "
+			    "note</button></form>");
 }
 
 static int ui_hit_venue(struct ui_req *r, const char *id)
@@ -462,10 +467,14 @@ static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
 	rc = rc ? rc : buf_addstr(b, "</dd>");
 	rc = rc ? rc : ui_dl(b, "last seen");
 	rc = rc ? rc : ui__time(b, h->last_seen);
-	rc = rc ? rc : buf_addf(b, " (in %" PRIu64 " crawl%s)</dd></dl>", h->count,
-				h->count == 1 ? "" : "s");
-	rc = rc ? rc : buf_addf(b, "<p><a href=\"/hit/%" PRIu64 "/evidence\">captured page</a>"
-				   "</p><h2>Review history</h2>", h->id);
+	rc = rc ? rc
+		: buf_addf(b, " (in %" PRIu64 " crawl%s)</dd></dl>", h->count,
+			   h->count == 1 ? "" : "s");
+	rc = rc ? rc
+		: buf_addf(b,
+			   "<p><a href=\"/hit/%" PRIu64 "/evidence\">captured page</a>"
+			   "</p><h2>Review history</h2>",
+			   h->id);
 	return rc ? rc : ui_audit_table(r, h->id);
 }
 
@@ -491,8 +500,9 @@ int ui__hit(struct ui_req *r, uint64_t id)
 static bool ui_charset_ok(const char *cs)
 {
 	size_t n = strlen(cs);
-	return n > 0 && n < 40 && strspn(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					   "0123456789-_.:") == n;
+	return n > 0 && n < 40 &&
+	       strspn(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789-_.:") == n;
 }
 
 struct raw_ctx {
@@ -600,15 +610,20 @@ static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const c
 	char title[48];
 	snprintf(title, sizeof(title), "Captured page of #%" PRIu64, h->id);
 	int rc = ui__page_begin(r, title, "queue");
-	rc = rc ? rc : buf_addf(b, "<h1><a href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a> captured "
-				   "page</h1><p class=\"dim\">",
-				h->id, h->id);
+	rc = rc ? rc
+		: buf_addf(b,
+			   "<h1><a href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a> captured "
+			   "page</h1><p class=\"dim\">",
+			   h->id, h->id);
 	rc = rc ? rc : ui__url(b, h->url);
-	rc = rc ? rc : buf_addstr(b, " — as received; the match is marked in the text. The "
-				     "rendering below runs no script and loads nothing.</p>");
-	rc = rc ? rc : buf_addf(b, "<iframe class=\"cap\" sandbox=\"\" referrerpolicy=\"no-referrer\""
-				   " title=\"captured page\" src=\"/hit/%" PRIu64 "/raw\"></iframe>",
-				h->id);
+	rc = rc ? rc
+		: buf_addstr(b, " — as received; the match is marked in the text. The "
+				"rendering below runs no script and loads nothing.</p>");
+	rc = rc ? rc
+		: buf_addf(b,
+			   "<iframe class=\"cap\" sandbox=\"\" referrerpolicy=\"no-referrer\""
+			   " title=\"captured page\" src=\"/hit/%" PRIu64 "/raw\"></iframe>",
+			   h->id);
 	rc = rc ? rc : buf_addstr(b, "<h2>As text</h2><pre class=\"cap\">");
 	rc = rc ? rc : ui_evidence_text(r, h, data, len);
 	rc = rc ? rc : buf_addstr(b, "</pre>");
@@ -830,8 +845,8 @@ static int rules_row(struct ui_req *r, const struct tally *t)
 	for (size_t i = 0; i < NSTATUS && !rc; i++)
 		rc = buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t->n[i]);
 	if (!rc && yes + no)
-		rc = buf_addf(b, "<td class=\"n\">%.0f %%</td></tr>", 100.0 * (double)yes /
-								   (double)(yes + no));
+		rc = buf_addf(b, "<td class=\"n\">%.0f %%</td></tr>",
+			      100.0 * (double)yes / (double)(yes + no));
 	else if (!rc)
 		rc = buf_addstr(b, "<td class=\"n dim\">-</td></tr>");
 	return rc;
@@ -923,7 +938,8 @@ static int run_summary(struct buf *b, const char *summary)
 			  (long long)json_integer_value(json_object_get(o, "hits_new")));
 	const char *key;
 	json_t *v;
-	json_object_foreach(json_object_get(o, "outcomes"), key, v) {
+	json_object_foreach(json_object_get(o, "outcomes"), key, v)
+	{
 		if (rc || !json_integer_value(v) || strcmp(key, "ok") == 0 ||
 		    strcmp(key, "not_modified") == 0 || strcmp(key, "not_html") == 0)
 			continue;
@@ -997,12 +1013,13 @@ int ui__venues(struct ui_req *r)
 	}
 	rc = ui__page_begin(r, "Venues", "venues");
 	rc = rc ? rc
-		: buf_addstr(&r->page, "<h1>Venues</h1><table class=\"num\"><thead><tr><th>id</th>"
-				       "<th>name</th><th>operator</th><th>registration</th><th>seed"
-				       "</th><th>robots.txt</th><th>last complete crawl</th><th>last run"
-				       "</th><th>hits</th><th>new</th><th>"
-				       "confirmed</th><th>dismissed</th><th>escalated</th></tr>"
-				       "</thead><tbody>");
+		: buf_addstr(&r->page,
+			     "<h1>Venues</h1><table class=\"num\"><thead><tr><th>id</th>"
+			     "<th>name</th><th>operator</th><th>registration</th><th>seed"
+			     "</th><th>robots.txt</th><th>last complete crawl</th><th>last run"
+			     "</th><th>hits</th><th>new</th><th>"
+			     "confirmed</th><th>dismissed</th><th>escalated</th></tr>"
+			     "</thead><tbody>");
 	for (size_t i = 0; i < r->ui->o.nvenues && !rc; i++) {
 		const struct tally *vt = NULL;
 		for (size_t j = 0; j < t->nvenues && !vt; j++)
@@ -1022,8 +1039,11 @@ int ui__venues(struct ui_req *r)
 	tallies_free(t);
 	struct store_stats st = {0};
 	rc = rc ? rc : store_stats_get(r->ui->o.store, &st);
-	rc = rc ? rc : buf_addf(&r->page, "</tbody></table><p class=\"dim\">%" PRIu64 " pages, %"
-					  PRIu64 " hits stored.</p>", st.pages, st.hits);
+	rc = rc ? rc
+		: buf_addf(&r->page,
+			   "</tbody></table><p class=\"dim\">%" PRIu64 " pages, %" PRIu64
+			   " hits stored.</p>",
+			   st.pages, st.hits);
 	return rc ? rc : ui__page_end(r, 200);
 }
 
@@ -1062,8 +1082,9 @@ int ui__export(struct ui_req *r)
 	int rc = r->ui->o.export_fn(r->ui->o.ud, &q, types[i][0], export_write, &out);
 	if (rc == ERR_TOO_BIG) {
 		buf_done(&out);
-		return ui__message(r, 507, "Too big", "Over 256 MiB: narrow the filter, or use patrol "
-					    "export.");
+		return ui__message(r, 507, "Too big",
+				   "Over 256 MiB: narrow the filter, or use patrol "
+				   "export.");
 	}
 	size_t len = out.len;
 	char *body = rc ? NULL : buf_take(&out);

@@ -69,10 +69,12 @@ static void only_http_links_are_clickable(void **state)
 	(void)state;
 	assert_true(ui_url_linkable("http://example.com/a?b=1"));
 	assert_true(ui_url_linkable("HTTPS://example.com/"));
-	static const char *const bad[] = {
-		"javascript:alert(1)", " JaVaScRiPt:alert(1)", "\tjavascript:x", "data:text/html,<b>",
-		"vbscript:x", "//evil.example/", "/relative", "http://x\"onmouseover=alert(1)",
-		"java\nscript:x", "", "https://x/<script>"};
+	static const char *const bad[] = {"javascript:alert(1)", " JaVaScRiPt:alert(1)",
+					  "\tjavascript:x",	 "data:text/html,<b>",
+					  "vbscript:x",		 "//evil.example/",
+					  "/relative",		 "http://x\"onmouseover=alert(1)",
+					  "java\nscript:x",	 "",
+					  "https://x/<script>"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_false(ui_url_linkable(bad[i]));
 	assert_false(ui_url_linkable(NULL));
@@ -159,9 +161,14 @@ static int env_setup(void **state)
 	for (int i = 0; i < 120; i++) {
 		char url[64];
 		snprintf(url, sizeof(url), "http://forum.test/t-%d", i);
-		struct store_hit hit = {.rule = "r.one", .pack = "p", .category = "fraud",
-					.severity = "high", .venue = "v1", .url = url,
-					.field = "body", .post = -1,
+		struct store_hit hit = {.rule = "r.one",
+					.pack = "p",
+					.category = "fraud",
+					.severity = "high",
+					.venue = "v1",
+					.url = url,
+					.field = "body",
+					.post = -1,
 					.match = "<script>alert(1)</script>",
 					.snippet = "see <script>alert(1)</script> \"here\""};
 		/* Forty hits share each second: the pages' cursor must split ties by id. */
@@ -217,8 +224,13 @@ static struct httpd_response call(struct env *e, const char *method, const char 
 		snprintf(fb, sizeof(fb), "%s", form);
 		httpd_form_parse(fb, strlen(fb), f, 16, &nf);
 	}
-	struct httpd_request req = {.method = method, .path = path, .query = q, .nquery = nq,
-				    .form = f, .nform = nf, .cookie = cookie ? e->cookie : NULL,
+	struct httpd_request req = {.method = method,
+				    .path = path,
+				    .query = q,
+				    .nquery = nq,
+				    .form = f,
+				    .nform = nf,
+				    .cookie = cookie ? e->cookie : NULL,
 				    .host = "127.0.0.1:1"};
 	struct httpd_response r = {0};
 	assert_int_equal(ui_handle(e->ui, &req, &r), 0);
@@ -245,8 +257,8 @@ static void login(struct env *e)
 static void pages_need_a_session(void **state)
 {
 	struct env *e = *state;
-	static const char *const paths[] = {"/", "/hit/1", "/hit/1/evidence", "/hit/1/raw",
-					    "/rules", "/venues", "/audit", "/export"};
+	static const char *const paths[] = {"/",      "/hit/1",	 "/hit/1/evidence", "/hit/1/raw",
+					    "/rules", "/venues", "/audit",	    "/export"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct httpd_response r = call(e, "GET", paths[i], NULL, NULL, false);
 		assert_int_equal(r.status, 303);
@@ -359,16 +371,23 @@ static void evidence_is_converted_and_framed(void **state)
 {
 	struct env *e = *state;
 	login(e);
-	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=gbk\r\n\r\n";
-	static const char body[] = "<p>\xcb\xa2\xb5\xa5\xb7\xb5\xc0\xfb \xff</p>"; /* 刷单返利, a bad byte */
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=gbk\r\n\r\n";
+	static const char body[] =
+		"<p>\xcb\xa2\xb5\xa5\xb7\xb5\xc0\xfb \xff</p>"; /* 刷单返利, a bad byte */
 	void *packed = NULL;
 	size_t plen = 0;
-	struct store_hit hit = {.rule = "r.gbk", .url = "http://gbk.test/t", .match = "刷单",
-				.snippet = "刷单返利", .field = "body", .post = -1};
+	struct store_hit hit = {.rule = "r.gbk",
+				.url = "http://gbk.test/t",
+				.match = "刷单",
+				.snippet = "刷单返利",
+				.field = "body",
+				.post = -1};
 	assert_int_equal(store_evidence_pack(head, sizeof(head) - 1, body, sizeof(body) - 1,
-					     &packed, &plen, hit.evidence), 0);
-	struct store_page page = {.url = "http://gbk.test/t", .venue = "v1", .status = 200,
-				  .charset = "GBK"};
+					     &packed, &plen, hit.evidence),
+			 0);
+	struct store_page page = {
+		.url = "http://gbk.test/t", .venue = "v1", .status = 200, .charset = "GBK"};
 	struct store_txn *t;
 	uint64_t id = 0;
 	assert_int_equal(store_write_begin(e->s, &t), 0);
