@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 struct rules_set;
@@ -126,5 +127,21 @@ int cli_print_hits(struct cli *cli, struct store *store, size_t limit);
  * CLI_OK with *ret set (free it with venue_registry_free), CLI_USAGE for a configuration error
  * (DESIGN.md §4), CLI_FAIL for anything else. */
 int cli_registry_load(struct cli *cli, struct venue_registry **ret);
+
+/* ---- cmd_snapshot.c: screenshots of stored evidence (docs/snapshots.md) ---- */
+/* evidence.screenshots in patrol.yaml: which hits get a snapshot without being asked. */
+enum cli_snapshot_policy { CLI_SNAPSHOT_OFF, CLI_SNAPSHOT_CONFIRMED, CLI_SNAPSHOT_ALL };
+/* "off", "confirmed" or "all"; ERR_PARSE for anything else. */
+int cli_snapshot_policy_parse(const char *s, enum cli_snapshot_policy *ret);
+/* Whether policy wants a snapshot of a hit with this review status (confirmed: confirmed or
+ * escalated hits). */
+bool cli_snapshot_wanted(enum cli_snapshot_policy policy, const char *status);
+/* Renders hit id's evidence in chromium and stores the PNG (store_snapshot_put) when policy
+ * wants it for the hit's status and none is stored yet; *ret_rendered (may be NULL) says whether
+ * it rendered. Prints nothing: on failure the reason goes to why. timeout_s 0: the default.
+ * Errors: -ENOENT (no chromium), ERR_NOT_FOUND (no such hit, or no evidence), -ETIMEDOUT,
+ * -EPIPE (the browser died), -EPROTO, store errors. */
+int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy policy,
+		     int timeout_s, bool *ret_rendered, char *why, size_t whylen);
 
 #endif

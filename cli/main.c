@@ -27,6 +27,7 @@ int cmd_submit(struct cli *cli, int argc, char **argv);  /* cli/cmd_submit.c */
 int cmd_alerts(struct cli *cli, int argc, char **argv);  /* cli/cmd_alerts.c */
 int cmd_trends(struct cli *cli, int argc, char **argv);  /* cli/cmd_trends.c */
 int cmd_merge(struct cli *cli, int argc, char **argv);   /* cli/cmd_merge.c */
+int cmd_snapshot(struct cli *cli, int argc, char **argv); /* cli/cmd_snapshot.c */
 
 static const struct {
 	const char *name;
@@ -56,6 +57,7 @@ static const struct {
 	{"alerts", cmd_alerts, "alerts send: send new hits to patrol.yaml's alert targets now"},
 	{"trends", cmd_trends, "hits per day per venue and category, as a chart or --json"},
 	{"merge", cmd_merge, "fold other stores into this one: hits, evidence, pages, audit"},
+	{"snapshot", cmd_snapshot, "render hits' stored evidence in chromium, keep the PNG"},
 };
 
 static void usage(FILE *out)

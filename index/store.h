@@ -659,4 +659,26 @@ int store_sessions_expire(struct store *s, int64_t now, uint64_t *ret_removed);
 /* How many hits have status, counted on hits_by_status's keys alone (fast at any size). */
 int store_status_count(struct store *s, const char *status, uint64_t *ret);
 
+/* ---- Snapshots: screenshots of stored evidence (snapshot.c; docs/snapshots.md) ----
+ *
+ * patrol snapshot renders a stored response in a browser and keeps the PNG in bodies, under its
+ * own SHA-256, like a response (store_evidence_pack it, store_evidence_get reads it back);
+ * snapshots maps the response's digest to it. Layout in docs/storage.md, "Snapshots". */
+
+struct store_snapshot {
+	uint8_t evidence[32]; /* the response rendered: the key */
+	uint8_t png[32];      /* SHA-256 of the PNG: its bodies key */
+	int64_t taken_at;     /* epoch seconds */
+	uint32_t width, height; /* pixels, from the PNG's IHDR */
+	uint64_t bytes;		/* PNG size */
+};
+/* Stores packed (store_evidence_pack of the PNG, whose digest is snap->png) in bodies and maps
+ * snap->evidence to it, replacing an earlier snapshot of that response (whose PNG stays in
+ * bodies), in a write transaction of its own (a full map is grown). */
+int store_snapshot_put(struct store *s, const struct store_snapshot *snap, const void *packed,
+		       size_t len);
+/* The snapshot of the response stored under evidence, in a read transaction of its own.
+ * ERR_NOT_FOUND when none was taken. */
+int store_snapshot_get(struct store *s, const uint8_t evidence[32], struct store_snapshot *ret);
+
 #endif
