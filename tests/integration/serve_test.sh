@@ -150,7 +150,11 @@ check $? "export as WARC"
 check $? "after logging out the session is gone"
 
 kill $spid
-wait $spid 2>/dev/null
+wait $spid
+st=$?
+[ $st -eq 0 ] && grep -q "serve stopped" "$work/serve.out"
+check $? "serve stops cleanly on SIGTERM (exit $st; under ASan, no leak)"
+[ $st -eq 0 ] || sed 's/^/#   /' "$work/serve.out" | tail -n 20
 
 # HTTPS with a self-signed pair (when the openssl tool is there): Secure cookies.
 if command -v openssl >/dev/null 2>&1 &&
