@@ -112,6 +112,7 @@ struct show {
 	json_t *hit, *page, *history, *tip;
 	char *marked;
 	uint8_t evidence[DIGEST_LEN]; /* zeros when the hit has none */
+	char snapshot[DIGEST_HEX_LEN + 1]; /* its PNG's digest (patrol snapshot), "" when none */
 };
 
 static int show_hit(const struct store_hit *h, void *ud)
@@ -199,6 +200,8 @@ static void show_text(const struct show *sh)
 		if (v && v[0])
 			printf("  %-11s %s\n", maybe[i], v);
 	}
+	if (sh->snapshot[0])
+		printf("  %-11s %s\n", "snapshot", sh->snapshot);
 	if (p)
 		printf("  page        %s (HTTP %lld, fetched %s)\n",
 		       json_string_value(json_object_get(p, "title")),
@@ -228,6 +231,8 @@ static void show_json(struct show *sh)
 	json_object_set(sh->hit, "page", sh->page ? sh->page : json_null());
 	json_object_set(sh->hit, "history", sh->history);
 	json_object_set(sh->hit, "tip", sh->tip ? sh->tip : json_null());
+	json_object_set_new(sh->hit, "snapshot",
+			    sh->snapshot[0] ? json_string(sh->snapshot) : json_null());
 	char *s = json_dumps(sh->hit, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s)
 		puts(s);
@@ -254,6 +259,9 @@ static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struc
 		rc = 0;
 	if (!rc)
 		rc = store_audit_each(store, id, show_entry, sh);
+	struct store_snapshot snap; /* none is fine: the hit has no evidence or was not rendered */
+	if (!rc && sh->hit && store_snapshot_get(store, sh->evidence, &snap) == 0)
+		digest_hex(snap.png, sh->snapshot);
 	if (rc) {
 		cli_error("cannot read hit #%llu in %s: %s", (unsigned long long)id, cli->db,
 			  err_str(rc));

@@ -1,0 +1,189 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# patrol snapshot (docs/snapshots.md): a page that references remote images, scripts, styles,
+# fonts and frames (on a recorder server that logs every request, on *.localhost and on non-local
+# hosts) is crawled from the test server, then rendered from the store: no request reaches the
+# recorder, the PNG decodes, is full width and not one colour, and is the one the store and
+# patrol hit show name; a GBK Chinese page renders with glyphs. Unknown ids, hits without
+# evidence and a missing browser fail clearly. Skips (77) when chromium is not installed.
+#   usage: snapshot_test.sh PATROL TESTSRV SRCROOT
+set -u
+. "$(dirname "$0")/common.sh"
+fix="$src/tests/fixtures/snapshot"
+
+if [ -z "${PATROL_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 &&
+	! command -v chromium-browser >/dev/null 2>&1; then
+	echo "1..0 # SKIP chromium is not installed (scripts/debian-packages.txt)"
+	exit 77
+fi
+
+# The recorder: answers every request with 200 and appends its request line to $work/recorded.
+cat >"$work/recorder.py" <<'PY'
+import http.server, sys, threading
+log = open(sys.argv[1], "a", buffering=1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        log.write("%s %s %s\n" % (self.command, self.headers.get("Host"), self.path))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    do_POST = do_HEAD = do_OPTIONS = do_GET
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+threading.Timer(float(sys.argv[2]), s.shutdown).start()
+s.serve_forever()
+PY
+: >"$work/recorded"
+python3 "$work/recorder.py" "$work/recorded" 90 >"$work/rec.port" &
+recorder=$!
+trap 'kill $recorder 2>/dev/null; exec 3>&-; rm -rf "$work"' EXIT
+for _ in $(seq 50); do
+	[ -s "$work/rec.port" ] && break
+	sleep 0.1
+done
+rport=$(head -n 1 "$work/rec.port")
+
+# The site: remote.html names the recorder; zh.html is served in GBK.
+mkdir "$work/site"
+cp "$fix/index.html" "$work/site/"
+sed "s/@REC@/$rport/g" "$fix/remote.html.in" >"$work/site/remote.html"
+python3 -c 'import sys; open(sys.argv[2], "wb").write(open(sys.argv[1], encoding="utf-8").read().encode("gbk"))' \
+	"$fix/zh.html" "$work/site/zh.html"
+testsrv_start "$work/site" 90
+
+python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://127.0.0.1:%s/probe" % sys.argv[1], timeout=5)' "$rport" &&
+	grep -q "GET 127.0.0.1:$rport /probe" "$work/recorded"
+check $? "the recorder logs a request sent to it"
+: >"$work/recorded"
+
+cat >"$work/patrol.yaml" <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+rules: ["$fix/rules.yaml"]
+venues:
+  - id: snap
+    name: Snapshot test forum
+    seeds: ["http://127.0.0.1:$port/"]
+    politeness: {delay_ms: 0, connections: 2}
+    allow_private_addresses: true
+YAML
+db="$work/db"
+p() { "$patrol" --config "$work/patrol.yaml" --db "$db" "$@"; }
+p -q crawl >"$work/out" 2>"$work/err"
+check $? "the test forum is crawled"
+hit_of() { p --json hits | python3 -c '
+import json, sys
+for line in sys.stdin:
+    h = json.loads(line)
+    if h["url"].endswith(sys.argv[1]):
+        print(h["id"]); break' "$1"; }
+remote=$(hit_of /remote.html)
+zh=$(hit_of /zh.html)
+[ -n "$remote" ] && [ -n "$zh" ]
+check $? "both pages have a hit (remote #$remote, zh #$zh)"
+: >"$work/recorded" # what the crawl fetched does not count: only the rendering does
+
+# png_check FILE MINWIDTH: signature, IHDR, every IDAT inflated and unfiltered; prints
+# "WIDTH HEIGHT COLOURS" (distinct colours, counted up to 1000) or fails.
+png_check() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
+pos, idat, ihdr = 8, b"", None
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
+    if kind == b"IHDR":
+        ihdr = struct.unpack(">IIBBBBB", body)
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+w, h, depth, ctype, _, _, interlace = ihdr
+assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
+bpp = 3 if ctype == 2 else 4
+raw, stride = zlib.decompress(idat), w * bpp
+assert len(raw) == h * (stride + 1)
+prev, colours = bytearray(stride), set()
+for y in range(h):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    if len(colours) < 1000:
+        colours.update(bytes(line[i:i + 3]) for i in range(0, stride, bpp))
+    prev = line
+assert w >= int(sys.argv[2]), "width %d" % w
+print(w, h, len(colours))
+PY
+}
+
+expect 0 "" p snapshot "$remote" -o "$work/remote.png"
+[ ! -s "$work/recorded" ]
+check $? "no request of the rendering reached the recorder ($(wc -l <"$work/recorded") did)"
+size=$(png_check "$work/remote.png" 1280)
+check $? "the remote page's snapshot decodes as a PNG, 1280 px wide or more ($size)"
+[ "${size##* }" -gt 1 ] 2>/dev/null
+check $? "the snapshot is not a single colour"
+p --json hit show "$remote" >"$work/show.json"
+want=$(sha256sum "$work/remote.png" | cut -d' ' -f1)
+grep -q "\"snapshot\":\"$want\"" "$work/show.json"
+check $? "hit show --json names the PNG's SHA-256 as its snapshot"
+p hit show "$remote" | grep -q "^  snapshot *$want"
+check $? "hit show prints the snapshot line"
+p --json snapshot "$remote" >"$work/again.json"
+grep -q "\"snapshot\":\"$want\".*\"rendered\":false" "$work/again.json"
+check $? "a second snapshot of the same evidence is the stored one, not rendered again"
+
+fc-list :lang=zh family 2>/dev/null | grep -q .
+check $? "a CJK font is installed for Chinese pages (fonts-noto-cjk)"
+expect 0 "" p snapshot "$zh" -o "$work/zh.png"
+size=$(png_check "$work/zh.png" 1280)
+check $? "the Chinese page's snapshot decodes ($size)"
+[ "${size##* }" -gt 2 ] 2>/dev/null
+check $? "the Chinese page is not blank: its glyphs are drawn"
+[ ! -s "$work/recorded" ]
+check $? "still no request reached the recorder"
+
+p verify >"$work/out" 2>"$work/err"
+check $? "patrol verify checks the stored PNGs like responses"
+
+expect 1 "no hit #999999" p snapshot 999999
+expect 2 "not a hit id" p snapshot nonsense
+expect 2 "PATROL_CHROMIUM=/nonexistent" env PATROL_CHROMIUM=/nonexistent "$patrol" \
+	--config "$work/patrol.yaml" --db "$db" snapshot "$remote"
+expect 2 "no chromium" env -u PATROL_CHROMIUM PATH=/nonexistent "$patrol" \
+	--config "$work/patrol.yaml" --db "$db" snapshot "$remote"
+expect 2 "one ID only" p snapshot "$remote" "$zh" -o "$work/x.png"
+
+# A hit whose record names no evidence (as hits stored before schema 4 do): its digest zeroed
+# on disk with mdb_dump/mdb_load.
+if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; then
+	ev=$(p --json hits | python3 -c '
+import json, sys
+for line in sys.stdin:
+    h = json.loads(line)
+    if h["id"] == int(sys.argv[1]): print(h["evidence"])' "$zh")
+	mdb_dump -s hits "$db" >"$work/hits.dump" &&
+		python3 - "$work/hits.dump" "$work/hits.bad" "$ev" <<'PY' &&
+import sys
+text = open(sys.argv[1]).read()
+assert sys.argv[3] in text
+open(sys.argv[2], "w").write(text.replace(sys.argv[3], "0" * 64))
+PY
+		mdb_load -s hits -f "$work/hits.bad" "$db" 2>"$work/err"
+	check $? "the zh hit's evidence is cleared on disk"
+	expect 1 "has no evidence stored" p snapshot "$zh"
+else
+	skip "mdb_dump/mdb_load not installed"
+fi
+tap_end
