@@ -327,13 +327,25 @@ int ui__redirect(struct ui_req *r, const char *path)
 	char *loc = strdup(ui_local_path(path) ? path : "/");
 	if (!loc)
 		return -ENOMEM;
-	r->resp->owned[r->resp->nowned++] = loc;
+	int rc = ui__own(r->resp, loc);
+	if (rc)
+		return rc;
 	r->resp->status = 303;
 	r->resp->content_type = "text/plain";
 	r->resp->body = "";
 	r->resp->body_static = true;
 	ui_header(r->resp, "Location", loc);
 	ui__headers(r->resp, false);
+	return 0;
+}
+
+int ui__own(struct httpd_response *resp, void *p)
+{
+	if (resp->nowned == sizeof(resp->owned) / sizeof(resp->owned[0])) {
+		free(p);
+		return ERR_INTERNAL;
+	}
+	resp->owned[resp->nowned++] = p;
 	return 0;
 }
 
@@ -374,7 +386,9 @@ static int ui_set_cookie(struct ui_req *r, const char *sid, int64_t max_age)
 		return -ENOMEM;
 	snprintf(c, 256, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s",
 		 UI_COOKIE, sid, max_age, r->ui->o.tls ? "; Secure" : "");
-	r->resp->owned[r->resp->nowned++] = c;
+	int rc = ui__own(r->resp, c);
+	if (rc)
+		return rc;
 	ui_header(r->resp, "Set-Cookie", c);
 	return 0;
 }

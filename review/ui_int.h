@@ -38,6 +38,9 @@ int ui__message(struct ui_req *r, int status, const char *title, const char *tex
 int ui__redirect(struct ui_req *r, const char *path);
 /* Security headers every response carries; frame: may be framed by our own pages. */
 void ui__headers(struct httpd_response *resp, bool frame);
+/* Hands malloc'd p (a header value) to the response, which frees it once sent; frees p and
+ * returns ERR_INTERNAL when the response holds as many as it can already. */
+int ui__own(struct httpd_response *resp, void *p);
 /* The hidden CSRF input of a form. */
 int ui__csrf_input(struct ui_req *r);
 /* epoch seconds as "YYYY-MM-DD HH:MM UTC" ("-" for 0). */

@@ -529,7 +529,9 @@ static int ui_raw(struct ui_req *r, const struct store_hit *h, char *data, size_
 	if (!ct)
 		return -ENOMEM;
 	snprintf(ct, 96, "text/html; charset=%s", c.charset[0] ? c.charset : "utf-8");
-	r->resp->owned[r->resp->nowned++] = ct;
+	int rc = ui__own(r->resp, ct);
+	if (rc)
+		return rc;
 	memmove(data, data + off, len - off);
 	r->resp->status = 200;
 	r->resp->content_type = ct;
