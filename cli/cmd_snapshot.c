@@ -39,7 +39,6 @@
 #define SNAP_BODY_MAX	 (32u << 20) /* captured body bytes we hand to the browser */
 #define SNAP_MSG_MAX	 (96u << 20) /* one message from the browser (a screenshot, base64) */
 #define SNAP_PNG_MAX	 (64u << 20)
-#define SNAP_READ_CHUNK	 (1u << 20)
 #define SNAP_WIDTH	 1280 /* the viewport: a desktop page's usual width */
 #define SNAP_VIEW_H	 800
 #define SNAP_MAX_W	 4096  /* a page wider than this is cut at the right */
@@ -57,24 +56,23 @@
 static const char snapshot_help[] =
 	"usage: patrol snapshot [--force] [--timeout SECONDS] [-o FILE] ID...\n"
 	"\n"
-	"Render the stored evidence of each hit (the response as captured, not the live page) in\n"
-	"headless Chromium, full page, and keep the PNG in the store (--db) under its SHA-256,\n"
-	"beside the evidence; patrol hit show names it. JavaScript is off and no request leaves "
-	"the\n"
-	"browser: images, styles, scripts and fonts the page links to are not loaded\n"
-	"(docs/snapshots.md). A response rendered before is not rendered again unless --force.\n"
+	"Render the stored evidence of each hit (the response as captured, not the live\n"
+	"page) in headless Chromium, full page, and keep the PNG in the store (--db) under\n"
+	"its SHA-256, beside the evidence; patrol hit show names it. JavaScript is off and\n"
+	"no request leaves the browser: images, styles, scripts and fonts the page links to\n"
+	"are not loaded (docs/snapshots.md). A response rendered before is not rendered\n"
+	"again unless --force.\n"
 	"\n"
 	"  --force            render again, even when a snapshot is stored\n"
-	"  --timeout SECONDS  time for one rendering, browser start included (default 30); the\n"
-	"                     browser is killed when it is over\n"
+	"  --timeout SECONDS  time for one rendering, browser start included (default 30);\n"
+	"                     the browser is killed when it is over\n"
 	"  -o, --output FILE  also write the PNG to FILE (one ID only)\n"
 	"\n"
-	"The browser is $PATROL_CHROMIUM when set, else chromium (or chromium-browser) in $PATH.\n"
-	"It runs without its sandbox as root or when $PATROL_CHROMIUM_NO_SANDBOX is set.\n"
-	"With the global --json, one object per hit: {\"hit\", \"evidence\", \"snapshot\", "
-	"\"width\",\n"
-	"\"height\", \"bytes\", \"rendered\"}.\n"
-	"Exit status: 0 all rendered (or stored before), 1 a hit failed, 2 usage or no browser.\n";
+	"The browser is $PATROL_CHROMIUM when set, else chromium (or chromium-browser) in\n"
+	"$PATH; as root or with $PATROL_CHROMIUM_NO_SANDBOX set it runs without its sandbox.\n"
+	"With the global --json, one object per hit: {\"hit\", \"evidence\", \"snapshot\",\n"
+	"\"width\", \"height\", \"bytes\", \"rendered\"}.\n"
+	"Exit status: 0 every hit has a snapshot, 1 one failed, 2 usage or no browser.\n";
 
 /* ---- Base64, for the page's body going in and the PNG coming out ---- */
 
@@ -304,6 +302,8 @@ static int cdp_read(struct cdp *c)
 {
 	char chunk[64 << 10];
 	ssize_t n = read(c->fd, chunk, sizeof(chunk));
+	if (n < 0 && errno == ECONNRESET)
+		n = 0;
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0) {
@@ -331,8 +331,10 @@ static int cdp_write(struct cdp *c)
 {
 	ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		c->gone = true; /* the browser exited: cdp_pump says so */
 	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		return errno == EAGAIN || errno == EINTR || c->gone ? 0 : -errno;
 	c->out_off += (size_t)n;
 	if (c->out_off == c->out.len) {
 		buf_reset(&c->out);
@@ -502,6 +504,7 @@ static void cdp_stop(struct cdp *c, bool polite)
 			cdp_pump(c, cdp_gone, clock_mono_ms() + SNAP_CLOSE_MS);
 	}
 	kill(-c->pid, SIGKILL);
+	kill(c->pid, SIGKILL); /* in case it never got its own group */
 	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	c->pid = 0;

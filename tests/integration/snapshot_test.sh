@@ -163,6 +163,20 @@ expect 2 "PATROL_CHROMIUM=/nonexistent" env PATROL_CHROMIUM=/nonexistent "$patro
 	--config "$work/patrol.yaml" --db "$db" snapshot "$remote"
 expect 2 "no chromium" env -u PATROL_CHROMIUM PATH=/nonexistent "$patrol" \
 	--config "$work/patrol.yaml" --db "$db" snapshot "$remote"
+# A browser that never answers is killed at --timeout, with its process group; one that exits
+# at once is reported. Both stand-ins are scripts that note their pid.
+printf '#!/bin/sh\necho $$ >"%s/hang.pid"\nsleep 60 &\necho $! >"%s/child.pid"\nwait\n' "$work" "$work" >"$work/hang"
+printf '#!/bin/sh\nexit 0\n' >"$work/quit"
+chmod +x "$work/hang" "$work/quit"
+start=$(date +%s)
+expect 1 "took too long" env PATROL_CHROMIUM="$work/hang" "$patrol" --db "$db" snapshot --force \
+	--timeout 1 "$remote"
+alive() { st=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$st" ] && [ "${st#Z}" = "$st" ]; }
+[ $(($(date +%s) - start)) -lt 10 ] && ! alive "$(cat "$work/hang.pid")" &&
+	! alive "$(cat "$work/child.pid")"
+check $? "the hung browser and its child are gone within the timeout"
+expect 1 "exited before" env PATROL_CHROMIUM="$work/quit" "$patrol" --db "$db" snapshot --force \
+	"$remote"
 expect 2 "one ID only" p snapshot "$remote" "$zh" -o "$work/x.png"
 
 # A hit whose record names no evidence (as hits stored before schema 4 do): its digest zeroed
