@@ -12,9 +12,13 @@ mkfifo "$fifo"
 trap 'exec 3>&-; rm -rf "$work"' EXIT
 
 # testsrv_start DIR SECONDS [DELAY_MS]: serves DIR on 127.0.0.1 and sets port. The server lives
-# while this script holds the fifo open.
+# while this script holds the fifo open; SECONDS (the test's own time limit) only stops a server
+# the script left behind, so it is stretched fourfold: a sanitizer build runs the same script
+# under a tripled meson timeout, and a server gone mid-test fails it for the wrong reason.
 testsrv_start() {
-	"$testsrv" "$@" <"$fifo" >"$work/port" &
+	dir=$1 secs=$(($2 * 4))
+	shift 2
+	"$testsrv" "$dir" "$secs" "$@" <"$fifo" >"$work/port" &
 	exec 3>"$fifo"
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		[ -s "$work/port" ] && break
