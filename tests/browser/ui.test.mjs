@@ -33,8 +33,10 @@ await context.route((url) => url.origin !== origin, (route) => {
 const blocked = [];
 context.on('requestfailed', (r) => blocked.push(`${r.url()} ${r.failure()?.errorText}`));
 const page = await context.newPage();
-page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
-page.on('popup', (p) => p.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); }));
+// A dialog is recorded and dismissed (it may be gone already when the page navigates).
+const onDialog = (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); };
+page.on('dialog', onDialog);
+page.on('popup', (p) => p.on('dialog', onDialog));
 const shot = (name) => page.screenshot({ path: `${out}/review-${name}.png` });
 
 try {
