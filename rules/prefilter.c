@@ -35,6 +35,9 @@
 #define PREFILTER_FLAGS (HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_PREFILTER)
 /* A pattern whose matches may be wider than this is confirmed from the start of the text. */
 #define PREFILTER_MAX_WINDOW (64u << 10)
+/* The fewest characters of a literal factor worth scanning for: one letter or one CJK character
+ * occurs on most pages and would make every report a PCRE2 run. */
+#define PREFILTER_FACTOR_MIN 2
 #define CACHE_MAGIC "PTRLPF01"
 #define CACHE_MAX (256u << 20)            /* bytes of a cache file read back */
 #define CACHE_MAX_AGE (30 * 24 * 3600)    /* cache files unused this long are removed */
@@ -209,6 +212,34 @@ static int prefilter_widen(const char *expr, struct buf *out)
 
 /* ---- building ---- */
 
+/* A pattern with literal factors (factor.c) is scanned for those alone, in Vectorscan's literal
+ * engines; a match then starts at most the factor's end distance before a reported end, so that
+ * is its window. Otherwise the widened expression w stays. Takes w; returns 0 or -ENOMEM.
+ *
+ * A pattern made of literals alone is single (HS_FLAG_SINGLEMATCH): its first literal is almost
+ * always its first match, so the rest of the reports (common words report thousands of times a
+ * page, and each report costs Vectorscan more than the scan itself) would only be counted. */
+static int prefilter_factor(struct rules__pattern *p, char *w, char **ret_expr)
+{
+	char *lit = NULL;
+	size_t end = 0;
+	bool whole = false;
+	int rc = rules__factors(p->expr, PREFILTER_FACTOR_MIN, &lit, &end, &whole);
+	if (rc == -ENOMEM) {
+		free(w);
+		return rc;
+	}
+	if (rc != 0) {
+		*ret_expr = w;
+		return 0;
+	}
+	free(w);
+	p->window = end <= PREFILTER_MAX_WINDOW ? (uint32_t)end : 0;
+	p->single = whole;
+	*ret_expr = lit;
+	return 0;
+}
+
 /* Whether Vectorscan takes the widened expression, and how wide its matches can be. Returns 0 or
  * -ENOMEM; a pattern it cannot take is marked always run and *ret_wide stays NULL. */
 static int prefilter_probe(struct rules__pattern *p, char **ret_wide)
@@ -232,8 +263,7 @@ static int prefilter_probe(struct rules__pattern *p, char **ret_wide)
 	}
 	p->window = info->max_width <= PREFILTER_MAX_WINDOW ? info->max_width : 0;
 	free(info); /* allocated with hs's misc allocator, malloc by default */
-	*ret_wide = w;
-	return 0;
+	return prefilter_factor(p, w, ret_wide);
 }
 
 /* Collects the patterns of view v the database will hold into pf->refs, their widened
@@ -257,6 +287,7 @@ static int prefilter_collect(struct rules_set *set, unsigned v, char ***ret_expr
 			if (p->view != v)
 				continue;
 			p->always = !p->expr;
+			p->single = false;
 			int rc = p->always ? 0 : prefilter_probe(p, &wide);
 			if (rc != 0)
 				return rc;
@@ -270,6 +301,12 @@ static int prefilter_collect(struct rules_set *set, unsigned v, char ***ret_expr
 	return 0;
 }
 
+static const struct rules__pattern *ref_pattern(const struct rules_set *set,
+					       const struct rules__ref *ref)
+{
+	return &set->rules[ref->rule].patterns[ref->pattern];
+}
+
 /* Compiles pf->refs from their widened exprs; a pattern the whole compile chokes on becomes
  * always run and the rest are compiled again. Returns 0, -ENOMEM, or ERR_INTERNAL when
  * Vectorscan fails otherwise. */
@@ -281,7 +318,8 @@ static int prefilter_compile(struct rules_set *set, struct rules__prefilter *pf,
 	int rc = exprs && flags && ids ? 0 : -ENOMEM;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		exprs[i] = wide[i];
-		flags[i] = PREFILTER_FLAGS;
+		flags[i] = PREFILTER_FLAGS | (ref_pattern(set, &pf->refs[i])->single
+						      ? HS_FLAG_SINGLEMATCH : 0);
 		ids[i] = (unsigned)i;
 	}
 	while (rc == 0 && n > 0) {
@@ -301,6 +339,7 @@ static int prefilter_compile(struct rules_set *set, struct rules__prefilter *pf,
 			set->rules[ref->rule].patterns[ref->pattern].always = true;
 			n--;
 			exprs[bad] = exprs[n];
+			flags[bad] = flags[n];
 			ids[bad] = ids[n];
 		}
 	}
@@ -376,14 +415,18 @@ static bool prefilter_trustworthy(void)
  * Hyperscan checks when it reads it back. Any failure here costs a compile, never a wrong match.
  */
 
-static int cache_path(const char *dir, unsigned view, char **wide, size_t n, struct buf *path)
+static int cache_path(const struct rules_set *set, const char *dir, unsigned view, char **wide,
+		      size_t n, struct buf *path)
 {
 	struct buf in;
 	buf_init(&in, SIZE_MAX);
-	int rc = buf_addf(&in, "patrol-prefilter-2\n%s\n%u\nview %u\n%zu\n", hs_version(),
+	int rc = buf_addf(&in, "patrol-prefilter-3\n%s\n%u\nview %u\n%zu\n", hs_version(),
 			  (unsigned)PREFILTER_FLAGS, view, n);
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = buf_add(&in, wide[i], strlen(wide[i]) + 1);
+		if (rc == 0) /* the flag that differs between expressions */
+			rc = buf_addc(&in, ref_pattern(set, &set->pf[view].refs[i])->single ? 'S' : '-');
+	}
 	uint8_t d[DIGEST_LEN];
 	char hex[DIGEST_HEX_LEN + 1];
 	if (rc == 0)
@@ -503,7 +546,7 @@ static int prefilter_compile_cached(struct rules_set *set, unsigned v, char **wi
 	struct rules__prefilter *pf = &set->pf[v];
 	struct buf path;
 	buf_init(&path, PATH_MAX);
-	int rc = cache_dir && pf->nrefs ? cache_path(cache_dir, v, wide, pf->nrefs, &path) : 0;
+	int rc = cache_dir && pf->nrefs ? cache_path(set, cache_dir, v, wide, pf->nrefs, &path) : 0;
 	if (rc == -ENOMEM)
 		goto done;
 	if (path.len && cache_load(set, pf, buf_str(&path)))
@@ -809,6 +852,10 @@ int rules__scan_window(const struct rules__scan *s, const char *text, size_t len
 	}
 	if (sv->seen[p->id] != s->epoch)
 		return 0;
+	if (p->single) { /* reported once: beyond that, PCRE2 looks for itself */
+		*ret = (struct rules__window){ lo, SIZE_MAX };
+		return 1;
+	}
 	const uint32_t *e = sv->ends + (size_t)p->id * SCAN_ENDS;
 	unsigned n = sv->nends[p->id] <= SCAN_ENDS ? sv->nends[p->id] : SCAN_ENDS;
 	/* a match starting at lo or later ends past lo, at a reported end */

@@ -162,6 +162,8 @@ struct rules__pattern {
 			   * only named in (`a in title`) */
 	bool positive;
 	bool always;      /* not in the prefilter: PCRE2 runs it on every text the rule reads */
+	bool single;      /* scanned for literals it is made of: reported once per scan, and PCRE2
+			   * looks for it from where it is asked to */
 };
 
 struct rules__rule {
@@ -241,6 +243,15 @@ struct rules__regex_error {
 int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_t len,
 			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
 			   char **ret_expr, struct rules__regex_error *ret_err);
+
+/* The literal factors of expr, a pattern as PCRE2 compiles it (factor.c): a Vectorscan expression
+ * "(?:lit|...)" such that every match of expr contains one of the literals, each of at least
+ * min_chars characters, and in *ret_end the most bytes from the start of a match to the end of
+ * that literal (SIZE_MAX: unbounded). Returns 0, ERR_REGEX when expr has no usable factors or
+ * uses syntax the parse does not follow, or -ENOMEM. *ret_whole tells that expr is made of
+ * literals alone (and zero-width assertions): its matches are, mostly, the literals' own. */
+int rules__factors(const char *expr, unsigned min_chars, char **ret_expr, size_t *ret_end,
+		   bool *ret_whole);
 
 /* Builds the set's prefilter from the patterns' expr, one database per view that has patterns:
  * patterns Hyperscan refuses become always run. With a cache_dir, a database compiled before is read from there, and one compiled now is

@@ -104,7 +104,8 @@ static const char *const pieces[] = {
 	"STRASSE", "加",    "微信",    "V信",	"123",	   "4567",   "元",     "foo",  "bar",
 	"刷单",	 "返利",    "警惕",    "，",	"é",	   "xx",     "😀",     "\t",   "K",
 	"５",	 "0",	    "\u3000", "@",	"信",	   "单",     "_",      "ä",    "\u00a0",
-	"刷 单", "\u200b",  "ｆｒｅｅ", "\xff",  "加 微信",
+	"刷 单", "\u200b",  "ｆｒｅｅ", "\xff",  "加 微信", "ſ",  "\u212a", "ss",   "a.b",
+	"fr",    "ee",      "cd",      "y",     "警惕",  "fo",
 };
 
 /* Random texts made of pieces: the same seed gives the same texts on every run. */
@@ -245,12 +246,15 @@ static void test_agree_windows(void **state)
 	rules_set_free(set);
 }
 
-/* The windows of a literal: from each reported end back by its width, none past the last. */
+/* The windows of a factor: from each reported end back by its width, none past the last. (free
+ * alone would be single: one report, and PCRE2 looks from lo on; see the end.) */
 static void test_windows(void **state)
 {
 	(void)state;
 	struct rules_set *set = rules_util_load_ok("pack: p\nrules:\n"
 					"  - {id: w, title: T, category: c, severity: low,\n"
+					"     patterns: {x: 'free\\d?'}}\n"
+					"  - {id: s, title: T, category: c, severity: low,\n"
 					"     patterns: {x: free}}\n");
 	struct rules__scan *s;
 	assert_int_equal(rules__scan_new(set, &s), 0);
@@ -260,7 +264,7 @@ static void test_windows(void **state)
 	size_t len = strlen(text);
 	struct rules__texts t = { { text, text }, { len, len } };
 	assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	struct rules__window w;
 	assert_int_equal(rules__scan_window(s, text, len, 0, 0, 0, &w), 1);
 	assert_int_equal(w.start, 2);
@@ -282,6 +286,10 @@ static void test_windows(void **state)
 	assert_int_equal(rules__scan_window(s, many, len, 0, 0, 5 * 20, &w), 1);
 	assert_int_equal(w.start, 100);
 	assert_int_equal(w.limit, 5 * 39 + 4);
+	/* a pattern of literals alone is reported once: one window, from lo to anywhere */
+	assert_int_equal(rules__scan_window(s, many, len, 1, 0, 7, &w), 1);
+	assert_int_equal(w.start, 7);
+	assert_int_equal(w.limit, SIZE_MAX);
 	rules__scan_free(s);
 	rules_set_free(set);
 }
@@ -298,10 +306,11 @@ static void test_candidates(void **state)
 	const char *text = "start: free money, 骗子";
 	struct rules__texts t = { { text, text }, { strlen(text), strlen(text) } };
 	assert_int_equal(rules__scan_run(s, 1, &t, &c, &n), 0);
-	/* lookbehind (0), lookahead (1), words (4), anchors (5), refused (8, always), posix-given-up
-	 * (11, always), raw-words (12); not classes (10): "money," has no space after it */
-	assert_int_equal(n, 7);
-	const uint32_t want[] = { 0, 1, 4, 5, 8, 11, 12 };
+	/* lookbehind (0), lookahead (1), words (4), anchors (5), refused (8, always), classes (10:
+	 * its `\bmoney\b\s\S` is scanned for the literal "money", though "money," has no space
+	 * after it), posix-given-up (11, always), raw-words (12) */
+	assert_int_equal(n, 8);
+	const uint32_t want[] = { 0, 1, 4, 5, 8, 10, 11, 12 };
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(c[i], want[i]);
 	/* "money" is reported for rule 4, "end" was not */
@@ -309,6 +318,90 @@ static void test_candidates(void **state)
 	assert_int_equal(rules__scan_window(s, text, strlen(text), 4, 1, 0, &w), 1);
 	assert_int_equal(rules__scan_window(s, text, strlen(text), 5, 1, 0, &w), 0);
 	rules__scan_free(s);
+	rules_set_free(set);
+}
+
+/* Literal factors (rules/factor.c): what is scanned for, and how far back PCRE2 starts. */
+static void factor_is(const char *expr, const char *want, size_t want_end)
+{
+	char *got = NULL;
+	size_t end = 0;
+	bool whole = false;
+	int rc = rules__factors(expr, 2, &got, &end, &whole);
+	if (!want) {
+		assert_int_equal(rc, ERR_REGEX);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, want);
+	assert_int_equal(end, want_end);
+	free(got);
+}
+
+static void test_factors(void **state)
+{
+	(void)state;
+	factor_is("(?:刷流水|名额有限)\\s*\\d{3,6}\\s*(?:元|块)", "(?:刷流水|名额有限)", 12);
+	factor_is("(?:找|加)\\s*(?:qq|微信)", "(?:qq|微信)", SIZE_MAX); /* one character is too few */
+	factor_is("\\b(?:gift card|pump)\\b", "(?:gift\\x20card|pump)", 9);
+	factor_is("free(?= money)", "(?:free)", 4);
+	factor_is("kiss", "(?:kiss)", 8); /* K (U+212A) is three bytes, long s two */
+	factor_is("(?:ab|cd)x{2}", "(?:ab|cd)", 2);
+	factor_is("(?:ab|cd)x", "(?:abx|cdx)", 3);
+	factor_is("a(?:bc)?d", "(?:abcd|ad)", 4);
+	factor_is("\\Qa.b\\E", "(?:a\\x2eb)", 3);
+	factor_is("\\x{5237}单.{0,2}", "(?:刷单)", 6);
+	factor_is("(?<n>foo|bar)+x\\d", "(?:foo|bar)", 3);
+	factor_is("(?:foo|\\d)bar", "(?:bar)", 7);
+	factor_is("\\w+返利", "(?:返利)", SIZE_MAX);
+	factor_is("(ab)x\\1", NULL, 0);   /* a backreference: not followed */
+	factor_is("a\\Kbc", NULL, 0);     /* \K moves the start */
+	factor_is("(?x) a b", NULL, 0);   /* extended mode */
+	factor_is("a.{0,3}b", NULL, 0);   /* no literal of two characters */
+	factor_is("(?:foo|b.r)", NULL, 0); /* a branch without one */
+	factor_is("(?:\\$\\s*\\d|usd)", NULL, 0);
+}
+
+/* Patterns whose factors the parse must get right; random texts compared with PCRE2 alone. */
+static const char factored[] =
+    "pack: p\n"
+    "rules:\n"
+    "  - {id: f1, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '(?:ab|cd)x{2}', b: 'k.{0,3}ss', c: '(?i:free)\\s*money'},\n"
+    "     condition: any of them}\n"
+    "  - {id: f2, title: T, category: c, severity: low,\n"
+    "     patterns: {a: 'fr(?=ee)', b: '\\Qa.b\\E', c: '\\x{5237}单', d: '(?:刷单|返利)?警惕'},\n"
+    "     condition: any of them}\n"
+    "  - {id: f3, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '(?:free|)money', b: 'a(?#c)b.?x', c: '(?<n>fo|ab)+x', d: '[^a]{2}返利'},\n"
+    "     condition: '#a >= 2 or b or c or d'}\n"
+    "  - {id: f4, title: T, category: c, severity: low,\n"
+    "     patterns: {a: 'free.*?money', b: '\\w+返利', c: 'x(?:ab|cd)*+y', d: 'sk{1,3}x'},\n"
+    "     condition: 'near(a, b, 4) or c or d'}\n";
+
+static void test_agree_factors(void **state)
+{
+	(void)state;
+	struct rules_set *set = rules_util_load_ok(factored);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	static const char *const texts[] = {
+		"abxx cdxx", "\u212a ss", "k\u017f\u017f", "FREE money", "free", "a.b", "刷单",
+		"警惕", "moneymoney", "a b x", "foabx", "中返利", "free x money a返利",
+		"xababy", "xy", "s\u212ax", "skkkx", "KSS",
+	};
+	size_t hits = 0;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		hits += agree(m, "body", texts[i], strlen(texts[i]));
+	assert_true(hits >= 10);
+	uint64_t seed = 99;
+	char text[512];
+	for (int i = 0; i < 5000; i++) {
+		size_t n = random_text(&seed, text, sizeof(text));
+		hits += agree(m, "body", text, n);
+	}
+	assert_true(hits > 500);
+	rules_matcher_free(m);
 	rules_set_free(set);
 }
 
@@ -517,7 +610,8 @@ int main(void)
 		cmocka_unit_test(test_agree_crafted),	    cmocka_unit_test(test_agree_random),
 		cmocka_unit_test(test_window_start),	    cmocka_unit_test(test_always_run),
 		cmocka_unit_test(test_agree_windows),	    cmocka_unit_test(test_windows),
-		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_factors),
+		cmocka_unit_test(test_agree_factors),	    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_opencc_missing),
 	};
