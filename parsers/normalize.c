@@ -398,6 +398,14 @@ static int cjk_run(struct pass *p, size_t pos, size_t *ret_n)
 	return rc;
 }
 
+/* Whether ASCII byte c is copied by ascii_run and ends a CJK gap (a letter, a digit, '\n'): after
+ * it nothing is squeezed, so the run need not wait for the next CJK character. */
+static inline bool ends_gap(const struct normalizer *nz, unsigned char c)
+{
+	uint32_t cls = (nz->bmp[c] & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT;
+	return nz->ascii[c] && cls != NORMALIZE_CLASS_SEP && cls != NORMALIZE_CLASS_MARK;
+}
+
 static int pass_run(struct pass *p)
 {
 	size_t pos = 0;
@@ -405,6 +413,8 @@ static int pass_run(struct pass *p)
 	while (pos < p->len && rc == 0) {
 		unsigned char c = p->in[pos];
 		size_t n = 0;
+		if (c < 0x80 && p->anchor && ends_gap(p->nz, c))
+			p->anchor = false; /* what squeeze() would do as it is written */
 		if (c < 0x80 && !p->anchor)
 			rc = ascii_run(p, pos, &n);
 		else if (c >= 0xE3 && c <= 0xE9)
