@@ -174,6 +174,43 @@ static size_t http_payload_off(const char *data, size_t len)
 	return e ? (size_t)(e - data) + 2 : len;
 }
 
+/* The screenshot patrol snapshot took of the response, if any: a resource record (image/png)
+ * whose WARC-Refers-To names the response record, its target "screenshot:" and the page URL as
+ * other archiving crawlers write them. */
+static int warc_snapshot(struct export *x, const char *resp_id)
+{
+	struct store_snapshot snap;
+	char *png = NULL, id[STORE_WARC_ID_LEN + 1], hex[DIGEST_HEX_LEN + 1],
+	     refers[STORE_WARC_ID_LEN + 32], *uri = NULL;
+	size_t len = 0;
+	int rc = store_snapshot_get(x->store, x->evidence, &snap);
+	if (rc)
+		return rc == ERR_NOT_FOUND ? 0 : rc;
+	if ((rc = store_evidence_get(x->store, snap.png, &png, &len)) != 0)
+		return rc;
+	digest_hex(snap.png, hex);
+	store_warc_id(hex, strlen(hex), id);
+	snprintf(refers, sizeof(refers), "WARC-Refers-To: %s", resp_id);
+	if (asprintf(&uri, "screenshot:%s", x->url) < 0) {
+		free(png);
+		return -ENOMEM;
+	}
+	struct store_warc_rec r = {.type = "resource",
+				   .id = id,
+				   .date = snap.taken_at,
+				   .target_uri = uri,
+				   .warcinfo_id = x->warcinfo_id,
+				   .extra = refers,
+				   .content_type = "image/png",
+				   .block = png,
+				   .block_len = len,
+				   .payload_off = 0};
+	rc = store_warc_record(out_write, x, &r);
+	free(uri);
+	free(png);
+	return rc;
+}
+
 static int warc_http(struct export *x, char *resp_id)
 {
 	char *data = NULL, req[STORE_URL_MAX + 256], req_id[STORE_WARC_ID_LEN + 1],
@@ -212,7 +249,7 @@ static int warc_http(struct export *x, char *resp_id)
 	if (!rc)
 		rc = store_warc_record(out_write, x, &r);
 	free(data);
-	return rc;
+	return rc ? rc : warc_snapshot(x, resp_id);
 }
 
 /* Writes the gathered page: request and response when it has evidence, then the metadata. */

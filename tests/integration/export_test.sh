@@ -70,6 +70,16 @@ else
 	grep -q "\"hits\":$total," "$work/warc.json" && grep -q '"warcinfo":1' "$work/warc.json" &&
 		grep -q '"response":' "$work/warc.json" && grep -q '"request":' "$work/warc.json"
 	check $? "warc: warcinfo, request, response and metadata records hold every hit"
+	# A screenshot of a hit's evidence (patrol snapshot, when chromium is here) goes along as a
+	# resource record.
+	if p snapshot 1 >"$work/snap.out" 2>&1; then
+		p export --format warc -o "$work/snap.warc" &&
+			node "$checker" "$work/snap.warc" >"$work/snap.json" &&
+			grep -q '"resource":1' "$work/snap.json"
+		check $? "warc: the hit's screenshot is a resource record referring to its response"
+	else
+		skip "no screenshot to export: $(head -c 200 "$work/snap.out")"
+	fi
 	# One byte of a response body changed: its digests no longer match.
 	python3 - "$work/hits.warc" <<'PY'
 import sys

@@ -3,7 +3,8 @@
 // WARC/1.1, its type, the WARC-Block-Digest over the block as warcio reads it raw, and for
 // request and response records the WARC-Payload-Digest over the payload after warcio's own
 // parse of the HTTP headers; metadata records must be JSON listing hits of their URL and refer
-// to a response written before them. Prints one JSON summary line; exits 1 on any problem.
+// to a response written before them; resource records must be PNG screenshots referring to a
+// response. Prints one JSON summary line; exits 1 on any problem.
 import { createReadStream } from "node:fs";
 import { createHash } from "node:crypto";
 import { WARCParser } from "warcio";
@@ -58,6 +59,14 @@ for (const b of blocks.filter((b) => b.type === "metadata")) {
   for (const h of m.hits || []) if (h.url !== b.uri) problems.push(`metadata: hit ${h.id} of another page`);
   if (b.refers && !responses.has(b.refers)) problems.push("metadata: refers to an unknown response");
   hits += (m.hits || []).length;
+}
+// Screenshots (patrol snapshot): resource records holding a PNG, each naming the response it
+// was rendered from, written before it.
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+for (const b of blocks.filter((b) => b.type === "resource")) {
+  if (!Buffer.from(b.block).subarray(0, 8).equals(PNG)) problems.push("resource: not a PNG");
+  if (!b.uri || !b.uri.startsWith("screenshot:")) problems.push("resource: target URI");
+  if (!responses.has(b.refers)) problems.push("resource: refers to an unknown response");
 }
 if (blocks[0]?.type !== "warcinfo") problems.push("first record is not warcinfo");
 console.log(JSON.stringify({ records: blocks.length, counts, http, hits, problems }));
