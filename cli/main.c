@@ -20,6 +20,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv);	/* cli/cmd_audit.c */
 int cmd_export(struct cli *cli, int argc, char **argv); /* cli/cmd_export.c */
 int cmd_purge(struct cli *cli, int argc, char **argv);	/* cli/cmd_purge.c */
 int cmd_verify(struct cli *cli, int argc, char **argv); /* cli/cmd_verify.c */
+int cmd_run(struct cli *cli, int argc, char **argv);	/* cli/cmd_run.c */
 int cmd_serve(struct cli *cli, int argc, char **argv);	/* cli/cmd_serve.c: review web UI */
 int cmd_users(struct cli *cli, int argc, char **argv);	/* cli/cmd_users.c: its analysts */
 int cmd_rematch(struct cli *cli, int argc, char **argv); /* cli/cmd_rematch.c */
@@ -36,6 +37,7 @@ static const struct {
 } commands[] = {
 	{"demo", cmd_demo, "serve the bundled demo forum, crawl it, show what was found"},
 	{"crawl", cmd_crawl, "crawl a site from a seed URL into the store"},
+	{"run", cmd_run, "crawl the venues that are due (cron, systemd): --dry-run, --shard"},
 	{"hits", cmd_hits, "list the hits in the store: filters, sort, --json"},
 	{"hit", cmd_hit, "hit show ID: one hit, its page and its review history"},
 	{"review", cmd_review, "set hits' status (confirmed, dismissed, ...), audited"},

@@ -48,6 +48,7 @@ struct xfer_ctx {
 	size_t venue;
 	bool old_digest_known;           /* the last visit's body digest, to skip re-matching */
 	uint8_t old_digest[32];
+	int64_t taken_ms;                /* when it was taken from the frontier (monotonic) */
 };
 
 int crawl_global_init(void)
@@ -119,16 +120,24 @@ void crawl__event(struct crawl *c, const struct job *j, size_t hits)
 	c->done++;
 	c->hits += hits;
 	c->errors += error[j->outcome];
+	struct crawl_hit_ref *refs = j->nhits && j->rules ? calloc(j->nhits, sizeof(*refs)) : NULL;
+	for (size_t i = 0; refs && i < j->nhits; i++) {
+		struct rules_info info;
+		rules_set_rule(j->rules->ro, j->hits[i].rule, &info);
+		refs[i] = (struct crawl_hit_ref){info.id, info.severity};
+	}
 	struct crawl_event ev = {
 		.venue = c->venues[j->venue].v->id, .url = j->url, .outcome = j->outcome,
 		.status = j->status, .detail = j->detail ? j->detail : "", .hits = hits,
 		.done = c->done, .hits_total = c->hits, .errors = c->errors,
 		.in_flight = c->in_flight, .queued = c->queued,
 		.elapsed_ms = clock_mono_ms() - c->start_ms,
+		.hit_refs = refs, .nhit_refs = refs ? j->nhits : 0,
 	};
 	pthread_mutex_lock(&c->event_lock);
 	c->o->on_event(&ev, c->o->ud);
 	pthread_mutex_unlock(&c->event_lock);
+	free(refs);
 }
 
 int crawl__in_scope(const struct venue *v, const char *url, bool *ret_in)
@@ -470,7 +479,11 @@ static int sched_page_fetch(struct crawl *c, struct host *h, struct xfer_ctx *x)
 	int rc = fetch_add(c->fetch, x->item.url, &req, x);
 	if (rc)
 		return rc;
-	host_started(h, clock_mono_ms(), c->set->crawl_delay_cap_ms);
+	/* The crawler queues nothing with a due time, so from its take to now the URL waited
+	 * only for its host: the delay, Crawl-delay, back-off or its connections. */
+	int64_t now = clock_mono_ms();
+	c->venues[x->venue].wait_ms += now > x->taken_ms ? now - x->taken_ms : 0;
+	host_started(h, now, c->set->crawl_delay_cap_ms);
 	c->venues[x->venue].started++;
 	c->fetches++;
 	return 0;
@@ -517,6 +530,7 @@ static int sched_take(struct crawl *c, struct store_txn *txn, struct host *h)
 	const struct venue *v = venue_registry_find(c->reg, x->item.venue);
 	x->kind = XFER_PAGE;
 	x->h = h;
+	x->taken_ms = clock_mono_ms();
 	bool in = false;
 	if (v && (rc = crawl__in_scope(v, x->item.url, &in)) != 0) {
 		store_frontier_item_done(&x->item);
@@ -914,6 +928,8 @@ static int crawl_begin(struct crawl *c)
 	int rc = store_write_begin(c->store, &txn);
 	if (rc == 0)
 		rc = store_crawl_begin(txn, clock_wall(), &c->gen, &resumed);
+	if (rc == 0)
+		rc = store_frontier_revisit(txn, c->o->revisit_at);
 	for (size_t i = 0; rc == 0 && i < c->nvenues; i++)
 		if (crawl_wanted(c->o, c->venues[i].v))
 			rc = crawl_seeds(c, c->venues[i].v, txn);
@@ -1087,6 +1103,7 @@ int crawl_run(const struct crawl_opts *o, const struct rules_set *rules, struct 
 	for (size_t i = 0; ret_stats && i < c.nvenues; i++) {
 		ret_stats[i] = c.venues[i].stats;
 		ret_stats[i].elapsed_ms = clock_mono_ms() - c.start_ms;
+		ret_stats[i].politeness_wait_ms = c.venues[i].wait_ms;
 	}
 	if (o->ret_orphaned)
 		*o->ret_orphaned = c.orphaned;

@@ -64,6 +64,15 @@ struct crawl_stats {
 	 * counted once per rule and field instance, never taken as "no match"; the crawl goes on. */
 	uint64_t rule_errors;
 	int64_t elapsed_ms;
+	/* Time this venue's URLs waited, once taken from the frontier, for their host's
+	 * politeness (delay, Crawl-delay, connections per host, back-off) before they started. */
+	int64_t politeness_wait_ms;
+};
+
+/* A hit on a page, as crawl_event reports it: the rule's id and severity, borrowed. */
+struct crawl_hit_ref {
+	const char *rule;
+	const char *severity;
 };
 
 /* One event per finished URL, from the writer thread, one call at a time. Borrowed strings. */
@@ -74,6 +83,10 @@ struct crawl_event {
 	long status;            /* HTTP status, 0 when none */
 	const char *detail;     /* a reason or a redirect target, "" otherwise */
 	size_t hits;            /* hits on this page */
+	/* Those hits' rules (nhit_refs of them, borrowed for the call; may be fewer than hits
+	 * when memory ran short). */
+	const struct crawl_hit_ref *hit_refs;
+	size_t nhit_refs;
 	/* The whole crawl so far, for a progress line. */
 	uint64_t done;          /* URLs finished */
 	uint64_t hits_total;
@@ -121,6 +134,11 @@ struct crawl_opts {
 	/* The caller took the store's crawl lock (store_crawl_lock) and releases it after:
 	 * patrol crawl takes it before loading its rules, so a second crawl is refused at once. */
 	bool lock_held;
+	/* patrol run's incremental crawl: when not 0 (epoch seconds, normally the run's start),
+	 * URLs fetched in an earlier crawl whose revisit interval has not run out by then are
+	 * left out, except seeds and recently changed sitemap URLs (store_frontier_revisit). 0:
+	 * every URL found is fetched again (conditionally), as patrol crawl does. */
+	int64_t revisit_at;
 	/* When not NULL, set to the number of URLs dropped from the frontier because the venue
 	 * they were queued for is no longer in the registry: counted in no venue's stats. */
 	uint64_t *ret_orphaned;

@@ -249,6 +249,7 @@ struct crawl_venue {
 	const struct venue *v;
 	struct crawl_stats stats;  /* the writer's */
 	uint64_t started;          /* the scheduler's: fetches started this run */
+	int64_t wait_ms;           /* the scheduler's: crawl_stats.politeness_wait_ms */
 };
 
 struct crawl {

@@ -730,7 +730,18 @@ static const char *resolve_path(struct loader *L, const char *path)
 
 /* ---- loading: the crawler: section and rules: ---- */
 
-enum { C_UA, C_FROM, C_CONNECTIONS, C_WORKERS, C_PROXY, C_LIMITS, C_SESSION, C_NOFOLLOW, C_N };
+enum {
+	C_UA,
+	C_FROM,
+	C_CONNECTIONS,
+	C_WORKERS,
+	C_PROXY,
+	C_LIMITS,
+	C_SESSION,
+	C_NOFOLLOW,
+	C_METRICS,
+	C_N
+};
 
 static const struct yaml_key crawler_keys[C_N] = {
 	[C_UA] = {"user_agent", false},
@@ -741,6 +752,7 @@ static const struct yaml_key crawler_keys[C_N] = {
 	[C_LIMITS] = {"limits", false},
 	[C_SESSION] = {"session_params", false},
 	[C_NOFOLLOW] = {"follow_nofollow", false},
+	[C_METRICS] = {"metrics_file", false},
 };
 
 enum {
@@ -895,6 +907,9 @@ static void load_crawler(struct loader *L, struct yaml_doc *d, const struct yaml
 		load_session_params(L, d, v[C_SESSION]);
 	if (v[C_NOFOLLOW])
 		yaml_get_bool(d, v[C_NOFOLLOW], "follow_nofollow", &s->follow_nofollow);
+	const char *m = v[C_METRICS] ? get_text(d, v[C_METRICS], "metrics_file", 4096) : NULL;
+	if (m)
+		s->metrics_file = resolve_path(L, m);
 }
 
 static void load_rule_paths(struct loader *L, struct yaml_doc *d, const struct yaml_node *v)
@@ -1770,13 +1785,186 @@ static void list_venues_dir(struct loader *L, struct yaml_doc *d, const struct y
 		vd->n = 0;
 }
 
-enum { T_CRAWLER, T_RULES, T_VENUES, T_VENUES_DIR, T_N };
+/* ---- loading: alerts: and early_warning: (docs/operations.md, "Alerts") ---- */
+
+#define ALERT_MAX_TARGETS 100
+
+enum {
+	A_ID,
+	A_WEBHOOK,
+	A_COMMAND,
+	A_MAIL,
+	A_SEVERITY,
+	A_VENUES,
+	A_CATEGORIES,
+	A_DIGEST,
+	A_N
+};
+static const struct yaml_key alert_keys[A_N] = {
+	[A_ID] = {"id", true},
+	[A_WEBHOOK] = {"webhook", false},
+	[A_COMMAND] = {"command", false},
+	[A_MAIL] = {"mail", false},
+	[A_SEVERITY] = {"min_severity", false},
+	[A_VENUES] = {"venues", false},
+	[A_CATEGORIES] = {"categories", false},
+	[A_DIGEST] = {"digest", false},
+};
+
+static bool is_severity(const char *s)
+{
+	static const char *const names[] = {"info", "low", "medium", "high", "critical"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_http_url(const char *s)
+{
+	return (strncmp(s, "http://", 7) == 0 && s[7]) || (strncmp(s, "https://", 8) == 0 && s[8]);
+}
+
+/* The one kind key a target has: webhook, command or mail. */
+static void load_alert_kind(struct loader *L, struct yaml_doc *d, const struct yaml_node *n,
+			    const struct yaml_node **v, struct alert_target *t)
+{
+	int kinds = !!v[A_WEBHOOK] + !!v[A_COMMAND] + !!v[A_MAIL];
+	if (kinds != 1) {
+		yaml_error_at(d, n->line, n->col,
+			      "an alert target needs exactly one of 'webhook', 'command' or 'mail'");
+		return;
+	}
+	const char *x;
+	if (v[A_WEBHOOK] && (x = get_text(d, v[A_WEBHOOK], "webhook", VENUE_MAX_STRING))) {
+		t->kind = ALERT_WEBHOOK;
+		if (!is_http_url(x))
+			yaml_error_at(d, v[A_WEBHOOK]->line, v[A_WEBHOOK]->col,
+				      "'webhook' must be an http or https URL");
+		else
+			t->url = keep(L, x);
+	} else if (v[A_MAIL] && (x = get_text(d, v[A_MAIL], "mail", VENUE_MAX_STRING))) {
+		t->kind = ALERT_MAIL;
+		if (!is_email(x))
+			yaml_error_at(d, v[A_MAIL]->line, v[A_MAIL]->col,
+				      "'mail' must be an e-mail address");
+		else
+			t->mail_to = keep(L, x);
+	} else if (v[A_COMMAND]) {
+		t->kind = ALERT_COMMAND;
+		const char **argv = get_list(L, d, v[A_COMMAND], "command", &t->nargv, NULL);
+		if (argv && !t->nargv)
+			yaml_error_at(d, v[A_COMMAND]->line, v[A_COMMAND]->col,
+				      "'command' must name a program");
+		else if (argv && argv[0][0] != '/')
+			yaml_error_at(d, v[A_COMMAND]->line, v[A_COMMAND]->col,
+				      "'command' must start with an absolute path (no shell, no PATH "
+				      "search)");
+		if (argv)
+			argv[t->nargv] = NULL;
+		t->argv = argv;
+	}
+}
+
+static void load_alert(struct loader *L, struct yaml_doc *d, const struct yaml_node *n,
+		       struct alert_target *t, const struct alert_target *prev, size_t nprev)
+{
+	const struct yaml_node *v[A_N];
+	*t = (struct alert_target){.id = "", .min_severity = "high"};
+	if (n->kind != YAML_MAP) {
+		if (!n->bad)
+			yaml_error_at(d, n->line, n->col, "an alert target must be a mapping");
+		return;
+	}
+	yaml_map_fields(d, n, alert_keys, A_N, v, NULL);
+	const char *id = v[A_ID] ? get_text(d, v[A_ID], "id", VENUE_MAX_ID) : NULL;
+	if (id && !valid_name(id, strlen(id), VENUE_MAX_ID))
+		yaml_error_at(d, v[A_ID]->line, v[A_ID]->col,
+			      "'id' must be lowercase letters, digits, '.', '_' or '-'");
+	else if (id)
+		t->id = keep(L, id);
+	for (size_t i = 0; id && i < nprev; i++)
+		if (strcmp(prev[i].id, id) == 0)
+			yaml_error_at(d, v[A_ID]->line, v[A_ID]->col, "duplicate alert id '%s'", id);
+	load_alert_kind(L, d, n, v, t);
+	const char *sev = v[A_SEVERITY] ? get_text(d, v[A_SEVERITY], "min_severity", 16) : NULL;
+	if (sev && !is_severity(sev))
+		yaml_error_at(d, v[A_SEVERITY]->line, v[A_SEVERITY]->col,
+			      "'min_severity' must be info, low, medium, high or critical");
+	else if (sev)
+		t->min_severity = keep(L, sev);
+	if (v[A_VENUES])
+		t->venues = get_list(L, d, v[A_VENUES], "venues", &t->nvenues, NULL);
+	if (v[A_CATEGORIES])
+		t->categories = get_list(L, d, v[A_CATEGORIES], "categories", &t->ncategories, NULL);
+	if (v[A_DIGEST])
+		yaml_get_bool(d, v[A_DIGEST], "digest", &t->digest);
+}
+
+static void load_alerts(struct loader *L, struct yaml_doc *d, const struct yaml_node *v)
+{
+	if (!yaml_check_list(d, v, "alerts", ALERT_MAX_TARGETS))
+		return;
+	struct alert_target *t = arena_alloc(L->r, (v->n + 1) * sizeof(*t));
+	if (!t) {
+		L->rc = -ENOMEM;
+		return;
+	}
+	size_t n = 0;
+	for (const struct yaml_node *i = v->first; i && L->rc == 0; i = i->next, n++)
+		load_alert(L, d, i, &t[n], t, n);
+	L->r->settings.alerts = t;
+	L->r->settings.nalerts = n;
+}
+
+/* A plain decimal number ("3", "2.5") from min to max. */
+static void get_factor(struct yaml_doc *d, const struct yaml_node *v, const char *key, double min,
+		       double max, double *out)
+{
+	if (!v || v->bad)
+		return;
+	char *end = NULL;
+	double x = v->kind == YAML_SCALAR && v->style == YAML_STYLE_PLAIN && v->len &&
+				   (v->str[0] >= '0' && v->str[0] <= '9')
+			   ? strtod(v->str, &end)
+			   : -1;
+	if (!end || *end || !(x >= min && x <= max))
+		yaml_error_at(d, v->line, v->col, "'%s' must be a number from %g to %g", key, min,
+			      max);
+	else
+		*out = x;
+}
+
+enum { EW_SPIKE, EW_MIN_HITS, EW_DAYS, EW_DROP, EW_N };
+static const struct yaml_key early_keys[EW_N] = {
+	[EW_SPIKE] = {"spike_factor", false},
+	[EW_MIN_HITS] = {"spike_min_hits", false},
+	[EW_DAYS] = {"history_days", false},
+	[EW_DROP] = {"drop_factor", false},
+};
+
+static void load_early_warning(struct yaml_doc *d, const struct yaml_node *n,
+			       struct early_warning_settings *e)
+{
+	const struct yaml_node *v[EW_N];
+	if (!yaml_check_map(d, n, "early_warning"))
+		return;
+	yaml_map_fields(d, n, early_keys, EW_N, v, NULL);
+	get_factor(d, v[EW_SPIKE], "spike_factor", 1, 1000, &e->spike_factor);
+	get_unsigned(d, v[EW_MIN_HITS], "spike_min_hits", 1, 1000000, &e->spike_min_hits);
+	get_unsigned(d, v[EW_DAYS], "history_days", 1, 366, &e->history_days);
+	get_factor(d, v[EW_DROP], "drop_factor", 0, 1, &e->drop_factor);
+}
+
+enum { T_CRAWLER, T_RULES, T_VENUES, T_VENUES_DIR, T_ALERTS, T_EARLY, T_N };
 
 static const struct yaml_key top_keys[T_N] = {
 	[T_CRAWLER] = {"crawler", false},
 	[T_RULES] = {"rules", false},
 	[T_VENUES] = {"venues", false},
 	[T_VENUES_DIR] = {"venues_dir", false},
+	[T_ALERTS] = {"alerts", false},
+	[T_EARLY] = {"early_warning", false},
 };
 
 static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_node *root,
@@ -1799,6 +1987,10 @@ static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_
 		load_crawler(L, d, v[T_CRAWLER]);
 	if (v[T_RULES])
 		load_rule_paths(L, d, v[T_RULES]);
+	if (v[T_ALERTS])
+		load_alerts(L, d, v[T_ALERTS]);
+	if (v[T_EARLY])
+		load_early_warning(d, v[T_EARLY], &L->r->settings.early_warning);
 	if (v[T_VENUES] && v[T_VENUES_DIR]) {
 		yaml_error_at(d, k[T_VENUES_DIR]->line, k[T_VENUES_DIR]->col,
 			      "'venues' and 'venues_dir' cannot both be given");

@@ -93,6 +93,9 @@ struct crawler_settings {
 	 * of patrol.yaml; none when not given (the caller then uses the built-in packs). */
 	const char *const *rule_paths;
 	size_t nrule_paths;
+	/* crawler.metrics_file: where patrol run writes its Prometheus textfile, resolved like
+	 * rules:; NULL when not set. */
+	const char *metrics_file;
 	const struct alert_target *alerts; /* alerts: list; none when not given */
 	size_t nalerts;
 	struct early_warning_settings early_warning;

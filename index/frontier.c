@@ -25,6 +25,11 @@
 #define META_CRAWL_STARTED "crawl_started"
 #define META_CRAWL_OPEN	   "crawl_open" /* 1 from store_crawl_begin until store_crawl_end */
 #define META_FRONTIER_SEQ  "frontier_seq"
+#define META_REVISIT_AT	   "revisit_at" /* store_frontier_revisit's gate; absent or 0: off */
+
+/* Seen records since patrol run: version 1's fields, then the revisit interval and the
+ * generation it was last adapted in. Version 1 records read with neither (interval 0). */
+#define SEEN_REC_VERSION 2
 
 /* A frontier key: host, NUL, priority, due (offset binary, big-endian), seq (big-endian). */
 #define FKEY_TAIL (1 + 1 + 8 + 8)
@@ -39,6 +44,8 @@ struct seen_rec {
 	uint8_t state, flags;
 	/* st.gen and st.has_digest are not stored apart: gen and flags hold them. */
 	struct store_fetch_state st;
+	int64_t interval; /* seconds between visits, adapted to how often the page changes */
+	uint64_t adapted; /* the generation interval was last adapted in */
 };
 
 /* A queued or leased URL. Strings are borrowed: from the caller or from a scratch area. */
@@ -112,7 +119,7 @@ static int seen_encode(const struct seen_rec *r, struct buf *out)
 {
 	struct store_enc e;
 	buf_reset(out);
-	store__enc_start(&e, out, STORE_REC_VERSION);
+	store__enc_start(&e, out, SEEN_REC_VERSION);
 	store__enc_u64(&e, r->gen);
 	store__enc_raw(&e, &r->state, 1);
 	store__enc_raw(&e, &r->flags, 1);
@@ -122,6 +129,8 @@ static int seen_encode(const struct seen_rec *r, struct buf *out)
 	store__enc_str(&e, r->st.last_modified);
 	store__enc_raw(&e, r->st.digest, sizeof(r->st.digest));
 	store__enc_i64(&e, r->st.next_visit);
+	store__enc_i64(&e, r->interval);
+	store__enc_u64(&e, r->adapted);
 	return store__enc_finish(&e);
 }
 
@@ -152,10 +161,14 @@ static int seen_decode(const MDB_val *v, struct store_scratch *s, struct seen_re
 	const char *lm = store__dec_str(&d);
 	store__dec_raw(&d, r.st.digest, sizeof(r.st.digest));
 	r.st.next_visit = store__dec_i64(&d);
+	if (version == SEEN_REC_VERSION) {
+		r.interval = store__dec_i64(&d);
+		r.adapted = store__dec_u64(&d);
+	}
 	rc = store__dec_finish(&d);
 	if (rc)
 		return rc;
-	if (version != STORE_REC_VERSION || r.state < SEEN_QUEUED || r.state > SEEN_DONE ||
+	if ((version != STORE_REC_VERSION && version != SEEN_REC_VERSION) || r.state < SEEN_QUEUED || r.state > SEEN_DONE ||
 	    r.flags > (SEEN_FETCHED | SEEN_DIGEST) || status < INT32_MIN || status > INT32_MAX)
 		return ERR_STORE;
 	if ((rc = copy_fixed(r.st.etag, sizeof(r.st.etag), etag)) ||
@@ -454,6 +467,64 @@ static int variant_admit(struct store_txn *t, uint64_t gen, const struct store_f
 	return store__mdb_err(mdb_put(t->txn, t->s->variants, &k, &v, 0));
 }
 
+/* ---- revisits: each fetched URL's interval (docs/storage.md, "Revisits") ---- */
+
+int store_frontier_revisit(struct store_txn *txn, int64_t at)
+{
+	return store__meta_put_u64(txn->txn, txn->s->meta, META_REVISIT_AT,
+				   at > 0 ? (uint64_t)at : 0);
+}
+
+static int revisit_at(struct store_txn *t, int64_t *ret)
+{
+	uint64_t at = 0;
+	int rc = store__meta_get_u64(t->txn, t->s->meta, META_REVISIT_AT, &at);
+	*ret = rc == 0 && at <= INT64_MAX ? (int64_t)at : 0;
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* *add stays true unless the gate is on and r, fetched before and done, is a page that is not
+ * due before the gate's time. Seeds and recently changed sitemap URLs are always due: they are
+ * where new threads show up. */
+static int revisit_due(struct store_txn *t, const struct store_frontier_entry *e,
+		       const struct seen_rec *r, bool *add)
+{
+	int64_t at;
+	if (!(r->flags & SEEN_FETCHED) || r->state != SEEN_DONE || !r->st.next_visit ||
+	    e->priority <= STORE_PRIO_SITEMAP_RECENT)
+		return 0;
+	int rc = revisit_at(t, &at);
+	if (rc == 0 && at && r->st.next_visit > at)
+		*add = false;
+	return rc;
+}
+
+/* The next interval after a visit: halved when the page changed (down to the minimum), doubled
+ * when it did not (up to the maximum); the minimum for a page never fetched before. */
+static int64_t revisit_interval(const struct seen_rec *old, bool known, bool changed)
+{
+	int64_t i = known && old->interval > 0 ? old->interval : 0;
+	if (!i)
+		return STORE_REVISIT_MIN_S;
+	i = changed ? i / 2 : i > STORE_REVISIT_MAX_S / 2 ? STORE_REVISIT_MAX_S : i * 2;
+	return i < STORE_REVISIT_MIN_S ? STORE_REVISIT_MIN_S : i;
+}
+
+/* A URL finished in generation gen without a new fetch state (a 304, an error): unchanged. */
+static int revisit_unchanged(struct store_txn *t, struct seen_rec *r, uint64_t gen)
+{
+	uint64_t started = 0;
+	if (!(r->flags & SEEN_FETCHED) || r->adapted == gen)
+		return 0;
+	int rc = store__meta_get_u64(t->txn, t->s->meta, META_CRAWL_STARTED, &started);
+	if (rc && rc != ERR_NOT_FOUND)
+		return rc;
+	r->interval = revisit_interval(r, true, false);
+	r->adapted = gen;
+	r->st.next_visit = (started <= INT64_MAX ? (int64_t)started : 0) + r->interval;
+	return 0;
+}
+
 int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_frontier_entry *e,
 			enum store_push *ret)
 {
@@ -473,6 +544,8 @@ int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_
 	if (rc && rc != ERR_NOT_FOUND)
 		return rc;
 	bool add = rc == ERR_NOT_FOUND || r.gen < gen, admitted = true;
+	if (add && rc == 0 && (rc = revisit_due(txn, e, &r, &add)) != 0)
+		return rc;
 	/* Still queued from the crawl before: it is admitted where it stands, and counted nowhere
 	 * since it was counted when it was queued. */
 	bool queued = rc == 0 && r.state != SEEN_DONE;
@@ -593,10 +666,19 @@ static int lease_end(struct store_txn *t, const char *url, uint8_t key[DIGEST_LE
 int store_frontier_finish(struct store_txn *txn, const char *url)
 {
 	uint8_t key[DIGEST_LEN];
+	struct seen_rec r;
+	uint64_t gen;
 	int rc = lease_end(txn, url, key);
 	if (rc)
 		return rc;
-	return seen_set_state(txn, key, SEEN_DONE);
+	if ((rc = meta_get(txn, META_CRAWL_GEN, &gen)) != 0)
+		return rc;
+	if ((rc = seen_get(txn, key, &r)) != 0)
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* a lease without a seen record */
+	r.state = SEEN_DONE;
+	if ((rc = revisit_unchanged(txn, &r, gen)) != 0)
+		return rc;
+	return seen_put(txn, key, &r);
 }
 
 int store_frontier_requeue(struct store_txn *txn, const struct store_frontier_entry *e)
@@ -715,13 +797,22 @@ int store_fetch_state_put(struct store_txn *txn, const char *url,
 		rc = seen_get(txn, key, &r);
 	if (rc && rc != ERR_NOT_FOUND)
 		return rc;
+	bool known = rc == 0 && (r.flags & SEEN_FETCHED);
+	bool changed = !known || !(r.flags & SEEN_DIGEST) || !st->has_digest ||
+		       memcmp(r.st.digest, st->digest, sizeof(st->digest)) != 0;
 	if (rc || r.gen != gen) {
 		/* Not seen in this crawl yet (never pushed, or only in an older crawl): it was
 		 * fetched in this one, so it is seen now and not queued again in it. */
 		r.gen = gen;
 		r.state = SEEN_DONE;
 	}
+	if (r.adapted != gen || !known) { /* one adaptation per generation, the first fetch's */
+		r.interval = revisit_interval(&r, known, changed);
+		r.adapted = gen;
+	}
 	r.st = *st;
+	if (!st->next_visit)
+		r.st.next_visit = st->fetched_at + r.interval;
 	r.flags = SEEN_FETCHED | (st->has_digest ? SEEN_DIGEST : 0);
 	if (!st->has_digest)
 		memset(r.st.digest, 0, sizeof(r.st.digest));

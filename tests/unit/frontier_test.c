@@ -686,7 +686,7 @@ static void raw_seen(struct fixture *f, const char *url, uint64_t *ret_gen, int 
 	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
 	const uint8_t *p = v.mv_data;
 	assert_true(v.mv_size > 10);
-	assert_int_equal(p[0], 1);
+	assert_int_equal(p[0], 2); /* version 2 since patrol run: the revisit interval at the end */
 	uint64_t gen = 0;
 	for (int i = 0; i < 8; i++)
 		gen |= (uint64_t)p[1 + i] << (8 * i);
@@ -1309,6 +1309,80 @@ static void test_runs(void **state)
 	assert_int_equal(store_run_put(f->s, &bad, NULL), ERR_USAGE);
 }
 
+/* ---- revisits: intervals adapt to change; the gate leaves out pages not due ---- */
+
+static void fetched(struct store_txn *t, const char *url, int64_t at, uint8_t body)
+{
+	struct store_fetch_state st = {.fetched_at = at, .status = 200, .has_digest = true};
+	memset(st.digest, body, sizeof(st.digest));
+	assert_int_equal(store_fetch_state_put(t, url, &st), 0);
+}
+
+static int64_t next_visit(struct store *s, const char *url)
+{
+	struct store_fetch_state st;
+	assert_int_equal(store_fetch_state_get(s, url, &st), 0);
+	return st.next_visit;
+}
+
+/* One generation: begins a crawl at `at` with the gate at `gate`, pushes url (priority prio)
+ * and, when it was queued, takes it and fetches it with body (0: a 304, no new state). */
+static bool visit(struct fixture *f, const char *url, uint8_t prio, int64_t at, int64_t gate,
+		  uint8_t body)
+{
+	struct store_txn *t = wbegin(f->s);
+	uint64_t gen = 0;
+	assert_int_equal(store_crawl_begin(t, at, &gen, NULL), 0);
+	assert_int_equal(store_frontier_revisit(t, gate), 0);
+	bool added = push(t, gen, url, "h:80", prio, 0);
+	if (added) {
+		struct store_frontier_item it;
+		assert_int_equal(store_frontier_take(t, "h:80", &it), 0);
+		store_frontier_item_done(&it);
+		if (body)
+			fetched(t, url, at, body);
+		assert_int_equal(store_frontier_finish(t, url), 0);
+	}
+	assert_int_equal(store_crawl_end(t), 0);
+	wcommit(t);
+	return added;
+}
+
+static void test_revisit_adapts(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t H = 3600, T0 = 1800000000;
+	const char *old = "http://h/thread-1", *board = "http://h/forum-1";
+	open_store(f);
+	assert_true(visit(f, old, STORE_PRIO_LINK, T0, 0, 1)); /* first fetch: the minimum */
+	assert_int_equal(next_visit(f->s, old), T0 + H);
+	assert_true(visit(f, old, STORE_PRIO_LINK, T0 + 2 * H, 0, 1)); /* unchanged: doubled */
+	assert_int_equal(next_visit(f->s, old), T0 + 2 * H + 2 * H);
+	assert_true(visit(f, old, STORE_PRIO_LINK, T0 + 5 * H, 0, 0)); /* a 304: doubled again */
+	assert_int_equal(next_visit(f->s, old), T0 + 5 * H + 4 * H);
+	/* With the gate at the crawl's start, it is not due before T0 + 9h: left out. */
+	assert_false(visit(f, old, STORE_PRIO_LINK, T0 + 6 * H, T0 + 6 * H, 1));
+	assert_int_equal(next_visit(f->s, old), T0 + 9 * H); /* untouched */
+	assert_true(visit(f, old, STORE_PRIO_LINK, T0 + 9 * H, T0 + 9 * H, 2)); /* changed: halved */
+	assert_int_equal(next_visit(f->s, old), T0 + 9 * H + 2 * H);
+	/* A page that changes every visit stays at the minimum; one that never does climbs to
+	 * the maximum and stays there. */
+	for (int i = 0; i < 5; i++)
+		assert_true(visit(f, board, STORE_PRIO_LINK, T0 + i * H, T0 + i * H, (uint8_t)(i + 1)));
+	assert_int_equal(next_visit(f->s, board), T0 + 4 * H + STORE_REVISIT_MIN_S);
+	int64_t at = T0;
+	for (int i = 0; i < 14; i++) {
+		at = next_visit(f->s, old);
+		assert_true(visit(f, old, STORE_PRIO_LINK, at, at, 2));
+	}
+	assert_int_equal(next_visit(f->s, old), at + STORE_REVISIT_MAX_S);
+	/* Seeds are always due, the gate or not. */
+	assert_true(visit(f, "http://h/", STORE_PRIO_SEED, T0, 0, 1));
+	assert_true(visit(f, "http://h/", STORE_PRIO_SEED, T0 + 1, T0 + 1, 1));
+	/* Without the gate (patrol crawl) everything is fetched again. */
+	assert_true(visit(f, old, STORE_PRIO_LINK, at + 1, 0, 2));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1335,6 +1409,7 @@ int main(void)
 		T(test_schema2_missing_dbs),
 		T(test_schema3_missing_variants),
 		T(test_runs),
+		T(test_revisit_adapts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

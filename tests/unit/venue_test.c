@@ -1001,6 +1001,93 @@ static char *docs_example(void)
 	return yaml;
 }
 
+/* ---- alerts: and early_warning: ---- */
+
+static void test_alerts(void **state)
+{
+	(void)state;
+	struct venue_registry *r = load_ok(
+		"alerts:\n"
+		"  - id: desk\n"
+		"    webhook: https://hooks.example.org/patrol\n"
+		"    min_severity: medium\n"
+		"    venues: [a, b]\n"
+		"    categories: [fraud/]\n"
+		"    digest: true\n"
+		"  - id: local\n"
+		"    command: [/usr/local/bin/notify, --json]\n"
+		"  - id: analysts\n"
+		"    mail: analysts@example.org\n"
+		"early_warning: {spike_factor: 2.5, spike_min_hits: 3, history_days: 28, "
+		"drop_factor: 0.25}\n");
+	const struct crawler_settings *s = venue_registry_settings(r);
+	assert_int_equal(s->nalerts, 3);
+	const struct alert_target *t = s->alerts;
+	assert_string_equal(t[0].id, "desk");
+	assert_int_equal(t[0].kind, ALERT_WEBHOOK);
+	assert_string_equal(t[0].url, "https://hooks.example.org/patrol");
+	assert_string_equal(t[0].min_severity, "medium");
+	assert_int_equal(t[0].nvenues, 2);
+	assert_string_equal(t[0].venues[1], "b");
+	assert_int_equal(t[0].ncategories, 1);
+	assert_string_equal(t[0].categories[0], "fraud/");
+	assert_true(t[0].digest);
+	assert_int_equal(t[1].kind, ALERT_COMMAND);
+	assert_int_equal(t[1].nargv, 2);
+	assert_string_equal(t[1].argv[0], "/usr/local/bin/notify");
+	assert_null(t[1].argv[2]);
+	assert_string_equal(t[1].min_severity, "high"); /* the default */
+	assert_false(t[1].digest);
+	assert_int_equal(t[2].kind, ALERT_MAIL);
+	assert_string_equal(t[2].mail_to, "analysts@example.org");
+	assert_true(s->early_warning.spike_factor == 2.5);
+	assert_int_equal(s->early_warning.spike_min_hits, 3);
+	assert_int_equal(s->early_warning.history_days, 28);
+	assert_true(s->early_warning.drop_factor == 0.25);
+	venue_registry_free(r);
+
+	r = load_ok("crawler: {user_agent: 'x (+https://example.org/)'}\n");
+	s = venue_registry_settings(r);
+	assert_int_equal(s->nalerts, 0);
+	assert_true(s->early_warning.spike_factor == 3.0); /* defaults */
+	assert_int_equal(s->early_warning.history_days, 14);
+	venue_registry_free(r);
+}
+
+static void test_errors_alerts(void **state)
+{
+	(void)state;
+	assert_errors("alerts:\n"
+		      "  - id: a\n"
+		      "    webhook: ftp://x/\n"
+		      "  - id: a\n"
+		      "    mail: nobody\n"
+		      "    min_severity: urgent\n"
+		      "  - id: c\n"
+		      "    command: [notify]\n"
+		      "  - id: d\n"
+		      "    webhook: https://x/\n"
+		      "    mail: a@b.example\n"
+		      "  - id: E!\n"
+		      "    command: []\n"
+		      "    color: red\n"
+		      "early_warning: {spike_factor: lots, history_days: 0, drop_factor: 2}\n",
+		      "patrol.yaml:3:14: 'webhook' must be an http or https URL\n"
+		      "patrol.yaml:4:9: duplicate alert id 'a'\n"
+		      "patrol.yaml:5:11: 'mail' must be an e-mail address\n"
+		      "patrol.yaml:6:19: 'min_severity' must be info, low, medium, high or critical\n"
+		      "patrol.yaml:8:14: 'command' must start with an absolute path (no shell, no "
+		      "PATH search)\n"
+		      "patrol.yaml:9:5: an alert target needs exactly one of 'webhook', 'command' or "
+		      "'mail'\n"
+		      "patrol.yaml:12:9: 'id' must be lowercase letters, digits, '.', '_' or '-'\n"
+		      "patrol.yaml:13:14: 'command' must name a program\n"
+		      "patrol.yaml:14:5: unknown key 'color'\n"
+		      "patrol.yaml:15:31: 'spike_factor' must be a number from 1 to 1000\n"
+		      "patrol.yaml:15:51: 'history_days' must be between 1 and 366\n"
+		      "patrol.yaml:15:67: 'drop_factor' must be a number from 0 to 1\n");
+}
+
 static void test_docs_example(void **state)
 {
 	(void)state;
@@ -1037,7 +1124,8 @@ int main(void)
 		cmocka_unit_test(test_adhoc),	     cmocka_unit_test(test_posts),
 		cmocka_unit_test(test_errors_posts), cmocka_unit_test(test_posts_parse),
 		cmocka_unit_test(test_scope_check),  cmocka_unit_test(test_trap_check),
-		cmocka_unit_test(test_docs_example),
+		cmocka_unit_test(test_docs_example), cmocka_unit_test(test_alerts),
+		cmocka_unit_test(test_errors_alerts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
