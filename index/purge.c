@@ -166,7 +166,9 @@ static int bodies_sweep(struct purge_run *r)
 		if (!t && (rc = store_write_begin(r->s, &t)))
 			break;
 		MDB_val k = val_of(r->digests[i], DIGEST_LEN);
-		rc = store__mdb_err(mdb_del(t->txn, r->s->bodies, &k, NULL));
+		rc = store__snapshot_drop(r->s, t->txn, r->digests[i]);
+		if (!rc)
+			rc = store__mdb_err(mdb_del(t->txn, r->s->bodies, &k, NULL));
 		if (!rc && ++r->p->bodies % PURGE_BATCH == 0) {
 			rc = store_write_commit(t); /* keep each transaction small */
 			t = NULL;

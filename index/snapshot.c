@@ -114,3 +114,22 @@ int store_snapshot_get(struct store *s, const uint8_t evidence[32], struct store
 		*ret = out;
 	return rc;
 }
+
+int store__snapshot_drop(struct store *s, MDB_txn *txn, const uint8_t evidence[32])
+{
+	MDB_val k = {32, (void *)evidence}, v;
+	struct store_snapshot snap = {0};
+	int rc = store__mdb_err(mdb_get(txn, s->snapshots, &k, &v));
+	if (rc)
+		return rc == ERR_NOT_FOUND ? 0 : rc;
+	rc = snap_decode(&v, &snap);
+	if (!rc) {
+		MDB_val pk = {32, snap.png};
+		rc = store__mdb_err(mdb_del(txn, s->bodies, &pk, NULL));
+		rc = rc == ERR_NOT_FOUND ? 0 : rc;
+	}
+	/* A record that does not decode goes too: it can only name a PNG nobody can find. */
+	if (!rc || rc == ERR_STORE)
+		rc = store__mdb_err(mdb_del(txn, s->snapshots, &k, NULL));
+	return rc;
+}

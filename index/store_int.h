@@ -84,6 +84,9 @@ int store__runs_open(struct store *s, MDB_txn *txn);
 int store__users_open(struct store *s, MDB_txn *txn);
 int store__alerts_open(struct store *s, MDB_txn *txn);
 int store__snapshots_open(struct store *s, MDB_txn *txn);
+/* Removes the screenshot of the response stored under evidence, its PNG with it (purge.c, when
+ * the response goes); none is fine. */
+int store__snapshot_drop(struct store *s, MDB_txn *txn, const uint8_t evidence[32]);
 int store__db_entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *ret);
 /* store.c: a hit's identity, the hit_keys key: SHA-256 of rule NUL url NUL match (32 bytes). */
 int store__hit_identity(const struct store_hit *hit, uint8_t out[32]);

@@ -490,6 +490,22 @@ static void ev_store(struct store_fixture *f, const char *body, uint8_t digest[3
 	free(packed);
 }
 
+static uint8_t snap_png_d[32];
+
+/* A stand-in screenshot of the response under ev (its bytes need not be a PNG here). */
+static void snap_store(struct store_fixture *f, const uint8_t ev[32], const char *png)
+{
+	struct store_snapshot snap = {.taken_at = 1, .width = 1, .height = 1, .bytes = strlen(png)};
+	void *packed = NULL;
+	size_t plen = 0;
+	memcpy(snap.evidence, ev, 32);
+	assert_int_equal(store_evidence_pack("", 0, png, strlen(png), &packed, &plen, snap.png), 0);
+	assert_int_equal(store_snapshot_put(f->s, &snap, packed, plen), 0);
+	if (strstr(png, "page D"))
+		memcpy(snap_png_d, snap.png, 32);
+	free(packed);
+}
+
 static uint64_t put_one(struct store_fixture *f, const char *url, const char *match, const uint8_t ev[32],
 			int64_t seen)
 {
@@ -575,7 +591,9 @@ static void purge_keeps_confirmed_and_escalated(void **state)
 	assert_int_equal(p.bodies, 0);
 	assert_false(has_page(f, "https://x/b"));
 	assert_true(has_page(f, "https://x/a") && has_page(f, "https://x/d"));
-	/* Without --status: every old hit but confirmed and escalated. */
+	/* Without --status: every old hit but confirmed and escalated; D's screenshot goes with D. */
+	snap_store(f, ed, "PNG of page D");
+	snap_store(f, ea, "PNG of page A");
 	p = (struct store_purge){.cutoff = 5000};
 	assert_int_equal(store_purge(f->s, &p), 0);
 	assert_int_equal(p.hits, 1);
@@ -583,6 +601,11 @@ static void purge_keeps_confirmed_and_escalated(void **state)
 	assert_int_equal(p.pages, 1);
 	assert_false(has_hit(f, h5));
 	assert_false(has_ev(f, ed));
+	struct store_snapshot snap;
+	assert_int_equal(store_snapshot_get(f->s, ed, &snap), ERR_NOT_FOUND);
+	assert_false(has_ev(f, snap_png_d));
+	assert_int_equal(store_snapshot_get(f->s, ea, &snap), 0); /* A stays, and its PNG */
+	assert_true(has_ev(f, snap.png));
 	assert_false(has_page(f, "https://x/d"));
 	assert_true(has_hit(f, h2) && has_hit(f, h4) && has_ev(f, ea));
 	/* Even a cutoff in the far future keeps them. */
