@@ -61,6 +61,17 @@ static size_t sat_mul(size_t a, size_t n)
 	return n && a >= WIDE / n ? WIDE : a * n;
 }
 
+/* Whether a literal of one character is as rare in text as two: currency signs, which amount
+ * patterns (`\$\s*\d{1,3}(?:,\d{3})+`) have for their only literal. */
+static bool rare_char(const char *s, size_t len)
+{
+	static const char *const rare[] = {"$", "\u20ac", "\u00a3", "\u00a5", "\uffe5"};
+	for (size_t k = 0; k < sizeof(rare) / sizeof(rare[0]); k++)
+		if (strlen(rare[k]) == len && memcmp(rare[k], s, len) == 0)
+			return true;
+	return false;
+}
+
 /* The fewest characters of a literal of s: how selective the set is (0 for an empty literal). */
 static unsigned lset_weight(const struct lset *s)
 {
@@ -69,6 +80,7 @@ static unsigned lset_weight(const struct lset *s)
 		unsigned c = 0;
 		for (unsigned b = 0; b < s->len[k]; b++)
 			c += ((unsigned char)s->s[k][b] & 0xc0) != 0x80;
+		c = c == 1 && rare_char(s->s[k], s->len[k]) ? 2 : c;
 		w = c < w ? c : w;
 	}
 	return w;

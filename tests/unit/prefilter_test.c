@@ -105,7 +105,7 @@ static const char *const pieces[] = {
 	"刷单",	 "返利",    "警惕",    "，",	"é",	   "xx",     "😀",     "\t",   "K",
 	"５",	 "0",	    "\u3000", "@",	"信",	   "单",     "_",      "ä",    "\u00a0",
 	"刷 单", "\u200b",  "ｆｒｅｅ", "\xff",  "加 微信", "ſ",  "\u212a", "ss",   "a.b",
-	"fr",    "ee",      "cd",      "y",     "警惕",  "fo",
+	"fr",    "ee",      "cd",      "y",     "警惕",  "fo",   "$",   ",000", "usdt",
 };
 
 /* Random texts made of pieces: the same seed gives the same texts on every run. */
@@ -359,7 +359,10 @@ static void test_factors(void **state)
 	factor_is("(?x) a b", NULL, 0);   /* extended mode */
 	factor_is("a.{0,3}b", NULL, 0);   /* no literal of two characters */
 	factor_is("(?:foo|b.r)", NULL, 0); /* a branch without one */
-	factor_is("(?:\\$\\s*\\d|usd)", NULL, 0);
+	factor_is("(?:\\+\\s*\\d|usd)", NULL, 0);
+	/* a currency sign is rare enough alone */
+	factor_is("(?:\\$\\s*\\d{1,3}(?:,\\d{3})+|\\b\\d{3,}\\s*(?:usdt)\\b)", "(?:\\x24|usdt)",
+		  SIZE_MAX);
 }
 
 /* Patterns whose factors the parse must get right; random texts compared with PCRE2 alone. */
@@ -377,7 +380,9 @@ static const char factored[] =
     "     condition: '#a >= 2 or b or c or d'}\n"
     "  - {id: f4, title: T, category: c, severity: low,\n"
     "     patterns: {a: 'free.*?money', b: '\\w+返利', c: 'x(?:ab|cd)*+y', d: 'sk{1,3}x'},\n"
-    "     condition: 'near(a, b, 4) or c or d'}\n";
+    "     condition: 'near(a, b, 4) or c or d'}\n"
+    "  - {id: f5, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '\\$\\s*\\d{1,3}(?:,\\d{3})+|\\b\\d{3,}\\s*(?:usdt)\\b'}}\n";
 
 static void test_agree_factors(void **state)
 {
@@ -388,7 +393,7 @@ static void test_agree_factors(void **state)
 	static const char *const texts[] = {
 		"abxx cdxx", "\u212a ss", "k\u017f\u017f", "FREE money", "free", "a.b", "刷单",
 		"警惕", "moneymoney", "a b x", "foabx", "中返利", "free x money a返利",
-		"xababy", "xy", "s\u212ax", "skkkx", "KSS",
+		"xababy", "xy", "s\u212ax", "skkkx", "KSS", "$ 1,000", "1000 usdt", "$1000",
 	};
 	size_t hits = 0;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
