@@ -398,12 +398,24 @@ static int cjk_run(struct pass *p, size_t pos, size_t *ret_n)
 	return rc;
 }
 
-/* Whether ASCII byte c is copied by ascii_run and ends a CJK gap (a letter, a digit, '\n'): after
- * it nothing is squeezed, so the run need not wait for the next CJK character. */
-static inline bool ends_gap(const struct normalizer *nz, unsigned char c)
+/* Whether the ASCII at pos, in a gap after a CJK character, ends the gap before a CJK character
+ * could close it: separators ascii_run copies, then a letter, a digit or '\n', more separators
+ * than a gap holds, or the end of the text. Then squeeze() would only write what ascii_run
+ * writes, so ascii_run may take it at once instead of step() one code point at a time. */
+static bool gap_ends(const struct pass *p, size_t pos)
 {
-	uint32_t cls = (nz->bmp[c] & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT;
-	return nz->ascii[c] && cls != NORMALIZE_CLASS_SEP && cls != NORMALIZE_CLASS_MARK;
+	unsigned seps = p->gap;
+	for (size_t q = pos; q < p->len; q++) {
+		unsigned char c = p->in[q];
+		if (c >= 0x80 || !p->nz->ascii[c])
+			return false;
+		uint32_t cls = (p->nz->bmp[c] & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT;
+		if (cls != NORMALIZE_CLASS_SEP)
+			return cls != NORMALIZE_CLASS_MARK && cls != NORMALIZE_CLASS_CJK;
+		if (++seps > NORMALIZE_GAP_MAX)
+			return true;
+	}
+	return true;
 }
 
 static int pass_run(struct pass *p)
@@ -413,8 +425,8 @@ static int pass_run(struct pass *p)
 	while (pos < p->len && rc == 0) {
 		unsigned char c = p->in[pos];
 		size_t n = 0;
-		if (c < 0x80 && p->anchor && ends_gap(p->nz, c))
-			p->anchor = false; /* what squeeze() would do as it is written */
+		if (c < 0x80 && p->anchor && gap_ends(p, pos))
+			p->anchor = false;
 		if (c < 0x80 && !p->anchor)
 			rc = ascii_run(p, pos, &n);
 		else if (c >= 0xE3 && c <= 0xE9)

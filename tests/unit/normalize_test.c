@@ -182,6 +182,13 @@ static void squeeze_between_cjk(void **state)
 	assert_norm("free - money", "free - money");
 	assert_norm("돈 벌기", "돈 벌기"); /* Korean writes spaces between words */
 	assert_norm("刷 單 返 利", "刷单返利");
+	/* a gap that ASCII ends (what the ASCII run takes at once) is kept as written */
+	assert_norm("刷 1", "刷 1");
+	assert_norm("刷 - x单", "刷 - x单");
+	assert_norm("刷  ", "刷  ");
+	assert_norm("刷 -- ", "刷 -- ");
+	assert_norm("刷 \r\n单", "刷 \n单");
+	assert_norm("刷 Ａ单", "刷 a单");
 }
 
 static void invalid_utf8(void **state)
