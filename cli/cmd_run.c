@@ -11,8 +11,10 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "crawler/alert.h"
 #include "crawler/crawl.h"
 #include "crawler/schedule.h"
+#include "crawler/trends.h"
 #include "crawler/venue.h"
 #include "index/store.h"
 #include "rules/rules.h"
@@ -562,6 +564,33 @@ static int run_crawl(struct run_ctx *r, struct run_args *a, const struct venue_r
 	return run->status;
 }
 
+/* After the crawl has committed (docs/alerts.md): new hits to the alert targets, then early
+ * warning over the venues crawled. Bounded (ALERT_TRIES x ALERT_TIMEOUT_MS per message); failed
+ * sends wait for the next run, and never change the run's exit status. */
+static void run_alerts(struct run_ctx *r, const struct venue_registry *reg, struct store *store,
+		       const struct run_state *s)
+{
+	const struct crawler_settings *set = venue_registry_settings(reg);
+	if (!set->nalerts || !s->ndue || cli_crawl_signal())
+		return;
+	struct alert_opts o = {.targets = set->alerts, .ntargets = set->nalerts};
+	struct alert_report rep = {0};
+	struct trends_report tr = {0};
+	char sent[24], failed[24];
+	int rc = alert_dispatch(store, &o, &rep);
+	if (rc == 0)
+		rc = trends_warn(store, s->ids, s->ndue, &set->early_warning, &o, 0, &tr);
+	snprintf(sent, sizeof(sent), "%llu", (unsigned long long)(rep.sent + tr.sent));
+	snprintf(failed, sizeof(failed), "%llu", (unsigned long long)(rep.failed + tr.failed));
+	if (rc)
+		log_event(&r->log, LOG_ERROR, "alerts could not be dispatched", "error",
+			  err_str(rc), NULL);
+	else
+		log_event(&r->log, rep.failed + tr.failed ? LOG_WARN : LOG_INFO, "alerts", "sent",
+			  sent, "failed", failed, NULL);
+	alert_report_done(&rep);
+}
+
 static void run_finish(struct run_ctx *r, const struct run_args *a,
 		       const struct venue_registry *reg, struct store *store,
 		       struct run_state *s, struct cli_crawl_run *run, bool crawled, int64_t wall)
@@ -610,8 +639,8 @@ static int run_go(struct run_ctx *r, struct run_args *a, const struct venue_regi
 	snprintf(n, sizeof(n), "%zu", s.ndue);
 	log_event(&r->log, LOG_INFO, s.ndue ? "run started" : "nothing due", "venues", n, "shard",
 		  a->shard, NULL);
-	if (s.ndue)
-		run_crawl(r, a, reg, store, &s, &run);
+	if (s.ndue && run_crawl(r, a, reg, store, &s, &run) != CLI_FAIL)
+		run_alerts(r, reg, store, &s);
 	run_finish(r, a, reg, store, &s, &run, s.ndue > 0, wall);
 	run_state_free(&s);
 	return run.status;
