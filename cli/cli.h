@@ -35,6 +35,10 @@ struct cli {
 
 typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
 
+/* The process-wide set-up of translated messages (cli/i18n.c): the user's language for
+ * LC_MESSAGES, the catalogs bound. Once, first thing in main. */
+void cli_i18n_init(void);
+
 int cmd_crawl(struct cli *cli, int argc, char **argv);
 int cmd_hits(struct cli *cli, int argc, char **argv);
 int cmd_demo(struct cli *cli, int argc, char **argv);

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include "common/i18n.h"
 #include "crawler/crawl.h"
 
 #include <getopt.h>
@@ -35,38 +36,37 @@ static const struct {
 	cli_cmd_fn fn;
 	const char *summary;
 } commands[] = {
-	{"demo", cmd_demo, "serve the bundled demo forum, crawl it, show what was found"},
-	{"crawl", cmd_crawl, "crawl a site from a seed URL into the store"},
-	{"run", cmd_run, "crawl the venues that are due (cron, systemd): --dry-run, --shard"},
-	{"hits", cmd_hits, "list the hits in the store: filters, sort, --json"},
-	{"hit", cmd_hit, "hit show ID: one hit, its page and its review history"},
-	{"review", cmd_review, "set hits' status (confirmed, dismissed, ...), audited"},
-	{"audit", cmd_audit, "the review audit chain; --verify checks it was not changed"},
-	{"export", cmd_export, "hits as JSONL, CSV or WARC (with the evidence), streamed"},
-	{"serve", cmd_serve, "the review web UI for analysts (docs/review.md, Web UI)"},
-	{"users", cmd_users, "add, list and remove the analysts who log in to patrol serve"},
-	{"purge", cmd_purge, "remove old hits, evidence and pages (never confirmed/escalated)"},
-	{"rules", cmd_rules, "check rule packs: lint, test, list"},
-	{"robots", cmd_robots, "what a robots.txt file allows for an agent"},
-	{"stats", cmd_stats, "count the pages, hits and queued URLs in the store"},
-	{"verify", cmd_verify, "recompute every stored response's digest; report mismatches"},
-	{"venues", cmd_venues, "check, list and show the venues of patrol.yaml"},
-	{"url", cmd_url, "resolve URLs to the canonical form patrol stores and fetches"},
-	{"extract", cmd_extract, "what patrol sees of an HTML page: fields, posts, links"},
-	{"scan", cmd_scan, "match local HTML or text files against rule packs, --explain why"},
-	{"rematch", cmd_rematch, "run current or given rules over stored evidence, no fetching"},
-	{"submit", cmd_submit, "queue a tip URL of a registered venue for a priority check"},
-	{"alerts", cmd_alerts, "alerts send: send new hits to patrol.yaml's alert targets now"},
-	{"trends", cmd_trends, "hits per day per venue and category, as a chart or --json"},
-	{"merge", cmd_merge, "fold other stores into this one: hits, evidence, pages, audit"},
-	{"snapshot", cmd_snapshot, "render hits' stored evidence in chromium, keep the PNG"},
+	{"demo", cmd_demo, N_("serve the bundled demo forum, crawl it, show what was found")},
+	{"crawl", cmd_crawl, N_("crawl a site from a seed URL into the store")},
+	{"run", cmd_run, N_("crawl the venues that are due (cron, systemd): --dry-run, --shard")},
+	{"hits", cmd_hits, N_("list the hits in the store: filters, sort, --json")},
+	{"hit", cmd_hit, N_("hit show ID: one hit, its page and its review history")},
+	{"review", cmd_review, N_("set hits' status (confirmed, dismissed, ...), audited")},
+	{"audit", cmd_audit, N_("the review audit chain; --verify checks it was not changed")},
+	{"export", cmd_export, N_("hits as JSONL, CSV or WARC (with the evidence), streamed")},
+	{"serve", cmd_serve, N_("the review web UI for analysts (docs/review.md, Web UI)")},
+	{"users", cmd_users, N_("add, list and remove the analysts who log in to patrol serve")},
+	{"purge", cmd_purge, N_("remove old hits, evidence and pages (never confirmed/escalated)")},
+	{"rules", cmd_rules, N_("check rule packs: lint, test, list")},
+	{"robots", cmd_robots, N_("what a robots.txt file allows for an agent")},
+	{"stats", cmd_stats, N_("count the pages, hits and queued URLs in the store")},
+	{"verify", cmd_verify, N_("recompute every stored response's digest; report mismatches")},
+	{"venues", cmd_venues, N_("check, list and show the venues of patrol.yaml")},
+	{"url", cmd_url, N_("resolve URLs to the canonical form patrol stores and fetches")},
+	{"extract", cmd_extract, N_("what patrol sees of an HTML page: fields, posts, links")},
+	{"scan", cmd_scan, N_("match local HTML or text files against rule packs, --explain why")},
+	{"rematch", cmd_rematch, N_("run current or given rules over stored evidence, no fetching")},
+	{"submit", cmd_submit, N_("queue a tip URL of a registered venue for a priority check")},
+	{"alerts", cmd_alerts, N_("alerts send: send new hits to patrol.yaml's alert targets now")},
+	{"trends", cmd_trends, N_("hits per day per venue and category, as a chart or --json")},
+	{"merge", cmd_merge, N_("fold other stores into this one: hits, evidence, pages, audit")},
+	{"snapshot", cmd_snapshot, N_("render hits' stored evidence in chromium, keep the PNG")},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: patrol [--db DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"
-		"\n"
+	fputs(_("usage: patrol [--db DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"), out);
+	fputs(_("\n"
 		"patrol crawls registered public venues, flags posts that match fraud and hoax\n"
 		"rule packs, and keeps what it found for analysts to review.\n"
 		"\n"
@@ -78,10 +78,12 @@ static void usage(FILE *out)
 		"  -q, --quiet  print only errors\n"
 		"  -v, --verbose  say more (each fetched page)\n"
 		"  -h, --help   this help;  --version  the version\n"
-		"\nCommands:\n");
+		"\n"
+		"Commands:\n"),
+	      out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nEach command has --help.\n");
+		fprintf(out, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+	fputs(_("\nEach command has --help.\n"), out);
 }
 
 static int parse_global(struct cli *cli, int argc, char **argv)
@@ -120,7 +122,7 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 			printf("patrol %s\n", PATROL_VERSION);
 			exit(CLI_OK);
 		default:
-			fprintf(stderr, "Try 'patrol --help'.\n");
+			fputs(_("Try 'patrol --help'.\n"), stderr);
 			exit(CLI_USAGE);
 		}
 	}
@@ -146,10 +148,10 @@ int main(int argc, char **argv)
 	struct cli cli = {.db = "./patrol-data"};
 	/* patrol's text is UTF-8 whatever the user's locale: character classes need a UTF-8
 	 * LC_CTYPE (IDN hosts do not: parsers/url.c reads them as UTF-8 in any locale). Messages
-	 * keep the user's locale. */
-	setlocale(LC_ALL, "");
+	 * follow the user's language (cli/i18n.c); numbers keep the C locale's form. */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "");
+	cli_i18n_init();
 	cli_malloc_tune();
 	const char *env_db = getenv("PATROL_DB");
 	if (env_db && env_db[0]) {
@@ -173,7 +175,7 @@ int main(int argc, char **argv)
 		if (strcmp(name, commands[i].name) != 0)
 			continue;
 		if (crawl_global_init() != 0) {
-			cli_error("cannot initialise libcurl");
+			cli_error(_("cannot initialise libcurl"));
 			return CLI_FAIL;
 		}
 		optind = 1; /* each command parses its own options from its own argv */
@@ -181,7 +183,7 @@ int main(int argc, char **argv)
 		crawl_global_cleanup();
 		return rc;
 	}
-	cli_error("unknown command '%s'", name);
-	fprintf(stderr, "Try 'patrol --help'.\n");
+	cli_error(_("unknown command '%s'"), name);
+	fputs(_("Try 'patrol --help'.\n"), stderr);
 	return CLI_USAGE;
 }
