@@ -126,12 +126,17 @@ static int run_parse_number(struct run_args *a, int c, const char *opt, const ch
 static int run_parse(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},	    {"shard", required_argument, NULL, 'S'},
-		{"venue", required_argument, NULL, 'V'},    {"log-format", required_argument, NULL, 'L'},
-		{"metrics", required_argument, NULL, 'M'},  {"max-pages", required_argument, NULL, 'm'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"shard", required_argument, NULL, 'S'},
+		{"venue", required_argument, NULL, 'V'},
+		{"log-format", required_argument, NULL, 'L'},
+		{"metrics", required_argument, NULL, 'M'},
+		{"max-pages", required_argument, NULL, 'm'},
 		{"connections", required_argument, NULL, 'c'},
-		{"workers", required_argument, NULL, 'w'},  {"rules", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},	    {0, 0, 0, 0},
+		{"workers", required_argument, NULL, 'w'},
+		{"rules", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
 	};
 	int c, st = -1;
 	while (st < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -143,7 +148,8 @@ static int run_parse(int argc, char **argv, struct run_args *a)
 		case 'M': a->metrics = optarg; break;
 		case 'L':
 			if (log_format_parse(optarg, &a->log_format) != 0)
-				st = cli_usage_error("run", "--log-format wants text, logfmt or json");
+				st = cli_usage_error("run",
+						     "--log-format wants text, logfmt or json");
 			break;
 		case 'm':
 		case 'c':
@@ -183,15 +189,16 @@ static bool run_named(const struct run_args *a, const char *id)
 }
 
 /* Decides for every venue; store may be NULL (no store yet: nothing was ever crawled). */
-static int run_plan(const struct run_args *a, const struct venue_registry *reg,
-		    struct store *store, int64_t now, struct plan *plan)
+static int run_plan(const struct run_args *a, const struct venue_registry *reg, struct store *store,
+		    int64_t now, struct plan *plan)
 {
 	for (size_t i = 0; i < venue_registry_count(reg); i++) {
 		const struct venue *v = venue_registry_get(reg, i);
 		int64_t last = 0;
 		plan[i] = (struct plan){.v = v};
-		plan[i].considered = run_named(a, v->id) &&
-				     (!a->sharded || schedule_shard(v->id, a->shard_n) == a->shard_k);
+		plan[i].considered =
+			run_named(a, v->id) &&
+			(!a->sharded || schedule_shard(v->id, a->shard_n) == a->shard_k);
 		int rc = store ? store_run_venue_last(store, v->id, &last, NULL) : ERR_NOT_FOUND;
 		if (rc && rc != ERR_NOT_FOUND)
 			return rc;
@@ -240,7 +247,8 @@ static void run_dry_text(const struct plan *p)
 		       d->verdict == SCHEDULE_WAIT ? "at" : "since",
 		       run_iso(d->due_at, due, sizeof(due)));
 	if (d->verdict == SCHEDULE_WINDOW)
-		printf(", outside its windows until %s", run_iso(d->opens_at, opens, sizeof(opens)));
+		printf(", outside its windows until %s",
+		       run_iso(d->opens_at, opens, sizeof(opens)));
 	printf("\n");
 }
 
@@ -399,10 +407,12 @@ static void run_metrics_venues(FILE *f, const struct plan *plan, size_t n,
 		{"patrol_venue_bytes", "Body bytes of the pages stored in the last run."},
 		{"patrol_venue_robots_blocked", "URLs robots.txt disallowed in the last run."},
 		{"patrol_venue_hits_new", "Hits the store did not have, found in the last run."},
-		{"patrol_venue_duration_seconds", "Wall time of the venue's crawl in the last run."},
+		{"patrol_venue_duration_seconds",
+		 "Wall time of the venue's crawl in the last run."},
 		{"patrol_venue_politeness_wait_seconds",
 		 "Time URLs waited for their host's politeness in the last run."},
-		{"patrol_venue_queued_urls", "URLs left in the venue's frontier after the last run."},
+		{"patrol_venue_queued_urls",
+		 "URLs left in the venue's frontier after the last run."},
 	};
 	prom_head(f, "patrol_venue_pages", "URLs finished in the last run, by outcome.");
 	for (size_t i = 0; i < n; i++)
@@ -442,8 +452,8 @@ static void run_metrics_hits(FILE *f, const struct run_ctx *r)
 
 /* Writes path atomically: a temporary file beside it, then rename(2), so the collector never
  * reads half a file. plan holds the venues crawled (n), in the order of st. */
-static int run_metrics(const char *path, const struct run_ctx *r, const struct plan *plan,
-		       size_t n, const struct crawl_stats *st, const uint64_t *queued,
+static int run_metrics(const char *path, const struct run_ctx *r, const struct plan *plan, size_t n,
+		       const struct crawl_stats *st, const uint64_t *queued,
 		       const struct cli_crawl_run *run)
 {
 	char *tmp = NULL;
@@ -483,9 +493,9 @@ static int run_metrics(const char *path, const struct run_ctx *r, const struct p
 /* ---- cmd_run ---- */
 
 struct run_state {
-	struct plan *plan;	 /* every registry venue */
-	struct plan *due;	 /* the ones crawled, in registry order */
-	const char **ids;	 /* their ids, for crawl_opts.venues */
+	struct plan *plan; /* every registry venue */
+	struct plan *due;  /* the ones crawled, in registry order */
+	const char **ids;  /* their ids, for crawl_opts.venues */
 	size_t ndue;
 	struct crawl_stats *all; /* per registry venue, as crawl_run fills it */
 	struct crawl_stats *st;	 /* per due venue */
@@ -505,9 +515,12 @@ static void run_state_free(struct run_state *s)
 static int run_state_new(struct run_state *s, size_t n)
 {
 	*s = (struct run_state){
-		.plan = calloc(n + 1, sizeof(*s->plan)), .due = calloc(n + 1, sizeof(*s->due)),
-		.ids = calloc(n + 1, sizeof(*s->ids)), .all = calloc(n + 1, sizeof(*s->all)),
-		.st = calloc(n + 1, sizeof(*s->st)), .queued = calloc(n + 1, sizeof(*s->queued)),
+		.plan = calloc(n + 1, sizeof(*s->plan)),
+		.due = calloc(n + 1, sizeof(*s->due)),
+		.ids = calloc(n + 1, sizeof(*s->ids)),
+		.all = calloc(n + 1, sizeof(*s->all)),
+		.st = calloc(n + 1, sizeof(*s->st)),
+		.queued = calloc(n + 1, sizeof(*s->queued)),
 	};
 	return s->plan && s->due && s->ids && s->all && s->st && s->queued ? 0 : -ENOMEM;
 }
@@ -536,8 +549,8 @@ static int run_crawl(struct run_ctx *r, struct run_args *a, const struct venue_r
 {
 	struct rules_set *rules = NULL;
 	char err[1024];
-	if (cli_crawl_rules(reg, a->rules, a->nrules, &a->o, a->rules_cache,
-			    sizeof(a->rules_cache), &rules) != 0)
+	if (cli_crawl_rules(reg, a->rules, a->nrules, &a->o, a->rules_cache, sizeof(a->rules_cache),
+			    &rules) != 0)
 		return run->status = CLI_FAIL;
 	a->o.registry = reg;
 	a->o.venues = s->ids;
@@ -592,24 +605,23 @@ static void run_alerts(struct run_ctx *r, const struct venue_registry *reg, stru
 }
 
 static void run_finish(struct run_ctx *r, const struct run_args *a,
-		       const struct venue_registry *reg, struct store *store,
-		       struct run_state *s, struct cli_crawl_run *run, bool crawled, int64_t wall)
+		       const struct venue_registry *reg, struct store *store, struct run_state *s,
+		       struct cli_crawl_run *run, bool crawled, int64_t wall)
 {
 	run->ended = run->started + (clock_wall() - wall);
-	if (crawled && cli_crawl_record(store, run, reg, &a->o, run->status == CLI_FAIL ? NULL
-											: s->all))
+	if (crawled &&
+	    cli_crawl_record(store, run, reg, &a->o, run->status == CLI_FAIL ? NULL : s->all))
 		log_event(&r->log, LOG_ERROR, "the run's record could not be written", NULL);
 	struct queue_count q = {s->due, s->ndue, s->queued};
 	if (s->ndue)
 		store_frontier_hosts(store, run_queue_host, &q);
-	const char *path = a->metrics ? a->metrics
-				      : venue_registry_settings(reg)->metrics_file;
-	int rc = path ? run_metrics(path, r, s->due, s->ndue, crawled ? s->st : NULL, s->queued,
-				    run)
-		      : 0;
+	const char *path = a->metrics ? a->metrics : venue_registry_settings(reg)->metrics_file;
+	int rc =
+		path ? run_metrics(path, r, s->due, s->ndue, crawled ? s->st : NULL, s->queued, run)
+		     : 0;
 	if (rc)
-		log_event(&r->log, LOG_ERROR, "cannot write the metrics file", "file", path, "error",
-			  err_str(rc), NULL);
+		log_event(&r->log, LOG_ERROR, "cannot write the metrics file", "file", path,
+			  "error", err_str(rc), NULL);
 	char n[24], secs[24], status[16];
 	snprintf(n, sizeof(n), "%zu", s->ndue);
 	snprintf(secs, sizeof(secs), "%lld", run->ended - run->started);
@@ -661,7 +673,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct store *store = NULL;
 	struct run_ctx r = {.cli = cli};
 	log_init(&r.log, stderr, a.log_format,
-		 cli->quiet ? LOG_ERROR : cli->verbose ? LOG_DEBUG : LOG_INFO);
+		 cli->quiet	? LOG_ERROR
+		 : cli->verbose ? LOG_DEBUG
+				: LOG_INFO);
 	if ((status = cli_registry_load(cli, &reg)) != CLI_OK)
 		return status;
 	if (a.dry_run) {

@@ -17,13 +17,13 @@
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 enum log_format { LOG_TEXT, LOG_LOGFMT, LOG_JSON };
 
-#define LOG_VALUE_MAX 1024 /* bytes of one value written; the rest is cut, marked with "..." */
+#define LOG_VALUE_MAX 1024  /* bytes of one value written; the rest is cut, marked with "..." */
 #define LOG_LINE_MAX  16384 /* bytes of one line: a dozen values of the largest size fit */
 
 struct log {
-	FILE *out;		/* borrowed: stderr, normally */
+	FILE *out; /* borrowed: stderr, normally */
 	enum log_format format;
-	enum log_level level;	/* events above it are dropped */
+	enum log_level level; /* events above it are dropped */
 };
 
 void log_init(struct log *l, FILE *out, enum log_format format, enum log_level level);

@@ -25,7 +25,8 @@ enum schedule_verdict {
 struct schedule_decision {
 	enum schedule_verdict verdict;
 	int64_t last_run; /* epoch seconds the last complete crawl started; 0 = never */
-	int64_t due_at;	  /* epoch seconds it is (or was) due: last_run + every + jitter; 0 never run */
+	int64_t due_at; /* epoch seconds it is (or was) due: last_run + every + jitter; 0 never run
+			 */
 	int64_t jitter_s; /* the jitter added, 0..venue's jitter_s */
 	int64_t opens_at; /* SCHEDULE_WINDOW: when the next window opens; else 0 */
 };

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RUN_KEY_LEN	 9
-#define RUNS_LIST_MAX	 1000
-#define VENUE_KEY_MAX	 (1 + 256)
+#define RUN_KEY_LEN   9
+#define RUNS_LIST_MAX 1000
+#define VENUE_KEY_MAX (1 + 256)
 
 int store__runs_open(struct store *s, MDB_txn *txn)
 {
@@ -250,8 +250,7 @@ int store_runs_last(struct store *s, size_t limit, store_run_fn fn, void *ud)
 	return rc;
 }
 
-int store_run_venue_last(struct store *s, const char *venue, int64_t *ret_started,
-			 uint64_t *ret_id)
+int store_run_venue_last(struct store *s, const char *venue, int64_t *ret_started, uint64_t *ret_id)
 {
 	uint8_t key[VENUE_KEY_MAX];
 	size_t klen;

@@ -53,8 +53,9 @@ static void test_logfmt(void **state)
 	assert_non_null(l1);
 	assert_true(strncmp(out, "time=20", 7) == 0);
 	assert_null(strstr(out, "hidden"));
-	assert_non_null(strstr(out, " level=warn msg=odd url=\"http://x/a b?c=\\\"d\\\"\\nlevel=error\" "
-				    "empty=\"\" bad_key_=\"\"\n"));
+	assert_non_null(strstr(out,
+			       " level=warn msg=odd url=\"http://x/a b?c=\\\"d\\\"\\nlevel=error\" "
+			       "empty=\"\" bad_key_=\"\"\n"));
 	size_t lines = 0;
 	for (char *p = out; *p; p++)
 		lines += *p == '\n';

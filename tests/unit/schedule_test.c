@@ -101,9 +101,9 @@ static void test_window(void **state)
 	assert_int_equal(v->windows[0].end_min, 6 * 60);
 	struct schedule_decision d;
 	int64_t opens = 0;
-	assert_true(schedule_in_window(v, T0 + 23 * H, NULL));	    /* 23:00 */
+	assert_true(schedule_in_window(v, T0 + 23 * H, NULL));	     /* 23:00 */
 	assert_true(schedule_in_window(v, T0 + 5 * H + 3599, NULL)); /* 05:59:59 */
-	assert_false(schedule_in_window(v, T0 + 6 * H, &opens));      /* 06:00: end excluded */
+	assert_false(schedule_in_window(v, T0 + 6 * H, &opens));     /* 06:00: end excluded */
 	assert_int_equal(opens, T0 + 12 * H);
 	assert_true(schedule_in_window(v, T0 + 12 * H + 1799, NULL));
 	assert_false(schedule_in_window(v, T0 + 13 * H, &opens));
@@ -138,7 +138,8 @@ static void test_errors(void **state)
 		"not '22:00-6:00'\n"
 		"p.yaml:5:50: a 'window' must be \"HH:MM-HH:MM\" in UTC (such as \"22:00-06:00\"), "
 		"not '24:00-01:00'\n"
-		"p.yaml:5:74: 'jitter' must be a duration from 0s to 366d: a whole number and s, m, "
+		"p.yaml:5:74: 'jitter' must be a duration from 0s to 366d: a whole number and s, "
+		"m, "
 		"h or d (such as 10m)\n";
 	if (strcmp(buf_str(&errors), want) != 0)
 		fprintf(stderr, "got:\n%s", buf_str(&errors));
