@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/alert.h"
 #include "crawler/trends.h"
 #include "crawler/venue.h"
@@ -18,7 +19,7 @@
 
 int cmd_alerts(struct cli *cli, int argc, char **argv);
 
-static const char alerts_help[] =
+static const char *const alerts_help = N_(
 	"usage: patrol alerts send [--dry-run]\n"
 	"\n"
 	"Send every new hit at or above each alert target's min_severity (of its venues and\n"
@@ -28,7 +29,7 @@ static const char alerts_help[] =
 	"above its history raises a spike alert, a venue that went dark in its last run a venue\n"
 	"alert (docs/alerts.md), each once a day per target. --dry-run sends and marks nothing\n"
 	"and says what would go.\n"
-	"Exit status 1 when a send failed (those hits go with the next dispatch).\n";
+	"Exit status 1 when a send failed (those hits go with the next dispatch).\n");
 
 /* Early warning over every registered venue, through the same targets. */
 static int warn(const struct cli *cli, struct store *store, const struct venue_registry *reg,
@@ -48,11 +49,24 @@ static int warn(const struct cli *cli, struct store *store, const struct venue_r
 		       (unsigned long long)r->spikes, (unsigned long long)r->dark,
 		       (unsigned long long)r->sent, (unsigned long long)r->failed);
 	else if (!rc && (!cli->quiet || r->failed))
-		printf("early warning: %llu spikes, %llu venues dark; %llu alerts sent, %llu "
-		       "failed\n",
+		printf(_("early warning: %llu spikes, %llu venues dark; %llu alerts sent, %llu "
+			 "failed\n"),
 		       (unsigned long long)r->spikes, (unsigned long long)r->dark,
 		       (unsigned long long)r->sent, (unsigned long long)r->failed);
 	return rc;
+}
+
+/* One target's line: whole sentences, so that each language can order its words. */
+static void print_target(const struct alert_target_report *t, bool dry)
+{
+	printf(dry ? _("%s: %llu hits would be sent in %llu messages")
+		   : _("%s: %llu hits sent in %llu messages"),
+	       t->id, (unsigned long long)t->sent, (unsigned long long)t->messages);
+	if (t->failed)
+		printf(_(", %llu failed"), (unsigned long long)t->failed);
+	if (t->error[0])
+		printf(": %s", t->error);
+	putchar('\n');
 }
 
 static void print_report(const struct cli *cli, const struct alert_report *r, bool dry)
@@ -65,10 +79,7 @@ static void print_report(const struct cli *cli, const struct alert_report *r, bo
 			       t->id, (unsigned long long)t->sent, (unsigned long long)t->failed,
 			       (unsigned long long)t->messages, dry ? "true" : "false");
 		else if (!cli->quiet || t->failed)
-			printf("%s: %llu hits %s in %llu messages%s%llu failed%s%s\n", t->id,
-			       (unsigned long long)t->sent, dry ? "would be sent" : "sent",
-			       (unsigned long long)t->messages, t->failed ? ", " : "",
-			       (unsigned long long)t->failed, t->error[0] ? ": " : "", t->error);
+			print_target(t, dry);
 	}
 }
 
@@ -84,16 +95,16 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(alerts_help, stdout);
+			fputs(_(alerts_help), stdout);
 			return CLI_OK;
 		} else if (c == 'n') {
 			o.dry_run = true;
 		} else {
-			return cli_usage_error("alerts", "unknown option");
+			return cli_usage_error("alerts", _("unknown option"));
 		}
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "send") != 0)
-		return cli_usage_error("alerts", "the subcommand is 'send'");
+		return cli_usage_error("alerts", _("the subcommand is 'send'"));
 	struct venue_registry *reg = NULL;
 	struct store *store = NULL;
 	int rc = cli_registry_load(cli, &reg);
@@ -104,7 +115,7 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 	o.ntargets = set->nalerts;
 	if (!o.ntargets) {
 		venue_registry_free(reg);
-		return cli_usage_error("alerts", "no alerts: targets in %s",
+		return cli_usage_error("alerts", _("no alerts: targets in %s"),
 				       cli->config ? cli->config : "the configuration");
 	}
 	rc = CLI_FAIL;
@@ -113,10 +124,10 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 		int arc = alert_dispatch(store, &o, &r);
 		print_report(cli, &r, o.dry_run);
 		if (arc)
-			cli_error("alerts stopped: %s", err_str(arc));
+			cli_error(_("alerts stopped: %s"), err_str(arc));
 		struct trends_report tr = {0};
 		if (!arc && (arc = warn(cli, store, reg, &o, &tr)) != 0)
-			cli_error("early warning stopped: %s", err_str(arc));
+			cli_error(_("early warning stopped: %s"), err_str(arc));
 		rc = arc || r.failed || tr.failed ? CLI_FAIL : CLI_OK;
 		alert_report_done(&r);
 	}

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 
 int cmd_audit(struct cli *cli, int argc, char **argv);
 
-static const char audit_help[] =
+static const char *const audit_help = N_(
 	"usage: patrol audit [--hit ID] [--verify]\n"
 	"\n"
 	"List the audit chain: every review change, oldest first, with its time, who made it, the\n"
@@ -30,7 +31,7 @@ static const char audit_help[] =
 	"  --verify   check the chain: every entry's link to the one before, the sequence and the\n"
 	"             head; name each altered, inserted, removed or moved entry and exit 1, or\n"
 	"             print the number of entries and the head hash (keep it: a chain rewritten\n"
-	"             as a whole, head included, has another) and exit 0\n";
+	"             as a whole, head included, has another) and exit 0\n");
 
 static int print_entry(const struct store_audit_entry *e, void *ud)
 {
@@ -66,22 +67,24 @@ static int print_problem(enum store_audit_problem what, uint64_t first, uint64_t
 {
 	unsigned *n = ud;
 	static const char *const words[] = {
-		[STORE_AUDIT_ALTERED] = "altered: its bytes are not those the chain recorded",
-		[STORE_AUDIT_INSERTED] = "inserted: not part of the chain",
-		[STORE_AUDIT_REMOVED] = "removed",
-		[STORE_AUDIT_MOVED] = "moved",
-		[STORE_AUDIT_CORRUPT] = "unreadable",
+		/* TRANSLATORS: what happened to audit entries, said of "entry 3" or "the chain's
+		 * head" in the sentences below. */
+		[STORE_AUDIT_ALTERED] = N_("altered: its bytes are not those the chain recorded"),
+		[STORE_AUDIT_INSERTED] = N_("inserted: not part of the chain"),
+		[STORE_AUDIT_REMOVED] = N_("removed"),
+		[STORE_AUDIT_MOVED] = N_("moved"),
+		[STORE_AUDIT_CORRUPT] = N_("unreadable"),
 	};
 	(*n)++;
 	if (first == 0)
-		printf("audit: the chain's head or a key is %s\n", words[what]);
+		printf(_("audit: the chain's head or a key is %s\n"), _(words[what]));
 	else if (first == last)
-		printf("audit: entry %llu %s", (unsigned long long)first, words[what]);
+		printf(_("audit: entry %llu %s"), (unsigned long long)first, _(words[what]));
 	else
-		printf("audit: entries %llu-%llu %s", (unsigned long long)first,
-		       (unsigned long long)last, words[what]);
+		printf(_("audit: entries %llu-%llu %s"), (unsigned long long)first,
+		       (unsigned long long)last, _(words[what]));
 	if (first && what == STORE_AUDIT_MOVED)
-		printf(" (it holds entry %llu)", (unsigned long long)other);
+		printf(_(" (it holds entry %llu)"), (unsigned long long)other);
 	if (first)
 		putchar('\n');
 	return 0;
@@ -95,20 +98,24 @@ static int audit_verify(struct cli *cli, struct store *store)
 	char hex[DIGEST_HEX_LEN + 1];
 	int rc = store_audit_verify(store, print_problem, &problems, &n, head);
 	if (rc) {
-		cli_error("cannot read the audit chain of %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read the audit chain of %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	digest_hex(head, hex);
 	if (problems) {
-		printf("audit: %u problem%s in %llu entries: the chain was changed\n", problems,
-		       problems == 1 ? "" : "s", (unsigned long long)n);
+		printf(dngettext(PATROL_TEXTDOMAIN,
+				 "audit: %u problem in %llu entries: the chain was changed\n",
+				 "audit: %u problems in %llu entries: the chain was changed\n",
+				 problems),
+		       problems, (unsigned long long)n);
 		return CLI_FAIL;
 	}
 	if (cli->json)
 		printf("{\"entries\":%llu,\"head\":\"%s\",\"ok\":true}\n", (unsigned long long)n,
 		       hex);
 	else
-		printf("audit: %llu entries, chain intact, head %s\n", (unsigned long long)n, hex);
+		printf(_("audit: %llu entries, chain intact, head %s\n"), (unsigned long long)n,
+		       hex);
 	return CLI_OK;
 }
 
@@ -126,7 +133,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	optind = 0; /* a fresh scan that permutes: options may follow the ids */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(audit_help, stdout);
+			fputs(_(audit_help), stdout);
 			return CLI_OK;
 		} else if (c == 'v') {
 			verify = true;
@@ -134,18 +141,18 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 			if (hitfmt_parse_id("audit", optarg, &hit))
 				return CLI_USAGE;
 		} else {
-			return cli_usage_error("audit", "unknown option");
+			return cli_usage_error("audit", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("audit", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("audit", _("unexpected argument '%s'"), argv[optind]);
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
 	int rc = verify ? audit_verify(cli, store) : store_audit_each(store, hit, print_entry, cli);
 	store_close(store);
 	if (!verify && rc) {
-		cli_error("cannot read the audit chain of %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read the audit chain of %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	return rc;

@@ -7,6 +7,7 @@
 #include "cli/assets.h"
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/i18n.h"
 #include "crawler/crawl.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -23,16 +24,18 @@
 /* The name the demo forum's pages are stored under, whatever port serves them this time. */
 #define DEMO_HOST "demo-forum.localhost"
 
-static const char demo_help[] =
+static const char *const demo_help = N_(
 	"usage: patrol demo [--max-pages N] [--serve [--listen ADDR:PORT]]\n"
 	"\n"
 	"Serve the demo forum bundled in patrol on 127.0.0.1 (a free port), crawl it as the venue\n"
-	"'demo-forum' with the shipped rule packs, and print a summary and the hits. The store is a\n"
-	"new directory under $TMPDIR unless the global --db names one; its path is printed so that\n"
+	"'demo-forum' with the shipped rule packs, and print a summary and the hits. The store is "
+	"a\n"
+	"new directory under $TMPDIR unless the global --db names one; its path is printed so "
+	"that\n"
 	"'patrol --db DIR hits' can look again.\n"
 	"  --serve        then serve the review UI on the store (patrol serve) until Ctrl-C, with\n"
 	"                 an analyst 'demo' whose login token is printed\n"
-	"  --listen A:P   where --serve listens (default 127.0.0.1:8750)\n";
+	"  --listen A:P   where --serve listens (default 127.0.0.1:8750)\n");
 
 int cmd_serve(struct cli *cli, int argc, char **argv); /* cli/cmd_serve.c */
 int cmd_users(struct cli *cli, int argc, char **argv); /* cli/cmd_users.c */
@@ -72,12 +75,12 @@ static int demo_site_init(struct demo_site *d)
 
 static void demo_summary(const struct crawl_stats *s, const char *db)
 {
-	printf("Crawled the demo forum: %llu pages in %.2f s, %llu hits (%llu new), "
-	       "%llu off-site links not followed.\n",
+	printf(_("Crawled the demo forum: %llu pages in %.2f s, %llu hits (%llu new), "
+		 "%llu off-site links not followed.\n"),
 	       (unsigned long long)s->pages, (double)s->elapsed_ms / 1000.0,
 	       (unsigned long long)s->hits, (unsigned long long)s->hits_new,
 	       (unsigned long long)s->off_site);
-	printf("Store: %s  (look again with: patrol --db %s hits)\n\n", db, db);
+	printf(_("Store: %s  (look again with: patrol --db %s hits)\n\n"), db, db);
 }
 
 /* The demo forum as a registered venue: on loopback by design, and with no politeness delay,
@@ -104,7 +107,7 @@ static int demo_crawl(struct cli *cli, unsigned port, size_t max_pages, struct s
 	buf_init(&errors, 1 << 16);
 	if (venue_registry_load_mem("demo venue", demo_registry, sizeof(demo_registry) - 1, &reg,
 				    &errors) != 0) {
-		cli_error("the built-in demo venue does not load: %s", buf_str(&errors));
+		cli_error(_("the built-in demo venue does not load: %s"), buf_str(&errors));
 		buf_done(&errors);
 		return CLI_FAIL;
 	}
@@ -161,7 +164,7 @@ static int demo_report(struct cli *cli, struct store *store)
 		struct demo_counts counts = {0};
 		if (store_hits_each(store, demo_count_hit, &counts) < 0)
 			return CLI_FAIL;
-		printf("Hits per rule:\n");
+		fputs(_("Hits per rule:\n"), stdout);
 		for (size_t i = 0; i < counts.nrules; i++)
 			printf("  %4zu  %s\n", counts.rules[i].n, counts.rules[i].rule);
 		printf("\n");
@@ -195,15 +198,12 @@ static int demo_parse(int argc, char **argv, size_t *max_pages, const char **ser
 		case 'l':
 			*serve = optarg;
 			break;
-		case 'h':
-			fputs(demo_help, stdout);
-			return CLI_OK;
-		default:
-			return cli_usage_error("demo", "unknown option");
+		case 'h': fputs(_(demo_help), stdout); return CLI_OK;
+		default: return cli_usage_error("demo", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("demo", _("unexpected argument '%s'"), argv[optind]);
 	return -1;
 }
 
@@ -224,24 +224,24 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 		const char *t = getenv("TMPDIR");
 		snprintf(tmpdir, sizeof(tmpdir), "%s/patrol-demo-XXXXXX", t && t[0] ? t : "/tmp");
 		if (!mkdtemp(tmpdir)) {
-			cli_error("cannot create a temporary store in %s: %m", tmpdir);
+			cli_error(_("cannot create a temporary store in %s: %m"), tmpdir);
 			return CLI_FAIL;
 		}
 		cli->db = tmpdir;
 	}
 	if (demo_site_init(&site) != 0) {
-		cli_error("this patrol was built without its demo forum");
+		cli_error(_("this patrol was built without its demo forum"));
 		goto fail;
 	}
 	if (cli_rules_load(NULL, 0, &rules) != 0 || cli_store_open(cli->db, &store) != 0)
 		goto fail;
 	if (httpd_start("127.0.0.1", 0, httpd_static_handler, &site.site, &httpd, err,
 			sizeof(err)) != 0) {
-		cli_error("cannot serve the demo forum: %s", err);
+		cli_error(_("cannot serve the demo forum: %s"), err);
 		goto fail;
 	}
 	if (!cli->json && !cli->quiet)
-		printf("Serving the demo forum at http://127.0.0.1:%u/ (as http://%s/)\n",
+		printf(_("Serving the demo forum at http://127.0.0.1:%u/ (as http://%s/)\n"),
 		       httpd_port(httpd), DEMO_HOST);
 	status = demo_crawl(cli, httpd_port(httpd), max_pages, store, rules);
 	if (status == CLI_OK)

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 
 #define WARC_GROUP_MAX 1000 /* hits in one metadata record; a page with more gets several */
 
-static const char export_help_head[] =
+static const char *const export_help_head = N_(
 	"usage: patrol export --format jsonl|csv|warc [filters] [--excel] [-o FILE]\n"
 	"\n"
 	"Write the hits the filters select (all by default, oldest first), streaming:\n"
@@ -35,7 +36,7 @@ static const char export_help_head[] =
 	"         keeps no request bytes), the response as stored and a metadata record listing\n"
 	"         the page's hits (JSON); SHA-256 block and payload digests in base32\n"
 	"\n"
-	"  -o FILE        write to FILE (default: standard output)\n";
+	"  -o FILE        write to FILE (default: standard output)\n");
 
 struct export
 {
@@ -136,7 +137,7 @@ static int warc_info(struct export *x)
 			 "software: patrol/%s\r\nformat: WARC File Format 1.1\r\n"
 			 "description: hits exported by patrol; request records are reconstructed "
 			 "(method, target, Host), responses are the stored evidence\r\n",
-			 PATROL_VERSION);
+			 PATROL_VERSION); /* i18n: machine (the WARC's warcinfo record) */
 	store_warc_id(block, (size_t)n, x->warcinfo_id);
 	struct store_warc_rec r = {.type = "warcinfo",
 				   .id = x->warcinfo_id,
@@ -351,7 +352,7 @@ static int export_parse(int argc, char **argv, const char **format, const char *
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		if (c == 'h') {
-			printf("%s%s", export_help_head, hitfmt_filter_help);
+			printf("%s%s", _(export_help_head), _(hitfmt_filter_help));
 			return 1;
 		} else if (c == 'f') {
 			*format = optarg;
@@ -360,14 +361,14 @@ static int export_parse(int argc, char **argv, const char **format, const char *
 		} else if (c == 'x') {
 			*excel = true;
 		} else if ((r = hitfmt_filter_opt("export", c, optarg, q)) <= 0) {
-			return r < 0 ? CLI_USAGE : cli_usage_error("export", "unknown option");
+			return r < 0 ? CLI_USAGE : cli_usage_error("export", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("export", _("unexpected argument '%s'"), argv[optind]);
 	if (!*format ||
 	    (strcmp(*format, "jsonl") && strcmp(*format, "csv") && strcmp(*format, "warc")))
-		return cli_usage_error("export", "--format must be jsonl, csv or warc");
+		return cli_usage_error("export", _("--format must be jsonl, csv or warc"));
 	return 0;
 }
 
@@ -385,7 +386,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		return CLI_FAIL;
 	x.out = path && strcmp(path, "-") ? fopen(path, "wbe") : stdout;
 	if (!x.out) {
-		cli_error("cannot write %s: %s", path, strerror(errno));
+		cli_error(_("cannot write %s: %s"), path, strerror(errno));
 		store_close(x.store);
 		return CLI_FAIL;
 	}
@@ -396,10 +397,11 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		rc = -errno;
 	store_close(x.store);
 	if (rc) {
-		cli_error("export to %s failed: %s", path ? path : "standard output", err_str(rc));
+		cli_error(_("export to %s failed: %s"), path ? path : _("standard output"),
+			  err_str(rc));
 		return CLI_FAIL;
 	}
 	if (cli->verbose)
-		fprintf(stderr, "patrol: exported %llu hits\n", (unsigned long long)x.n);
+		fprintf(stderr, _("patrol: exported %llu hits\n"), (unsigned long long)x.n);
 	return CLI_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "parsers/doc.h"
 #include "parsers/normalize.h"
 
@@ -20,7 +21,7 @@
 
 #define EXTRACT_INPUT_MAX (64u << 20) /* bytes read from FILE; a crawl caps bodies lower */
 
-static const char extract_help[] =
+static const char *const extract_help = N_(
 	"usage: patrol extract [--json] [--base-url URL] [--content-type CT]\n"
 	"                      [--post SEL [--content SEL] [--author SEL] [--time SEL]\n"
 	"                      [--skip SEL]] FILE|-\n"
@@ -43,7 +44,7 @@ static const char extract_help[] =
 	"The normalized text (NFKC, case folding, traditional to simplified, separators squeezed\n"
 	"between CJK characters: docs/rules.md, What rules see) needs OpenCC's data; without\n"
 	"them it shows as 'unavailable' (null in JSON) with a warning. Exit 0, 1 when FILE cannot\n"
-	"be read, 2 for a usage error or a bad selector.\n";
+	"be read, 2 for a usage error or a bad selector.\n");
 
 struct extract_args {
 	bool json;
@@ -77,8 +78,8 @@ static int extract_parse_args(struct cli *cli, int argc, char **argv, struct ext
 		case 'a': a->spec.author = optarg; break;
 		case 't': a->spec.time = optarg; break;
 		case 's': a->spec.skip = optarg; break;
-		case 'h': fputs(extract_help, stdout); return -1;
-		default: return cli_usage_error("extract", "unknown option");
+		case 'h': fputs(_(extract_help), stdout); return -1;
+		default: return cli_usage_error("extract", _("unknown option"));
 		}
 	}
 	if (optind + 1 != argc)
@@ -87,7 +88,7 @@ static int extract_parse_args(struct cli *cli, int argc, char **argv, struct ext
 	const struct doc_profile_spec *s = &a->spec;
 	if (!s->post && (s->content || s->author || s->time || s->skip))
 		return cli_usage_error("extract",
-				       "--content, --author, --time and --skip need --post");
+				       _("--content, --author, --time and --skip need --post"));
 	a->file = argv[optind];
 	return 0;
 }
@@ -101,10 +102,10 @@ static int extract_profiles(const struct doc_profile_spec *spec, struct doc_prof
 		rc = spec->post ? doc_profiles_add(*ret, spec, &err)
 				: doc_profiles_add_builtin(*ret);
 	if (rc == ERR_PARSE)
-		return cli_usage_error("extract", "--%s: column %zu: %s", err.field, err.sel.column,
-				       err.sel.message);
+		return cli_usage_error("extract", _("--%s: column %zu: %s"), err.field,
+				       err.sel.column, err.sel.message);
 	if (rc) {
-		cli_error("extract: %s", err_str(rc));
+		cli_error(_("extract: %s"), err_str(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -217,7 +218,7 @@ static int extract_print_json(const struct doc *d, const struct extract_norm *n,
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!s) {
-		cli_error("extract: cannot write JSON (out of memory)");
+		cli_error(_("extract: cannot write JSON (out of memory)"));
 		return CLI_FAIL;
 	}
 	puts(s);
@@ -231,14 +232,14 @@ static void extract_print_posts(const struct doc *d, const struct extract_norm *
 {
 	for (size_t i = 0; i < d->nposts; i++) {
 		const struct doc_post *p = &d->posts[i];
-		printf("\n--- post %zu of %zu", i + 1, d->nposts);
+		printf(_("\n--- post %zu of %zu"), i + 1, d->nposts);
 		if (p->author[0])
-			printf(" · author %s", p->author);
+			printf(_(" · author %s"), p->author);
 		if (p->time[0])
-			printf(" · time %s", p->time);
+			printf(_(" · time %s"), p->time);
 		printf("\n%s\n", p->text);
 		if (n->posts)
-			printf("--- post %zu normalized\n%s\n", i + 1, n->posts[i]);
+			printf(_("--- post %zu normalized\n%s\n"), i + 1, n->posts[i]);
 	}
 }
 
@@ -252,22 +253,23 @@ static void extract_print_text(const struct doc *d, const struct extract_norm *n
 	       d->nofollow ? "nofollow" : "follow");
 	printf("posts       %zu", d->nposts);
 	if (d->nposts)
-		printf(" (profile %s)", d->posts_profile);
+		printf(_(" (profile %s)"), d->posts_profile);
 	if (d->posts_dropped)
-		printf(", %zu dropped", d->posts_dropped);
+		printf(_(", %zu dropped"), d->posts_dropped);
 	printf("\nlinks       %zu", d->nlinks);
 	if (d->links_dropped)
-		printf(", %zu dropped", d->links_dropped);
-	printf("\nnormalized  %s\n", !n->body	    ? "unavailable (no normalizer)"
-				     : n->truncated ? "yes, cut at 16 MiB"
-						    : "yes");
+		printf(_(", %zu dropped"), d->links_dropped);
+	printf("\nnormalized  %s\n", !n->body	    ? _("unavailable (no normalizer)")
+				     : n->truncated ? _("yes, cut at 16 MiB")
+						    : _("yes"));
 	if (d->truncated)
-		printf("truncated   yes: a cap cut the page, its text or its depth\n");
+		printf(_("truncated   yes: a cap cut the page, its text or its depth\n"));
+	/* i18n: machine: the fields' names, as rules and --json name them */
 	printf("\n--- field title\n%s\n\n--- field body\n%s\n\n--- field link_text\n%s\n"
-	       "\n--- field url\n%s\n",
+	       "\n--- field url\n%s\n", /* i18n: machine */
 	       d->title, d->body, d->link_text, url);
 	if (n->body)
-		printf("\n--- normalized title\n%s\n\n--- normalized body\n%s\n", n->title,
+		printf(_("\n--- normalized title\n%s\n\n--- normalized body\n%s\n"), n->title,
 		       n->body);
 	extract_print_posts(d, n);
 	if (d->nlinks)
@@ -288,7 +290,7 @@ static struct normalizer *extract_normalizer(void)
 	struct normalizer *nz = NULL;
 	char err[256];
 	if (normalize_new(NULL, &nz, err, sizeof(err)) != 0) {
-		cli_error("extract: warning: no normalized text: %s", err);
+		cli_error(_("extract: warning: no normalized text: %s"), err);
 		return NULL;
 	}
 	return nz;
@@ -311,8 +313,8 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 		goto done;
 	int rc = cli_file_read(a.file, &in);
 	if (rc) {
-		cli_error("cannot read %s: %s", a.file,
-			  rc == ERR_TOO_BIG ? "larger than 64 MiB" : err_str(rc));
+		cli_error(_("cannot read %s: %s"), a.file,
+			  rc == ERR_TOO_BIG ? _("larger than 64 MiB") : err_str(rc));
 		status = CLI_FAIL;
 		goto done;
 	}
@@ -320,9 +322,9 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 	rc = doc_parse_with(in.data, in.len, a.content_type, a.base_url, &opts, &d);
 	if (rc == ERR_URL) {
 		status = cli_usage_error(
-			"extract", "--base-url '%s' is not an absolute http(s) URL", a.base_url);
+			"extract", _("--base-url '%s' is not an absolute http(s) URL"), a.base_url);
 	} else if (rc || (rc = extract_normalize(nz = extract_normalizer(), d, &norm))) {
-		cli_error("cannot extract %s: %s", a.file, err_str(rc));
+		cli_error(_("cannot extract %s: %s"), a.file, err_str(rc));
 		status = CLI_FAIL;
 	} else if (a.json) {
 		status = extract_print_json(d, &norm, a.base_url ? a.base_url : "");

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 
 int cmd_hit(struct cli *cli, int argc, char **argv);
 
-static const char hits_help_head[] =
+static const char *const hits_help_head = N_(
 	"usage: patrol hits [--status S] [--venue ID] [--rule ID] [--category C] [--severity S]\n"
 	"                   [--since TIME] [--until TIME] [--sort newest|oldest|severity]\n"
 	"                   [--limit N]\n"
@@ -27,7 +28,7 @@ static const char hits_help_head[] =
 	"List the hits in the store (--db), newest first: id, status, severity, rule, page URL,\n"
 	"the match and the snippet with the match between >> and <<. With the global --json, one\n"
 	"JSON object per hit (DESIGN.md section 4's keys). 'patrol hit show ID' shows one.\n"
-	"\n";
+	"\n");
 
 struct hits_ctx {
 	const struct cli *cli;
@@ -71,16 +72,16 @@ int cmd_hits(struct cli *cli, int argc, char **argv)
 	store_hit_query_init(&q);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			printf("%s%s", hits_help_head, hitfmt_filter_help);
+			printf("%s%s", _(hits_help_head), _(hitfmt_filter_help));
 			return CLI_OK;
 		}
 		if ((r = hitfmt_filter_opt("hits", c, optarg, &q)) < 0)
 			return CLI_USAGE;
 		if (r == 0)
-			return cli_usage_error("hits", "unknown option");
+			return cli_usage_error("hits", _("unknown option"));
 	}
 	if (optind < argc)
-		return cli_usage_error("hits", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("hits", _("unexpected argument '%s'"), argv[optind]);
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
@@ -88,7 +89,7 @@ int cmd_hits(struct cli *cli, int argc, char **argv)
 	int rc = store_hits_query(store, &q, print_hit, &x);
 	store_close(store);
 	if (rc) {
-		cli_error("cannot list hits in %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot list hits in %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -96,16 +97,17 @@ int cmd_hits(struct cli *cli, int argc, char **argv)
 
 /* ---- patrol hit show ---- */
 
-static const char hit_help[] =
+static const char *const hit_help = N_(
 	"usage: patrol hit show ID [--evidence FILE]\n"
 	"\n"
 	"Show hit ID: its rule, page, match in its snippet (between >> and <<), when it was first\n"
 	"and last seen, and its review history from the audit chain. With the global --json, one\n"
-	"JSON object: the hit's keys, \"page\", \"tip\" (the patrol submit tip of its URL, or null)\n"
+	"JSON object: the hit's keys, \"page\", \"tip\" (the patrol submit tip of its URL, or "
+	"null)\n"
 	"and \"history\".\n"
 	"\n"
 	"  --evidence FILE  write the raw response the hit was found in (status line, headers,\n"
-	"                   body), exactly as stored, to FILE ('-': standard output, alone)\n";
+	"                   body), exactly as stored, to FILE ('-': standard output, alone)\n");
 
 /* What show gathers in its read transactions: a JSON copy of everything, printed after. */
 struct show {
@@ -164,7 +166,7 @@ static void show_spans(const json_t *spans)
 		char where[64] = "";
 		if (json_is_integer(post))
 			snprintf(where, sizeof(where), " #%lld", (long long)json_integer_value(post));
-		printf("  %-11s %s in %s%s, bytes %lld-%lld\n", i ? "" : "patterns",
+		printf(_("  %-11s %s in %s%s, bytes %lld-%lld\n"), i ? "" : "patterns",
 		       json_string_value(json_object_get(sp, "pattern")),
 		       json_string_value(json_object_get(sp, "field")), where,
 		       (long long)json_integer_value(json_object_get(sp, "start")),
@@ -203,17 +205,22 @@ static void show_text(const struct show *sh)
 	if (sh->snapshot[0])
 		printf("  %-11s %s\n", "snapshot", sh->snapshot);
 	if (p)
-		printf("  page        %s (HTTP %lld, fetched %s)\n",
+		printf(_("  page        %s (HTTP %lld, fetched %s)\n"),
 		       json_string_value(json_object_get(p, "title")),
 		       (long long)json_integer_value(json_object_get(p, "status")),
 		       json_string_value(json_object_get(p, "fetched_at")));
 	if (sh->tip) {
 		const char *note = json_string_value(json_object_get(sh->tip, "note"));
-		printf("  tip         submitted by %s at %s%s%s\n",
-		       json_string_value(json_object_get(sh->tip, "actor")),
-		       json_string_value(json_object_get(sh->tip, "at")), note[0] ? ": " : "", note);
+		const char *actor = json_string_value(json_object_get(sh->tip, "actor"));
+		const char *at = json_string_value(json_object_get(sh->tip, "at"));
+		if (note[0])
+			printf(_("  tip         submitted by %s at %s: %s\n"), actor, at, note);
+		else
+			printf(_("  tip         submitted by %s at %s\n"), actor, at);
 	}
-	printf("  history%s\n", json_array_size(sh->history) ? "" : "     none: never reviewed");
+	fputs(json_array_size(sh->history) ? "  history\n"
+					   : _("  history     none: never reviewed\n"),
+	      stdout);
 	size_t i;
 	json_t *e;
 	json_array_foreach(sh->history, i, e)
@@ -246,7 +253,7 @@ static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struc
 	q.id = id;
 	int rc = store_hits_query(store, &q, show_hit, sh);
 	if (!rc && !sh->hit) {
-		cli_error("no hit #%llu in %s", (unsigned long long)id, cli->db);
+		cli_error(_("no hit #%llu in %s"), (unsigned long long)id, cli->db);
 		return CLI_FAIL;
 	}
 	const char *url = sh->hit ? json_string_value(json_object_get(sh->hit, "url")) : NULL;
@@ -263,7 +270,7 @@ static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struc
 	if (!rc && sh->hit && store_snapshot_get(store, sh->evidence, &snap) == 0)
 		digest_hex(snap.png, sh->snapshot);
 	if (rc) {
-		cli_error("cannot read hit #%llu in %s: %s", (unsigned long long)id, cli->db,
+		cli_error(_("cannot read hit #%llu in %s: %s"), (unsigned long long)id, cli->db,
 			  err_str(rc));
 		return CLI_FAIL;
 	}
@@ -278,12 +285,12 @@ static int write_evidence(struct cli *cli, struct store *store, const struct sho
 	char *data = NULL;
 	size_t len = 0;
 	if (memcmp(sh->evidence, zero, DIGEST_LEN) == 0) {
-		cli_error("hit has no evidence stored (found before patrol kept responses)");
+		cli_error(_("hit has no evidence stored (found before patrol kept responses)"));
 		return CLI_FAIL;
 	}
 	int rc = store_evidence_get(store, sh->evidence, &data, &len);
 	if (rc) {
-		cli_error("cannot read the hit's evidence from %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read the hit's evidence from %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	bool to_stdout = strcmp(path, "-") == 0;
@@ -293,7 +300,7 @@ static int write_evidence(struct cli *cli, struct store *store, const struct sho
 		ok = fclose(f) == 0 && ok;
 	free(data);
 	if (!ok) {
-		cli_error("cannot write %s: %s", path, strerror(errno));
+		cli_error(_("cannot write %s: %s"), path, strerror(errno));
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -312,15 +319,15 @@ int cmd_hit(struct cli *cli, int argc, char **argv)
 	optind = 0; /* a fresh scan that permutes: options may follow the ids */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(hit_help, stdout);
+			fputs(_(hit_help), stdout);
 			return CLI_OK;
 		}
 		if (c != 'e')
-			return cli_usage_error("hit", "unknown option");
+			return cli_usage_error("hit", _("unknown option"));
 		evidence = optarg;
 	}
 	if (argc - optind != 2 || strcmp(argv[optind], "show") != 0)
-		return cli_usage_error("hit", "expected: patrol hit show ID");
+		return cli_usage_error("hit", _("expected: patrol hit show ID"));
 	if (hitfmt_parse_id("hit", argv[optind + 1], &id))
 		return CLI_USAGE;
 	struct store *store;

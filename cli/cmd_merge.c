@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -17,16 +18,18 @@
 
 int cmd_merge(struct cli *cli, int argc, char **argv);
 
-static const char merge_help[] =
-	"usage: patrol merge STORE... [--as NAME]\n"
-	"\n"
-	"Fold each STORE (a store directory, say a shard crawled on another machine) into the\n"
-	"--db store: stored responses by digest, pages (the later fetch wins), hits (one per rule,\n"
-	"URL and match: earliest first seen, latest last seen, counts added, the most advanced\n"
-	"review status kept) and the source's audit chain, appended entry by entry to this store's\n"
-	"chain naming the source, its entry number and hash, so `patrol audit --verify` still\n"
-	"holds. A source whose audit chain does not verify, or that was merged already, is\n"
-	"refused. The merge is recorded in the audit chain (by --as NAME or $USER).\n";
+static const char *const merge_help =
+	N_("usage: patrol merge STORE... [--as NAME]\n"
+	   "\n"
+	   "Fold each STORE (a store directory, say a shard crawled on another machine) into the\n"
+	   "--db store: stored responses by digest, pages (the later fetch wins), hits (one per "
+	   "rule,\n"
+	   "URL and match: earliest first seen, latest last seen, counts added, the most advanced\n"
+	   "review status kept) and the source's audit chain, appended entry by entry to this "
+	   "store's\n"
+	   "chain naming the source, its entry number and hash, so `patrol audit --verify` still\n"
+	   "holds. A source whose audit chain does not verify, or that was merged already, is\n"
+	   "refused. The merge is recorded in the audit chain (by --as NAME or $USER).\n");
 
 static int merge_one(struct cli *cli, struct store *dst, const char *path, const char *actor)
 {
@@ -40,13 +43,15 @@ static int merge_one(struct cli *cli, struct store *dst, const char *path, const
 	int rc = store_merge(dst, src, name, actor, clock_wall(), &r);
 	store_close(src);
 	if (rc == -EALREADY)
-		cli_error("%s was merged into %s already (its audit head is in the chain)", path,
+		cli_error(_("%s was merged into %s already (its audit head is in the chain)"), path,
 			  cli->db);
 	else if (rc == ERR_SCHEMA)
-		cli_error("the audit chain of %s does not verify (patrol --db %s audit --verify): "
-			  "not merged", path, path);
+		cli_error(
+			_("the audit chain of %s does not verify (patrol --db %s audit --verify): "
+			  "not merged"),
+			path, path);
 	else if (rc)
-		cli_error("merging %s stopped: %s (batches committed before stay)", path,
+		cli_error(_("merging %s stopped: %s (batches committed before stay)"), path,
 			  err_str(rc));
 	if (rc)
 		return CLI_FAIL;
@@ -57,8 +62,8 @@ static int merge_one(struct cli *cli, struct store *dst, const char *path, const
 		       (unsigned long long)r.bodies, (unsigned long long)r.pages,
 		       (unsigned long long)r.audit);
 	else if (!cli->quiet)
-		printf("%s: %llu new hits, %llu merged, %llu responses, %llu pages, %llu audit "
-		       "entries\n",
+		printf(_("%s: %llu new hits, %llu merged, %llu responses, %llu pages, %llu audit "
+			 "entries\n"),
 		       path, (unsigned long long)r.hits_new, (unsigned long long)r.hits_merged,
 		       (unsigned long long)r.bodies, (unsigned long long)r.pages,
 		       (unsigned long long)r.audit);
@@ -77,18 +82,18 @@ int cmd_merge(struct cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(merge_help, stdout);
+			fputs(_(merge_help), stdout);
 			return CLI_OK;
 		} else if (c == 'a') {
 			actor = optarg;
 		} else {
-			return cli_usage_error("merge", "unknown option");
+			return cli_usage_error("merge", _("unknown option"));
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("merge", "name at least one STORE to merge");
+		return cli_usage_error("merge", _("name at least one STORE to merge"));
 	if (!actor || !actor[0] || strlen(actor) > STORE_NOTE_MAX)
-		return cli_usage_error("merge", "who merges? give --as NAME ($USER is not set)");
+		return cli_usage_error("merge", _("who merges? give --as NAME ($USER is not set)"));
 	struct store *dst = NULL;
 	if (cli_store_open(cli->db, &dst) != 0)
 		return CLI_FAIL;

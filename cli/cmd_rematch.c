@@ -8,6 +8,7 @@
 #include "cli/hitfmt.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/rematch.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -24,7 +25,7 @@ int cmd_rematch(struct cli *cli, int argc, char **argv);
 
 #define REMATCH_MAX_RULE_ARGS 256
 
-static const char rematch_help[] =
+static const char *const rematch_help = N_(
 	"usage: patrol rematch [--rules PATH]... [--venue ID] [--since TIME] [--dry-run]\n"
 	"\n"
 	"Run the rules of patrol.yaml (or the packs given with --rules; the built-in packs when\n"
@@ -36,7 +37,7 @@ static const char rematch_help[] =
 	"  --rules PATH   a pack file or directory (repeatable)\n"
 	"  --venue ID     only that venue's pages\n"
 	"  --since TIME   only responses seen since TIME (YYYY-MM-DD, @EPOCH, 7d, ...)\n"
-	"  --dry-run      print what would be flagged; store nothing\n";
+	"  --dry-run      print what would be flagged; store nothing\n");
 
 struct rematch_args {
 	const char *rules[REMATCH_MAX_RULE_ARGS];
@@ -50,8 +51,8 @@ static int print_hit(const struct store_hit *h, void *ud)
 	if (cli->quiet)
 		return 0;
 	if (!cli->json) {
-		printf("%s %s [%s] %s: %s\n", h->id ? "new" : "would flag", h->rule, h->severity,
-		       h->url, h->match);
+		printf(h->id ? _("new %s [%s] %s: %s\n") : _("would flag %s [%s] %s: %s\n"),
+		       h->rule, h->severity, h->url, h->match);
 		return 0;
 	}
 	json_t *o = hitfmt_json(h);
@@ -79,25 +80,26 @@ static int rematch_parse(int argc, char **argv, struct rematch_args *a)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(rematch_help, stdout);
+			fputs(_(rematch_help), stdout);
 			return -1;
 		} else if (c == 'r') {
 			if (a->nrules == REMATCH_MAX_RULE_ARGS)
-				return cli_usage_error("rematch", "too many --rules");
+				return cli_usage_error("rematch", _("too many --rules"));
 			a->rules[a->nrules++] = optarg;
 		} else if (c == 'V') {
 			a->o.venue = optarg;
 		} else if (c == 's') {
 			if (hitfmt_time_parse(optarg, clock_wall(), false, &a->o.since) != 0)
-				return cli_usage_error("rematch", "--since: not a time: '%s'", optarg);
+				return cli_usage_error("rematch", _("--since: not a time: '%s'"),
+						       optarg);
 		} else if (c == 'n') {
 			a->o.dry_run = true;
 		} else {
-			return cli_usage_error("rematch", "unknown option");
+			return cli_usage_error("rematch", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("rematch", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("rematch", _("unexpected argument '%s'"), argv[optind]);
 	return 0;
 }
 
@@ -111,14 +113,18 @@ static void print_report(const struct cli *cli, const struct rematch_opts *o,
 		       (unsigned long long)r->hits, (unsigned long long)r->hits_new,
 		       (unsigned long long)r->rule_errors, o->dry_run ? "true" : "false");
 	} else if (!cli->quiet) {
-		printf("%llu stored responses re-matched, %llu hits, %llu new%s", 
+		printf(o->dry_run ? _("%llu stored responses re-matched, %llu hits, %llu new (dry "
+				      "run: "
+				      "none stored)")
+				  : _("%llu stored responses re-matched, %llu hits, %llu new"),
 		       (unsigned long long)r->responses, (unsigned long long)r->hits,
-		       (unsigned long long)r->hits_new, o->dry_run ? " (dry run: none stored)" : "");
+		       (unsigned long long)r->hits_new);
 		if (r->skipped)
-			printf("; %llu responses of venues not in the registry skipped",
+			printf(_("; %llu responses of venues not in the registry skipped"),
 			       (unsigned long long)r->skipped);
 		if (r->rule_errors)
-			printf("; a rule could not run on %llu", (unsigned long long)r->rule_errors);
+			printf(_("; a rule could not run on %llu"),
+			       (unsigned long long)r->rule_errors);
 		printf("\n");
 	}
 }
@@ -138,7 +144,7 @@ int cmd_rematch(struct cli *cli, int argc, char **argv)
 	if (a.o.venue && !venue_registry_find(reg, a.o.venue) &&
 	    strncmp(a.o.venue, "adhoc-", 6) != 0) {
 		venue_registry_free(reg);
-		return cli_usage_error("rematch", "no venue '%s' in the registry", a.o.venue);
+		return cli_usage_error("rematch", _("no venue '%s' in the registry"), a.o.venue);
 	}
 	rc = CLI_FAIL;
 	if (cli_rules_load(a.nrules ? a.rules : set->rule_paths,
@@ -153,7 +159,7 @@ int cmd_rematch(struct cli *cli, int argc, char **argv)
 	int r = rematch_run(&a.o, rules, store, &rep, err, sizeof(err));
 	print_report(cli, &a.o, &rep);
 	if (r)
-		cli_error("rematch stopped: %s", err[0] ? err : err_str(r));
+		cli_error(_("rematch stopped: %s"), err[0] ? err : err_str(r));
 	else
 		rc = CLI_OK;
 done:

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -20,14 +21,14 @@ int cmd_review(struct cli *cli, int argc, char **argv);
 
 #define REVIEW_IDS_MAX 10000 /* ids in one command: one transaction holds them all */
 
-static const char review_help[] =
-	"usage: patrol review ID... --set new|confirmed|dismissed|escalated [--note TEXT]\n"
-	"                           [--as NAME]\n"
-	"\n"
-	"Set the status of the hits ID... (at most 10,000) and record each change in the audit\n"
-	"chain (patrol audit): the time, who (--as NAME, default $USER), the status before and\n"
-	"after, and the note. All of them change together or, when one id is unknown, none.\n"
-	"Setting the status a hit has already records nothing, unless a note is given.\n";
+static const char *const review_help =
+	N_("usage: patrol review ID... --set new|confirmed|dismissed|escalated [--note TEXT]\n"
+	   "                           [--as NAME]\n"
+	   "\n"
+	   "Set the status of the hits ID... (at most 10,000) and record each change in the audit\n"
+	   "chain (patrol audit): the time, who (--as NAME, default $USER), the status before and\n"
+	   "after, and the note. All of them change together or, when one id is unknown, none.\n"
+	   "Setting the status a hit has already records nothing, unless a note is given.\n");
 
 struct review_args {
 	const char *status, *note, *actor;
@@ -63,17 +64,18 @@ static int review_apply(struct cli *cli, struct store *store, const struct revie
 		if ((rc = store_grow(store)) == 0)
 			rc = review_txn(store, a, &failed);
 	if (rc == ERR_NOT_FOUND) {
-		cli_error("no hit #%llu in %s: nothing changed", (unsigned long long)a->ids[failed],
-			  cli->db);
+		cli_error(_("no hit #%llu in %s: nothing changed"),
+			  (unsigned long long)a->ids[failed], cli->db);
 		return CLI_FAIL;
 	}
 	if (rc) {
-		cli_error("cannot review in %s: %s (nothing changed)", cli->db, err_str(rc));
+		cli_error(_("cannot review in %s: %s (nothing changed)"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	if (!cli->quiet)
-		printf("%zu hit%s set to %s by %s\n", a->n, a->n == 1 ? "" : "s", a->status,
-		       a->actor);
+		printf(dngettext(PATROL_TEXTDOMAIN, "%zu hit set to %s by %s\n",
+				 "%zu hits set to %s by %s\n", a->n),
+		       a->n, a->status, a->actor);
 	return CLI_OK;
 }
 
@@ -93,22 +95,23 @@ static int review_parse(int argc, char **argv, struct review_args *a)
 		case 's': a->status = optarg; break;
 		case 'n': a->note = optarg; break;
 		case 'a': a->actor = optarg; break;
-		case 'h': fputs(review_help, stdout); return 1;
-		default: return cli_usage_error("review", "unknown option");
+		case 'h': fputs(_(review_help), stdout); return 1;
+		default: return cli_usage_error("review", _("unknown option"));
 		}
 	}
 	if (!a->status || !store_review_status_valid(a->status))
 		return cli_usage_error("review",
-				       "--set must be new, confirmed, dismissed or escalated");
+				       _("--set must be new, confirmed, dismissed or escalated"));
 	if (!a->actor || !a->actor[0])
-		return cli_usage_error("review", "who reviews? give --as NAME ($USER is not set)");
+		return cli_usage_error("review",
+				       _("who reviews? give --as NAME ($USER is not set)"));
 	if (strlen(a->actor) > STORE_NOTE_MAX || (a->note && strlen(a->note) > STORE_NOTE_MAX))
-		return cli_usage_error("review", "--as and --note take at most %d bytes",
+		return cli_usage_error("review", _("--as and --note take at most %d bytes"),
 				       STORE_NOTE_MAX);
 	if (optind == argc)
-		return cli_usage_error("review", "which hits? give their ids");
+		return cli_usage_error("review", _("which hits? give their ids"));
 	if (argc - optind > REVIEW_IDS_MAX)
-		return cli_usage_error("review", "at most %d ids at once", REVIEW_IDS_MAX);
+		return cli_usage_error("review", _("at most %d ids at once"), REVIEW_IDS_MAX);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "parsers/doc.h"
 #include "rules/rules.h"
 
@@ -23,7 +24,7 @@
 #define BENCH_MIN_SECONDS 1.0 /* the corpus is matched again until this much CPU time is spent */
 #define BENCH_MAX_ROUNDS 1000
 
-static const char rules_help[] =
+static const char *const rules_help = N_(
 	"usage: patrol rules lint|test|list [PATH...]\n"
 	"       patrol rules bench [--rules PATH]... FILE...\n"
 	"\n"
@@ -37,7 +38,7 @@ static const char rules_help[] =
 	"         rule's CPU time, slowest first, with the MiB/s of the whole\n"
 	"\n"
 	"A PATH is a pack file or a directory of *.yaml packs; without one, the packs built into\n"
-	"patrol are used.\n";
+	"patrol are used.\n");
 
 static int rules_list(const struct cli *cli, const struct rules_set *set)
 {
@@ -68,12 +69,13 @@ static int lint_slow(size_t rule, const char *pattern, bool fails, void *ud)
 	struct rules_info r;
 	rules_set_rule(set, rule, &r);
 	if (fails)
-		printf("%s: %s: warning: pattern '%s' reaches the match limit on ordinary forum "
-		       "text: it would fail on such pages (docs/rules.md, \"Slow patterns\")\n",
+		printf(_("%s: %s: warning: pattern '%s' reaches the match limit on ordinary forum "
+			 "text: it would fail on such pages (docs/rules.md, \"Slow patterns\")\n"),
 		       r.pack, r.id, pattern);
 	else
-		printf("%s: %s: warning: pattern '%s' is slow: more than %d backtracking steps in "
-		       "one search of ordinary forum text (docs/rules.md, \"Slow patterns\")\n",
+		printf(_("%s: %s: warning: pattern '%s' is slow: more than %d backtracking steps "
+			 "in "
+			 "one search of ordinary forum text (docs/rules.md, \"Slow patterns\")\n"),
 		       r.pack, r.id, pattern, RULES_SLOW_STEPS);
 	return 0;
 }
@@ -88,8 +90,9 @@ static size_t rules_lint_warnings(const struct rules_set *set)
 		rules_set_rule(set, i, &r);
 		size_t n = rules_set_always_run(set, i, names, 64);
 		for (size_t k = 0; k < n && k < 64; k++)
-			printf("%s: %s: warning: pattern '%s' cannot be prefiltered, so it runs on "
-			       "every text the rule reads (docs/rules.md, \"The prefilter\")\n",
+			printf(_("%s: %s: warning: pattern '%s' cannot be prefiltered, so it runs "
+				 "on "
+				 "every text the rule reads (docs/rules.md, \"The prefilter\")\n"),
 			       r.pack, r.id, names[k]);
 		warnings += n;
 	}
@@ -115,11 +118,11 @@ static int rules_lint(const struct cli *cli, const struct rules_set *set)
 	struct slow_count slow = {.set = set};
 	int rc = rules_set_lint_slow(set, lint_slow_count, &slow);
 	if (rc) {
-		cli_error("rules lint: %s", err_str(rc));
+		cli_error(_("rules lint: %s"), err_str(rc));
 		return CLI_FAIL;
 	}
 	if (!cli->quiet)
-		printf("%zu rules OK, %zu warnings\n", rules_set_count(set), warnings + slow.n);
+		printf(_("%zu rules OK, %zu warnings\n"), rules_set_count(set), warnings + slow.n);
 	return CLI_OK;
 }
 
@@ -195,8 +198,10 @@ static void bench_print(const struct cli *cli, const struct rules_set *set,
 	double shared = (double)rules_matcher_shared_ns(m) / 1e9;
 	if (!cli->quiet)
 		fprintf(stderr,
-			"%zu rules, %.2f MiB of text x %zu rounds: %.1f MiB/s overall; %.1f %% in "
-			"normalization and the prefilter (shared by all rules); %zu hits a round\n",
+			_("%zu rules, %.2f MiB of text x %zu rounds: %.1f MiB/s overall; %.1f %% "
+			  "in "
+			  "normalization and the prefilter (shared by all rules); %zu hits a "
+			  "round\n"),
 			n, (double)bytes / (1 << 20), rounds, secs > 0 ? mib / secs : 0.0,
 			secs > 0 ? 100.0 * shared / secs : 0.0, rounds ? hits / rounds : 0);
 	free(r);
@@ -223,7 +228,7 @@ static int bench_run(const struct cli *cli, const struct rules_set *set,
 	if (rc == 0 || rc == ERR_REGEX)
 		bench_print(cli, set, m, rounds, bytes, secs, hits);
 	else
-		cli_error("rules bench: %s", err_str(rc));
+		cli_error(_("rules bench: %s"), err_str(rc));
 	rules_matcher_free(m);
 	return rc == 0 ? CLI_OK : CLI_FAIL;
 }
@@ -240,15 +245,16 @@ static int rules_bench(struct cli *cli, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(rules_help, stdout);
+			fputs(_(rules_help), stdout);
 			return CLI_OK;
 		}
 		if (c != 'r' || npaths == BENCH_MAX_PATHS)
-			return cli_usage_error("rules", "bench: unknown option or too many --rules");
+			return cli_usage_error("rules",
+					       _("bench: unknown option or too many --rules"));
 		paths[npaths++] = optarg;
 	}
 	if (optind >= argc)
-		return cli_usage_error("rules", "bench: a FILE is needed");
+		return cli_usage_error("rules", _("bench: a FILE is needed"));
 	struct rules_set *set = NULL;
 	struct doc_profiles *profiles = NULL;
 	size_t nfiles = (size_t)(argc - optind), n = 0;
@@ -262,7 +268,7 @@ static int rules_bench(struct cli *cli, int argc, char **argv)
 		rc = doc_profiles_add_builtin(profiles);
 	for (; rc == 0 && n < nfiles; n++)
 		if ((rc = cli_scan_file_read(argv[optind + (int)n], NULL, NULL, profiles, &files[n])))
-			cli_error("rules bench: %s: %s", argv[optind + (int)n], err_str(rc));
+			cli_error(_("rules bench: %s: %s"), argv[optind + (int)n], err_str(rc));
 	int status = rc ? CLI_FAIL : bench_run(cli, set, files, nfiles);
 	for (size_t i = 0; files && i < nfiles; i++)
 		cli_scan_file_free(files[i]);
@@ -279,13 +285,13 @@ static int rules_test(const struct cli *cli, const struct rules_set *set)
 	size_t failed = 0;
 	int rc = rules_set_selftest(set, &report, &failed);
 	if (rc) {
-		cli_error("cannot run the rule tests");
+		cli_error(_("cannot run the rule tests"));
 		buf_done(&report);
 		return CLI_FAIL;
 	}
 	fputs(buf_str(&report), stdout);
 	if (!cli->quiet)
-		printf("%zu rules, %zu failed examples\n", rules_set_count(set), failed);
+		printf(_("%zu rules, %zu failed examples\n"), rules_set_count(set), failed);
 	buf_done(&report);
 	return failed ? CLI_FAIL : CLI_OK;
 }
@@ -293,14 +299,14 @@ static int rules_test(const struct cli *cli, const struct rules_set *set)
 int cmd_rules(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(rules_help, argc < 2 ? stderr : stdout);
+		fputs(_(rules_help), argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
 	const char *verb = argv[1];
 	if (strcmp(verb, "bench") == 0)
 		return rules_bench(cli, argc - 1, argv + 1);
 	if (strcmp(verb, "lint") != 0 && strcmp(verb, "test") != 0 && strcmp(verb, "list") != 0)
-		return cli_usage_error("rules", "unknown subcommand '%s'", verb);
+		return cli_usage_error("rules", _("unknown subcommand '%s'"), verb);
 	struct rules_set *set = NULL;
 	if (cli_rules_load((const char *const *)argv + 2, (size_t)(argc - 2), &set) != 0)
 		return CLI_USAGE; /* an invalid pack is a configuration error */

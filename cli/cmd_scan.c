@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "parsers/charset.h"
 #include "parsers/doc.h"
 #include "rules/rules.h"
@@ -26,7 +27,7 @@
 #define SCAN_SNIPPET_CONTEXT 40     /* code points either side of a match in a snippet */
 #define SCAN_SNIFF_BYTES 1024       /* bytes looked at to tell HTML from text */
 
-static const char scan_help[] =
+static const char *const scan_help = N_(
 	"usage: patrol scan [--rules PATH]... [--explain] [--base-url URL] [--charset CS]\n"
 	"                   [--json] FILE...|-\n"
 	"\n"
@@ -49,7 +50,7 @@ static const char scan_help[] =
 	"<body, <div, <p, <title, <script, <!--, ...: the WHATWG sniffing list); HTML is read as\n"
 	"a crawl reads a page (title, body, link_text, forum posts and authors), anything else is\n"
 	"the body. docs/scan.md has the details. Exit 0 (hits or not), 1 when a file cannot be\n"
-	"read or matching failed, 2 for a usage error or a pack that does not load.\n";
+	"read or matching failed, 2 for a usage error or a pack that does not load.\n");
 
 struct scan_args {
 	const char *rules[SCAN_MAX_PATHS];
@@ -91,7 +92,7 @@ static int scan_parse_args(struct cli *cli, int argc, char **argv, struct scan_a
 		switch (c) {
 		case 'r':
 			if (a->nrules == SCAN_MAX_PATHS)
-				return cli_usage_error("scan", "more than %d --rules",
+				return cli_usage_error("scan", _("more than %d --rules"),
 						       SCAN_MAX_PATHS);
 			a->rules[a->nrules++] = optarg;
 			break;
@@ -99,14 +100,14 @@ static int scan_parse_args(struct cli *cli, int argc, char **argv, struct scan_a
 		case 'b': a->base_url = optarg; break;
 		case 'c': a->charset = optarg; break;
 		case 'j': a->json = true; break;
-		case 'h': fputs(scan_help, stdout); return -1;
-		default: return cli_usage_error("scan", "unknown option");
+		case 'h': fputs(_(scan_help), stdout); return -1;
+		default: return cli_usage_error("scan", _("unknown option"));
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("scan", "a FILE (or '-') is needed");
+		return cli_usage_error("scan", _("a FILE (or '-') is needed"));
 	if (a->charset && (!a->charset[0] || strpbrk(a->charset, ";\"\\ \t\r\n")))
-		return cli_usage_error("scan", "--charset: not an encoding label: '%s'",
+		return cli_usage_error("scan", _("--charset: not an encoding label: '%s'"),
 				       a->charset);
 	a->files = argv + optind;
 	a->nfiles = (size_t)(argc - optind);
@@ -362,10 +363,10 @@ static int on_explain(const struct rules_explain *e, void *ud)
 		scan_print_json(json_pack("{ss so}", "file", c->f->name, "explain", x));
 		return 0;
 	}
-	printf("%s: %s (%s) on %s", c->f->name, r.id, r.pack, e->field);
+	printf(_("%s: %s (%s) on %s"), c->f->name, r.id, r.pack, e->field);
 	if (e->post != RULES_NO_POST)
 		printf(" %zu", e->post);
-	printf(": %s\n", e->holds ? "holds" : "does not hold");
+	fputs(e->holds ? _(": holds\n") : _(": does not hold\n"), stdout);
 	for (size_t i = 0; i < e->nspans; i++)
 		scan_span(c, &e->spans[i], true);
 	printf("  condition: %s\n", e->condition);
@@ -380,16 +381,19 @@ static int scan_one(struct scan_ctx *c, struct rules_matcher *m,
 	struct cli_scan_file *f = NULL;
 	int rc = cli_scan_file_read(path, c->a->base_url, c->a->charset, profiles, &f);
 	if (rc) {
-		cli_error("scan: %s: %s", path, rc == ERR_TOO_BIG ? "larger than 64 MiB"
-								     : err_str(rc));
+		cli_error(_("scan: %s: %s"), path,
+			  rc == ERR_TOO_BIG ? _("larger than 64 MiB") : err_str(rc));
 		return CLI_FAIL;
 	}
 	c->f = f;
 	rc = c->a->explain ? rules_explain_doc(m, &f->rd, on_explain, c)
 			   : rules_match_doc(m, &f->rd, on_hit, c);
 	if (rc)
-		cli_error("scan: %s: %s%s", path, err_str(rc),
-			  rc == ERR_REGEX ? " (a rule's regex failed; the others were matched)" : "");
+		cli_error(rc == ERR_REGEX
+				  ? _("scan: %s: %s (a rule's regex failed; the others were "
+				      "matched)")
+				  : _("scan: %s: %s"),
+			  path, err_str(rc));
 	cli_scan_file_free(f);
 	return rc ? CLI_FAIL : CLI_OK;
 }
@@ -409,7 +413,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = doc_profiles_new(&profiles) ?: doc_profiles_add_builtin(profiles);
 	if (rc) {
-		cli_error("scan: %s", err_str(rc));
+		cli_error(_("scan: %s"), err_str(rc));
 		status = CLI_FAIL;
 		goto done;
 	}
@@ -419,8 +423,9 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
 		if (scan_one(&c, m, profiles, a.files[i]) != CLI_OK)
 			status = CLI_FAIL;
 	if (!a.json && !cli->quiet)
-		fprintf(stderr, "%zu files, %zu %s\n", a.nfiles, c.hits,
-			a.explain ? "rules held" : "hits");
+		fprintf(stderr,
+			a.explain ? _("%zu files, %zu rules held\n") : _("%zu files, %zu hits\n"),
+			a.nfiles, c.hits);
 	buf_done(&c.snippet);
 done:
 	doc_profiles_free(profiles);

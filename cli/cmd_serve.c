@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/venue.h"
 #include "index/store.h"
 #include "parsers/url.h"
@@ -32,7 +33,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv);
 
 #define SERVE_RULES_MAX 64
 
-static const char serve_help[] =
+static const char *const serve_help = N_(
 	"usage: patrol serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--rules "
 	"PATH]...\n"
 	"\n"
@@ -42,7 +43,7 @@ static const char serve_help[] =
 	"  --tls-cert FILE     PEM certificate chain; with --tls-key, serve HTTPS\n"
 	"  --tls-key FILE      PEM private key\n"
 	"  --rules PATH        rule packs for titles (default: patrol.yaml's, else the built-in)\n"
-	"Analysts log in with a token from `patrol users add NAME`; at least one must exist.\n";
+	"Analysts log in with a token from `patrol users add NAME`; at least one must exist.\n");
 
 struct serve_args {
 	char addr[64];
@@ -93,23 +94,23 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 		case 'l':
 			if (serve_listen(optarg, a) != 0)
 				return cli_usage_error(
-					"serve", "--listen wants ADDR:PORT, not '%s'", optarg);
+					"serve", _("--listen wants ADDR:PORT, not '%s'"), optarg);
 			break;
 		case 'c': a->cert = optarg; break;
 		case 'k': a->key = optarg; break;
 		case 'r':
 			if (a->nrules == SERVE_RULES_MAX)
-				return cli_usage_error("serve", "too many --rules");
+				return cli_usage_error("serve", _("too many --rules"));
 			a->rules[a->nrules++] = optarg;
 			break;
-		case 'h': fputs(serve_help, stdout); return -1;
-		default: return cli_usage_error("serve", "unknown option");
+		case 'h': fputs(_(serve_help), stdout); return -1;
+		default: return cli_usage_error("serve", _("unknown option"));
 		}
 	}
 	if (optind != argc)
-		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("serve", _("unexpected argument '%s'"), argv[optind]);
 	if (!a->cert != !a->key)
-		return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+		return cli_usage_error("serve", _("--tls-cert and --tls-key go together"));
 	return 0;
 }
 
@@ -283,7 +284,7 @@ static char *serve_pem(const char *path)
 	buf_init(&b, 1u << 20);
 	int rc = cli_file_read(path, &b);
 	if (rc) {
-		cli_error("cannot read %s: %s", path, err_str(rc));
+		cli_error(_("cannot read %s: %s"), path, err_str(rc));
 		buf_done(&b);
 		return NULL;
 	}
@@ -311,14 +312,14 @@ static int serve_run(struct cli *cli, const struct serve_args *a, struct ui *ui,
 		return rc == ERR_USAGE ? CLI_USAGE : CLI_FAIL;
 	}
 	bool v6 = strchr(a->addr, ':') != NULL;
-	printf("serving %s://%s%s%s:%u/ (store %s); Ctrl-C stops\n", a->cert ? "https" : "http",
+	printf(_("serving %s://%s%s%s:%u/ (store %s); Ctrl-C stops\n"), a->cert ? "https" : "http",
 	       v6 ? "[" : "", a->addr, v6 ? "]" : "", httpd_port(h), cli->db);
 	fflush(stdout);
 	int sig = 0;
 	sigwait(set, &sig);
 	httpd_stop(h);
 	if (!cli->quiet)
-		fprintf(stderr, "patrol: serve stopped (signal %d)\n", sig);
+		fprintf(stderr, _("patrol: serve stopped (signal %d)\n"), sig);
 	return CLI_OK;
 }
 
@@ -327,17 +328,17 @@ static int serve_check(struct cli *cli, const struct serve_args *a, struct store
 	size_t users = 0;
 	int rc = store_users_each(s, count_user, &users);
 	if (rc) {
-		cli_error("cannot read the analysts of %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read the analysts of %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	if (!users) {
-		cli_error("no analyst can log in: add one with `patrol --db %s users add NAME`",
+		cli_error(_("no analyst can log in: add one with `patrol --db %s users add NAME`"),
 			  cli->db);
 		return CLI_USAGE;
 	}
 	if (!serve_loopback(a->addr) && !a->cert) {
-		cli_error("%s is not a loopback address: serve it only over TLS (--tls-cert "
-			  "and --tls-key)",
+		cli_error(_("%s is not a loopback address: serve it only over TLS (--tls-cert "
+			    "and --tls-key)"),
 			  a->addr);
 		return CLI_USAGE;
 	}

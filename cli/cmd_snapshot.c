@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -53,26 +54,26 @@
 	"default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "           \
 	"form-action 'none'; base-uri 'none'"
 
-static const char snapshot_help[] =
-	"usage: patrol snapshot [--force] [--timeout SECONDS] [-o FILE] ID...\n"
-	"\n"
-	"Render the stored evidence of each hit (the response as captured, not the live\n"
-	"page) in headless Chromium, full page, and keep the PNG in the store (--db) under\n"
-	"its SHA-256, beside the evidence; patrol hit show names it. JavaScript is off and\n"
-	"no request leaves the browser: images, styles, scripts and fonts the page links to\n"
-	"are not loaded (docs/snapshots.md). A response rendered before is not rendered\n"
-	"again unless --force.\n"
-	"\n"
-	"  --force            render again, even when a snapshot is stored\n"
-	"  --timeout SECONDS  time for one rendering, browser start included (default 30);\n"
-	"                     the browser is killed when it is over\n"
-	"  -o, --output FILE  also write the PNG to FILE (one ID only)\n"
-	"\n"
-	"The browser is $PATROL_CHROMIUM when set, else chromium (or chromium-browser) in\n"
-	"$PATH; as root or with $PATROL_CHROMIUM_NO_SANDBOX set it runs without its sandbox.\n"
-	"With the global --json, one object per hit: {\"hit\", \"evidence\", \"snapshot\",\n"
-	"\"width\", \"height\", \"bytes\", \"rendered\"}.\n"
-	"Exit status: 0 every hit has a snapshot, 1 one failed, 2 usage or no browser.\n";
+static const char *const snapshot_help =
+	N_("usage: patrol snapshot [--force] [--timeout SECONDS] [-o FILE] ID...\n"
+	   "\n"
+	   "Render the stored evidence of each hit (the response as captured, not the live\n"
+	   "page) in headless Chromium, full page, and keep the PNG in the store (--db) under\n"
+	   "its SHA-256, beside the evidence; patrol hit show names it. JavaScript is off and\n"
+	   "no request leaves the browser: images, styles, scripts and fonts the page links to\n"
+	   "are not loaded (docs/snapshots.md). A response rendered before is not rendered\n"
+	   "again unless --force.\n"
+	   "\n"
+	   "  --force            render again, even when a snapshot is stored\n"
+	   "  --timeout SECONDS  time for one rendering, browser start included (default 30);\n"
+	   "                     the browser is killed when it is over\n"
+	   "  -o, --output FILE  also write the PNG to FILE (one ID only)\n"
+	   "\n"
+	   "The browser is $PATROL_CHROMIUM when set, else chromium (or chromium-browser) in\n"
+	   "$PATH; as root or with $PATROL_CHROMIUM_NO_SANDBOX set it runs without its sandbox.\n"
+	   "With the global --json, one object per hit: {\"hit\", \"evidence\", \"snapshot\",\n"
+	   "\"width\", \"height\", \"bytes\", \"rendered\"}.\n"
+	   "Exit status: 0 every hit has a snapshot, 1 one failed, 2 usage or no browser.\n");
 
 /* ---- Base64, for the page's body going in and the PNG coming out ---- */
 
@@ -700,7 +701,7 @@ static int snap_write(const char *path, const void *png, size_t len, char *why, 
 	}
 	if (ok)
 		return 0;
-	snprintf(why, whylen, "cannot write %s: %s", path, strerror(e));
+	snprintf(why, whylen, _("cannot write %s: %s"), path, strerror(e));
 	return -e;
 }
 
@@ -717,7 +718,7 @@ static int snap_store(struct snap_job *j, const char *data, size_t len)
 		return rc;
 	snap_page_init(&pg, data, len, j->charset);
 	if (pg.body_len > SNAP_BODY_MAX) {
-		snprintf(j->why, sizeof(j->why), "the captured body is over %u MiB",
+		snprintf(j->why, sizeof(j->why), _("the captured body is over %u MiB"),
 			 SNAP_BODY_MAX >> 20);
 		return ERR_TOO_BIG;
 	}
@@ -726,12 +727,13 @@ static int snap_store(struct snap_job *j, const char *data, size_t len)
 	size_t plen = 0, packed_len = 0;
 	rc = snap_render(j->browser, &pg, j->timeout_s, j->verbose, &png, &plen);
 	if (rc)
-		snprintf(j->why, sizeof(j->why), "the browser %s",
-			 rc == -ETIMEDOUT ? "took too long (--timeout) and was killed"
-			 : rc == -EPIPE	  ? "exited before it was done"
-					  : "failed");
+		snprintf(j->why, sizeof(j->why), "%s",
+			 rc == -ETIMEDOUT
+				 ? _("the browser took too long (--timeout) and was killed")
+			 : rc == -EPIPE ? _("the browser exited before it was done")
+					: _("the browser failed"));
 	if (!rc && (rc = snap_png_size(png, plen, &j->snap.width, &j->snap.height)) != 0)
-		snprintf(j->why, sizeof(j->why), "the browser's screenshot is not a PNG");
+		snprintf(j->why, sizeof(j->why), "%s", _("the browser's screenshot is not a PNG"));
 	if (!rc)
 		rc = store_evidence_pack(NULL, 0, png, plen, &packed, &packed_len, j->snap.png);
 	memcpy(j->snap.evidence, j->evidence, DIGEST_LEN);
@@ -753,7 +755,7 @@ static int snap_copy_out(struct snap_job *j)
 	size_t len = 0;
 	int rc = store_evidence_get(j->store, j->snap.png, &png, &len);
 	if (rc)
-		snprintf(j->why, sizeof(j->why), "cannot read the stored snapshot: %s",
+		snprintf(j->why, sizeof(j->why), _("cannot read the stored snapshot: %s"),
 			 err_str(rc));
 	else
 		rc = snap_write(j->output, png, len, j->why, sizeof(j->why));
@@ -773,14 +775,14 @@ static int snap_take(struct snap_job *j, uint64_t id)
 	q.id = id;
 	int rc = store_hits_query(j->store, &q, snap_hit_fn, j);
 	if (!rc && !j->found) {
-		snprintf(j->why, sizeof(j->why), "no hit #%" PRIu64, id);
+		snprintf(j->why, sizeof(j->why), _("no hit #%llu"), (unsigned long long)id);
 		return ERR_NOT_FOUND;
 	}
 	if (!rc && memcmp(j->evidence, zero, DIGEST_LEN) == 0) {
 		snprintf(j->why, sizeof(j->why),
-			 "hit #%" PRIu64 " has no evidence stored (found before patrol kept "
-			 "responses, or its response was over the evidence cap)",
-			 id);
+			 _("hit #%llu has no evidence stored (found before patrol kept "
+			   "responses, or its response was over the evidence cap)"),
+			 (unsigned long long)id);
 		return ERR_NOT_FOUND;
 	}
 	if (rc || !cli_snapshot_wanted(j->policy, j->status))
@@ -791,8 +793,8 @@ static int snap_take(struct snap_job *j, uint64_t id)
 		return rc;
 	rc = store_evidence_get(j->store, j->evidence, &data, &len);
 	if (rc)
-		snprintf(j->why, sizeof(j->why), "cannot read hit #%" PRIu64 "'s evidence: %s", id,
-			 err_str(rc));
+		snprintf(j->why, sizeof(j->why), _("cannot read hit #%llu's evidence: %s"),
+			 (unsigned long long)id, err_str(rc));
 	else if ((rc = snap_store(j, data, len)) == 0)
 		j->rendered = true;
 	free(data);
@@ -838,7 +840,8 @@ int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy 
 			     .timeout_s = timeout_s > 0 ? timeout_s : SNAP_TIMEOUT_S};
 	int rc = policy == CLI_SNAPSHOT_OFF ? 0 : snap_browser_find(browser, sizeof(browser));
 	if (rc)
-		snprintf(j.why, sizeof(j.why), "no chromium to render with (docs/snapshots.md)");
+		snprintf(j.why, sizeof(j.why), "%s",
+			 _("no chromium to render with (docs/snapshots.md)"));
 	else if (policy != CLI_SNAPSHOT_OFF)
 		rc = snap_take(&j, id);
 	if (rc && why)
@@ -863,8 +866,10 @@ static void snap_print(const struct cli *cli, uint64_t id, const struct snap_job
 		       id, ev, png, j->snap.width, j->snap.height, j->snap.bytes,
 		       j->rendered ? "true" : "false");
 	else if (!cli->quiet)
-		printf("hit #%" PRIu64 ": snapshot %s  %" PRIu32 "x%" PRIu32 "  %s\n", id, png,
-		       j->snap.width, j->snap.height, j->rendered ? "rendered" : "stored before");
+		printf(j->rendered ? _("hit #%llu: snapshot %s  %ux%u  rendered\n")
+				   : _("hit #%llu: snapshot %s  %ux%u  stored before\n"),
+		       (unsigned long long)id, png, (unsigned)j->snap.width,
+		       (unsigned)j->snap.height);
 }
 
 struct snap_args {
@@ -896,17 +901,17 @@ static int snap_parse(int argc, char **argv, struct snap_args *a, bool *ret_help
 				return CLI_USAGE;
 			if (t < 1 || t > SNAP_TIMEOUT_MAX)
 				return cli_usage_error("snapshot",
-						       "--timeout takes 1 to %d seconds",
+						       _("--timeout takes 1 to %d seconds"),
 						       SNAP_TIMEOUT_MAX);
 			a->timeout_s = (int)t;
 			break;
-		default: return cli_usage_error("snapshot", "unknown option");
+		default: return cli_usage_error("snapshot", _("unknown option"));
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("snapshot", "expected: patrol snapshot ID...");
+		return cli_usage_error("snapshot", _("expected: patrol snapshot ID..."));
 	if (a->output && argc - optind != 1)
-		return cli_usage_error("snapshot", "--output takes one ID only");
+		return cli_usage_error("snapshot", _("--output takes one ID only"));
 	return CLI_OK;
 }
 
@@ -922,7 +927,7 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 	int rc = snap_parse(argc, argv, &a, &help);
 	if (rc != CLI_OK || help) {
 		if (help)
-			fputs(snapshot_help, stdout);
+			fputs(_(snapshot_help), stdout);
 		return rc;
 	}
 	for (int i = optind; i < argc; i++)
@@ -931,10 +936,11 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 	if (snap_browser_find(browser, sizeof(browser)) != 0) {
 		const char *env = getenv("PATROL_CHROMIUM");
 		if (env && env[0])
-			cli_error("PATROL_CHROMIUM=%s is not an executable browser", env);
+			cli_error(_("PATROL_CHROMIUM=%s is not an executable browser"), env);
 		else
-			cli_error("no chromium in PATH: install Debian's chromium package to take "
-				  "snapshots (docs/snapshots.md); patrol works without it");
+			cli_error(
+				_("no chromium in PATH: install Debian's chromium package to take "
+				  "snapshots (docs/snapshots.md); patrol works without it"));
 		return CLI_USAGE;
 	}
 	struct store *store;
@@ -953,7 +959,7 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 		if ((rc = snap_take(&j, id)) == 0) {
 			snap_print(cli, id, &j);
 		} else {
-			cli_error("snapshot of hit #%" PRIu64 " failed: %s", id,
+			cli_error(_("snapshot of hit #%llu failed: %s"), (unsigned long long)id,
 				  j.why[0] ? j.why : err_str(rc));
 			status = CLI_FAIL;
 		}

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/alert.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -20,14 +21,14 @@
 
 int cmd_submit(struct cli *cli, int argc, char **argv);
 
-static const char submit_help[] =
+static const char *const submit_help = N_(
 	"usage: patrol submit URL [--note TEXT] [--as NAME]\n"
 	"\n"
 	"Queue URL for a priority check: when it falls inside a registered venue's scope, it is\n"
 	"stored as a tip and fetched first by the next crawl or run of the store; its hits can be\n"
 	"shown with the tip. Otherwise the submission is refused, saying why (not http(s), no\n"
 	"venue for the host, excluded by a pattern, a private address). Recorded in the audit\n"
-	"chain (action \"tip\", by --as NAME or $USER).\n";
+	"chain (action \"tip\", by --as NAME or $USER).\n");
 
 static int submit_store(struct cli *cli, const struct store_tip *tip, enum store_push *pushed)
 {
@@ -50,7 +51,7 @@ static int submit_store(struct cli *cli, const struct store_tip *tip, enum store
 	else if (txn)
 		rc = store_write_commit(txn);
 	if (rc && store)
-		cli_error("cannot store the tip in %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot store the tip in %s: %s"), cli->db, err_str(rc));
 	store_close(store);
 	free(host);
 	return rc;
@@ -69,22 +70,23 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(submit_help, stdout);
+			fputs(_(submit_help), stdout);
 			return CLI_OK;
 		} else if (c == 'n') {
 			note = optarg;
 		} else if (c == 'a') {
 			actor = optarg;
 		} else {
-			return cli_usage_error("submit", "unknown option");
+			return cli_usage_error("submit", _("unknown option"));
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_usage_error("submit", "one URL is needed");
+		return cli_usage_error("submit", _("one URL is needed"));
 	if (!actor || !actor[0] || strlen(actor) > 256)
-		return cli_usage_error("submit", "who submits? give --as NAME ($USER is not set)");
+		return cli_usage_error("submit",
+				       _("who submits? give --as NAME ($USER is not set)"));
 	if (strlen(note) > 2048)
-		return cli_usage_error("submit", "--note is longer than 2048 bytes");
+		return cli_usage_error("submit", _("--note is longer than 2048 bytes"));
 	struct venue_registry *reg = NULL;
 	int rc = cli_registry_load(cli, &reg);
 	if (rc != CLI_OK)
@@ -92,7 +94,7 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
 	char why[1024] = "", *url = NULL;
 	const char *venue = NULL;
 	if (alert_tip_check(reg, argv[optind], &url, &venue, why, sizeof(why)) != 0) {
-		cli_error("refused: %s", why);
+		cli_error(_("refused: %s"), why);
 		venue_registry_free(reg);
 		return CLI_FAIL;
 	}
@@ -104,9 +106,10 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
 		       pushed == STORE_PUSH_ADDED ? "true" : "false");
 	else if (rc == CLI_OK && !cli->quiet)
 		printf(pushed == STORE_PUSH_ADDED
-			       ? "queued %s (venue %s) for a priority check at the next crawl\n"
-			       : "recorded the tip on %s (venue %s), but the crawl now open fetched it "
-				 "already: it is not fetched again before that crawl ends\n",
+			       ? _("queued %s (venue %s) for a priority check at the next crawl\n")
+			       : _("recorded the tip on %s (venue %s), but the crawl now open "
+				   "fetched it "
+				   "already: it is not fetched again before that crawl ends\n"),
 		       url, venue);
 	free(url);
 	venue_registry_free(reg);

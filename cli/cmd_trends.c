@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/trends.h"
 #include "index/store.h"
 
@@ -18,13 +19,14 @@
 
 int cmd_trends(struct cli *cli, int argc, char **argv);
 
-static const char trends_help[] =
+static const char *const trends_help = N_(
 	"usage: patrol trends [--venue ID] [--days N]\n"
 	"\n"
 	"Hits per day (UTC, by when each hit was first seen) for each venue and category over the\n"
 	"last N days (default 14, at most 366), today last, as a chart of block characters scaled\n"
 	"to the series' busiest day; --json prints {\"venue\", \"category\", \"first_day\",\n"
-	"\"counts\"} per series. Early warning compares today with these series (docs/alerts.md).\n";
+	"\"counts\"} per series. Early warning compares today with these series "
+	"(docs/alerts.md).\n");
 
 static void chart(const struct trends_series *s, size_t n)
 {
@@ -40,7 +42,7 @@ static void chart(const struct trends_series *s, size_t n)
 		unsigned level = max ? (unsigned)((s->counts[i] * 8ull + max - 1) / max) : 0;
 		fputs(blocks[level > 8 ? 8 : level], stdout);
 	}
-	printf(" today %u, total %llu, max %u\n", s->counts[n - 1], (unsigned long long)total,
+	printf(_(" today %u, total %llu, max %u\n"), s->counts[n - 1], (unsigned long long)total,
 	       max);
 }
 
@@ -79,7 +81,7 @@ int cmd_trends(struct cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(trends_help, stdout);
+			fputs(_(trends_help), stdout);
 			return CLI_OK;
 		} else if (c == 'V') {
 			venue = optarg;
@@ -87,13 +89,13 @@ int cmd_trends(struct cli *cli, int argc, char **argv)
 			if ((days = cli_parse_count("trends", "--days", optarg)) < 0)
 				return CLI_USAGE;
 		} else {
-			return cli_usage_error("trends", "unknown option");
+			return cli_usage_error("trends", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("trends", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("trends", _("unexpected argument '%s'"), argv[optind]);
 	if (days < 1 || days > TRENDS_MAX_DAYS)
-		return cli_usage_error("trends", "--days must be 1 to %d", TRENDS_MAX_DAYS);
+		return cli_usage_error("trends", _("--days must be 1 to %d"), TRENDS_MAX_DAYS);
 	struct store *store = NULL;
 	struct trends t;
 	if (cli_store_open_existing(cli->db, &store) != 0)
@@ -101,19 +103,24 @@ int cmd_trends(struct cli *cli, int argc, char **argv)
 	int rc = trends_collect(store, venue, (unsigned)days, clock_wall(), &t);
 	store_close(store);
 	if (rc) {
-		cli_error("cannot read the hits of %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read the hits of %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	if (cli->json)
 		rc = print_json(&t);
-	else if (t.n == 0 && !cli->quiet)
-		printf("no hits in the last %lld days%s%s\n", days, venue ? " for venue " : "",
-		       venue ? venue : "");
+	else if (t.n == 0 && !cli->quiet) {
+		if (venue)
+			printf(_("no hits in the last %lld days for venue %s\n"), days, venue);
+		else
+			printf(_("no hits in the last %lld days\n"), days);
+	}
 	for (size_t i = 0; !cli->json && !cli->quiet && i < t.n; i++)
 		chart(&t.series[i], t.ndays);
 	if (t.dropped && !cli->quiet)
-		fprintf(stderr, "patrol: %llu hits in venue and category pairs past the first %d "
-				"not shown\n", (unsigned long long)t.dropped, TRENDS_MAX_SERIES);
+		fprintf(stderr,
+			_("patrol: %llu hits in venue and category pairs past the first %d "
+			  "not shown\n"),
+			(unsigned long long)t.dropped, TRENDS_MAX_SERIES);
 	trends_done(&t);
 	return rc ? CLI_FAIL : CLI_OK;
 }

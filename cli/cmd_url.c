@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "parsers/charset.h"
 #include "parsers/url.h"
 
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char url_help[] =
+static const char *const url_help = N_(
 	"usage: patrol url [--base URL] [--json] INPUT...\n"
 	"\n"
 	"Resolve each INPUT (against URL when given, as a link on a page at URL would be) and\n"
@@ -31,15 +32,15 @@ static const char url_help[] =
 	"              \"registrable_domain\"}, or {\"input\", \"error\"}\n"
 	"\n"
 	"Exit status: 0 when every input resolves, 1 when one does not, 2 for a usage error\n"
-	"(no input, or a --base that is not an absolute http(s) URL).\n";
+	"(no input, or a --base that is not an absolute http(s) URL).\n");
 
-/* Why a URL does not resolve, for a person. */
+/* Why a URL does not resolve, in English (--json's "error"); _() it for a person. */
 static const char *url_reason(int rc)
 {
 	if (rc == ERR_URL)
-		return "not a valid http(s) URL";
+		return N_("not a valid http(s) URL");
 	if (rc == ERR_TOO_BIG)
-		return "longer than patrol's URL limit (8192 bytes)";
+		return N_("longer than patrol's URL limit (8192 bytes)");
 	return err_str(rc);
 }
 
@@ -109,7 +110,7 @@ static bool url_print(const char *base, const char *input, bool json)
 		if (text) {
 			puts(text);
 		} else {
-			cli_error("out of memory");
+			cli_error(_("out of memory"));
 			ok = false;
 		}
 		free(text);
@@ -117,7 +118,7 @@ static bool url_print(const char *base, const char *input, bool json)
 	} else if (rc == 0) {
 		puts(url);
 	} else {
-		printf("error: %s: ", url_reason(rc));
+		printf(_("error: %s: "), _(url_reason(rc)));
 		print_escaped(input);
 		putchar('\n');
 	}
@@ -140,15 +141,16 @@ int cmd_url(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'b': base = optarg; break;
 		case 'j': json = true; break;
-		case 'h': fputs(url_help, stdout); return CLI_OK;
-		default: return cli_usage_error("url", "unknown option");
+		case 'h': fputs(_(url_help), stdout); return CLI_OK;
+		default: return cli_usage_error("url", _("unknown option"));
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("url", "at least one URL is needed");
+		return cli_usage_error("url", _("at least one URL is needed"));
 	char *base_url = NULL;
 	if (base && url_resolve(NULL, base, &base_url) != 0)
-		return cli_usage_error("url", "--base '%s' is not an absolute http(s) URL", base);
+		return cli_usage_error("url", _("--base '%s' is not an absolute http(s) URL"),
+				       base);
 	free(base_url);
 	int status = CLI_OK;
 	for (int i = optind; i < argc; i++)

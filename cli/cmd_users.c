@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -17,34 +18,34 @@
 
 int cmd_users(struct cli *cli, int argc, char **argv);
 
-static const char users_help[] =
-	"usage: patrol users add NAME | list | remove NAME\n"
-	"\n"
-	"The analysts of the review UI (patrol serve).\n"
-	"  add NAME     add an analyst (letters, digits, '.', '_', '-'; at most 64) and print\n"
-	"               their login token, once: only its SHA-256 is stored\n"
-	"  list         the analysts and when each was added (--json: one object each)\n"
-	"  remove NAME  remove an analyst; their sessions end at once\n";
+static const char *const users_help =
+	N_("usage: patrol users add NAME | list | remove NAME\n"
+	   "\n"
+	   "The analysts of the review UI (patrol serve).\n"
+	   "  add NAME     add an analyst (letters, digits, '.', '_', '-'; at most 64) and print\n"
+	   "               their login token, once: only its SHA-256 is stored\n"
+	   "  list         the analysts and when each was added (--json: one object each)\n"
+	   "  remove NAME  remove an analyst; their sessions end at once\n");
 
 static int users_add(struct cli *cli, struct store *s, const char *name)
 {
 	if (!store_user_name_valid(name))
-		return cli_usage_error("users", "'%s' is not a valid analyst name", name);
+		return cli_usage_error("users", _("'%s' is not a valid analyst name"), name);
 	uint8_t raw[DIGEST_LEN], hash[DIGEST_LEN];
 	char token[DIGEST_HEX_LEN + 1];
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		cli_error("cannot get random bytes for a token");
+		cli_error(_("cannot get random bytes for a token"));
 		return CLI_FAIL;
 	}
 	digest_hex(raw, token);
 	int rc = digest_sha256(token, strlen(token), hash);
 	rc = rc ? rc : store_user_add(s, name, hash, clock_wall());
 	if (rc == -EEXIST) {
-		cli_error("analyst %s exists already (remove them first for a new token)", name);
+		cli_error(_("analyst %s exists already (remove them first for a new token)"), name);
 		return CLI_FAIL;
 	}
 	if (rc) {
-		cli_error("cannot add %s to %s: %s", name, cli->db, err_str(rc));
+		cli_error(_("cannot add %s to %s: %s"), name, cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	if (cli->json)
@@ -52,7 +53,7 @@ static int users_add(struct cli *cli, struct store *s, const char *name)
 	else if (cli->quiet)
 		printf("%s\n", token);
 	else
-		printf("added %s; their login token (shown only now):\n%s\n", name, token);
+		printf(_("added %s; their login token (shown only now):\n%s\n"), name, token);
 	return CLI_OK;
 }
 
@@ -64,20 +65,20 @@ static int users_print(const struct store_user *u, void *ud)
 	if (cli->json)
 		printf("{\"name\":\"%s\",\"created\":\"%s\"}\n", u->name, when);
 	else
-		printf("%-24s added %s\n", u->name, when);
+		printf(_("%-24s added %s\n"), u->name, when);
 	return 0;
 }
 
 int cmd_users(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(users_help, argc < 2 ? stderr : stdout);
+		fputs(_(users_help), argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
 	const char *sub = argv[1];
 	bool list = strcmp(sub, "list") == 0;
 	if (!list && strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0)
-		return cli_usage_error("users", "unknown subcommand '%s'", sub);
+		return cli_usage_error("users", _("unknown subcommand '%s'"), sub);
 	if (list ? argc != 2 : argc != 3)
 		return cli_usage_error("users",
 				       list ? "list takes no arguments" : "%s takes one NAME", sub);
@@ -94,15 +95,15 @@ int cmd_users(struct cli *cli, int argc, char **argv)
 	} else {
 		rc = store_user_remove(s, argv[2], clock_wall());
 		if (rc == ERR_NOT_FOUND) {
-			cli_error("no analyst %s in %s", argv[2], cli->db);
+			cli_error(_("no analyst %s in %s"), argv[2], cli->db);
 			status = CLI_FAIL;
 			rc = 0;
 		} else if (!rc && !cli->quiet) {
-			printf("removed %s\n", argv[2]);
+			printf(_("removed %s\n"), argv[2]);
 		}
 	}
 	if (rc) {
-		cli_error("users %s: %s", sub, err_str(rc));
+		cli_error(_("users %s: %s"), sub, err_str(rc));
 		status = CLI_FAIL;
 	}
 	store_close(s);

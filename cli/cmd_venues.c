@@ -3,6 +3,7 @@
  * crawl relies on it. Everything printed comes from the loaded registry, never from the file.
  */
 #include "cli/cli.h"
+#include "common/i18n.h"
 
 #include "crawler/venue.h"
 
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char venues_help[] =
+static const char *const venues_help = N_(
 	"usage: patrol venues check [FILE] | list | show ID\n"
 	"\n"
 	"  check [FILE]  load FILE (default: --config, $PATROL_CONFIG or ./patrol.yaml) and every\n"
@@ -22,7 +23,7 @@ static const char venues_help[] =
 	"  show ID       the whole record of one venue (exit 1 when there is no such venue)\n"
 	"\n"
 	"With the global --json, list and show print one JSON object per venue.\n"
-	"docs/venues.md describes the file.\n";
+	"docs/venues.md describes the file.\n");
 
 /* "6h", "30m", "1d", "90s": every_s as patrol.yaml would write it. */
 static const char *duration(int64_t s, char *buf, size_t len)
@@ -112,7 +113,7 @@ static int print_json(const struct venue *v)
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!s) {
-		cli_error("out of memory");
+		cli_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	puts(s);
@@ -142,14 +143,14 @@ static void print_posts(const struct venue *v)
 	static const char pad[] = "               ";
 	printf("%-14s ", "posts:");
 	if (v->npost_profiles == 0)
-		puts("(none: no posts are looked for)");
+		puts(_("(none: no posts are looked for)"));
 	for (size_t i = 0; i < v->npost_profiles; i++) {
 		const struct doc_profile_spec *p = &v->post_profiles[i];
 		const char *sel[] = {p->post, p->content, p->author, p->time, p->skip};
 		const char *key[] = {"post", "content", "author", "time", "skip"};
 		printf("%s%s", i ? pad : "", p->name);
 		if (is_builtin(p)) {
-			puts(" (built-in)");
+			puts(_(" (built-in)"));
 			continue;
 		}
 		putchar('\n');
@@ -170,23 +171,23 @@ static void print_text(const struct venue *v)
 	print_list("seeds:", v->seeds, v->nseeds, "");
 	printf("%-14s %s\n", "sitemaps:", v->sitemaps ? "true" : "false");
 	print_list("hosts:", v->hosts, v->nhosts, "");
-	print_list("include:", v->include, v->ninclude, "(everything on the hosts)");
-	print_list("exclude:", v->exclude, v->nexclude, "(nothing)");
+	print_list("include:", v->include, v->ninclude, _("(everything on the hosts)"));
+	print_list("exclude:", v->exclude, v->nexclude, _("(nothing)"));
 	printf("%-14s delay_ms %u, connections %u\n", "politeness:", v->delay_ms,
 	       v->host_connections);
 	printf("%-14s %s\n",
-	       "schedule:", v->every_s ? duration(v->every_s, every, sizeof(every)) : "(none)");
+	       "schedule:", v->every_s ? duration(v->every_s, every, sizeof(every)) : _("(none)"));
 	printf("%-14s max_pages %zu%s, max_depth %u, max_path_segments %u,\n"
 	       "%-14s max_repeated_segments %u, max_query_variants %u\n",
-	       "limits:", v->max_pages, v->max_pages ? "" : " (no limit)", v->max_depth,
+	       "limits:", v->max_pages, v->max_pages ? "" : _(" (no limit)"), v->max_depth,
 	       v->max_path_segments, "", v->max_repeated_segments, v->max_query_variants);
 	printf("%-14s ", "packs:");
-	print_joined(v->packs, v->npacks, ", ", "(all)");
+	print_joined(v->packs, v->npacks, ", ", _("(all)"));
 	putchar('\n');
 	printf("%-14s %s\n", "allow_private:", v->allow_private ? "true" : "false");
 	print_posts(v);
 	if (v->file[0])
-		printf("%-14s %s:%zu\n", "defined at:", v->file, v->line);
+		printf("%-14s %s:%zu\n", _("defined at:"), v->file, v->line);
 }
 
 static int venues_list(const struct cli *cli, const struct venue_registry *r)
@@ -206,8 +207,8 @@ static int venues_list(const struct cli *cli, const struct venue_registry *r)
 		printf("%*s %s\n", width < 32 ? 32 - width : 0, "", v->name);
 	}
 	if (!venue_registry_path(r) && !cli->quiet && !cli->json)
-		cli_error("no configuration file (--config, $PATROL_CONFIG or ./patrol.yaml): "
-			  "no venues");
+		cli_error(_("no configuration file (--config, $PATROL_CONFIG or ./patrol.yaml): "
+			    "no venues"));
 	return CLI_OK;
 }
 
@@ -216,8 +217,8 @@ static int venues_show(const struct cli *cli, const struct venue_registry *r, co
 	const struct venue *v = venue_registry_find(r, id);
 	if (!v) {
 		const char *path = venue_registry_path(r);
-		cli_error("no venue '%s' in %s", id,
-			  path ? path : "the registry (no configuration file)");
+		cli_error(_("no venue '%s' in %s"), id,
+			  path ? path : _("the registry (no configuration file)"));
 		return CLI_FAIL;
 	}
 	if (cli->json)
@@ -229,30 +230,31 @@ static int venues_show(const struct cli *cli, const struct venue_registry *r, co
 int cmd_venues(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(venues_help, argc < 2 ? stderr : stdout);
+		fputs(_(venues_help), argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
 	const char *verb = argv[1];
 	if (strcmp(verb, "check") == 0) {
 		if (argc > 3)
-			return cli_usage_error("venues", "check takes one FILE at most");
+			return cli_usage_error("venues", _("check takes one FILE at most"));
 		if (argc == 3) {
 			cli->config = argv[2];
 			cli->config_explicit = true;
 		}
 		if (!cli->config) {
-			cli_error("no configuration file to check: name one, use --config FILE or "
-				  "$PATROL_CONFIG, or create ./patrol.yaml");
+			cli_error(
+				_("no configuration file to check: name one, use --config FILE or "
+				  "$PATROL_CONFIG, or create ./patrol.yaml"));
 			return CLI_USAGE;
 		}
 	} else if (strcmp(verb, "list") == 0) {
 		if (argc > 2)
-			return cli_usage_error("venues", "unexpected argument '%s'", argv[2]);
+			return cli_usage_error("venues", _("unexpected argument '%s'"), argv[2]);
 	} else if (strcmp(verb, "show") == 0) {
 		if (argc != 3)
-			return cli_usage_error("venues", "show takes one venue ID");
+			return cli_usage_error("venues", _("show takes one venue ID"));
 	} else {
-		return cli_usage_error("venues", "unknown subcommand '%s'", verb);
+		return cli_usage_error("venues", _("unknown subcommand '%s'"), verb);
 	}
 	struct venue_registry *r = NULL;
 	int status = cli_registry_load(cli, &r);
@@ -263,7 +265,7 @@ int cmd_venues(struct cli *cli, int argc, char **argv)
 	else if (strcmp(verb, "show") == 0)
 		status = venues_show(cli, r, argv[2]);
 	else if (!cli->quiet)
-		printf("%zu venues OK\n", venue_registry_count(r));
+		printf(_("%zu venues OK\n"), venue_registry_count(r));
 	venue_registry_free(r);
 	return status;
 }

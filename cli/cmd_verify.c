@@ -6,13 +6,14 @@
 
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char verify_help[] =
+static const char *const verify_help = N_(
 	"usage: patrol verify\n"
 	"\n"
 	"Check the evidence in the store (--db): decompress every stored response, recompute its\n"
@@ -22,7 +23,7 @@ static const char verify_help[] =
 	"  corrupt DIGEST         the value stored under DIGEST does not decompress\n"
 	"  missing DIGEST hit ID  hit ID names evidence that is not stored\n"
 	"then a summary. Runs beside a crawl (short read transactions).\n"
-	"Exit status: 0 all is well, 1 a problem was found (or the store cannot be read).\n";
+	"Exit status: 0 all is well, 1 a problem was found (or the store cannot be read).\n");
 
 static const char *const problem_names[] = {
 	[STORE_VERIFY_MISMATCH] = "mismatch",
@@ -46,7 +47,7 @@ static int verify_report(enum store_verify_problem what, const uint8_t digest[32
 		printf("{\"problem\":\"%s\",\"evidence\":\"%s\",\"hit\":%" PRIu64 "}\n",
 		       problem_names[what], hex, hit);
 	else if (what == STORE_VERIFY_MISSING)
-		printf("missing %s hit %" PRIu64 "\n", hex, hit);
+		printf("missing %s hit %" PRIu64 "\n", hex, hit); /* i18n: machine (--help) */
 	else
 		printf("%s %s\n", problem_names[what], hex);
 	return 0;
@@ -58,11 +59,11 @@ int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(verify_help, stdout);
+		fputs(_(verify_help), stdout);
 		return CLI_OK;
 	}
 	if (argc > 1)
-		return cli_usage_error("verify", "unexpected argument '%s'", argv[1]);
+		return cli_usage_error("verify", _("unexpected argument '%s'"), argv[1]);
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
@@ -71,14 +72,16 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	int rc = store_verify(store, verify_report, &o, &bodies, &hits);
 	store_close(store);
 	if (rc) {
-		cli_error("cannot verify %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot verify %s: %s"), cli->db, err_str(rc));
 		return CLI_FAIL;
 	}
 	if (cli->json)
 		printf("{\"bodies\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"problems\":%" PRIu64 "}\n",
 		       bodies, hits, o.problems);
 	else if (!cli->quiet || o.problems)
-		printf("%" PRIu64 " responses and %" PRIu64 " hits checked: %s\n", bodies, hits,
-		       o.problems ? "PROBLEMS FOUND" : "all evidence intact");
+		printf(o.problems
+			       ? _("%llu responses and %llu hits checked: PROBLEMS FOUND\n")
+			       : _("%llu responses and %llu hits checked: all evidence intact\n"),
+		       (unsigned long long)bodies, (unsigned long long)hits);
 	return o.problems ? CLI_FAIL : CLI_OK;
 }

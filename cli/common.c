@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/venue.h"
 #include "index/store.h"
 #include "rules/rules.h"
@@ -35,7 +36,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	fprintf(stderr, "patrol %s: ", cmd);
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nTry 'patrol %s --help'.\n", cmd);
+	fprintf(stderr, _("\nTry 'patrol %s --help'.\n"), cmd);
 	va_end(ap);
 	return CLI_USAGE;
 }
@@ -46,7 +47,7 @@ long long cli_parse_count(const char *cmd, const char *opt, const char *arg)
 	errno = 0;
 	long long v = strtoll(arg, &end, 10);
 	if (errno || end == arg || *end || v < 0) {
-		cli_usage_error(cmd, "%s wants a non-negative number, not '%s'", opt, arg);
+		cli_usage_error(cmd, _("%s wants a non-negative number, not '%s'"), opt, arg);
 		return -1;
 	}
 	return v;
@@ -65,7 +66,7 @@ int cli_store_open_existing(const char *dir, struct store **ret_store)
 {
 	struct stat st;
 	if (stat(dir, &st) != 0) {
-		cli_error("no store at %s (crawl first, or name one with --db DIR)", dir);
+		cli_error(_("no store at %s (crawl first, or name one with --db DIR)"), dir);
 		return -errno;
 	}
 	return cli_store_open(dir, ret_store);
@@ -131,7 +132,7 @@ int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **r
 	if (rc) {
 		if (errors.len)
 			fputs(buf_str(&errors), stderr);
-		cli_error("cannot load rules: %s", err_str(rc));
+		cli_error(_("cannot load rules: %s"), err_str(rc));
 	}
 	buf_done(&errors);
 	return rc;
@@ -219,7 +220,7 @@ int cli_print_hits(struct cli *cli, struct store *store, size_t limit)
 	struct print_ctx p = {cli, store, limit, 0};
 	int rc = store_hits_each(store, print_hit, &p);
 	if (rc < 0) {
-		cli_error("cannot read hits from %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read hits from %s: %s"), cli->db, err_str(rc));
 		return rc;
 	}
 	return 0;
@@ -238,7 +239,7 @@ int cli_registry_load(struct cli *cli, struct venue_registry **ret)
 	if (rc == ERR_PARSE)
 		return CLI_USAGE; /* the lines above say where and why */
 	if (rc != 0) {
-		cli_error("cannot load %s: %s", cli->config, err_str(rc));
+		cli_error(_("cannot load %s: %s"), cli->config, err_str(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;

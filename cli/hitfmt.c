@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,13 +17,13 @@
 #include <string.h>
 #include <time.h>
 
-const char hitfmt_filter_help[] =
+const char hitfmt_filter_help[] = N_(
 	"  --status S     new, confirmed, dismissed, escalated or gone\n"
 	"  --venue ID     --rule ID     --category C     --severity S\n"
 	"  --since TIME   --until TIME  first seen in this span (inclusive); TIME is\n"
 	"                 YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z (UTC), @EPOCH, or 30m, 12h, 7d ago\n"
 	"  --sort ORDER   newest (default), oldest or severity (critical first)\n"
-	"  --limit N      at most N hits\n";
+	"  --limit N      at most N hits\n");
 
 static const char *const statuses[] = {"new", "confirmed", "dismissed", "escalated", "gone"};
 
@@ -35,7 +36,7 @@ static int parse_sort(const char *cmd, const char *arg, struct store_hit_query *
 	else if (strcmp(arg, "severity") == 0)
 		q->order = STORE_ORDER_SEVERITY;
 	else
-		return cli_usage_error(cmd, "--sort must be newest, oldest or severity"), -1;
+		return cli_usage_error(cmd, _("--sort must be newest, oldest or severity")), -1;
 	return 1;
 }
 
@@ -46,7 +47,7 @@ static int parse_status(const char *cmd, const char *arg, struct store_hit_query
 			q->status = arg;
 			return 1;
 		}
-	cli_usage_error(cmd, "unknown status '%s' (new, confirmed, dismissed, escalated, gone)",
+	cli_usage_error(cmd, _("unknown status '%s' (new, confirmed, dismissed, escalated, gone)"),
 			arg);
 	return -1;
 }
@@ -56,7 +57,8 @@ static int parse_time_opt(const char *cmd, int c, const char *arg, struct store_
 	int64_t t;
 	bool until = c == HITFMT_OPT_UNTIL;
 	if (hitfmt_time_parse(arg, clock_wall(), until, &t) != 0) {
-		cli_usage_error(cmd, "bad time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @EPOCH, 7d)",
+		cli_usage_error(cmd,
+				_("bad time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @EPOCH, 7d)"),
 				arg);
 		return -1;
 	}
@@ -243,7 +245,7 @@ int hitfmt_parse_id(const char *cmd, const char *arg, uint64_t *ret)
 	errno = 0;
 	unsigned long long x = strtoull(p, &end, 10);
 	if (end == p || *end || x == 0 || p[0] == '-' || errno) {
-		cli_usage_error(cmd, "'%s' is not a hit id", arg);
+		cli_usage_error(cmd, _("'%s' is not a hit id"), arg);
 		return -1;
 	}
 	*ret = x;

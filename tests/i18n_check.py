@@ -34,6 +34,9 @@ def unmarked(path):
             continue
         bare = re.sub(r'\b_\(\s*(?:"(?:[^"\\]|\\.)*"\s*)+\)', "", call)
         bare = re.sub(r'\bN_\(\s*(?:"(?:[^"\\]|\\.)*"\s*)+\)', "", bare)
+        # plural forms: d?ngettext([DOMAIN,] "singular", "plural", n)
+        bare = re.sub(r'\bd?ngettext\(\s*(?:\w+\s*,\s*)?((?:"(?:[^"\\]|\\.)*"\s*)+),'
+                      r'\s*((?:"(?:[^"\\]|\\.)*"\s*)+),', "(", bare)
         for lit in LITERAL.findall(bare):
             if PROSE.search(lit):
                 yield text.count("\n", 0, m.start()) + 1, lit
