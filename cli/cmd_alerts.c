@@ -115,8 +115,11 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 	o.ntargets = set->nalerts;
 	if (!o.ntargets) {
 		venue_registry_free(reg);
-		return cli_usage_error("alerts", _("no alerts: targets in %s"),
-				       cli->config ? cli->config : "the configuration");
+		if (!cli->config)
+			return cli_usage_error("alerts",
+					       _("no alerts: targets: no configuration file "
+						 "(--config, $PATROL_CONFIG or ./patrol.yaml)"));
+		return cli_usage_error("alerts", _("no alerts: targets in %s"), cli->config);
 	}
 	rc = CLI_FAIL;
 	if (cli_store_open_existing(cli->db, &store) == 0) {
