@@ -53,6 +53,8 @@ void job_free(struct job *j)
 		free(j->hits[i].snippet);
 		free(j->hits[i].author);
 		free(j->hits[i].time);
+		for (size_t k = 0; k < j->hits[i].nspans; k++)
+			free((char *)j->hits[i].spans[k].text);
 		free(j->hits[i].spans);
 	}
 	free(j->hits);
@@ -122,6 +124,23 @@ static const struct rules_post *work_hit_post(const struct rules_doc *doc,
 	return NULL;
 }
 
+/* What the page said where a pattern matched: the span's original text, cut at a character
+ * boundary to STORE_SPAN_TEXT_MAX bytes, so the review UI can mark every pattern in a snippet. */
+static char *work_span_text(const struct rules_doc *doc, const struct rules_span *sp)
+{
+	const char *text = work_field_text(doc, sp->field, sp->post);
+	size_t len = strlen(text), start = sp->start < len ? sp->start : len;
+	size_t end = sp->end < len ? sp->end : len;
+	if (end < start)
+		end = start;
+	if (end - start > STORE_SPAN_TEXT_MAX) {
+		end = start + STORE_SPAN_TEXT_MAX;
+		while (end > start && ((unsigned char)text[end] & 0xc0) == 0x80)
+			end--; /* not inside a UTF-8 sequence */
+	}
+	return strndup(text + start, end - start);
+}
+
 /* What a hit keeps beside its match and snippet: every pattern's span (hit show, the review
  * UI's highlights) and the author and time of the post it is in. */
 static int work_hit_detail(const struct rules_doc *doc, const struct rules_hit *h,
@@ -133,11 +152,14 @@ static int work_hit_detail(const struct rules_doc *doc, const struct rules_hit *
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct rules_span *sp = &h->spans[i];
+		char *text = work_span_text(doc, sp);
 		out->spans[i] = (struct store_hit_span){
 			sp->pattern, sp->field, sp->post == RULES_NO_POST ? -1 : (int64_t)sp->post,
-			sp->start, sp->end};
+			sp->start, sp->end, text};
+		out->nspans = i + 1; /* so job_free frees what is there */
+		if (!text)
+			return -ENOMEM;
 	}
-	out->nspans = n;
 	const struct rules_post *post = work_hit_post(doc, h, out->match);
 	if (!post)
 		return 0;

@@ -101,7 +101,8 @@ int store__dec_start(struct store_dec *d, const void *data, size_t len, struct s
 	if (len == 0 || len > STORE_REC_MAX)
 		return ERR_STORE;
 	/* Twice the record: strings take at most what they took in it, and an array decoded with
-	 * store__dec_alloc at most twice its elements' encoded size (a hit's spans: 40 of 32). */
+	 * store__dec_alloc at most twice its elements' encoded size (a hit's spans: 48 bytes
+	 * each, at least 32 encoded). */
 	int rc = scratch_reserve(s, 2 * len + 16);
 	if (rc)
 		return rc;
@@ -257,7 +258,7 @@ int store__page_decode(const void *data, size_t len, struct store_scratch *s,
  * status, first_seen i64, last_seen i64, count u64; then (version 2, schema 4) evidence[32],
  * pack_version, pack_digest, gone_at i64, prior_status; then (version 3) start u64, end u64,
  * post_author, post_time, nspans u32 and each span: pattern, field, post i64, start u64,
- * end u64. */
+ * end u64; then (version 4) each span's text after its end. */
 int store__hit_encode(const struct store_hit *hit, struct buf *out)
 {
 	struct store_enc e;
@@ -296,20 +297,21 @@ int store__hit_encode(const struct store_hit *hit, struct buf *out)
 		store__enc_i64(&e, sp->post);
 		store__enc_u64(&e, sp->start);
 		store__enc_u64(&e, sp->end);
+		store__enc_str(&e, sp->text);
 	}
 	return store__enc_finish(&e);
 }
 
-/* Each encoded span takes at least 32 bytes, so a count the rest of the record cannot hold is
- * refused before anything is allocated for it. */
-static void hit_decode_v3(struct store_dec *d, struct store_hit *h)
+/* Each encoded span takes at least 32 bytes (36 with its text), so a count the rest of the
+ * record cannot hold is refused before anything is allocated for it. */
+static void hit_decode_v3(struct store_dec *d, struct store_hit *h, bool texts)
 {
 	h->start = store__dec_u64(d);
 	h->end = store__dec_u64(d);
 	h->post_author = store__dec_str(d);
 	h->post_time = store__dec_str(d);
 	size_t n = store__dec_u32(d);
-	if (d->rc || n > STORE_HIT_MAX_SPANS || n > (d->len - d->off) / 32) {
+	if (d->rc || n > STORE_HIT_MAX_SPANS || n > (d->len - d->off) / (texts ? 36 : 32)) {
 		d->rc = ERR_STORE;
 		return;
 	}
@@ -320,6 +322,7 @@ static void hit_decode_v3(struct store_dec *d, struct store_hit *h)
 		sp[i].post = store__dec_i64(d);
 		sp[i].start = store__dec_u64(d);
 		sp[i].end = store__dec_u64(d);
+		sp[i].text = texts ? store__dec_str(d) : "";
 	}
 	h->spans = sp;
 	h->nspans = d->rc ? 0 : n;
@@ -360,7 +363,7 @@ int store__hit_decode(const void *data, size_t len, struct store_scratch *s, str
 		h.prior_status = store__dec_str(&d);
 	}
 	if (version >= 3)
-		hit_decode_v3(&d, &h);
+		hit_decode_v3(&d, &h, version >= 4);
 	rc = store__dec_finish(&d);
 	if (rc)
 		return rc;

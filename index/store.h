@@ -74,9 +74,13 @@ struct store_hit_span {
 	const char *field;   /* the field instance it matched in: the hit's own, or `p in F`'s */
 	int64_t post;	     /* that instance's post index, -1 when not a post */
 	uint64_t start, end;
+	/* What the page said there: the span's original text, cut (at a character boundary) to
+	 * STORE_SPAN_TEXT_MAX bytes; "" in hits stored before hit record version 4. */
+	const char *text;
 };
 
 #define STORE_HIT_MAX_SPANS 256
+#define STORE_SPAN_TEXT_MAX 200
 
 struct store_hit {
 	uint64_t id;          /* assigned by store_hit_put, from 1 up; ignored on input */

@@ -26,7 +26,7 @@
 #define STORE_REC_VERSION 1
 /* Hit records since schema 4: version 1's fields, then evidence, pack_version, pack_digest,
  * gone_at and prior_status. Version 1 hit records are still read, with those empty. */
-#define STORE_HIT_REC_VERSION 3
+#define STORE_HIT_REC_VERSION 4
 /* Page records since schema 3: version 1 and the canonical URL at the end. Version 1 page
  * records (written before) are still read, with no canonical URL. */
 #define STORE_PAGE_REC_VERSION 2

@@ -448,9 +448,11 @@ static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
 	if (!rc && c->patterns[0])
 		rc = ui_dd(b, "patterns", c->patterns);
 	rc = rc ? rc : ui_dd(b, "field", h->field);
-	if (!rc && h->post >= 0) {
+	if (!rc && h->post >= 0)
 		rc = buf_addf(b, "<dt>post</dt><dd>%" PRId64 "</dd>", h->post);
-		rc = rc ? rc : ui_dd(b, "post author", h->post_author[0] ? h->post_author : "-");
+	/* A body hit has its post's author and time too (the post its match is in). */
+	if (!rc && (h->post >= 0 || h->post_author[0] || h->post_time[0])) {
+		rc = ui_dd(b, "post author", h->post_author[0] ? h->post_author : "-");
 		rc = rc ? rc : ui_dd(b, "post time", h->post_time[0] ? h->post_time : "-");
 	}
 	rc = rc ? rc : ui_dl(b, "page");

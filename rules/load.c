@@ -708,8 +708,9 @@ static void load_info(struct rule_ctx *c)
 		info->title = set_strdup(c->L, v->str);
 	if ((v = c->v[R_CATEGORY]) && yaml_get_string(c->f->doc, v, "category", true))
 		info->category = set_strdup(c->L, v->str);
-	if ((v = c->v[R_DESCRIPTION]))
-		yaml_get_string(c->f->doc, v, "description", false);
+	info->description = "";
+	if ((v = c->v[R_DESCRIPTION]) && yaml_get_string(c->f->doc, v, "description", false))
+		info->description = set_strdup(c->L, v->str);
 	if ((v = c->v[R_REFERENCES]))
 		yaml_check_string_list(c->f->doc, v, "references", RULES__MAX_EXAMPLES);
 	load_severity(c);

@@ -69,6 +69,7 @@ struct rules_info {
 	const char *pack_version; /* "" when the pack has none */
 	const char *pack_digest;  /* SHA-256 of the pack file's bytes, hex; "" when not read */
 	const char *title;
+	const char *description; /* "" when the rule has none */
 	const char *category;
 	const char *severity; /* info, low, medium, high, critical */
 	size_t npatterns;

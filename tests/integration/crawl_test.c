@@ -551,8 +551,8 @@ static int collect_post_hit(const struct store_hit *h, void *ud)
 	int n = snprintf(s, sizeof(s), "%s %s %lld [%s] by %s at %s:", h->rule, h->field,
 			 (long long)h->post, h->match, h->post_author, h->post_time);
 	for (size_t i = 0; i < h->nspans && n > 0 && (size_t)n < sizeof(s); i++)
-		n += snprintf(s + n, sizeof(s) - (size_t)n, " %s@%s%lld", h->spans[i].pattern,
-			      h->spans[i].field, (long long)h->spans[i].post);
+		n += snprintf(s + n, sizeof(s) - (size_t)n, " %s@%s%lld[%s]", h->spans[i].pattern,
+			      h->spans[i].field, (long long)h->spans[i].post, h->spans[i].text);
 	/* The match is the hit's first span, cut from the field at its offsets. */
 	assert_true(h->nspans > 0 && h->end > h->start);
 	lines_add(l, s);
@@ -580,11 +580,11 @@ static void crawl_matches_posts_and_authors(void **state)
 	assert_string_equal(
 		lines_join(&l),
 		"test.body-like-farmer body -1 [点赞员] by 路人甲 at 发表于 2024-3-9 10:47:30: "
-		"job@body-1\n"
+		"job@body-1[点赞员]\n"
 		"test.post-rebate post 0 [刷单返利，日结] by 小鱼儿 at 发表于 2024-3-8 21:05:44: "
-		"rebate@post0\n"
-		"test.volunteer-reply post 1 [诈骗] by 反诈志愿者 at 2024-3-9 08:12:03: scam@post1 "
-		"who@author1\n");
+		"rebate@post0[刷单返利，日结]\n"
+		"test.volunteer-reply post 1 [诈骗] by 反诈志愿者 at 2024-3-9 08:12:03: "
+		"scam@post1[诈骗] who@author1[反诈志愿者]\n");
 	assert_int_equal(st.hits_new, 3);
 }
 
