@@ -141,13 +141,53 @@ int ui__url(struct buf *b, const char *url)
 	return rc ? rc : buf_addstr(b, "</a>");
 }
 
-int ui__marked(struct buf *b, const char *text, size_t len, const char *match)
+void ui__terms_add(struct ui_terms *t, const char *term)
 {
-	size_t mlen = match ? strlen(match) : 0;
+	size_t n = term ? strlen(term) : 0, at = t->n;
+	if (!n || t->n == UI_TERMS_MAX)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->s[i], term) == 0)
+			return;
+	while (at > 0 && strlen(t->s[at - 1]) < n) {
+		t->s[at] = t->s[at - 1];
+		at--;
+	}
+	t->s[at] = term;
+	t->n++;
+}
+
+void ui__terms_of(struct ui_terms *t, const struct store_hit *h)
+{
+	t->n = 0;
+	ui__terms_add(t, h->match);
+	for (size_t i = 0; h->spans && i < h->nspans; i++)
+		ui__terms_add(t, h->spans[i].text);
+}
+
+/* The first place at or after p where a term starts, and which (the longest there). */
+static const char *ui_next_term(const char *p, const char *end, const struct ui_terms *t,
+				size_t *ret_len)
+{
+	const char *best = NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t n = strlen(t->s[i]);
+		const char *m = memmem(p, (size_t)(end - p), t->s[i], n);
+		if (m && (!best || m < best || (m == best && n > *ret_len))) {
+			best = m;
+			*ret_len = n;
+		}
+	}
+	return best;
+}
+
+int ui__marked(struct buf *b, const char *text, size_t len, const struct ui_terms *t)
+{
 	int rc = 0;
 	const char *p = text, *end = text + len;
-	for (int marks = 0; mlen && marks < 64 && !rc; marks++) {
-		const char *m = memmem(p, (size_t)(end - p), match, mlen);
+	for (int marks = 0; t && marks < 64 && !rc; marks++) {
+		size_t mlen = 0;
+		const char *m = ui_next_term(p, end, t, &mlen);
 		if (!m)
 			break;
 		rc = ui_html_n(b, p, (size_t)(m - p));

@@ -47,8 +47,20 @@ int ui__csrf_input(struct ui_req *r);
 int ui__time(struct buf *b, int64_t t);
 /* A captured URL: a link (rel=noreferrer, escaped) when ui_url_linkable, else plain text. */
 int ui__url(struct buf *b, const char *url);
-/* text escaped, with each occurrence of match (when not empty) inside <mark>, at most 64. */
-int ui__marked(struct buf *b, const char *text, size_t len, const char *match);
+/* What to mark in a hit's snippet or captured page: its match and what each of its patterns
+ * matched (the spans' texts), each once, longest first; borrowed strings. */
+#define UI_TERMS_MAX 16
+struct ui_terms {
+	const char *s[UI_TERMS_MAX];
+	size_t n;
+};
+/* Adds term (ignored when empty, already there, or the set is full), keeping longest first. */
+void ui__terms_add(struct ui_terms *t, const char *term);
+/* The match of h, then its spans' texts. */
+void ui__terms_of(struct ui_terms *t, const struct store_hit *h);
+/* text escaped, with each occurrence of a term inside <mark> (the longest term that matches
+ * where two start at one place), at most 64 marks. */
+int ui__marked(struct buf *b, const char *text, size_t len, const struct ui_terms *t);
 const struct ui_rule *ui__rule(const struct ui *ui, const char *id);
 const struct ui_venue *ui__venue(const struct ui *ui, const char *id);
 const char *ui__arg(const struct ui_req *r, const char *name); /* query, then form */

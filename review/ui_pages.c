@@ -144,9 +144,15 @@ struct queue_walk {
 	uint64_t last_id;
 };
 
-static int ui_snippet(struct buf *b, const struct store_hit *h)
+/* The snippet with the match and what each pattern matched marked; t NULL: h's own. */
+static int ui_snippet(struct buf *b, const struct store_hit *h, const struct ui_terms *t)
 {
-	return ui__marked(b, h->snippet, strlen(h->snippet), h->match);
+	struct ui_terms own;
+	if (!t) {
+		ui__terms_of(&own, h);
+		t = &own;
+	}
+	return ui__marked(b, h->snippet, strlen(h->snippet), t);
 }
 
 static int queue_row(const struct store_hit *h, void *ud)
@@ -181,7 +187,7 @@ static int queue_row(const struct store_hit *h, void *ud)
 	rc = rc ? rc : buf_addstr(b, "</td><td class=\"t\">");
 	rc = rc ? rc : ui__time(b, h->first_seen);
 	rc = rc ? rc : buf_addstr(b, "</td><td class=\"snip\">");
-	rc = rc ? rc : ui_snippet(b, h);
+	rc = rc ? rc : ui_snippet(b, h, NULL);
 	return rc ? rc : buf_addstr(b, "</td></tr>");
 }
 
@@ -273,10 +279,13 @@ int ui__queue(struct ui_req *r)
 
 /* A copy of the hit's strings that outlives the read transaction. */
 struct hit_copy {
-	struct store_hit h; /* spans are not copied (NULL): patterns names them */
+	struct store_hit h; /* spans are not copied (NULL): patterns names them, terms marks them */
 	struct buf strs;
 	bool found;
 	char patterns[512]; /* the names of the rule's patterns that matched, ", " between */
+	const char *texts[UI_TERMS_MAX]; /* the spans' texts, copied */
+	size_t ntexts;
+	struct ui_terms terms; /* the match and texts, for ui__marked */
 };
 
 /* Each pattern name once, as many as fit. */
@@ -319,9 +328,20 @@ static int hit_copy_fn(const struct store_hit *h, void *ud)
 	c->h.nspans = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		*fields[i] = hc_str(c, *fields[i] ? *fields[i] : "");
+	c->ntexts = 0;
+	for (size_t i = 0; i < h->nspans && c->ntexts < UI_TERMS_MAX; i++)
+		if (h->spans[i].text && h->spans[i].text[0])
+			c->texts[c->ntexts++] = hc_str(c, h->spans[i].text);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		uintptr_t off = (uintptr_t)*fields[i];
 		*fields[i] = off ? c->strs.data + off - 1 : "";
+	}
+	c->terms.n = 0;
+	ui__terms_add(&c->terms, c->h.match);
+	for (size_t i = 0; i < c->ntexts; i++) {
+		uintptr_t off = (uintptr_t)c->texts[i];
+		c->texts[i] = off ? c->strs.data + off - 1 : "";
+		ui__terms_add(&c->terms, c->texts[i]);
 	}
 	c->found = true;
 	return 0;
@@ -436,7 +456,7 @@ static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
 	rc = rc ? rc : buf_addstr(b, "</h1>");
 	rc = rc ? rc : ui_hit_actions(r, h->id);
 	rc = rc ? rc : buf_addstr(b, "<blockquote class=\"snip\">");
-	rc = rc ? rc : ui_snippet(b, h);
+	rc = rc ? rc : ui_snippet(b, h, &c->terms);
 	rc = rc ? rc : buf_addstr(b, "</blockquote><dl class=\"facts\">");
 	rc = rc ? rc : ui_dd(b, "status", h->status);
 	rc = rc ? rc : ui_dd(b, "rule", h->rule);
@@ -585,30 +605,30 @@ static bool ui_is_utf8(const char *cs)
 }
 
 /* The captured response as marked text: the head as it came, the body converted to UTF-8. */
-static int ui_evidence_text(struct ui_req *r, const struct store_hit *h, const char *data,
-			    size_t len)
+static int ui_evidence_text(struct ui_req *r, const struct store_hit *h,
+			    const struct ui_terms *t, const char *data, size_t len)
 {
 	struct raw_ctx c = {""};
 	store_page_get(r->ui->o.store, h->url, raw_page_fn, &c);
 	const char *sep = memmem(data, len, "\r\n\r\n", 4);
 	size_t off = sep ? (size_t)(sep - data) + 4 : 0;
 	if (ui_is_utf8(c.charset) || !off)
-		return ui__marked(&r->page, data, len, h->match);
+		return ui__marked(&r->page, data, len, t);
 	struct buf body;
 	buf_init(&body, 4 * len + 64);
 	int rc = ui_to_utf8(c.charset, data + off, len - off, &body);
 	if (rc == ERR_CHARSET)
-		rc = ui__marked(&r->page, data, len, h->match);
+		rc = ui__marked(&r->page, data, len, t);
 	else if (!rc) {
-		rc = ui__marked(&r->page, data, off, h->match);
-		rc = rc ? rc : ui__marked(&r->page, body.data ? body.data : "", body.len, h->match);
+		rc = ui__marked(&r->page, data, off, t);
+		rc = rc ? rc : ui__marked(&r->page, body.data ? body.data : "", body.len, t);
 	}
 	buf_done(&body);
 	return rc;
 }
 
-static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const char *data,
-			    size_t len)
+static int ui_evidence_page(struct ui_req *r, const struct store_hit *h,
+			    const struct ui_terms *t, const char *data, size_t len)
 {
 	struct buf *b = &r->page;
 	char title[48];
@@ -621,15 +641,16 @@ static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const c
 			   h->id, h->id);
 	rc = rc ? rc : ui__url(b, h->url);
 	rc = rc ? rc
-		: buf_addstr(b, " — as received; the match is marked in the text. The "
-				"rendering below runs no script and loads nothing.</p>");
+		: buf_addstr(b, " — as received; what the rule's patterns matched is marked "
+				"in the text. The rendering below runs no script and loads "
+				"nothing.</p>");
 	rc = rc ? rc
 		: buf_addf(b,
 			   "<iframe class=\"cap\" sandbox=\"\" referrerpolicy=\"no-referrer\""
 			   " title=\"captured page\" src=\"/hit/%" PRIu64 "/raw\"></iframe>",
 			   h->id);
 	rc = rc ? rc : buf_addstr(b, "<h2>As text</h2><pre class=\"cap\">");
-	rc = rc ? rc : ui_evidence_text(r, h, data, len);
+	rc = rc ? rc : ui_evidence_text(r, h, t, data, len);
 	rc = rc ? rc : buf_addstr(b, "</pre>");
 	return rc ? rc : ui__page_end(r, 200);
 }
@@ -650,7 +671,7 @@ int ui__evidence(struct ui_req *r, uint64_t id, bool raw)
 		rc = ui_raw(r, &c.h, data, len);
 		data = rc ? data : NULL; /* the response owns it now */
 	} else if (!rc) {
-		rc = ui_evidence_page(r, &c.h, data, len);
+		rc = ui_evidence_page(r, &c.h, &c.terms, data, len);
 	}
 	free(data);
 	buf_done(&c.strs);

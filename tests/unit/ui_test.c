@@ -18,6 +18,7 @@
 #include "index/store.h"
 #include "review/httpd.h"
 #include "review/ui.h"
+#include "review/ui_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -52,6 +53,28 @@ static void html_escapes_every_special(void **state)
 	e = esc("x\xe4\xb8", 3);
 	assert_string_equal(e, "x\xef\xbf\xbd\xef\xbf\xbd");
 	free(e);
+}
+
+/* Every pattern's text is marked, the longest where two start together, and nothing in the
+ * text escapes HTML escaping, marked or not. */
+static void marks_every_pattern_escaped(void **state)
+{
+	(void)state;
+	struct store_hit_span spans[] = {{.text = "加微信"}, {.text = "日结<b>"}, {.text = ""},
+					 {.text = "加微信 abc"}};
+	struct store_hit h = {.match = "刷单", .spans = spans, .nspans = 4};
+	struct ui_terms t;
+	ui__terms_of(&t, &h);
+	assert_int_equal(t.n, 4); /* the empty one is left out */
+	assert_string_equal(t.s[0], "加微信 abc"); /* longest first */
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	const char text[] = "在家刷单，日结<b>，加微信 abc 或加微信 x <script>";
+	assert_int_equal(ui__marked(&b, text, strlen(text), &t), 0);
+	assert_string_equal(buf_str(&b),
+			    "在家<mark>刷单</mark>，<mark>日结&lt;b&gt;</mark>，<mark>加微信 abc"
+			    "</mark> 或<mark>加微信</mark> x &lt;script&gt;");
+	buf_done(&b);
 }
 
 static void query_values_are_percent_encoded(void **state)
@@ -455,6 +478,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(html_escapes_every_special),
+		cmocka_unit_test(marks_every_pattern_escaped),
 		cmocka_unit_test(query_values_are_percent_encoded),
 		cmocka_unit_test(only_http_links_are_clickable),
 		cmocka_unit_test(forms_parse_and_decode),
