@@ -19,7 +19,8 @@ venues:
     sitemaps: false
     scope:
       exclude: ['^/dir/']
-    politeness: {delay_ms: 0, connections: 2}
+    # one transfer at a time, so the order of the -v lines is the order of the fetches
+    politeness: {delay_ms: 0, connections: 1}
     allow_private_addresses: true
   - id: intranet
     name: A venue on a private address it may not fetch from
