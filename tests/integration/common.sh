@@ -79,6 +79,23 @@ venues:
 YAML
 }
 
+# site_yaml [LINES]: a patrol.yaml registering the test site that testsrv_start serves on $port as
+# venue "site" with the site's rules (tests/fixtures/site-rules.yaml), loopback allowed; LINES
+# (more keys of the venue, indented four spaces, or more venues) follow it.
+site_yaml() {
+	cat <<YAML
+crawler:
+  user_agent: "patrol-test/1 (+https://example.org/contact)"
+rules: ["$src/tests/fixtures/site-rules.yaml"]
+venues:
+  - id: site
+    name: Test site
+    seeds: ["http://127.0.0.1:$port/"]
+    allow_private_addresses: true
+${1:-}
+YAML
+}
+
 # wait_stored DB: returns once a crawl into DB has stored a page (after 30 s, anyway).
 wait_stored() {
 	for _ in $(seq 300); do

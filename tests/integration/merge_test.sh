@@ -9,20 +9,10 @@ set -u
 . "$(dirname "$0")/common.sh"
 testsrv_start "$src/tests/fixtures/site" 60
 config() { # config FILE EXCLUDE
-	cat >"$1" <<YAML
-crawler:
-  user_agent: "patrol-test/1 (+https://example.org/contact)"
-rules: ["$src/tests/fixtures/site-rules.yaml"]
-venues:
-  - id: site
-    name: Test site
-    seeds: ["http://127.0.0.1:$port/"]
-    sitemaps: false
+	site_yaml "    sitemaps: false
     scope:
       exclude: ['$2']
-    politeness: {delay_ms: 0, connections: 2}
-    allow_private_addresses: true
-YAML
+    politeness: {delay_ms: 0, connections: 2}" >"$1"
 }
 config "$work/a.yaml" '^/c\.html'
 config "$work/b.yaml" '^/a\.html'

@@ -9,17 +9,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
 testsrv_start "$src/tests/fixtures/site" 60
-cat >"$work/patrol.yaml" <<YAML
-crawler:
-  user_agent: "patrol-test/1 (+https://example.org/contact)"
-rules: ["$src/tests/fixtures/site-rules.yaml"]
-venues:
-  - id: site
-    name: Test site
-    seeds: ["http://127.0.0.1:$port/"]
-    politeness: {delay_ms: 0, connections: 2}
-    allow_private_addresses: true
-YAML
+site_yaml "    politeness: {delay_ms: 0, connections: 2}" >"$work/patrol.yaml"
 cat >"$work/new.yaml" <<'YAML'
 pack: rematch-new
 rules:

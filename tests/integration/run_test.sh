@@ -30,17 +30,6 @@ venues:
 YAML
 db="$work/db"
 run() { "$patrol" --config "$work/patrol.yaml" --db "$db" "$@"; }
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 noon=2026-12-01T12:00:00Z
 
 PATROL_NOW=$noon run --json run --dry-run >"$work/plan" 2>"$work/err"
@@ -149,5 +138,4 @@ for c in $("$patrol" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { 
 done
 [ -z "$missing" ]
 check $? "docs/patrol.1 has every command of patrol --help (missing:$missing)"
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end

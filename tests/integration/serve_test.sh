@@ -10,17 +10,6 @@
 set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
-n=0
-failures=0
-check() { # check CONDITION-STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failures=$((failures + 1))
-	fi
-}
 if ! command -v curl >/dev/null 2>&1; then
 	echo "1..0 # SKIP curl is not installed"
 	exit 77
@@ -195,5 +184,4 @@ dtoken=$(grep -x '[0-9a-f]\{64\}' "$work/demo.out")
 check $? "demo --serve: the demo's hits in the UI, with the printed token"
 kill $spid
 wait $spid 2>/dev/null
-echo "1..$n"
-[ $failures -eq 0 ]
+tap_end

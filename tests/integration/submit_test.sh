@@ -8,26 +8,16 @@ set -u
 . "$(dirname "$0")/common.sh"
 db="$work/db"
 testsrv_start "$src/tests/fixtures/site" 60
-cat >"$work/patrol.yaml" <<YAML
-crawler:
-  user_agent: "patrol-test/1 (+https://example.org/contact)"
-rules: ["$src/tests/fixtures/site-rules.yaml"]
-venues:
-  - id: site
-    name: Test site
-    seeds: ["http://127.0.0.1:$port/"]
-    sitemaps: false
+# One transfer at a time, so the order of the -v lines is the order of the fetches.
+site_yaml "    sitemaps: false
     scope:
       exclude: ['^/dir/']
-    # one transfer at a time, so the order of the -v lines is the order of the fetches
     politeness: {delay_ms: 0, connections: 1}
-    allow_private_addresses: true
   - id: intranet
     name: A venue on a private address it may not fetch from
-    seeds: ["http://10.1.2.3/forum/"]
+    seeds: ['http://10.1.2.3/forum/']
     scope:
-      include: ['^/forum']
-YAML
+      include: ['^/forum']" >"$work/patrol.yaml"
 p() { "$patrol" --config "$work/patrol.yaml" --db "$db" "$@"; }
 refused() { # refused URL PATTERN TEXT
 	p submit --as alice "$1" >"$work/out" 2>"$work/err"
