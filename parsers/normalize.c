@@ -265,8 +265,14 @@ static bool boundary_at(const struct pass *p, size_t q)
 {
 	if (q >= p->len)
 		return true;
-	if (p->in[q] < 0x80)
-		return p->nz->bmp[p->in[q]] & NORMALIZE_BOUNDARY;
+	unsigned c = p->in[q];
+	if (c < 0x80)
+		return p->nz->bmp[c] & NORMALIZE_BOUNDARY;
+	if (c >= 0xE1 && c <= 0xEC && p->len - q >= 3) { /* three bytes, no overlong or surrogate */
+		unsigned c1 = p->in[q + 1] ^ 0x80u, c2 = p->in[q + 2] ^ 0x80u;
+		if ((c1 | c2) <= 0x3F)
+			return p->nz->bmp[(c & 0x0Fu) << 12 | c1 << 6 | c2] & NORMALIZE_BOUNDARY;
+	}
 	uint32_t cp;
 	decode(p->in + q, p->len - q, &cp);
 	return normalize__entry(p->nz, cp) & NORMALIZE_BOUNDARY;
@@ -329,9 +335,206 @@ static int step(struct pass *p, size_t pos, size_t *ret_next)
 	return unit(p, pos, cp, e, ret_next);
 }
 
-/* Copies the ASCII at pos that the table maps byte for byte, while no CJK gap is open (ASCII
- * cannot end one, it can only close it). Sets *ret_n to the bytes done, 0 when none. */
-static int ascii_run(struct pass *p, size_t pos, size_t *ret_n)
+/* ---- the fast path ----
+ *
+ * Most forum text is ASCII that the table maps byte for byte, three-byte CJK characters, and
+ * punctuation between them (`，` `。` `【` `】`). fast_run takes a stretch of these in one loop:
+ * what it writes maps linearly to the input in one pending run, written to the map when it is
+ * broken (a squeezed gap, a character that changes length) or at the end. Gaps after a CJK
+ * character are looked at before anything is written: a gap a CJK character closes is skipped;
+ * one that ends otherwise is written as it is; anything else ends the stretch, and step() takes
+ * it as before. The text and the map are those step() would write, byte for byte (the unit
+ * test keeps the pass without this path as its reference). */
+
+/* What fast_run is doing: output [rj, j) is the pending run, from input [rk, ...). */
+struct fast {
+	const unsigned char *in;
+	char *text;
+	size_t k, lim, j, rj, rk;
+	bool anchored; /* the output ends in a CJK character: a gap after it may be squeezed */
+	bool anchored_before; /* anchored before the last CJK segment began */
+	size_t seg_start;     /* where the last CJK segment began */
+	enum { LAST_NONE, LAST_ASCII, LAST_CJK, LAST_OTHER } last;
+};
+
+/* The table entry of the three-byte CJK character at q, ending by lim; 0 when there is none. */
+static inline uint32_t cjk3_at(const struct pass *p, size_t q, size_t lim)
+{
+	if (q + 3 > lim) /* q may be past lim in a gap */
+		return 0;
+	unsigned c0 = p->in[q] - 0xE3u, c1 = p->in[q + 1] ^ 0x80u, c2 = p->in[q + 2] ^ 0x80u;
+	if (c0 > 6 || (c1 | c2) > 0x3F)
+		return 0;
+	return p->nz->bmp[(c0 + 3) << 12 | c1 << 6 | c2] & NORMALIZE_CJK3;
+}
+
+/* The code point at q when it has two or three bytes (so it is valid, and a boundary, when the
+ * entry says so) and alone becomes one code point of no more bytes; 0 when it is not. */
+static size_t simple_at(const struct pass *p, size_t q, uint32_t *ret_e)
+{
+	unsigned c = p->in[q];
+	if (c < 0xC2 || c > 0xEF)
+		return 0;
+	uint32_t cp;
+	size_t l = decode(p->in + q, p->len - q, &cp);
+	if (l != (c < 0xE0 ? 2u : 3u))
+		return 0;
+	uint32_t e = p->nz->bmp[cp];
+	if ((e & (NORMALIZE_KIND_MASK | NORMALIZE_BOUNDARY)) !=
+		    (NORMALIZE_KIND_MAP | NORMALIZE_BOUNDARY) ||
+	    utf8_len(e & NORMALIZE_CP_MASK) > l)
+		return 0;
+	*ret_e = e;
+	return l;
+}
+
+static enum normalize_class entry_class(uint32_t e)
+{
+	return (e & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT;
+}
+
+enum gap { GAP_SQUEEZE, GAP_CLOSED, GAP_UNSURE };
+
+/* The gap after a CJK character (gap separators already in it) goes on at q: whether a CJK
+ * character fast_run takes (before lim) closes it, at *ret_c, or it ends otherwise (a letter,
+ * a digit, '\n', more separators than a gap holds, the end of the text), or it holds something
+ * only step() handles. */
+static enum gap gap_scan(const struct pass *p, size_t q, unsigned gap, size_t lim, size_t *ret_c)
+{
+	for (;; gap++) {
+		if (q >= p->len)
+			return GAP_CLOSED;
+		unsigned c = p->in[q];
+		uint32_t e;
+		size_t l = 1;
+		if (cjk3_at(p, q, lim)) {
+			if (!boundary_at(p, q + 3)) /* see below */
+				return GAP_UNSURE;
+			*ret_c = q;
+			return GAP_SQUEEZE;
+		}
+		if (p->nz->ascii[c])
+			e = p->nz->bmp[c];
+		else if (!(l = simple_at(p, q, &e)))
+			return GAP_UNSURE;
+		switch (entry_class(e)) {
+		case NORMALIZE_CLASS_CJK:
+			/* Not one fast_cjk takes, or one that marks may follow: step() takes it
+			 * (at the cap, the gap must stay written when that unit does not fit). */
+			return GAP_UNSURE;
+		case NORMALIZE_CLASS_SEP:
+			if (gap + 1 > NORMALIZE_GAP_MAX)
+				return GAP_CLOSED;
+			break;
+		case NORMALIZE_CLASS_MARK: return GAP_UNSURE;
+		default: return GAP_CLOSED;
+		}
+		q += l;
+	}
+}
+
+/* Writes the pending run to the map. */
+static int fast_flush(struct normalized *o, struct fast *f)
+{
+	int rc = f->j > f->rj ? map_add(o, f->rj, f->rk, f->j - f->rj, true) : 0;
+	f->rj = f->j;
+	f->rk = f->k;
+	return rc;
+}
+
+/* Copies ASCII the table maps byte for byte. */
+static void fast_ascii(const struct pass *p, struct fast *f)
+{
+	const unsigned char *ascii = p->nz->ascii;
+	size_t k = f->k, j = f->j;
+	unsigned char a;
+	while (k < f->lim && (a = ascii[f->in[k]]) != 0) {
+		f->text[j++] = (char)a;
+		k++;
+	}
+	if (k > f->k)
+		f->last = LAST_ASCII;
+	f->k = k;
+	f->j = j;
+}
+
+/* Copies three-byte CJK characters (NORMALIZE_CJK3), changing the traditional ones. */
+static void fast_cjk(const struct pass *p, struct fast *f)
+{
+	const unsigned char *in = f->in;
+	const uint32_t *bmp = p->nz->bmp;
+	size_t k = f->k;
+	uint32_t all = NORMALIZE_SAME;
+	while (f->lim - k >= 3) {
+		unsigned c0 = in[k] - 0xE3u, c1 = in[k + 1] ^ 0x80u, c2 = in[k + 2] ^ 0x80u;
+		if (c0 > 6 || (c1 | c2) > 0x3F)
+			break;
+		uint32_t e = bmp[(c0 + 3) << 12 | c1 << 6 | c2];
+		if (!(e & NORMALIZE_CJK3))
+			break;
+		all &= e;
+		k += 3;
+	}
+	/* Copied as they are, then the traditional ones changed (a second look, rarely needed). */
+	memcpy(f->text + f->j, in + f->k, k - f->k);
+	for (size_t q = f->k; !all && q < k; q += 3) {
+		uint32_t cp =
+			(in[q] & 0x0Fu) << 12 | (in[q + 1] & 0x3Fu) << 6 | (in[q + 2] & 0x3Fu);
+		if (!(bmp[cp] & NORMALIZE_SAME))
+			encode(bmp[cp] & NORMALIZE_CP_MASK, f->text + f->j + (q - f->k));
+	}
+	size_t j = f->j + (k - f->k);
+	if (k > f->k) {
+		f->anchored_before = f->anchored;
+		f->seg_start = f->k;
+		f->anchored = true;
+		f->last = LAST_CJK;
+	}
+	f->k = k;
+	f->j = j;
+}
+
+/* Writes one code point simple_at took (entry e, l bytes), not CJK; a unit of its own when it
+ * changes length. Only when the next code point cannot combine with it: it is not taken back.
+ * Returns 1 when it does not fit before lim or must wait, else 0 or an error of map_add. */
+static int fast_other(const struct pass *p, struct fast *f, uint32_t e, size_t l)
+{
+	if (f->k + l > f->lim || !boundary_at(p, f->k + l))
+		return 1;
+	size_t m = encode(e & NORMALIZE_CP_MASK, f->text + f->j);
+	int rc = 0;
+	if (m != l) {
+		rc = fast_flush(p->out, f);
+		if (rc == 0)
+			rc = map_add(p->out, f->j, f->k, l, false);
+	}
+	f->j += m;
+	f->k += l;
+	if (m != l) {
+		f->rj = f->j;
+		f->rk = f->k;
+	}
+	f->last = LAST_OTHER;
+	return rc;
+}
+
+/* At a gap after a CJK character: skips it when a CJK character closes it. Returns 1 when the
+ * stretch must end here, 0 to go on. */
+static int fast_gap(const struct pass *p, struct fast *f, unsigned gap, int *rc)
+{
+	size_t c;
+	switch (gap_scan(p, f->k, gap, f->lim, &c)) {
+	case GAP_SQUEEZE:
+		*rc = fast_flush(p->out, f);
+		f->k = f->rk = c;
+		return *rc != 0;
+	case GAP_CLOSED: f->anchored = false; return 0;
+	default: return 1;
+	}
+}
+
+/* The stretch at pos (see above). Sets *ret_n to the bytes done, 0 when none. */
+static int fast_run(struct pass *p, size_t pos, size_t *ret_n)
 {
 	struct normalized *o = p->out;
 	size_t chunk = p->len - pos < CHUNK ? p->len - pos : CHUNK;
@@ -340,82 +543,63 @@ static int ascii_run(struct pass *p, size_t pos, size_t *ret_n)
 	int rc = reserve(o, chunk);
 	if (rc)
 		return rc;
-	const unsigned char *in = p->in + pos, *ascii = p->nz->ascii;
-	char *dst = o->text + o->len;
-	size_t k = 0;
-	for (; k < chunk && in[k] < 0x80 && ascii[in[k]]; k++)
-		dst[k] = (char)ascii[in[k]];
-	if (k && !boundary_at(p, pos + k))
-		k--; /* the last letter may combine with what follows: a unit takes it */
-	*ret_n = k;
-	if (!k)
-		return 0;
-	size_t at = o->len;
-	o->len += k;
-	return map_add(o, at, pos, k, true);
-}
-
-/* Copies a run of three-byte CJK characters the table maps to three-byte CJK characters (the
- * bulk of Chinese text). Sets *ret_n to the bytes done, 0 when none. */
-static int cjk_run(struct pass *p, size_t pos, size_t *ret_n)
-{
-	struct normalized *o = p->out;
-	size_t chunk = p->len - pos < CHUNK ? p->len - pos : CHUNK;
-	if (chunk > o->max - o->len)
-		chunk = o->max - o->len;
-	int rc = reserve(o, chunk);
-	if (rc)
-		return rc;
-	const unsigned char *in = p->in + pos;
-	const uint32_t want = NORMALIZE_KIND_MAP | (NORMALIZE_CLASS_CJK << NORMALIZE_CLASS_SHIFT);
-	char *dst = o->text + o->len;
-	size_t k = 0;
-	for (; k + 3 <= chunk; k += 3) {
-		unsigned c0 = in[k], c1 = in[k + 1], c2 = in[k + 2];
-		if (c0 < 0xE3 || c0 > 0xE9 || (c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80)
-			break;
-		uint32_t e = p->nz->bmp[(c0 & 0x0Fu) << 12 | (c1 & 0x3Fu) << 6 | (c2 & 0x3Fu)];
-		uint32_t to = e & NORMALIZE_CP_MASK;
-		if ((e & (NORMALIZE_KIND_MASK | NORMALIZE_CLASS_MASK)) != want || to < 0x800 ||
-		    to > 0xFFFF)
-			break;
-		encode(to, dst + k);
+	struct fast f = {.in = p->in, .k = pos, .lim = pos + chunk, .anchored = p->anchor};
+	*ret_n = 0;
+	if (p->anchor && o->len > p->snap_len) { /* a gap step() wrote: squeeze it or leave */
+		bool cjk = cjk3_at(p, pos, f.lim) && boundary_at(p, pos + 3);
+		if (!cjk && fast_gap(p, &f, p->gap, &rc))
+			return rc;
+		if (cjk || f.anchored)
+			rollback(p);
 	}
-	if (k && !boundary_at(p, pos + k))
-		k -= 3;
-	*ret_n = k;
-	if (!k)
-		return 0;
-	if (p->anchor && o->len > p->snap_len) { /* squeeze the gap before the run */
-		rollback(p);
-		memmove(o->text + o->len, dst, k);
+	f.text = o->text;
+	f.j = f.rj = o->len;
+	f.rk = f.k;
+	while (f.k < f.lim && rc == 0) {
+		unsigned c = f.in[f.k];
+		size_t k0 = f.k;
+		if (p->nz->ascii[c]) {
+			if (f.anchored && fast_gap(p, &f, 0, &rc))
+				break;
+			if (f.k == k0)
+				fast_ascii(p, &f);
+			continue;
+		}
+		fast_cjk(p, &f);
+		if (f.k > k0)
+			continue;
+		uint32_t e;
+		size_t l = simple_at(p, f.k, &e);
+		if (!l || entry_class(e) == NORMALIZE_CLASS_CJK)
+			break;
+		if (f.anchored && fast_gap(p, &f, 0, &rc))
+			break;
+		int r = f.k == k0 ? fast_other(p, &f, e, l) : 0;
+		if (r < 0)
+			rc = r;
+		if (r)
+			break;
 	}
-	size_t at = o->len;
-	o->len += k;
-	rc = map_add(o, at, pos, k, true);
+	/* The last code point may combine with what follows: step() takes it with that. */
+	if (rc == 0 && f.last != LAST_OTHER && f.last != LAST_NONE && !boundary_at(p, f.k)) {
+		if (f.last == LAST_ASCII) {
+			f.k--;
+			f.j--;
+		} else {
+			f.k -= 3;
+			f.j -= 3;
+			if (f.k == f.seg_start)
+				f.anchored = f.anchored_before;
+		}
+	}
 	if (rc == 0)
+		rc = fast_flush(o, &f);
+	o->len = f.j;
+	p->anchor = f.anchored;
+	if (rc == 0 && f.anchored)
 		snapshot(p);
+	*ret_n = f.k - pos;
 	return rc;
-}
-
-/* Whether the ASCII at pos, in a gap after a CJK character, ends the gap before a CJK character
- * could close it: separators ascii_run copies, then a letter, a digit or '\n', more separators
- * than a gap holds, or the end of the text. Then squeeze() would only write what ascii_run
- * writes, so ascii_run may take it at once instead of step() one code point at a time. */
-static bool gap_ends(const struct pass *p, size_t pos)
-{
-	unsigned seps = p->gap;
-	for (size_t q = pos; q < p->len; q++) {
-		unsigned char c = p->in[q];
-		if (c >= 0x80 || !p->nz->ascii[c])
-			return false;
-		uint32_t cls = (p->nz->bmp[c] & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT;
-		if (cls != NORMALIZE_CLASS_SEP)
-			return cls != NORMALIZE_CLASS_MARK && cls != NORMALIZE_CLASS_CJK;
-		if (++seps > NORMALIZE_GAP_MAX)
-			return true;
-	}
-	return true;
 }
 
 static int pass_run(struct pass *p)
@@ -425,12 +609,8 @@ static int pass_run(struct pass *p)
 	while (pos < p->len && rc == 0) {
 		unsigned char c = p->in[pos];
 		size_t n = 0;
-		if (c < 0x80 && p->anchor && gap_ends(p, pos))
-			p->anchor = false;
-		if (c < 0x80 && !p->anchor)
-			rc = ascii_run(p, pos, &n);
-		else if (c >= 0xE3 && c <= 0xE9)
-			rc = cjk_run(p, pos, &n);
+		if (p->nz->ascii[c] || (c >= 0xC2 && c <= 0xEF))
+			rc = fast_run(p, pos, &n);
 		if (rc == 0 && n == 0) {
 			size_t next;
 			rc = step(p, pos, &next);

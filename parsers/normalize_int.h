@@ -25,7 +25,7 @@ enum normalize_class {
 
 /* One entry per BMP code point, so the common case is one load:
  * bits 0-20 the output code point (NORMALIZE_KIND_MAP), bits 21-22 the kind, bits 23-25 the class
- * of the output, then two flags. */
+ * of the output, then four flags. */
 #define NORMALIZE_CP_MASK     0x1FFFFFu
 #define NORMALIZE_KIND_SHIFT  21
 #define NORMALIZE_KIND_MASK   (3u << NORMALIZE_KIND_SHIFT)
@@ -40,6 +40,11 @@ enum normalize_class {
 /* It is the second half of a canonical composition pair and a starter (Hangul V and T jamo,
  * a few Indic vowel signs): it composes with the starter before it. */
 #define NORMALIZE_SECOND (1u << 27)
+/* For the pass's fast path (normalize.c), on BMP entries only: a three-byte code point that alone
+ * becomes a three-byte CJK character (NORMALIZE_KIND_MAP, NORMALIZE_CLASS_CJK, a boundary)... */
+#define NORMALIZE_CJK3 (1u << 28)
+/* ...and a code point that alone becomes itself (NORMALIZE_KIND_MAP). */
+#define NORMALIZE_SAME (1u << 29)
 
 /* Most code points a unit holds: code points past it are removed (they can only be combining
  * marks piled on one letter), so hostile input stays linear. */
@@ -59,8 +64,9 @@ struct normalize_pair {
 struct normalizer {
 	uint32_t bmp[0x10000];
 	/* What each ASCII byte becomes when it is copied as it is or with its case folded; 0 for
-	 * those that need a look (NUL and the other controls, CR). */
-	unsigned char ascii[0x80];
+	 * those that need a look (NUL and the other controls, CR) and for bytes from 0x80 up, so a
+	 * loop over bytes needs one test. Each byte it maps is a boundary (NORMALIZE_BOUNDARY). */
+	unsigned char ascii[0x100];
 	struct normalize_pair *t2s; /* every traditional → simplified pair, sorted by from */
 	size_t nt2s;
 	uint32_t *seconds; /* NORMALIZE_SECOND code points beyond the BMP, sorted */

@@ -444,6 +444,20 @@ static uint32_t bmp_entry(const struct normalizer *nz, uint32_t cp)
 	       ((uint32_t)normalize__class(out[0]) << NORMALIZE_CLASS_SHIFT) | b;
 }
 
+/* Adds NORMALIZE_CJK3 and NORMALIZE_SAME to the BMP entry e of cp. */
+static uint32_t fast_flags(uint32_t e, uint32_t cp)
+{
+	if ((e & NORMALIZE_KIND_MASK) != NORMALIZE_KIND_MAP)
+		return e;
+	uint32_t to = e & NORMALIZE_CP_MASK;
+	if (to == cp)
+		e |= NORMALIZE_SAME;
+	if (cp >= 0x800 && to >= 0x800 && to <= 0xFFFF && (e & NORMALIZE_BOUNDARY) &&
+	    (e & NORMALIZE_CLASS_MASK) >> NORMALIZE_CLASS_SHIFT == NORMALIZE_CLASS_CJK)
+		e |= NORMALIZE_CJK3;
+	return e;
+}
+
 int normalize__tables_build(struct normalizer *nz, const char *opencc_config, char *err,
 			    size_t errlen)
 {
@@ -453,11 +467,11 @@ int normalize__tables_build(struct normalizer *nz, const char *opencc_config, ch
 	if (rc)
 		return rc;
 	for (uint32_t cp = 0; cp < 0x10000; cp++)
-		nz->bmp[cp] = bmp_entry(nz, cp) | (nz->bmp[cp] & NORMALIZE_SECOND);
+		nz->bmp[cp] = fast_flags(bmp_entry(nz, cp), cp) | (nz->bmp[cp] & NORMALIZE_SECOND);
 	for (uint32_t c = 0; c < 0x80; c++) {
 		uint32_t e = nz->bmp[c];
 		if ((e & NORMALIZE_KIND_MASK) == NORMALIZE_KIND_MAP &&
-		    (e & NORMALIZE_CP_MASK) < 0x80)
+		    (e & NORMALIZE_CP_MASK) < 0x80 && (e & NORMALIZE_BOUNDARY))
 			nz->ascii[c] = (unsigned char)(e & NORMALIZE_CP_MASK);
 	}
 	return 0;
