@@ -166,11 +166,16 @@ static void show_spans(const json_t *spans)
 		char where[64] = "";
 		if (json_is_integer(post))
 			snprintf(where, sizeof(where), " #%lld", (long long)json_integer_value(post));
-		printf(_("  %-11s %s in %s%s, bytes %lld-%lld\n"), i ? "" : "patterns",
+		const char *text = json_string_value(json_object_get(sp, "text"));
+		printf(_("  %-11s %s in %s%s, bytes %lld-%lld"), i ? "" : "patterns",
 		       json_string_value(json_object_get(sp, "pattern")),
 		       json_string_value(json_object_get(sp, "field")), where,
 		       (long long)json_integer_value(json_object_get(sp, "start")),
 		       (long long)json_integer_value(json_object_get(sp, "end")));
+		/* what the page said there (hits stored before spans kept it have none) */
+		if (text && text[0])
+			printf(": %s", text); /* i18n: machine */
+		putchar('\n');
 	}
 }
 

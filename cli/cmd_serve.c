@@ -270,7 +270,8 @@ static int serve_rules(struct serve_data *d, const struct serve_args *a)
 		struct rules_info ri;
 		rules_set_rule(d->rules, i, &ri);
 		d->uirules[i] =
-			(struct ui_rule){ri.id, ri.pack, ri.title, ri.category, ri.severity};
+			(struct ui_rule){ri.id, ri.pack, ri.title, ri.category, ri.severity,
+					 ri.description};
 	}
 	d->nrules = n;
 	return 0;

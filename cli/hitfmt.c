@@ -158,16 +158,17 @@ static json_t *str_or_null(const char *v)
 	return v && v[0] ? json_string(v) : json_null();
 }
 
-/* Every pattern that matched, as [{"pattern", "field", "post", "start", "end"}]. */
+/* Every pattern that matched, as [{"pattern", "field", "post", "start", "end", "text"}]. */
 static json_t *spans_json(const struct store_hit *h)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < h->nspans; i++) {
 		const struct store_hit_span *sp = &h->spans[i];
-		json_t *o = json_pack("{ss ss so sI sI}", "pattern", sp->pattern, "field",
+		json_t *o = json_pack("{ss ss so sI sI ss}", "pattern", sp->pattern, "field",
 				      sp->field, "post",
 				      sp->post >= 0 ? json_integer(sp->post) : json_null(), "start",
-				      (json_int_t)sp->start, "end", (json_int_t)sp->end);
+				      (json_int_t)sp->start, "end", (json_int_t)sp->end, "text",
+				      sp->text ? sp->text : "");
 		if (!o || json_array_append_new(a, o)) {
 			json_decref(a);
 			return NULL;

@@ -33,6 +33,7 @@ struct ui_venue {
 /* A loaded rule, for titles on the hit and rules pages. */
 struct ui_rule {
 	const char *id, *pack, *title, *category, *severity;
+	const char *description; /* "" when none */
 };
 
 /* Writes the hits q selects as format ("jsonl", "csv", "warc") through write; the caller's

@@ -461,6 +461,8 @@ static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
 	rc = rc ? rc : ui_dd(b, "status", h->status);
 	rc = rc ? rc : ui_dd(b, "rule", h->rule);
 	rc = rc ? rc : ui_dd(b, "title", rule ? rule->title : "(rule not loaded)");
+	if (!rc && rule && rule->description && rule->description[0])
+		rc = ui_dd(b, "description", rule->description);
 	rc = rc ? rc : ui_dd(b, "severity", h->severity);
 	rc = rc ? rc : ui_dd(b, "category", h->category);
 	rc = rc ? rc : ui_dd(b, "pack", h->pack);

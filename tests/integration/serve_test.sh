@@ -107,6 +107,9 @@ for page in "?status=all" "hit/$id" "hit/$id/evidence" rules venues audit; do
 		bad=1
 	fi
 done
+c -b "$work/jar" "${url}hit/$id" >/dev/null
+grep -q "<dt>description</dt><dd>A prize that asks for gift cards &lt;img" "$work/body"
+check $? "the hit page gives the rule's description, escaped"
 [ $bad -eq 0 ]
 check $? "nothing from the hostile page or config reaches a page unescaped"
 c -b "$work/jar" "${url}hit/$id/evidence" >/dev/null
