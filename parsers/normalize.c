@@ -260,6 +260,19 @@ static int put_unit(struct pass *p, const uint32_t *cps, size_t m, size_t orig, 
 
 /* ---- the pass ---- */
 
+/* The code point of the three bytes at q when they are one the table can index at once: a lead
+ * byte after which any continuation bytes are valid (not 0xE0, 0xED), all there; else -1. */
+static inline int32_t bmp3_at(const struct pass *p, size_t q)
+{
+	unsigned c = p->in[q];
+	if (c < 0xE1 || c > 0xEF || c == 0xED || p->len - q < 3)
+		return -1;
+	unsigned c1 = p->in[q + 1] ^ 0x80u, c2 = p->in[q + 2] ^ 0x80u;
+	if ((c1 | c2) > 0x3F)
+		return -1;
+	return (int32_t)((c & 0x0Fu) << 12 | c1 << 6 | c2);
+}
+
 /* Whether nothing before offset q can combine with the code point at q. */
 static bool boundary_at(const struct pass *p, size_t q)
 {
@@ -268,11 +281,9 @@ static bool boundary_at(const struct pass *p, size_t q)
 	unsigned c = p->in[q];
 	if (c < 0x80)
 		return p->nz->bmp[c] & NORMALIZE_BOUNDARY;
-	if (c >= 0xE1 && c <= 0xEC && p->len - q >= 3) { /* three bytes, no overlong or surrogate */
-		unsigned c1 = p->in[q + 1] ^ 0x80u, c2 = p->in[q + 2] ^ 0x80u;
-		if ((c1 | c2) <= 0x3F)
-			return p->nz->bmp[(c & 0x0Fu) << 12 | c1 << 6 | c2] & NORMALIZE_BOUNDARY;
-	}
+	int32_t cp3 = bmp3_at(p, q);
+	if (cp3 >= 0)
+		return p->nz->bmp[cp3] & NORMALIZE_BOUNDARY;
 	uint32_t cp;
 	decode(p->in + q, p->len - q, &cp);
 	return normalize__entry(p->nz, cp) & NORMALIZE_BOUNDARY;
@@ -375,9 +386,10 @@ static size_t simple_at(const struct pass *p, size_t q, uint32_t *ret_e)
 	unsigned c = p->in[q];
 	if (c < 0xC2 || c > 0xEF)
 		return 0;
-	uint32_t cp;
-	size_t l = decode(p->in + q, p->len - q, &cp);
-	if (l != (c < 0xE0 ? 2u : 3u))
+	int32_t cp3 = bmp3_at(p, q);
+	uint32_t cp = (uint32_t)cp3;
+	size_t l = 3;
+	if (cp3 < 0 && (l = decode(p->in + q, p->len - q, &cp)) != (c < 0xE0 ? 2u : 3u))
 		return 0;
 	uint32_t e = p->nz->bmp[cp];
 	if ((e & (NORMALIZE_KIND_MASK | NORMALIZE_BOUNDARY)) !=
@@ -442,13 +454,45 @@ static int fast_flush(struct normalized *o, struct fast *f)
 	return rc;
 }
 
-/* Copies ASCII the table maps byte for byte. */
+#define ONES (~(uint64_t)0 / 255)
+
+/* The high bit of each byte of w (little-endian) that is not printable ASCII but a capital
+ * letter, which the table maps to themselves when ascii_words is set; bit tricks from Sean
+ * Anderson's "Bit Twiddling Hacks" (hasless, hasbetween), whose false positives only come after
+ * a true one, so the lowest bit set is the first such byte. */
+static inline uint64_t ascii_stops(uint64_t w)
+{
+	uint64_t high = w & ONES * 0x80;
+	uint64_t ctrl = (w - ONES * 0x20) & ~w & ONES * 0x80;
+	uint64_t x = w ^ ONES * 0x7F, del = (x - ONES) & ~x & ONES * 0x80;
+	uint64_t low7 = w & ONES * 0x7F;
+	uint64_t upper =
+		(ONES * (127 + 0x5B) - low7) & ~w & (low7 + ONES * (127 - 0x40)) & ONES * 0x80;
+	return high | ctrl | del | upper;
+}
+
+/* Copies ASCII the table maps byte for byte, eight bytes at a time while they map to
+ * themselves. */
 static void fast_ascii(const struct pass *p, struct fast *f)
 {
 	const unsigned char *ascii = p->nz->ascii;
 	size_t k = f->k, j = f->j;
 	unsigned char a;
-	while (k < f->lim && (a = ascii[f->in[k]]) != 0) {
+	bool words = p->nz->ascii_words && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+	for (;;) {
+		if (words && f->lim - k >= 8) { /* up to the first byte that needs a look */
+			uint64_t w, stops;
+			memcpy(&w, f->in + k, 8);
+			memcpy(f->text + j, &w, 8); /* j - f->j <= k - pos: reserved */
+			stops = ascii_stops(w);
+			size_t n = stops ? (size_t)__builtin_ctzll(stops) / 8 : 8;
+			k += n;
+			j += n;
+			if (n == 8)
+				continue;
+		}
+		if (k >= f->lim || (a = ascii[f->in[k]]) == 0)
+			break;
 		f->text[j++] = (char)a;
 		k++;
 	}
@@ -463,9 +507,9 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 {
 	const unsigned char *in = f->in;
 	const uint32_t *bmp = p->nz->bmp;
-	size_t k = f->k;
+	size_t k = f->k, lim = f->lim;
 	uint32_t all = NORMALIZE_SAME;
-	while (f->lim - k >= 3) {
+	while (k + 3 <= lim) {
 		unsigned c0 = in[k] - 0xE3u, c1 = in[k + 1] ^ 0x80u, c2 = in[k + 2] ^ 0x80u;
 		if (c0 > 6 || (c1 | c2) > 0x3F)
 			break;
@@ -476,6 +520,8 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 		k += 3;
 	}
 	/* Copied as they are, then the traditional ones changed (a second look, rarely needed). */
+	if (k == f->k)
+		return;
 	memcpy(f->text + f->j, in + f->k, k - f->k);
 	for (size_t q = f->k; !all && q < k; q += 3) {
 		uint32_t cp =
@@ -484,12 +530,10 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 			encode(bmp[cp] & NORMALIZE_CP_MASK, f->text + f->j + (q - f->k));
 	}
 	size_t j = f->j + (k - f->k);
-	if (k > f->k) {
-		f->anchored_before = f->anchored;
-		f->seg_start = f->k;
-		f->anchored = true;
-		f->last = LAST_CJK;
-	}
+	f->anchored_before = f->anchored;
+	f->seg_start = f->k;
+	f->anchored = true;
+	f->last = LAST_CJK;
 	f->k = k;
 	f->j = j;
 }

@@ -67,6 +67,9 @@ struct normalizer {
 	 * those that need a look (NUL and the other controls, CR) and for bytes from 0x80 up, so a
 	 * loop over bytes needs one test. Each byte it maps is a boundary (NORMALIZE_BOUNDARY). */
 	unsigned char ascii[0x100];
+	/* ascii maps each printable byte but capital letters to itself: the pass may copy eight
+	 * such bytes at a time. */
+	bool ascii_words;
 	struct normalize_pair *t2s; /* every traditional → simplified pair, sorted by from */
 	size_t nt2s;
 	uint32_t *seconds; /* NORMALIZE_SECOND code points beyond the BMP, sorted */

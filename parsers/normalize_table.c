@@ -474,6 +474,10 @@ int normalize__tables_build(struct normalizer *nz, const char *opencc_config, ch
 		    (e & NORMALIZE_CP_MASK) < 0x80 && (e & NORMALIZE_BOUNDARY))
 			nz->ascii[c] = (unsigned char)(e & NORMALIZE_CP_MASK);
 	}
+	nz->ascii_words = true;
+	for (unsigned c = 0x20; c < 0x7F; c++)
+		if ((c < 'A' || c > 'Z') && nz->ascii[c] != c)
+			nz->ascii_words = false;
 	return 0;
 }
 
