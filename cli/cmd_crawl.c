@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/crawl.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -23,7 +24,7 @@
 
 #define CRAWL_MAX_ARGS 64
 
-static const char crawl_help[] =
+static const char *const crawl_help = N_(
 	"usage: patrol crawl [--venue ID]... [--seed URL]... [options]\n"
 	"\n"
 	"Crawl now, until the frontier is empty or a limit is reached: the venues named with\n"
@@ -46,7 +47,7 @@ static const char crawl_help[] =
 	"2 for a usage or configuration error; 75 when another crawl is using the store (--db).\n"
 	"SIGINT or SIGTERM stops the crawl gracefully: the pages in flight are finished and\n"
 	"stored, the summary is printed, and patrol exits 130 (SIGINT) or 143 (SIGTERM); the same\n"
-	"command then resumes the crawl. A second signal ends patrol at once.\n";
+	"command then resumes the crawl. A second signal ends patrol at once.\n");
 
 /* The signal that asked the crawl to stop, 0 while none did. Statics, because a signal handler
  * has nowhere else to write; cli/ is the one place allowed them (STYLE.md). */
@@ -127,11 +128,14 @@ static void crawl_progress_line(struct crawl_view *v, const struct crawl_event *
 	v->shown_ms = ev->elapsed_ms;
 	v->drawn = true;
 	double s = (double)ev->elapsed_ms / 1000.0;
-	fprintf(stderr, "\r%llu done, %llu in flight, %llu queued, %.1f pages/s, %llu hits, "
-		"%llu errors \033[K",
+	/* the line is redrawn in place: carriage return first, clear to its end last */
+	fputc('\r', stderr);
+	fprintf(stderr,
+		_("%llu done, %llu in flight, %llu queued, %.1f pages/s, %llu hits, %llu errors "),
 		(unsigned long long)ev->done, (unsigned long long)ev->in_flight,
 		(unsigned long long)ev->queued, s > 0 ? (double)ev->done / s : 0.0,
 		(unsigned long long)ev->hits_total, (unsigned long long)ev->errors);
+	fputs("\033[K", stderr);
 }
 
 static void crawl_progress(const struct crawl_event *ev, void *ud)
@@ -146,7 +150,7 @@ static void crawl_progress(const struct crawl_event *ev, void *ud)
 		fprintf(stderr, "%-14s %3ld %s%s%s", crawl_outcome_name(ev->outcome), ev->status,
 			ev->url, ev->detail[0] ? "  " : "", ev->detail);
 		if (ev->hits)
-			fprintf(stderr, "  (%zu hits)", ev->hits);
+			fprintf(stderr, _("  (%zu hits)"), ev->hits);
 		fputc('\n', stderr);
 	}
 }
@@ -154,7 +158,7 @@ static void crawl_progress(const struct crawl_event *ev, void *ud)
 static int crawl_add(const char **list, size_t *n, const char *what, const char *value)
 {
 	if (*n == CRAWL_MAX_ARGS)
-		return cli_usage_error("crawl", "too many %s", what);
+		return cli_usage_error("crawl", _("too many %s"), what);
 	list[(*n)++] = value;
 	return -1;
 }
@@ -191,12 +195,12 @@ static int crawl_parse(int argc, char **argv, struct crawl_args *a)
 			else
 				a->o.workers = (unsigned)v;
 			break;
-		case 'h': fputs(crawl_help, stdout); return CLI_OK;
-		default: return cli_usage_error("crawl", "unknown option");
+		case 'h': fputs(_(crawl_help), stdout); return CLI_OK;
+		default: return cli_usage_error("crawl", _("unknown option"));
 		}
 	}
 	if (st < 0 && optind < argc)
-		return cli_usage_error("crawl", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("crawl", _("unexpected argument '%s'"), argv[optind]);
 	return st;
 }
 
@@ -212,7 +216,7 @@ static int crawl_seed_venues(struct venue_registry *reg, struct crawl_args *a)
 		}
 		int rc = v ? 0 : venue_registry_add_adhoc(reg, a->seeds[i], a->allow_private, &v);
 		if (rc) {
-			cli_error("invalid seed URL '%s': %s", a->seeds[i], err_str(rc));
+			cli_error(_("invalid seed URL '%s': %s"), a->seeds[i], err_str(rc));
 			return rc;
 		}
 		if (crawl_add(a->venues, &a->nvenues, "--seed", v->id) >= 0)
@@ -248,8 +252,8 @@ static void crawl_print_json(const char *venue, const struct crawl_stats *s)
 
 static void crawl_print_text(const char *venue, const struct crawl_stats *s)
 {
-	printf("%s: %llu pages, %llu fetches, %llu hits (%llu new), %llu off-venue links, "
-	       "%llu robots.txt blocks, %.2f s\n",
+	printf(_("%s: %llu pages, %llu fetches, %llu hits (%llu new), %llu off-venue links, "
+	       "%llu robots.txt blocks, %.2f s\n"),
 	       venue, (unsigned long long)s->pages, (unsigned long long)s->fetched,
 	       (unsigned long long)s->hits, (unsigned long long)s->hits_new,
 	       (unsigned long long)s->off_site, (unsigned long long)s->robots_blocked,
@@ -259,8 +263,8 @@ static void crawl_print_text(const char *venue, const struct crawl_stats *s)
 			printf("  %s: %llu\n", crawl_outcome_name(i),
 			       (unsigned long long)s->outcomes[i]);
 	if (s->rule_errors)
-		printf("  rule errors: %llu (a rule could not run on a field; patrol -v crawl names "
-		       "the pages)\n",
+		printf(_("  rule errors: %llu (a rule could not run on a field; patrol -v crawl names "
+		       "the pages)\n"),
 		       (unsigned long long)s->rule_errors);
 }
 
@@ -322,7 +326,7 @@ static void crawl_print_orphaned(const struct cli *cli, uint64_t orphaned)
 	if (cli->json)
 		printf("{\"orphaned\":%llu}\n", (unsigned long long)orphaned);
 	else
-		printf("orphaned: %llu queued URLs of venues no longer in the registry, dropped\n",
+		printf(_("orphaned: %llu queued URLs of venues no longer in the registry, dropped\n"),
 		       (unsigned long long)orphaned);
 }
 
@@ -342,7 +346,7 @@ int cli_crawl_rules(const struct venue_registry *reg, const char *const *paths, 
 	size_t failed = 0;
 	if (rc == 0 && (rc = rules_set_selftest(*ret, &report, &failed)) == 0 && failed) {
 		fputs(buf_str(&report), stderr);
-		cli_error("cannot crawl: %zu rule examples fail (patrol rules test shows them)", failed);
+		cli_error(_("cannot crawl: %zu rule examples fail (patrol rules test shows them)"), failed);
 		rc = ERR_RULES;
 	}
 	buf_done(&report);
@@ -362,10 +366,10 @@ static void crawl_rules_reloaded(bool ok, const char *msg, void *ud)
 		view->drawn = false;
 	}
 	if (ok)
-		cli_error("rule files changed: reloaded, %.*s", (int)strcspn(msg, "\n"), msg);
+		cli_error(_("rule files changed: reloaded, %.*s"), (int)strcspn(msg, "\n"), msg);
 	else
-		cli_error("rule files changed but the new rules are refused; crawling on with the "
-			  "old ones:\n%s",
+		cli_error(_("rule files changed but the new rules are refused; crawling on with the "
+			  "old ones:\n%s"),
 			  msg);
 }
 
@@ -407,9 +411,9 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	run.status = rc ? (rc == -EBUSY ? CLI_BUSY : CLI_FAIL) : sig ? 128 + sig : CLI_OK;
 	run.complete = rc == 0 && !sig;
 	if (rc != -EBUSY && cli_crawl_record(store, &run, reg, &a->o, rc ? NULL : stats) != 0)
-		cli_error("the crawl's record could not be written to the store's runs");
+		cli_error(_("the crawl's record could not be written to the store's runs"));
 	if (rc) {
-		cli_error("%s", stats ? err : "out of memory");
+		cli_error("%s", stats ? err : _("out of memory"));
 		free(stats);
 		cli_crawl_signals_restore();
 		return rc == -EBUSY ? CLI_BUSY : CLI_FAIL;
@@ -418,7 +422,7 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	crawl_print_orphaned(cli, orphaned);
 	free(stats);
 	if (sig)
-		cli_error("stopped by %s: run the same command again to finish the crawl",
+		cli_error(_("stopped by %s: run the same command again to finish the crawl"),
 			  sig == SIGINT ? "SIGINT" : "SIGTERM");
 	cli_crawl_signals_restore();
 	return run.status;
@@ -441,8 +445,8 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 	if (crawl_seed_venues(reg, &a) != 0)
 		goto fail;
 	if (!a.nvenues && !venue_registry_count(reg)) {
-		status = cli_usage_error("crawl", "nothing to crawl: give --seed URL or --venue ID, "
-					 "or register venues in patrol.yaml (--config)");
+		status = cli_usage_error("crawl", _("nothing to crawl: give --seed URL or --venue ID, "
+					 "or register venues in patrol.yaml (--config)"));
 		goto fail;
 	}
 	status = CLI_FAIL;

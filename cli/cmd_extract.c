@@ -83,8 +83,8 @@ static int extract_parse_args(struct cli *cli, int argc, char **argv, struct ext
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_usage_error("extract", optind >= argc ? "a FILE (or '-') is needed"
-								 : "one FILE at a time");
+		return cli_usage_error("extract", optind >= argc ? _("a FILE (or '-') is needed")
+								 : _("one FILE at a time"));
 	const struct doc_profile_spec *s = &a->spec;
 	if (!s->post && (s->content || s->author || s->time || s->skip))
 		return cli_usage_error("extract",

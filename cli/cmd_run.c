@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "common/log.h"
 #include "crawler/alert.h"
 #include "crawler/crawl.h"
@@ -34,7 +35,7 @@
 
 int cmd_run(struct cli *cli, int argc, char **argv); /* main.c's table */
 
-static const char run_help[] =
+static const char *const run_help = N_(
 	"usage: patrol run [--dry-run] [--shard K/N] [--venue ID]... [options]\n"
 	"\n"
 	"Crawl every venue that is due (schedule: {every, window, jitter} in patrol.yaml),\n"
@@ -64,7 +65,7 @@ static const char run_help[] =
 	"Exit status: 0 the run ran (nothing due is fine); 1 it could not run; 2 usage or\n"
 	"configuration error; 75 another run or crawl holds the store; 130 or 143 stopped by\n"
 	"SIGINT or SIGTERM (pages in flight stored; the next run resumes). A second signal ends\n"
-	"patrol at once.\n";
+	"patrol at once.\n");
 
 struct run_args {
 	const char *venues[RUN_MAX_ARGS], *rules[RUN_MAX_ARGS];
@@ -88,7 +89,7 @@ struct plan {
 static int run_add(const char **list, size_t *n, const char *what, const char *value)
 {
 	if (*n == RUN_MAX_ARGS)
-		return cli_usage_error("run", "too many %s", what);
+		return cli_usage_error("run", _("too many %s"), what);
 	list[(*n)++] = value;
 	return -1;
 }
@@ -98,7 +99,7 @@ static int run_parse_shard(struct run_args *a, const char *arg)
 	unsigned k, n;
 	char end;
 	if (sscanf(arg, "%u/%u%c", &k, &n, &end) != 2 || n < 1 || n > 100000 || k >= n)
-		return cli_usage_error("run", "--shard wants K/N with 0 <= K < N, not '%s'", arg);
+		return cli_usage_error("run", _("--shard wants K/N with 0 <= K < N, not '%s'"), arg);
 	a->sharded = true;
 	a->shard_k = k;
 	a->shard_n = n;
@@ -149,17 +150,17 @@ static int run_parse(int argc, char **argv, struct run_args *a)
 		case 'L':
 			if (log_format_parse(optarg, &a->log_format) != 0)
 				st = cli_usage_error("run",
-						     "--log-format wants text, logfmt or json");
+						     _("--log-format wants text, logfmt or json"));
 			break;
 		case 'm':
 		case 'c':
 		case 'w': st = run_parse_number(a, c, argv[optind - 1], optarg); break;
-		case 'h': fputs(run_help, stdout); return CLI_OK;
-		default: return cli_usage_error("run", "unknown option");
+		case 'h': fputs(_(run_help), stdout); return CLI_OK;
+		default: return cli_usage_error("run", _("unknown option"));
 		}
 	}
 	if (st < 0 && optind < argc)
-		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("run", _("unexpected argument '%s'"), argv[optind]);
 	return st;
 }
 
@@ -234,20 +235,20 @@ static void run_dry_text(const struct plan *p)
 	const struct schedule_decision *d = &p->d;
 	printf("%-24s %-11s ", p->v->id, schedule_verdict_name(d->verdict));
 	if (d->verdict == SCHEDULE_UNSCHEDULED) {
-		printf("no schedule: only patrol crawl crawls it\n");
+		printf(_("no schedule: only patrol crawl crawls it\n"));
 		return;
 	}
 	printf("every %llds", (long long)p->v->every_s);
 	if (d->jitter_s)
 		printf(" + jitter %llds", (long long)d->jitter_s);
 	if (!d->last_run)
-		printf(", never crawled");
+		printf(_(", never crawled"));
 	else
-		printf(", last run %s, due %s %s", run_iso(d->last_run, last, sizeof(last)),
+		printf(_(", last run %s, due %s %s"), run_iso(d->last_run, last, sizeof(last)),
 		       d->verdict == SCHEDULE_WAIT ? "at" : "since",
 		       run_iso(d->due_at, due, sizeof(due)));
 	if (d->verdict == SCHEDULE_WINDOW)
-		printf(", outside its windows until %s",
+		printf(_(", outside its windows until %s"),
 		       run_iso(d->opens_at, opens, sizeof(opens)));
 	printf("\n");
 }
@@ -274,7 +275,7 @@ static int run_dry(const struct cli *cli, const struct run_args *a,
 	}
 	free(plan);
 	if (rc && rc != ERR_STORE)
-		cli_error("cannot plan the run: %s", err_str(rc));
+		cli_error(_("cannot plan the run: %s"), err_str(rc));
 	return rc ? CLI_FAIL : CLI_OK;
 }
 
@@ -667,8 +668,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return status;
 	int64_t now = run_now();
 	if (now < 0)
-		return cli_usage_error("run", "PATROL_NOW is not epoch seconds or "
-					      "YYYY-MM-DDTHH:MM:SSZ");
+		return cli_usage_error("run", _("PATROL_NOW is not epoch seconds or "
+					      "YYYY-MM-DDTHH:MM:SSZ"));
 	struct venue_registry *reg = NULL;
 	struct store *store = NULL;
 	struct run_ctx r = {.cli = cli};

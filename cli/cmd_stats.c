@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 #define STATS_KEYS 4096 /* distinct venues or rules counted by name; a hostile store has more */
 #define STATS_RUNS 10	/* last runs shown */
 
-static const char stats_help[] =
+static const char *const stats_help = N_(
 	"usage: patrol stats\n"
 	"\n"
 	"Count what the store (--db) holds: pages, hits, and the URLs the crawl frontier still "
@@ -27,7 +28,7 @@ static const char stats_help[] =
 	"queued or leased (an unfinished crawl, which the next 'patrol crawl' resumes); then the\n"
 	"hits per status, per venue and per rule; then the last 10 crawls and scheduled runs\n"
 	"(patrol crawl, patrol run): when, exit status, and each venue's summary. With the global\n"
-	"--json, one object with \"by_status\", \"by_venue\", \"by_rule\" and \"last_runs\".\n";
+	"--json, one object with \"by_status\", \"by_venue\", \"by_rule\" and \"last_runs\".\n");
 
 struct count {
 	char *name;
@@ -113,7 +114,7 @@ static void table_print(const char *title, const struct table *t)
 {
 	if (!t->n)
 		return;
-	printf("hits by %s:\n", title);
+	printf(_("hits by %s:\n"), title);
 	for (size_t i = 0; i < t->n; i++)
 		printf("  %-40s %llu\n", t->c[i].name, (unsigned long long)t->c[i].n);
 	if (t->other)
@@ -144,7 +145,7 @@ static void runs_print(json_t *runs)
 	size_t i, k;
 	json_t *r, *v;
 	if (json_array_size(runs))
-		printf("last runs:\n");
+		printf(_("last runs:\n"));
 	json_array_foreach(runs, i, r) {
 		printf("  #%lld %s %s to %s, exit %lld%s%s\n",
 		       (long long)json_integer_value(json_object_get(r, "id")),
@@ -157,12 +158,12 @@ static void runs_print(json_t *runs)
 		json_array_foreach(json_object_get(r, "venues"), k, v) {
 			if (!json_is_object(v))
 				continue;
-			printf("    %s: %lld pages, %lld new hits, %.1f s%s\n",
+			printf(_("    %s: %lld pages, %lld new hits, %.1f s%s\n"),
 			       json_string_value(json_object_get(v, "venue")),
 			       (long long)json_integer_value(json_object_get(v, "pages")),
 			       (long long)json_integer_value(json_object_get(v, "hits_new")),
 			       json_number_value(json_object_get(v, "seconds")),
-			       json_is_true(json_object_get(v, "complete")) ? "" : " (not complete)");
+			       json_is_true(json_object_get(v, "complete")) ? "" : _(" (not complete)"));
 		}
 	}
 }
@@ -195,11 +196,11 @@ static void stats_print(const struct cli *cli, const struct store_stats *s, uint
 int cmd_stats(struct cli *cli, int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(stats_help, stdout);
+		fputs(_(stats_help), stdout);
 		return CLI_OK;
 	}
 	if (argc > 1)
-		return cli_usage_error("stats", "unexpected argument '%s'", argv[1]);
+		return cli_usage_error("stats", _("unexpected argument '%s'"), argv[1]);
 	struct store *store;
 	if (cli_store_open_existing(cli->db, &store) != 0)
 		return CLI_FAIL;
@@ -219,7 +220,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 		rc = runs ? store_runs_last(store, STATS_RUNS, run_json, runs) : -ENOMEM;
 	store_close(store);
 	if (rc) {
-		cli_error("cannot read %s: %s", cli->db, err_str(rc));
+		cli_error(_("cannot read %s: %s"), cli->db, err_str(rc));
 	} else {
 		stats_print(cli, &s, queued, leased, &t, runs);
 	}

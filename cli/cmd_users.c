@@ -81,7 +81,8 @@ int cmd_users(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("users", _("unknown subcommand '%s'"), sub);
 	if (list ? argc != 2 : argc != 3)
 		return cli_usage_error("users",
-				       list ? "list takes no arguments" : "%s takes one NAME", sub);
+				       list ? _("list takes no arguments") : _("%s takes one NAME"),
+				       sub);
 	struct store *s = NULL;
 	int status = list || strcmp(sub, "remove") == 0 ? cli_store_open_existing(cli->db, &s)
 							: cli_store_open(cli->db, &s);

@@ -8,7 +8,7 @@ A line that prints machine output on purpose says so with the comment `i18n: mac
 import re
 import sys
 
-PRINTERS = re.compile(r'\b(cli_error|cli_warn|printf|fprintf|fputs|puts|snprintf)\s*\(')
+PRINTERS = re.compile(r'\b(cli_error|cli_warn|cli_usage_error|printf|fprintf|fputs|puts|snprintf)\s*\(')
 PROSE = re.compile(r'[A-Za-z]{2,}[ ,.:;]+[A-Za-z]{2,}')
 LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 

@@ -6,7 +6,7 @@
 # machine output is the same in every language.
 #   usage: i18n_test.sh PATROL SRCROOT BUILDROOT
 set -u
-patrol=$1 src=$2 build=$3
+patrol=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") src=$2 build=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/patrol-i18n-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 n=0
@@ -49,6 +49,11 @@ LANG=zh_CN.UTF-8 LANGUAGE= "$patrol" frobnicate >/dev/null 2>"$work/err"
 status=$?
 grep -q "^patrol: 未知命令 'frobnicate'$" "$work/err" && [ "$status" -eq 2 ]
 check $? "errors too, with the same exit status (2)"
+(cd "$work" && LANG=zh_CN.UTF-8 LANGUAGE= PATROL_CONFIG= "$patrol" --db "$work/db" crawl) \
+	>/dev/null 2>"$work/err"
+status=$?
+grep -q '没有可抓取的内容' "$work/err" && [ "$status" -eq 2 ]
+check $? "a command's own messages too (patrol crawl with nothing to crawl)"
 for lang in C.UTF-8 zh_CN.UTF-8; do
 	LANG=$lang "$patrol" --json url --base 'http://Example.COM/a/' '../b?x=1#f' ./c \
 		>"$work/url.$lang" 2>&1
