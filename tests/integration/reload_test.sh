@@ -7,8 +7,9 @@
 #   usage: reload_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
-# The demo forum, each answer 200 ms late, so the crawl lasts about ten seconds.
-testsrv_start "$src/docs/demo" 120 200
+# The demo forum, each answer 400 ms late, so the crawl lasts some twenty seconds: time for two
+# reloads even under ASan on a loaded machine, where loading and testing the packs takes seconds.
+testsrv_start "$src/docs/demo" 120 400
 demo_config "Demo forum for the reload test"
 # pack FILE ID PATTERN: a one-rule pack on page titles, written whole at once.
 pack() {
