@@ -445,6 +445,13 @@ static enum gap gap_scan(const struct pass *p, size_t q, unsigned gap, size_t li
 	}
 }
 
+/* Whether an ASCII byte of table entry e ends a gap at once, as gap_scan would say. */
+static inline bool ascii_closes(uint32_t e)
+{
+	enum normalize_class cls = entry_class(e);
+	return cls == NORMALIZE_CLASS_OTHER || cls == NORMALIZE_CLASS_NEWLINE;
+}
+
 /* Writes the pending run to the map. */
 static int fast_flush(struct normalized *o, struct fast *f)
 {
@@ -602,23 +609,28 @@ static int fast_run(struct pass *p, size_t pos, size_t *ret_n)
 	while (f.k < f.lim && rc == 0) {
 		unsigned c = f.in[f.k];
 		size_t k0 = f.k;
-		if (p->nz->ascii[c]) {
-			if (f.anchored && fast_gap(p, &f, 0, &rc))
+		if (!p->nz->ascii[c]) {
+			fast_cjk(p, &f);
+			if (f.k > k0)
+				continue;
+		}
+		if (f.anchored && p->nz->ascii[c] && ascii_closes(p->nz->bmp[c])) {
+			f.anchored = false; /* a letter, a digit, '\n': no gap */
+		} else if (f.anchored) { /* a gap after a CJK character: skipped, written or left */
+			if (fast_gap(p, &f, 0, &rc))
 				break;
-			if (f.k == k0)
-				fast_ascii(p, &f);
+			if (f.k > k0)
+				continue;
+		}
+		if (p->nz->ascii[c]) {
+			fast_ascii(p, &f);
 			continue;
 		}
-		fast_cjk(p, &f);
-		if (f.k > k0)
-			continue;
 		uint32_t e;
 		size_t l = simple_at(p, f.k, &e);
 		if (!l || entry_class(e) == NORMALIZE_CLASS_CJK)
 			break;
-		if (f.anchored && fast_gap(p, &f, 0, &rc))
-			break;
-		int r = f.k == k0 ? fast_other(p, &f, e, l) : 0;
+		int r = fast_other(p, &f, e, l);
 		if (r < 0)
 			rc = r;
 		if (r)
