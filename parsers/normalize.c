@@ -267,7 +267,7 @@ static inline int32_t bmp3_at(const struct pass *p, size_t q)
 	unsigned c = p->in[q];
 	if (c < 0xE1 || c > 0xEF || c == 0xED || p->len - q < 3)
 		return -1;
-	unsigned c1 = p->in[q + 1] ^ 0x80u, c2 = p->in[q + 2] ^ 0x80u;
+	unsigned c1 = p->in[q + 1] - 0x80u, c2 = p->in[q + 2] - 0x80u; /* below wraps */
 	if ((c1 | c2) > 0x3F)
 		return -1;
 	return (int32_t)((c & 0x0Fu) << 12 | c1 << 6 | c2);
@@ -373,7 +373,7 @@ static inline uint32_t cjk3_at(const struct pass *p, size_t q, size_t lim)
 {
 	if (q + 3 > lim) /* q may be past lim in a gap */
 		return 0;
-	unsigned c0 = p->in[q] - 0xE3u, c1 = p->in[q + 1] ^ 0x80u, c2 = p->in[q + 2] ^ 0x80u;
+	unsigned c0 = p->in[q] - 0xE3u, c1 = p->in[q + 1] - 0x80u, c2 = p->in[q + 2] - 0x80u;
 	if (c0 > 6 || (c1 | c2) > 0x3F)
 		return 0;
 	return p->nz->bmp[(c0 + 3) << 12 | c1 << 6 | c2] & NORMALIZE_CJK3;
@@ -420,7 +420,8 @@ static enum gap gap_scan(const struct pass *p, size_t q, unsigned gap, size_t li
 		uint32_t e;
 		size_t l = 1;
 		if (cjk3_at(p, q, lim)) {
-			if (!boundary_at(p, q + 3)) /* see below */
+			/* A CJK character after it is a boundary (see below for why it must be). */
+			if (!cjk3_at(p, q + 3, p->len) && !boundary_at(p, q + 3))
 				return GAP_UNSURE;
 			*ret_c = q;
 			return GAP_SQUEEZE;
@@ -517,7 +518,8 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 	size_t k = f->k, lim = f->lim;
 	uint32_t all = NORMALIZE_SAME;
 	while (k + 3 <= lim) {
-		unsigned c0 = in[k] - 0xE3u, c1 = in[k + 1] ^ 0x80u, c2 = in[k + 2] ^ 0x80u;
+		/* Unsigned: a byte below the range wraps to a large value. */
+		unsigned c0 = in[k] - 0xE3u, c1 = in[k + 1] - 0x80u, c2 = in[k + 2] - 0x80u;
 		if (c0 > 6 || (c1 | c2) > 0x3F)
 			break;
 		uint32_t e = bmp[(c0 + 3) << 12 | c1 << 6 | c2];
