@@ -161,9 +161,21 @@ static int reserve(struct normalized *o, size_t need)
 	return 0;
 }
 
+/* Room for one more run. */
+static int map_grow(struct normalized *o)
+{
+	size_t n = o->runs_alloc ? o->runs_alloc * 2 : 64;
+	struct normalize_run *r = realloc(o->runs, n * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	o->runs = r;
+	o->runs_alloc = n;
+	return 0;
+}
+
 /* Records that normalized bytes from norm on come from original bytes [orig, orig + olen):
  * extends the last run when it continues it, else starts a run. */
-static int map_add(struct normalized *o, size_t norm, size_t orig, size_t olen, bool linear)
+static inline int map_add(struct normalized *o, size_t norm, size_t orig, size_t olen, bool linear)
 {
 	if (o->nruns) {
 		struct normalize_run *r = &o->runs[o->nruns - 1];
@@ -175,14 +187,8 @@ static int map_add(struct normalized *o, size_t norm, size_t orig, size_t olen, 
 		if (!linear && !r_linear && r->orig == orig && RUN_LEN(r) == olen)
 			return 0; /* the next code point of the same unit */
 	}
-	if (o->nruns == o->runs_alloc) {
-		size_t n = o->runs_alloc ? o->runs_alloc * 2 : 64;
-		struct normalize_run *r = realloc(o->runs, n * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		o->runs = r;
-		o->runs_alloc = n;
-	}
+	if (o->nruns == o->runs_alloc && map_grow(o))
+		return -ENOMEM;
 	o->runs[o->nruns++] = (struct normalize_run){(uint32_t)norm, (uint32_t)orig,
 						     (uint32_t)olen | (linear ? RUN_LINEAR : 0)};
 	return 0;
@@ -381,23 +387,33 @@ static inline uint32_t cjk3_at(const struct pass *p, size_t q, size_t lim)
 
 /* The code point at q when it has two or three bytes (so it is valid, and a boundary, when the
  * entry says so) and alone becomes one code point of no more bytes; 0 when it is not. */
-static size_t simple_at(const struct pass *p, size_t q, uint32_t *ret_e)
+static size_t simple_entry(uint32_t e, size_t l, uint32_t *ret_e)
 {
-	unsigned c = p->in[q];
-	if (c < 0xC2 || c > 0xEF)
-		return 0;
-	int32_t cp3 = bmp3_at(p, q);
-	uint32_t cp = (uint32_t)cp3;
-	size_t l = 3;
-	if (cp3 < 0 && (l = decode(p->in + q, p->len - q, &cp)) != (c < 0xE0 ? 2u : 3u))
-		return 0;
-	uint32_t e = p->nz->bmp[cp];
 	if ((e & (NORMALIZE_KIND_MASK | NORMALIZE_BOUNDARY)) !=
 		    (NORMALIZE_KIND_MAP | NORMALIZE_BOUNDARY) ||
 	    utf8_len(e & NORMALIZE_CP_MASK) > l)
 		return 0;
 	*ret_e = e;
 	return l;
+}
+
+/* simple_at for what bmp3_at does not read: two bytes, leads 0xE0 and 0xED. */
+static size_t simple_slow(const struct pass *p, size_t q, uint32_t *ret_e)
+{
+	unsigned c = p->in[q];
+	if (c < 0xC2 || c > 0xEF)
+		return 0;
+	uint32_t cp;
+	size_t l = decode(p->in + q, p->len - q, &cp);
+	if (l != (c < 0xE0 ? 2u : 3u))
+		return 0;
+	return simple_entry(p->nz->bmp[cp], l, ret_e);
+}
+
+static inline size_t simple_at(const struct pass *p, size_t q, uint32_t *ret_e)
+{
+	int32_t cp3 = bmp3_at(p, q);
+	return cp3 < 0 ? simple_slow(p, q, ret_e) : simple_entry(p->nz->bmp[cp3], 3, ret_e);
 }
 
 static enum normalize_class entry_class(uint32_t e)
