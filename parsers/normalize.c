@@ -2,11 +2,13 @@
 /* The normalization pass (normalize.h): decoding, units, squeezing and the offset map.
  *
  * The text is read once. A code point that the BMP table maps on its own is written at once when
- * the next one cannot combine with it, and runs of ASCII and of CJK characters go through tight
- * loops of just that. Anything else is gathered into a unit (a starter and what may combine with
- * it, at most NORMALIZE_UNIT_MAX code points) and mapped by normalize__map_unit. Squeezing works
- * on the output: after each CJK character the pass remembers where the output stood, and a CJK
- * character that comes after a short enough gap cuts the output back to there.
+ * the next one cannot combine with it; stretches of ASCII, CJK characters and the punctuation
+ * between them go through one fast path (fast_run) that writes the map per run and squeezes a gap
+ * by looking at it before writing it. Anything else is gathered into a unit (a starter and what
+ * may combine with it, at most NORMALIZE_UNIT_MAX code points) and mapped by normalize__map_unit.
+ * Outside the fast path squeezing works on the output: after each CJK character the pass
+ * remembers where the output stood, and a CJK character that comes after a short enough gap cuts
+ * the output back to there.
  * Nothing is allocated per code point: the text and the runs grow by doubling, up to the cap.
  */
 #include "parsers/normalize.h"

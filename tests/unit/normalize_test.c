@@ -342,20 +342,27 @@ static const char *const pieces[] = {
 	"\xe3\x80\x80",
 };
 
-static size_t random_text(char *buf, size_t cap, unsigned *seed)
+/* Up to most pieces of set, picked at random, within cap bytes. */
+static size_t text_of(const char *const *set, size_t nset, size_t most, char *buf, size_t cap,
+		      unsigned *seed)
 {
-	size_t n = 0, count = 1 + (size_t)(rand_r(seed) % 24);
+	size_t n = 0, count = 1 + (size_t)rand_r(seed) % most;
 	for (size_t i = 0; i < count; i++) {
-		size_t k = (size_t)rand_r(seed) % (sizeof(pieces) / sizeof(pieces[0]));
-		size_t l = strlen(pieces[k]);
+		size_t k = (size_t)rand_r(seed) % nset;
+		size_t l = strlen(set[k]);
 		if (l == 0)
 			l = 1; /* the piece "\x00": a NUL byte */
 		if (n + l > cap)
 			break;
-		memcpy(buf + n, pieces[k], l);
+		memcpy(buf + n, set[k], l);
 		n += l;
 	}
 	return n;
+}
+
+static size_t random_text(char *buf, size_t cap, unsigned *seed)
+{
+	return text_of(pieces, sizeof(pieces) / sizeof(pieces[0]), 24, buf, cap, seed);
 }
 
 static size_t next_cp(const struct normalized *o, size_t i)
@@ -832,17 +839,7 @@ static const char *const dense[] = {
 
 static size_t dense_text(char *buf, size_t cap, unsigned *seed)
 {
-	size_t n = 0, count = 1 + (size_t)(rand_r(seed) % 40);
-	for (size_t i = 0; i < count; i++) {
-		const char *piece =
-			dense[(size_t)rand_r(seed) % (sizeof(dense) / sizeof(dense[0]))];
-		size_t l = strlen(piece);
-		if (n + l > cap)
-			break;
-		memcpy(buf + n, piece, l);
-		n += l;
-	}
-	return n;
+	return text_of(dense, sizeof(dense) / sizeof(dense[0]), 40, buf, cap, seed);
 }
 
 /* Random texts of both kinds, short and long enough to cross the fast paths' 4096-byte chunks,
