@@ -294,13 +294,22 @@ int store_merge(struct store *dst, struct store *src, const char *src_name, cons
 	if (!dst || !src || dst == src || !src_name || !actor || !actor[0])
 		return ERR_USAGE;
 	store__scratch_init(&m.scratch);
+	/* Each walk holds a read transaction on src and opens write transactions on dst inside
+	 * it; the write transaction is committed before the next walk begins, so the two stores'
+	 * locks are always taken in that order (src, then dst), never the other way round. */
 	int rc = merge_begin(&m);
 	if (!rc)
 		rc = store__walk(src, src->bodies, merge_body, &m);
 	if (!rc)
+		rc = merge_commit(&m);
+	if (!rc)
 		rc = store__walk(src, src->pages, merge_page, &m);
 	if (!rc)
+		rc = merge_commit(&m);
+	if (!rc)
 		rc = store_hits_each(src, merge_hit, &m);
+	if (!rc)
+		rc = merge_commit(&m);
 	if (!rc)
 		rc = store_audit_each(src, 0, merge_audit, &m);
 	char note[512];

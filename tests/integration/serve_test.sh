@@ -62,8 +62,10 @@ check $? "a non-loopback address without TLS is refused"
 	>"$work/serve.out" 2>&1 3>&- &
 spid=$!
 trap 'kill $spid 2>/dev/null; exec 3>&-; rm -rf "$work"' EXIT
-for _ in $(seq 1 50); do
+# serve loads and compiles the rule packs first: seconds under a sanitizer on a busy machine
+for _ in $(seq 1 600); do
 	grep -q "^serving" "$work/serve.out" && break
+	kill -0 $spid 2>/dev/null || break
 	sleep 0.1
 done
 url=$(sed -n 's/^serving \(http:[^ ]*\) .*/\1/p' "$work/serve.out")
