@@ -9,6 +9,16 @@
 #   usage: serve_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
+# wait_serving OUT PID: until patrol serve (PID) says where it listens in OUT, or exits. It loads
+# and compiles the rule packs first (demo --serve crawls the demo too): seconds under a sanitizer
+# on a busy machine, so up to a minute.
+wait_serving() {
+	for _ in $(seq 1 600); do
+		grep -q "^serving" "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
 db="$work/db"
 if ! command -v curl >/dev/null 2>&1; then
 	echo "1..0 # SKIP curl is not installed"
@@ -62,12 +72,7 @@ check $? "a non-loopback address without TLS is refused"
 	>"$work/serve.out" 2>&1 3>&- &
 spid=$!
 trap 'kill $spid 2>/dev/null; exec 3>&-; rm -rf "$work"' EXIT
-# serve loads and compiles the rule packs first: seconds under a sanitizer on a busy machine
-for _ in $(seq 1 600); do
-	grep -q "^serving" "$work/serve.out" && break
-	kill -0 $spid 2>/dev/null || break
-	sleep 0.1
-done
+wait_serving "$work/serve.out" $spid
 url=$(sed -n 's/^serving \(http:[^ ]*\) .*/\1/p' "$work/serve.out")
 [ -n "$url" ]
 check $? "serve prints where it listens ($url)"
@@ -157,10 +162,7 @@ if command -v openssl >/dev/null 2>&1 &&
 	"$patrol" --config "$work/patrol.yaml" --db "$db" serve --listen 127.0.0.1:0 \
 		--tls-cert "$work/cert.pem" --tls-key "$work/key.pem" >"$work/tls.out" 2>&1 3>&- &
 	spid=$!
-	for _ in $(seq 1 100); do
-		grep -q "^serving" "$work/tls.out" && break
-		sleep 0.1
-	done
+	wait_serving "$work/tls.out" $spid
 	url=$(sed -n 's/^serving \(https:[^ ]*\) .*/\1/p' "$work/tls.out")
 	[ -n "$url" ] && [ "$(c -k -D "$work/head" -d "name=alice&token=$token" "${url}login")" = 303 ] &&
 		grep -qi '^set-cookie: patrol_session=.*; Secure' "$work/head"
@@ -178,10 +180,7 @@ fi
 # patrol demo --serve: the demo's store, an analyst "demo" whose token is printed, the UI.
 "$patrol" --db "$work/demo" -q demo --serve --listen 127.0.0.1:0 >"$work/demo.out" 2>&1 3>&- &
 spid=$!
-for _ in $(seq 1 100); do
-	grep -q "^serving" "$work/demo.out" && break
-	sleep 0.1
-done
+wait_serving "$work/demo.out" $spid # the demo crawls its forum first
 url=$(sed -n 's/^serving \(http:[^ ]*\) .*/\1/p' "$work/demo.out")
 dtoken=$(grep -x '[0-9a-f]\{64\}' "$work/demo.out")
 [ -n "$url" ] && [ "$(c -c "$work/djar" -d "name=demo&token=$dtoken" "${url}login")" = 303 ] \
