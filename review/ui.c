@@ -165,16 +165,19 @@ void ui__terms_of(struct ui_terms *t, const struct store_hit *h)
 		ui__terms_add(t, h->spans[i].text);
 }
 
-/* The first place at or after p where a term starts, and which (the longest there). */
+/* at[i]: where term i next occurs at or after p, NULL once it occurs no more. A term is searched
+ * again only when p has passed its last find, so a long captured page is read about once per
+ * term, not once per mark. Returns the first place a term starts (the longest there). */
 static const char *ui_next_term(const char *p, const char *end, const struct ui_terms *t,
-				size_t *ret_len)
+				const char **at, size_t *ret_len)
 {
 	const char *best = NULL;
 	for (size_t i = 0; i < t->n; i++) {
 		size_t n = strlen(t->s[i]);
-		const char *m = memmem(p, (size_t)(end - p), t->s[i], n);
-		if (m && (!best || m < best || (m == best && n > *ret_len))) {
-			best = m;
+		if (at[i] && at[i] < p)
+			at[i] = memmem(p, (size_t)(end - p), t->s[i], n);
+		if (at[i] && (!best || at[i] < best || (at[i] == best && n > *ret_len))) {
+			best = at[i];
 			*ret_len = n;
 		}
 	}
@@ -184,10 +187,12 @@ static const char *ui_next_term(const char *p, const char *end, const struct ui_
 int ui__marked(struct buf *b, const char *text, size_t len, const struct ui_terms *t)
 {
 	int rc = 0;
-	const char *p = text, *end = text + len;
+	const char *p = text, *end = text + len, *at[UI_TERMS_MAX];
+	for (size_t i = 0; t && i < t->n; i++)
+		at[i] = memmem(text, len, t->s[i], strlen(t->s[i]));
 	for (int marks = 0; t && marks < 64 && !rc; marks++) {
 		size_t mlen = 0;
-		const char *m = ui_next_term(p, end, t, &mlen);
+		const char *m = ui_next_term(p, end, t, at, &mlen);
 		if (!m)
 			break;
 		rc = ui_html_n(b, p, (size_t)(m - p));
