@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The docs kept honest (issue 9): each Chinese doc in docs/zh/ has its English source's shape
-# (headings, code blocks, images, relative links), and the rule guides' examples work as printed.
+# (headings, code blocks, images, relative links, and the list items and table rows of each
+# section), and the rule guides' examples work as printed.
 #   usage: docs_check.py pairs SRCROOT          every docs/zh/*.md against its English source
 #          docs_check.py examples SRCROOT PATROL DOC...   run DOC's examples with PATROL
 # Prints one line per problem naming the file and section; exits 1 when there is one.
@@ -27,6 +28,7 @@ except ImportError:
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MARKER = re.compile(r"^<!--\s*example:\s*(pack|fragment|error|file)\s*(\S*)\s*-->\s*$")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+\S")
 LINK = re.compile(r"(!?)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 MAX_FILE = 4 << 20  # docs larger than this are refused, not read
 MAX_OUTPUT = 1 << 20  # a session's output past this is cut (and so differs)
@@ -46,6 +48,7 @@ class Doc:
         self.headings = []  # (level, text, line)
         self.blocks = []  # dict: info, text, marker, section, line
         self.links = []  # (is_image, target, section, line)
+        self.items = [[0, 0]]  # per section (index 0: before the first heading): list items, table rows
         self._parse()
 
     def section(self):
@@ -95,7 +98,12 @@ class Doc:
             h = HEADING.match(line)
             if h:
                 self.headings.append((len(h.group(1)), h.group(2), n))
+                self.items.append([0, 0])
                 continue
+            if LIST_ITEM.match(line):
+                self.items[-1][0] += 1
+            elif line.lstrip().startswith("|"):
+                self.items[-1][1] += 1
             para.append((n, line))
         self._links(para)
         if fence:
@@ -184,6 +192,16 @@ def compare_pair(root, zh_rel, problems):
             where_z = f"{'#' * z[0]} {z[1]} (line {z[2]})" if z else "(no more headings)"
             problems.append(f"{here}: heading {i + 1}: English \"{where_e}\", "
                             f"Chinese \"{where_z}\"")
+            break
+    # Each section has as many list items and table rows as its source: a bullet or a row added
+    # to the English and not translated shows here.
+    for i in range(min(len(en.items), len(zh.items))):
+        if en.items[i] != zh.items[i]:
+            e, z = en.items[i], zh.items[i]
+            name = en.headings[i - 1][1] if i else "(top)"
+            zname = zh.headings[i - 1][1] if i else "(top)"
+            problems.append(f"{here}: section \"{name}\" (Chinese \"{zname}\") has {e[0]} list "
+                            f"items and {e[1]} table rows in English, {z[0]} and {z[1]} in Chinese")
             break
     # Fenced blocks: identical, with their example markers, in the same order.
     for i in range(max(len(en.blocks), len(zh.blocks))):
