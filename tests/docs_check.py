@@ -5,7 +5,7 @@
 #   usage: docs_check.py pairs SRCROOT          every docs/zh/*.md against its English source
 #          docs_check.py examples SRCROOT PATROL DOC...   run DOC's examples with PATROL
 # Prints one line per problem naming the file and section; exits 1 when there is one.
-# Example markers (an HTML comment on the line before a fenced block; docs/rules.md, "Examples"):
+# Example markers (an HTML comment on the line before a fenced block; docs/rules.md says so at its top):
 #   <!-- example: pack NAME -->    a pack, saved as NAME: must pass rules lint and rules test
 #   <!-- example: fragment -->     part of a pack: must be YAML, is not run
 #   <!-- example: error NAME -->   a pack saved as NAME that lint or test must refuse
