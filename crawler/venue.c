@@ -9,6 +9,7 @@
  */
 #include "crawler/venue.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "parsers/url.h"
 #include "parsers/yaml.h"
@@ -1956,7 +1957,59 @@ static void load_early_warning(struct yaml_doc *d, const struct yaml_node *n,
 	get_factor(d, v[EW_DROP], "drop_factor", 0, 1, &e->drop_factor);
 }
 
-enum { T_CRAWLER, T_RULES, T_VENUES, T_VENUES_DIR, T_ALERTS, T_EARLY, T_N };
+/* ---- loading: evidence: and display: (docs/venues.md, "Evidence and display") ---- */
+
+enum { EV_SCREENSHOTS, EV_N };
+static const struct yaml_key evidence_keys[EV_N] = {
+	[EV_SCREENSHOTS] = {"screenshots", false},
+};
+
+static void load_evidence(struct yaml_doc *d, const struct yaml_node *n, struct crawler_settings *s)
+{
+	static const char *const names[] = {
+		[EVIDENCE_SCREENSHOTS_CONFIRMED] = "confirmed",
+		[EVIDENCE_SCREENSHOTS_ALL] = "all",
+		[EVIDENCE_SCREENSHOTS_OFF] = "off",
+	};
+	const struct yaml_node *v[EV_N];
+	if (!yaml_check_map(d, n, "evidence"))
+		return;
+	yaml_map_fields(d, n, evidence_keys, EV_N, v, NULL);
+	const char *x = v[EV_SCREENSHOTS] ? get_text(d, v[EV_SCREENSHOTS], "screenshots", 16) : NULL;
+	if (!x)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(x, names[i]) == 0) {
+			s->screenshots = (enum evidence_screenshots)i;
+			return;
+		}
+	}
+	yaml_error_at(d, v[EV_SCREENSHOTS]->line, v[EV_SCREENSHOTS]->col,
+		      "'screenshots' must be confirmed, all or off");
+}
+
+enum { D_TIMEZONE, D_N };
+static const struct yaml_key display_keys[D_N] = {
+	[D_TIMEZONE] = {"timezone", false},
+};
+
+static void load_display(struct loader *L, struct yaml_doc *d, const struct yaml_node *n)
+{
+	const struct yaml_node *v[D_N];
+	if (!yaml_check_map(d, n, "display"))
+		return;
+	yaml_map_fields(d, n, display_keys, D_N, v, NULL);
+	const char *tz = v[D_TIMEZONE] ? get_text(d, v[D_TIMEZONE], "timezone", CLOCK_MAX_ZONE)
+				       : NULL;
+	if (tz && !clock_zone_exists(tz))
+		yaml_error_at(d, v[D_TIMEZONE]->line, v[D_TIMEZONE]->col,
+			      "'timezone' must be a time zone of this system's zoneinfo, such as "
+			      "Asia/Shanghai or UTC");
+	else if (tz)
+		L->r->settings.display_timezone = keep(L, tz);
+}
+
+enum { T_CRAWLER, T_RULES, T_VENUES, T_VENUES_DIR, T_ALERTS, T_EARLY, T_EVIDENCE, T_DISPLAY, T_N };
 
 static const struct yaml_key top_keys[T_N] = {
 	[T_CRAWLER] = {"crawler", false},
@@ -1965,6 +2018,8 @@ static const struct yaml_key top_keys[T_N] = {
 	[T_VENUES_DIR] = {"venues_dir", false},
 	[T_ALERTS] = {"alerts", false},
 	[T_EARLY] = {"early_warning", false},
+	[T_EVIDENCE] = {"evidence", false},
+	[T_DISPLAY] = {"display", false},
 };
 
 static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_node *root,
@@ -1991,6 +2046,10 @@ static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_
 		load_alerts(L, d, v[T_ALERTS]);
 	if (v[T_EARLY])
 		load_early_warning(d, v[T_EARLY], &L->r->settings.early_warning);
+	if (v[T_EVIDENCE])
+		load_evidence(d, v[T_EVIDENCE], &L->r->settings);
+	if (v[T_DISPLAY])
+		load_display(L, d, v[T_DISPLAY]);
 	if (v[T_VENUES] && v[T_VENUES_DIR]) {
 		yaml_error_at(d, k[T_VENUES_DIR]->line, k[T_VENUES_DIR]->col,
 			      "'venues' and 'venues_dir' cannot both be given");

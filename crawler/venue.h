@@ -14,7 +14,8 @@
  * Memory: the registry owns every struct, string and array it hands out; all of them live until
  * venue_registry_free. String fields are never NULL ("" when a file leaves them out), except the
  * settings' from and proxy, which are NULL when not set.
- * No globals, no I/O other than reading the files named, no printing.
+ * No globals, no I/O other than reading the files named (and looking up display.timezone in the
+ * zoneinfo directory), no printing.
  */
 #ifndef PATROL_CRAWLER_VENUE_H
 #define PATROL_CRAWLER_VENUE_H
@@ -67,6 +68,13 @@ struct early_warning_settings {
 	double drop_factor;	 /* pages fetched below factor x the previous run's: 0.5 */
 };
 
+/* patrol.yaml's evidence.screenshots: which hits get a screenshot of their evidence. */
+enum evidence_screenshots {
+	EVIDENCE_SCREENSHOTS_CONFIRMED, /* "confirmed" (default): hits reviewed as confirmed */
+	EVIDENCE_SCREENSHOTS_ALL,	/* "all": every hit */
+	EVIDENCE_SCREENSHOTS_OFF,	/* "off": none */
+};
+
 /* patrol.yaml's crawler: section, with every default filled in, and its rules: list. */
 struct crawler_settings {
 	const char *user_agent;	 /* contains a contact URL ("http" somewhere); never NULL */
@@ -99,6 +107,11 @@ struct crawler_settings {
 	const struct alert_target *alerts; /* alerts: list; none when not given */
 	size_t nalerts;
 	struct early_warning_settings early_warning;
+	enum evidence_screenshots screenshots; /* evidence.screenshots */
+	/* display.timezone: the IANA zone people read times in, checked to exist as a file under
+	 * $TZDIR or /usr/share/zoneinfo when the configuration was loaded; NULL when not set (the
+	 * system's, or TZ). */
+	const char *display_timezone;
 };
 
 /* A time window of schedule.window: "22:00-06:00", minutes after midnight UTC. start == end

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of common/: the capped buffer, error names, SHA-256, time formatting. */
+/* Unit tests of common/: the capped buffer, error names, SHA-256, time formatting (UTC and
+ * local) and time zone names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +14,11 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 static void buf_grows_and_stays_terminated(void **state)
 {
@@ -95,6 +99,70 @@ static void clock_formats_utc(void **state)
 	assert_true(clock_wall() > 1700000000);
 }
 
+/* Local time in the zone TZ names; POSIX zone strings, so no tzdata is needed. */
+static void clock_formats_local(void **state)
+{
+	(void)state;
+	char s[CLOCK_LOCAL_LEN];
+	setenv("TZ", "CST-8", 1);
+	tzset();
+	assert_string_equal(clock_local(1795847777, s, sizeof(s)), "2026-11-28 14:36:17 +08:00");
+	assert_string_equal(clock_local_date(1795847777, s, sizeof(s)), "2026-11-28");
+	assert_string_equal(clock_local(1795903200, s, sizeof(s)), "2026-11-29 06:00:00 +08:00");
+	assert_string_equal(clock_local_date(1795903200, s, sizeof(s)), "2026-11-29");
+	assert_string_equal(clock_local(0, s, 20), ""); /* too small: empty, not truncated */
+	setenv("TZ", "NST+3:30", 1);
+	tzset();
+	assert_string_equal(clock_local(1795847777, s, sizeof(s)), "2026-11-28 03:06:17 -03:30");
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	assert_string_equal(clock_local(0, s, sizeof(s)), "1970-01-01 00:00:00 +00:00");
+	unsetenv("TZ");
+	tzset();
+}
+
+/* Zone names are looked up in TZDIR, and nothing outside it can be named. */
+static void clock_checks_zone_names(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/clock_test.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/Area", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/Area/City", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("TZif2...", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/Area/Text", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("hello", f);
+	fclose(f);
+	setenv("TZDIR", dir, 1);
+	assert_true(clock_zone_exists("Area/City"));
+	assert_false(clock_zone_exists("Area/Text")); /* not a zone file */
+	assert_false(clock_zone_exists("Area"));      /* a directory */
+	assert_false(clock_zone_exists("Area/Nowhere"));
+	assert_false(clock_zone_exists("Area/../Area/City"));
+	assert_false(clock_zone_exists("/Area/City"));
+	assert_false(clock_zone_exists("Area//City"));
+	assert_false(clock_zone_exists(""));
+	assert_false(clock_zone_exists(NULL));
+	char long_name[CLOCK_MAX_ZONE + 2];
+	memset(long_name, 'A', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_false(clock_zone_exists(long_name));
+	unsetenv("TZDIR");
+	snprintf(path, sizeof(path), "%s/Area/City", dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/Area/Text", dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/Area", dir);
+	remove(path);
+	remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +171,8 @@ int main(void)
 		cmocka_unit_test(err_names_every_code),
 		cmocka_unit_test(digest_matches_known_vectors),
 		cmocka_unit_test(clock_formats_utc),
+		cmocka_unit_test(clock_formats_local),
+		cmocka_unit_test(clock_checks_zone_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

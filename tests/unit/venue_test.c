@@ -1088,6 +1088,75 @@ static void test_errors_alerts(void **state)
 		      "patrol.yaml:15:67: 'drop_factor' must be a number from 0 to 1\n");
 }
 
+/* ---- evidence: and display: ---- */
+
+static void test_evidence_display(void **state)
+{
+	(void)state;
+	struct venue_registry *r = load_ok("crawler: {workers: 2}\n");
+	const struct crawler_settings *s = venue_registry_settings(r);
+	assert_int_equal(s->screenshots, EVIDENCE_SCREENSHOTS_CONFIRMED); /* defaults */
+	assert_null(s->display_timezone);
+	venue_registry_free(r);
+
+	static const struct {
+		const char *word;
+		enum evidence_screenshots want;
+	} cases[] = {{"confirmed", EVIDENCE_SCREENSHOTS_CONFIRMED},
+		     {"all", EVIDENCE_SCREENSHOTS_ALL},
+		     {"off", EVIDENCE_SCREENSHOTS_OFF}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char yaml[128];
+		snprintf(yaml, sizeof(yaml), "evidence: {screenshots: %s}\n", cases[i].word);
+		r = load_ok(yaml);
+		assert_int_equal(venue_registry_settings(r)->screenshots, cases[i].want);
+		venue_registry_free(r);
+	}
+
+	/* A zone directory of our own, so the test does not depend on tzdata. */
+	struct tmp t;
+	tmp_init(&t);
+	free(tmp_write(&t, "zi/README", "tmp_write makes one directory at a time\n"));
+	free(tmp_write(&t, "zi/Area/City", "TZif2 and the rest of a zone file"));
+	free(tmp_write(&t, "zi/Area/Fake", "not a zone file"));
+	char *zi = NULL;
+	assert_true(asprintf(&zi, "%s/zi", t.dir) > 0);
+	const char *old = getenv("TZDIR");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("TZDIR", zi, 1);
+	r = load_ok("display: {timezone: Area/City}\n");
+	assert_string_equal(venue_registry_settings(r)->display_timezone, "Area/City");
+	venue_registry_free(r);
+	assert_errors("display:\n"
+		      "  timezone: Area/Fake\n"
+		      "evidence: {screenshots: some}\n",
+		      "patrol.yaml:2:13: 'timezone' must be a time zone of this system's zoneinfo, "
+		      "such as Asia/Shanghai or UTC\n"
+		      "patrol.yaml:3:25: 'screenshots' must be confirmed, all or off\n");
+	assert_errors("display: {timezone: Area/Nowhere, color: red}\n",
+		      "patrol.yaml:1:21: 'timezone' must be a time zone of this system's zoneinfo, "
+		      "such as Asia/Shanghai or UTC\n"
+		      "patrol.yaml:1:35: unknown key 'color'\n");
+	assert_errors("display: {timezone: ../zi/Area/City}\n",
+		      "patrol.yaml:1:21: 'timezone' must be a time zone of this system's zoneinfo, "
+		      "such as Asia/Shanghai or UTC\n");
+	assert_errors("display: {timezone: /etc/passwd}\n",
+		      "patrol.yaml:1:21: 'timezone' must be a time zone of this system's zoneinfo, "
+		      "such as Asia/Shanghai or UTC\n");
+	assert_errors("display: Asia/Shanghai\nevidence: [all]\n",
+		      "patrol.yaml:1:10: 'display' must be a mapping\n"
+		      "patrol.yaml:2:11: 'evidence' must be a mapping\n");
+	assert_errors("evidence: {screenshots: ''}\n",
+		      "patrol.yaml:1:25: 'screenshots' must not be empty\n");
+	if (saved)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved);
+	free(zi);
+	tmp_done(&t);
+}
+
 static void test_docs_example(void **state)
 {
 	(void)state;
@@ -1125,7 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_errors_posts), cmocka_unit_test(test_posts_parse),
 		cmocka_unit_test(test_scope_check),  cmocka_unit_test(test_trap_check),
 		cmocka_unit_test(test_docs_example), cmocka_unit_test(test_alerts),
-		cmocka_unit_test(test_errors_alerts),
+		cmocka_unit_test(test_errors_alerts), cmocka_unit_test(test_evidence_display),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
