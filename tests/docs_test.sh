@@ -18,7 +18,11 @@ check() {
 	fi
 }
 python3 "$src/tests/docs_check.py" pairs "$src" >"$work/out" 2>&1
-check $? "each docs/zh/ page has its English source's headings, code blocks, images, links, lists and tables"
+status=$?
+[ "$status" -eq 0 ] ||
+	echo "an English doc changed: carry the change into its docs/zh/ page (code blocks as they are)" \
+		>>"$work/out"
+check "$status" "each docs/zh/ page has its English source's headings, code blocks, images, links, lists and tables"
 for doc in docs/rules.md docs/rule-writing.md; do
 	python3 "$src/tests/docs_check.py" examples "$src" "$patrol" "$doc" >"$work/out" 2>&1
 	check $? "$doc: every pack passes lint and test, every error and session prints as shown"
