@@ -768,6 +768,59 @@ static int match_scan(struct rules_matcher *m, bool exhaustive, const uint32_t *
 	return rc;
 }
 
+/* A condition's value before PCRE2 runs, as the prefilter's reports settle it: 0, 1, or
+ * MAYBE when some pattern it reported must be confirmed. */
+enum { MAYBE = 2 };
+
+static int settled(const struct rules_matcher *m, uint32_t i);
+
+/* Whether pattern k of the rule may match in the current instance (see settled). */
+static bool may_match(const struct rules_matcher *m, uint32_t k)
+{
+	return rules__scan_may_match(m->scan, m->rule_index, k);
+}
+
+/* and, or and of: and is 0 at its first 0, or 1 at its first 1, as they evaluate. */
+static int settled_list(const struct rules_matcher *m, const struct rules__node *n)
+{
+	const struct rules__node *nodes = m->rule->cond;
+	uint32_t yes = 0, maybe = 0;
+	for (uint32_t c = n->arg; c != RULES__NONE; c = nodes[c].next) {
+		int v = settled(m, c);
+		if (n->op == RULES__OP_AND && v == 0)
+			return 0;
+		if (n->op == RULES__OP_OR && v == 1)
+			return 1;
+		yes += v == 1;
+		maybe += v == MAYBE;
+	}
+	if (n->op == RULES__OP_OF)
+		return yes >= n->num ? 1 : yes + maybe < n->num ? 0 : MAYBE;
+	return maybe ? MAYBE : n->op == RULES__OP_AND;
+}
+
+/* Node i of the rule's condition on the prefiltered current instance: a pattern the prefilter
+ * did not report is no match (as find would find), its count 0; a pattern scoped to other
+ * instances is always MAYBE. */
+static int settled(const struct rules_matcher *m, uint32_t i)
+{
+	const struct rules__node *n = &m->rule->cond[i];
+	int v;
+	switch (n->op) {
+	case RULES__OP_PAT:
+		return n->scope || may_match(m, n->arg) ? MAYBE : 0;
+	case RULES__OP_COUNT:
+		return may_match(m, n->arg) ? MAYBE : rules__cmp_holds(n->cmp, 0, n->num);
+	case RULES__OP_NEAR:
+		return may_match(m, n->arg) && may_match(m, n->arg2) ? MAYBE : 0;
+	case RULES__OP_NOT:
+		v = settled(m, n->arg);
+		return v == MAYBE ? v : !v;
+	default:
+		return settled_list(m, n);
+	}
+}
+
 /* Matches the current instance against rule number rule only. Returns 1 and fills *ret_hit
  * (valid until the matcher is used again) when the rule holds, 0 when it does not, ERR_REGEX on a
  * PCRE2 error (counted for the rule). */
@@ -776,6 +829,10 @@ static int match_rule(struct rules_matcher *m, size_t rule, struct rules_hit *re
 	const struct rules__rule *r = &m->set->rules[rule];
 	m->rule = r;
 	m->rule_index = (uint32_t)rule;
+	/* most candidates are settled false by what the prefilter did not report (a rule of three
+	 * ands with one common word among them): no PCRE2 run, the same answer */
+	if (m->prefiltered && settled(m, r->root) == 0)
+		return 0;
 	memset(m->state, STATE_UNKNOWN, r->info.npatterns);
 	memset(m->counts, 0xff, r->info.npatterns * sizeof(*m->counts));
 	if (r->scoped)

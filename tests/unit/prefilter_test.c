@@ -537,6 +537,65 @@ static void random_agree(const struct rules_set *set)
 	rules_matcher_free(m);
 }
 
+/* Conditions the matcher settles from the prefilter's reports before PCRE2 runs (match.c,
+ * settled): not, or, of, counts that hold with no match, near(), patterns in other fields. */
+static const char conditions[] =
+    "pack: p\n"
+    "rules:\n"
+    "  - {id: of, title: T, category: c, severity: low,\n"
+    "     patterns: {a: free, b: money, c: 刷单}, condition: '2 of (a, b, c)'}\n"
+    "  - {id: count, title: T, category: c, severity: low,\n"
+    "     patterns: {a: ab, b: cd}, condition: '#a >= 2 and b'}\n"
+    "  - {id: count-zero, title: T, category: c, severity: low,\n"
+    "     patterns: {a: ab, b: 返利}, condition: '#a < 1 and b'}\n"
+    "  - {id: near, title: T, category: c, severity: low,\n"
+    "     patterns: {a: 刷单, b: 返利}, condition: 'near(a, b, 2)'}\n"
+    "  - {id: not-or, title: T, category: c, severity: low,\n"
+    "     patterns: {a: free, b: 警惕, c: foo, d: bar},\n"
+    "     condition: '(a or c) and not (b or d)'}\n"
+    "  - {id: nested, title: T, category: c, severity: low,\n"
+    "     patterns: {a: money, b: 微信, c: start, d: end},\n"
+    "     condition: '(a and not b) or (c and not (not d))'}\n"
+    "  - {id: scoped, title: T, category: c, severity: low, fields: [title, body],\n"
+    "     patterns: {a: 刷单, w: 警惕}, condition: a and not w in title}\n";
+
+static size_t count_rules(const struct rules_hit *hit, void *ud)
+{
+	((size_t *)ud)[hit->rule]++;
+	return 0;
+}
+
+static int count_hit(const struct rules_hit *hit, void *ud)
+{
+	return (int)count_rules(hit, ud);
+}
+
+/* Every rule of conditions holds on some random texts and not on others, and the prefilter
+ * agrees with PCRE2 alone on each text. */
+static void test_agree_conditions(void **state)
+{
+	(void)state;
+	struct rules_set *set = rules_util_load_ok(conditions);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	size_t nrules = rules_set_count(set), per_rule[8] = { 0 };
+	assert_int_equal(nrules, 7);
+	uint64_t seed = 7;
+	char text[512];
+	for (int i = 0; i < 20000; i++) {
+		size_t n = random_text(&seed, text, sizeof(text));
+		agree(m, i % 2 ? "title" : "body", text, n);
+		assert_int_equal(rules_match(m, "body", text, n, count_hit, per_rule), 0);
+	}
+	for (size_t r = 0; r < nrules; r++) {
+		if (per_rule[r] == 0 || per_rule[r] >= 20000)
+			print_error("rule %zu held on %zu of 20000 texts\n", r, per_rule[r]);
+		assert_true(per_rule[r] > 0 && per_rule[r] < 20000);
+	}
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
 /* A compiled database is kept in the cache and read back; a damaged one is compiled again. */
 static void test_cache(void **state)
 {
@@ -618,7 +677,7 @@ int main(void)
 		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_factors),
 		cmocka_unit_test(test_agree_factors),	    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
-		cmocka_unit_test(test_opencc_missing),
+		cmocka_unit_test(test_opencc_missing),	    cmocka_unit_test(test_agree_conditions),
 	};
 	return cmocka_run_group_tests(tests, rules_util_group_setup, rules_util_group_teardown);
 }
