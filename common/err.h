@@ -28,7 +28,11 @@ enum {
 	ERR_LAST
 };
 
-/* A short, static, human-readable description of code: an ERR_* code, a -errno value, or 0. */
+/* A short, static, human-readable description of code: an ERR_* code, a -errno value, or 0.
+ * Always English: it is what machine output, logs and the store carry. */
 const char *err_str(int code);
+/* The same in the user's language (gettext's patrol domain, and libc's for -errno values;
+ * docs/i18n.md), for messages a person reads. Static strings; thread-safe. */
+const char *err_text(int code);
 
 #endif

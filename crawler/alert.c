@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "crawler/crawler_int.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -152,17 +153,59 @@ static int pick_hits(struct store *s, const struct alert_target *t, struct pick 
 	return rc == 1 ? 0 : rc;
 }
 
-/* The message of hits [from, from + n): JSON for webhooks and commands, text for mail. */
+/* "Subject: TEXT\n". Mail headers are ASCII: a translated subject goes as RFC 2047 encoded
+ * words, each whole UTF-8 characters and at most 45 bytes of text (75 characters encoded). */
+static int add_subject(struct buf *out, const char *text)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t len = strlen(text), i = 0;
+	bool ascii = true;
+	for (size_t k = 0; k < len; k++)
+		ascii = ascii && (unsigned char)text[k] >= 0x20 && (unsigned char)text[k] < 0x7f;
+	if (ascii)
+		return buf_addf(out, "Subject: %s\n", text);
+	int rc = buf_addstr(out, "Subject:");
+	while (!rc && i < len) {
+		size_t n = len - i < 45 ? len - i : 45;
+		while (i + n < len && ((unsigned char)text[i + n] & 0xc0) == 0x80)
+			n--; /* do not cut a character */
+		char enc[64];
+		size_t e = 0;
+		for (size_t k = 0; k < n; k += 3) {
+			unsigned char a = (unsigned char)text[i + k];
+			unsigned char b = k + 1 < n ? (unsigned char)text[i + k + 1] : 0;
+			unsigned char c = k + 2 < n ? (unsigned char)text[i + k + 2] : 0;
+			enc[e++] = b64[a >> 2];
+			enc[e++] = b64[((a & 3) << 4) | (b >> 4)];
+			enc[e++] = k + 1 < n ? b64[((b & 15) << 2) | (c >> 6)] : '=';
+			enc[e++] = k + 2 < n ? b64[c & 63] : '=';
+		}
+		rc = buf_addf(out, "%s=?UTF-8?B?%.*s?=", i ? "\n " : " ", (int)e, enc);
+		i += n;
+	}
+	return rc ? rc : buf_addstr(out, "\n");
+}
+
+/* The message of hits [from, from + n): JSON for webhooks and commands, text for mail (its
+ * subject in the user's language; the lines are data). */
 static int message(const struct alert_target *t, const struct pick *p, size_t from, size_t n,
 		   struct buf *out)
 {
 	buf_reset(out);
 	int rc = 0;
 	if (t->kind == ALERT_MAIL) {
-		rc = buf_addf(out,
-			      "To: %s\nSubject: patrol: %zu new hit%s (%s)\n"
-			      "Content-Type: text/plain; charset=utf-8\n\n",
-			      t->mail_to, n, n == 1 ? "" : "s", t->id);
+		char subject[256];
+		snprintf(subject, sizeof(subject),
+			 dngettext(PATROL_TEXTDOMAIN, "patrol: %zu new hit (%s)",
+				   "patrol: %zu new hits (%s)", n),
+			 n, t->id);
+		rc = buf_addf(out, "To: %s\n", t->mail_to);
+		if (!rc)
+			rc = add_subject(out, subject);
+		if (!rc)
+			rc = buf_addstr(out, "MIME-Version: 1.0\n"
+					     "Content-Type: text/plain; charset=utf-8\n\n");
 		for (size_t i = from; !rc && i < from + n; i++)
 			rc = buf_addstr(out, p->text[i]);
 		return rc;
@@ -286,7 +329,9 @@ static int run_program(const char *const *argv, const struct buf *msg, long time
 	close(sv[0]);
 	int rrc = reap(pid, deadline, &status);
 	if (rrc == -ETIMEDOUT) {
-		snprintf(why, whylen, "%s: killed after %ld ms", argv[0], timeout_ms);
+		/* A send's failure goes into the alerts db and the JSON logs: English. */
+		snprintf(why, whylen, "%s: killed after %ld ms", argv[0], /* i18n: machine */
+			 timeout_ms);
 		return rrc;
 	}
 	if (rrc)
@@ -294,10 +339,11 @@ static int run_program(const char *const *argv, const struct buf *msg, long time
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		snprintf(why, whylen, "%s: exit status %d%s", argv[0], WEXITSTATUS(status),
-			 WEXITSTATUS(status) == 127 ? " (not found?)" : "");
+		snprintf(why, whylen, "%s: exit status %d%s", argv[0], /* i18n: machine */
+			 WEXITSTATUS(status), WEXITSTATUS(status) == 127 ? " (not found?)" : "");
 	else
-		snprintf(why, whylen, "%s: killed by signal %d", argv[0], WTERMSIG(status));
+		snprintf(why, whylen, "%s: killed by signal %d", argv[0], /* i18n: machine */
+			 WTERMSIG(status));
 	(void)rc; /* a short write shows in the exit status */
 	return ERR_HTTP;
 }
@@ -447,11 +493,19 @@ static int event_message(const struct alert_target *t, const struct alert_event 
 			 struct buf *out)
 {
 	buf_reset(out);
-	if (t->kind == ALERT_MAIL)
-		return buf_addf(out,
-				"To: %s\nSubject: patrol: %s alert for venue %s (%s)\n"
-				"Content-Type: text/plain; charset=utf-8\n\n%s\n",
-				t->mail_to, ev->kind, ev->venue, t->id, ev->text);
+	if (t->kind == ALERT_MAIL) {
+		char subject[512];
+		snprintf(subject, sizeof(subject), _("patrol: %s alert for venue %s (%s)"),
+			 ev->kind, ev->venue, t->id);
+		int rc = buf_addf(out, "To: %s\n", t->mail_to);
+		if (!rc)
+			rc = add_subject(out, subject);
+		return rc ? rc
+			  : buf_addf(out,
+				     "MIME-Version: 1.0\nContent-Type: text/plain; "
+				     "charset=utf-8\n\n%s\n",
+				     ev->text);
+	}
 	return buf_addf(out, "{\"target\":\"%s\",\"kind\":\"%s\",\"event\":%s}\n", t->id,
 			ev->kind, ev->json);
 }
@@ -514,11 +568,11 @@ int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_
 	const struct crawler_settings *set = venue_registry_settings(r);
 	struct url_opts uo = {set->session_params, set->nsession_params};
 	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
-		snprintf(why, whylen, "not an http(s) URL: %s", url);
+		snprintf(why, whylen, _("not an http(s) URL: %s"), url);
 		return ERR_URL;
 	}
 	if (url_resolve_opts(NULL, url, &uo, &canon) != 0) {
-		snprintf(why, whylen, "not a valid URL: %s", url);
+		snprintf(why, whylen, _("not a valid URL: %s"), url);
 		return ERR_URL;
 	}
 	const struct venue *near = NULL;
@@ -527,8 +581,10 @@ int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_
 		const struct venue *v = venue_registry_get(r, i);
 		enum venue_verdict vv = venue_scope_check(v, canon);
 		if (vv == VENUE_IN_SCOPE && !tip_address_ok(canon, v)) {
-			snprintf(why, whylen, "%s is a private or local address, which venue %s may "
-				 "not fetch from", canon, v->id);
+			snprintf(why, whylen,
+				 _("%s is a private or local address, which venue %s may "
+				   "not fetch from"),
+				 canon, v->id);
 			free(canon);
 			return ERR_SCOPE;
 		}
@@ -543,16 +599,16 @@ int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_
 		}
 	}
 	if (near && near_why == VENUE_EXCLUDED)
-		snprintf(why, whylen, "%s is excluded by a scope.exclude pattern of venue %s", canon,
-			 near->id);
+		snprintf(why, whylen, _("%s is excluded by a scope.exclude pattern of venue %s"),
+			 canon, near->id);
 	else if (near && near_why == VENUE_NOT_INCLUDED)
-		snprintf(why, whylen, "%s matches no scope.include pattern of venue %s", canon,
+		snprintf(why, whylen, _("%s matches no scope.include pattern of venue %s"), canon,
 			 near->id);
 	else if (near)
-		snprintf(why, whylen, "the scope check of venue %s failed on %s (%s)", near->id,
+		snprintf(why, whylen, _("the scope check of venue %s failed on %s (%s)"), near->id,
 			 canon, venue_verdict_name(near_why));
 	else
-		snprintf(why, whylen, "no registered venue covers the host of %s", canon);
+		snprintf(why, whylen, _("no registered venue covers the host of %s"), canon);
 	free(canon);
 	return ERR_SCOPE;
 }

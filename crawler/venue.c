@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "parsers/url.h"
 #include "parsers/yaml.h"
 
@@ -570,11 +571,12 @@ static const char *get_text(struct yaml_doc *d, const struct yaml_node *v, const
 	if (!s)
 		return NULL;
 	if (v->len > max) {
-		yaml_error_at(d, v->line, v->col, "'%s' is longer than %zu bytes", key, max);
+		yaml_error_at(d, v->line, v->col, _("'%s' is longer than %zu bytes"), key, max);
 		return NULL;
 	}
 	if (has_control(s)) {
-		yaml_error_at(d, v->line, v->col, "'%s' must not contain control characters", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must not contain control characters"),
+			      key);
 		return NULL;
 	}
 	return s;
@@ -649,11 +651,11 @@ static void get_bytes(struct yaml_doc *d, const struct yaml_node *v, const char 
 		return;
 	if (!number_with_unit(v, units, scale, 3, false, &x))
 		yaml_error_at(d, v->line, v->col,
-			      "'%s' must be a number of bytes, optionally with KiB, MiB or GiB "
-			      "(such as 10MiB)",
+			      _("'%s' must be a number of bytes, optionally with KiB, MiB or GiB "
+				"(such as 10MiB)"),
 			      key);
 	else if (x < min || x > max)
-		yaml_error_at(d, v->line, v->col, "'%s' must be between %zu and %zu bytes", key,
+		yaml_error_at(d, v->line, v->col, _("'%s' must be between %zu and %zu bytes"), key,
 			      min, max);
 	else
 		*out = (size_t)x;
@@ -670,11 +672,11 @@ static void get_duration(struct yaml_doc *d, const struct yaml_node *v, const ch
 		return;
 	if (!number_with_unit(v, units, scale, 4, true, &x))
 		yaml_error_at(d, v->line, v->col,
-			      "'%s' must be a duration: a whole number and s, m, h or d (such as "
-			      "30m, 6h or 1d)",
+			      _("'%s' must be a duration: a whole number and s, m, h or d (such as "
+				"30m, 6h or 1d)"),
 			      key);
 	else if (x < 60 || x > 366 * 86400)
-		yaml_error_at(d, v->line, v->col, "'%s' must be between 1m and 366d", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be between 1m and 366d"), key);
 	else
 		*out = (int64_t)x;
 }
@@ -698,12 +700,13 @@ static const char **get_list(struct loader *L, struct yaml_doc *d, const struct 
 		*nodes = where;
 	for (const struct yaml_node *i = v->first; i; i = i->next) {
 		if (i->len == 0) {
-			yaml_error_at(d, i->line, i->col, "'%s' has an empty item", key);
+			yaml_error_at(d, i->line, i->col, _("'%s' has an empty item"), key);
 			continue;
 		}
 		if (i->len > VENUE_MAX_STRING) {
-			yaml_error_at(d, i->line, i->col, "an item of '%s' is longer than %d bytes",
-				      key, VENUE_MAX_STRING);
+			yaml_error_at(d, i->line, i->col,
+				      _("an item of '%s' is longer than %d bytes"), key,
+				      VENUE_MAX_STRING);
 			continue;
 		}
 		if (!(out[*n] = keep(L, i->str)))
@@ -835,24 +838,24 @@ static void load_identity(struct loader *L, struct yaml_doc *d, const struct yam
 	if (v[C_UA] && (t = get_text(d, v[C_UA], "user_agent", 512))) {
 		if (!strcasestr(t, "http"))
 			yaml_error_at(d, v[C_UA]->line, v[C_UA]->col,
-				      "'user_agent' must contain a contact URL, such as "
-				      "\"patrol/1.0 (+https://example.org/contact)\"");
+				      _("'user_agent' must contain a contact URL, such as "
+					"\"patrol/1.0 (+https://example.org/contact)\""));
 		else
 			s->user_agent = keep(L, t);
 	}
 	if (v[C_FROM] && (t = get_text(d, v[C_FROM], "from", 254))) {
 		if (!is_email(t))
 			yaml_error_at(d, v[C_FROM]->line, v[C_FROM]->col,
-				      "'from' must be an e-mail address (such as "
-				      "crawler@example.org)");
+				      _("'from' must be an e-mail address (such as "
+					"crawler@example.org)"));
 		else
 			s->from = keep(L, t);
 	}
 	if (v[C_PROXY] && (t = get_text(d, v[C_PROXY], "proxy", VENUE_MAX_STRING))) {
 		if (!is_proxy_url(t))
 			yaml_error_at(d, v[C_PROXY]->line, v[C_PROXY]->col,
-				      "'proxy' must be a URL: http://, https://, socks4://, "
-				      "socks4a://, socks5:// or socks5h:// and a host");
+				      _("'proxy' must be a URL: http://, https://, socks4://, "
+					"socks4a://, socks5:// or socks5h:// and a host"));
 		else
 			s->proxy = keep(L, t);
 	}
@@ -878,12 +881,12 @@ static void load_session_params(struct loader *L, struct yaml_doc *d, const stru
 		for (size_t k = 0; k < kept && !dup; k++)
 			dup = strcasecmp(params[k], params[i]) == 0;
 		if (!is_param_name(params[i]) || has_control(params[i]))
-			yaml_error_at(d, item->line, item->col, "invalid session parameter '%s'",
+			yaml_error_at(d, item->line, item->col, _("invalid session parameter '%s'"),
 				      params[i]);
 		else if (dup)
 			yaml_error_at(d, item->line, item->col,
-				      "duplicate session parameter '%s' (names compare "
-				      "case-insensitively)",
+				      _("duplicate session parameter '%s' (names compare "
+					"case-insensitively)"),
 				      params[i]);
 		else
 			params[kept++] = params[i];
@@ -993,7 +996,7 @@ static void load_hosts(struct loader *L, struct yaml_doc *d, const struct yaml_n
 	if (!yaml_check_string_list(d, v, "hosts", VENUE_MAX_ITEMS))
 		return;
 	if (v->n == 0) {
-		yaml_error_at(d, v->line, v->col, "'hosts' must not be empty");
+		yaml_error_at(d, v->line, v->col, _("'hosts' must not be empty"));
 		return;
 	}
 	struct scope_host *hosts = arena_alloc(L->r, v->n * sizeof(*hosts));
@@ -1007,8 +1010,8 @@ static void load_hosts(struct loader *L, struct yaml_doc *d, const struct yaml_n
 		if (!parse_host(L, i->str, &hosts[n])) {
 			if (L->rc == 0)
 				yaml_error_at(d, i->line, i->col,
-					      "invalid host '%s' in 'hosts' (a host name or IP "
-					      "address, optionally with :port; not a URL)",
+					      _("invalid host '%s' in 'hosts' (a host name or IP "
+						"address, optionally with :port; not a URL)"),
 					      i->str);
 			continue;
 		}
@@ -1016,7 +1019,8 @@ static void load_hosts(struct loader *L, struct yaml_doc *d, const struct yaml_n
 		for (size_t k = 0; k < n && !dup; k++)
 			dup = same_host(&hosts[k], &hosts[n]);
 		if (dup) {
-			yaml_error_at(d, i->line, i->col, "duplicate host '%s' in 'hosts'", i->str);
+			yaml_error_at(d, i->line, i->col, _("duplicate host '%s' in 'hosts'"),
+				      i->str);
 			continue;
 		}
 		if (!(shown[n] = host_display(L->r, &hosts[n]))) {
@@ -1060,8 +1064,8 @@ static void load_patterns(struct loader *L, struct yaml_doc *d, const struct yam
 		regerror(rc, NULL, msg, sizeof(msg));
 		if (rc == REG_ESPACE)
 			L->rc = -ENOMEM;
-		yaml_error_at(d, item->line, item->col, "invalid pattern '%s' in '%s': %s", text[i],
-			      key, msg);
+		yaml_error_at(d, item->line, item->col, _("invalid pattern '%s' in '%s': %s"),
+			      text[i], key, msg);
 	}
 }
 
@@ -1183,22 +1187,22 @@ static void load_id(struct loader *L, struct yaml_doc *d, const struct yaml_node
 		return;
 	if (!valid_name(v->str, v->len, VENUE_MAX_ID)) {
 		yaml_error_at(d, v->line, v->col,
-			      "invalid venue id '%s' (allowed: [a-z0-9][a-z0-9._-]*, at most %d "
-			      "bytes)",
+			      _("invalid venue id '%s' (allowed: [a-z0-9][a-z0-9._-]*, at most %d "
+				"bytes)"),
 			      v->str, VENUE_MAX_ID);
 		return;
 	}
 	if (strncmp(v->str, ADHOC_PREFIX, strlen(ADHOC_PREFIX)) == 0) {
 		yaml_error_at(d, v->line, v->col,
-			      "venue id '%s' is reserved: ids starting with 'adhoc-' name the "
-			      "venues of patrol crawl --seed",
+			      _("venue id '%s' is reserved: ids starting with 'adhoc-' name the "
+				"venues of patrol crawl --seed"),
 			      v->str);
 		return;
 	}
 	const struct entry *prev = find(L->r, v->str);
 	if (prev) {
 		yaml_error_at(d, v->line, v->col,
-			      "duplicate venue id '%s' (first defined at %s:%zu:%zu)", v->str,
+			      _("duplicate venue id '%s' (first defined at %s:%zu:%zu)"), v->str,
 			      prev->v.file, prev->v.line, prev->col);
 		return;
 	}
@@ -1214,7 +1218,7 @@ static void load_seeds(struct loader *L, struct yaml_doc *d, const struct yaml_n
 	if (!yaml_check_string_list(d, v, "seeds", VENUE_MAX_ITEMS))
 		return;
 	if (v->n == 0) {
-		yaml_error_at(d, v->line, v->col, "'seeds' must not be empty");
+		yaml_error_at(d, v->line, v->col, _("'seeds' must not be empty"));
 		return;
 	}
 	const char **seeds = arena_alloc(L->r, v->n * sizeof(*seeds));
@@ -1232,7 +1236,7 @@ static void load_seeds(struct loader *L, struct yaml_doc *d, const struct yaml_n
 		}
 		if (rc != 0) {
 			yaml_error_at(d, i->line, i->col,
-				      "seed '%s' is not an absolute http(s) URL%s", i->str,
+				      _("seed '%s' is not an absolute http(s) URL%s"), i->str,
 				      rc == ERR_TOO_BIG ? " (too long)" : "");
 			continue;
 		}
@@ -1240,7 +1244,7 @@ static void load_seeds(struct loader *L, struct yaml_doc *d, const struct yaml_n
 		for (size_t k = 0; k < n && !dup; k++)
 			dup = strcmp(seeds[k], canon) == 0;
 		if (dup)
-			yaml_error_at(d, i->line, i->col, "duplicate seed '%s'", canon);
+			yaml_error_at(d, i->line, i->col, _("duplicate seed '%s'"), canon);
 		else if ((seeds[n] = keep(L, canon)))
 			n++;
 		free(canon);
@@ -1266,7 +1270,7 @@ static void check_seeds(struct yaml_doc *d, const struct yaml_node *v, const str
 		enum venue_verdict verdict = venue_scope_check(&e->v, e->v.seeds[k]);
 		if (verdict != VENUE_IN_SCOPE)
 			yaml_error_at(d, i->line, i->col,
-				      "seed '%s' is outside the venue's scope: %s", i->str,
+				      _("seed '%s' is outside the venue's scope: %s"), i->str,
 				      why[verdict]);
 	}
 }
@@ -1286,11 +1290,11 @@ static void load_packs(struct loader *L, struct yaml_doc *d, const struct yaml_n
 			dup = strcmp(packs[k], packs[i]) == 0;
 		if (!valid_name(packs[i], strlen(packs[i]), 128))
 			yaml_error_at(d, item->line, item->col,
-				      "invalid pack name '%s' (allowed: [a-z0-9][a-z0-9._-]*, at "
-				      "most 128 bytes)",
+				      _("invalid pack name '%s' (allowed: [a-z0-9][a-z0-9._-]*, at "
+					"most 128 bytes)"),
 				      packs[i]);
 		else if (dup)
-			yaml_error_at(d, item->line, item->col, "duplicate pack '%s'", packs[i]);
+			yaml_error_at(d, item->line, item->col, _("duplicate pack '%s'"), packs[i]);
 		else
 			packs[kept++] = packs[i];
 	}
@@ -1353,10 +1357,11 @@ static void report_selector(struct yaml_doc *d, const struct yaml_node *v, const
 {
 	size_t col = value_column(v, err->column);
 	if (col)
-		yaml_error_at(d, v->line, col, "invalid selector in '%s': %s", key, err->message);
+		yaml_error_at(d, v->line, col, _("invalid selector in '%s': %s"), key,
+			      err->message);
 	else
 		yaml_error_at(d, v->line, v->col,
-			      "invalid selector in '%s': %s (column %zu of the selector)", key,
+			      _("invalid selector in '%s': %s (column %zu of the selector)"), key,
 			      err->message, err->column);
 }
 
@@ -1394,11 +1399,11 @@ static void load_profile_name(struct loader *L, struct yaml_doc *d, const struct
 		return;
 	if (!valid_name(name, v->len, DOC_PROFILE_NAME_MAX - 1))
 		yaml_error_at(d, v->line, v->col,
-			      "invalid profile name '%s' (allowed: [a-z0-9][a-z0-9._-]*, at most "
-			      "%d bytes)",
+			      _("invalid profile name '%s' (allowed: [a-z0-9][a-z0-9._-]*, at most "
+				"%d bytes)"),
 			      name, DOC_PROFILE_NAME_MAX - 1);
 	else if (profile_named(pl, name))
-		yaml_error_at(d, v->line, v->col, "duplicate profile name '%s'", name);
+		yaml_error_at(d, v->line, v->col, _("duplicate profile name '%s'"), name);
 	else
 		spec->name = keep(L, name);
 }
@@ -1415,7 +1420,7 @@ static void load_profile(struct loader *L, struct yaml_doc *d, const struct yaml
 	if (v[PP_NAME])
 		load_profile_name(L, d, v[PP_NAME], pl, &spec);
 	else if (profile_named(pl, def_name))
-		yaml_error_at(d, n->line, n->col, "duplicate profile name '%s'", def_name);
+		yaml_error_at(d, n->line, n->col, _("duplicate profile name '%s'"), def_name);
 	spec.post = load_selector(L, d, v[PP_POST], "post");
 	spec.content = load_selector(L, d, v[PP_CONTENT], "content");
 	spec.author = load_selector(L, d, v[PP_AUTHOR], "author");
@@ -1430,14 +1435,15 @@ static void load_posts_builtin(struct yaml_doc *d, const struct yaml_node *item,
 {
 	const struct doc_profile_spec *b;
 	if (pl->builtin) {
-		yaml_error_at(d, item->line, item->col, "'builtin' is listed twice in 'posts'");
+		yaml_error_at(d, item->line, item->col, _("'builtin' is listed twice in 'posts'"));
 		return;
 	}
 	pl->builtin = true;
 	for (size_t i = 0; (b = doc_profile_builtin(i)) && pl->n < DOC_PROFILES_MAX; i++) {
 		if (profile_named(pl, b->name))
 			yaml_error_at(d, item->line, item->col,
-				      "duplicate profile name '%s' (a built-in profile)", b->name);
+				      _("duplicate profile name '%s' (a built-in profile)"),
+				      b->name);
 		else
 			pl->specs[pl->n++] = *b;
 	}
@@ -1452,7 +1458,7 @@ static void load_posts_list(struct loader *L, struct yaml_doc *d, const struct y
 	for (const struct yaml_node *i = v->first; i && L->rc == 0; i = i->next, k++) {
 		if (pl->n + (yaml_scalar_is(i, "builtin") ? builtins : 1) > DOC_PROFILES_MAX) {
 			yaml_error_at(d, i->line, i->col,
-				      "'posts' has more than %d profiles (builtin counts %zu)",
+				      _("'posts' has more than %d profiles (builtin counts %zu)"),
 				      DOC_PROFILES_MAX, builtins);
 			return;
 		}
@@ -1466,8 +1472,8 @@ static void load_posts_list(struct loader *L, struct yaml_doc *d, const struct y
 		else if (i->kind != YAML_MAP && !i->bad)
 			yaml_error_at(
 				d, i->line, i->col,
-				"an item of 'posts' must be a profile (a mapping with 'post') "
-				"or builtin");
+				_("an item of 'posts' must be a profile (a mapping with 'post') "
+				  "or builtin"));
 	}
 }
 
@@ -1483,8 +1489,8 @@ static void load_posts(struct loader *L, struct yaml_doc *d, const struct yaml_n
 		load_posts_list(L, d, v, &pl);
 	else if (!v->bad)
 		yaml_error_at(d, v->line, v->col,
-			      "'posts' must be a profile (a mapping with 'post'), or a list of "
-			      "profiles and builtin");
+			      _("'posts' must be a profile (a mapping with 'post'), or a list of "
+				"profiles and builtin"));
 	if (L->rc != 0 || yaml_doc_error_count(d) != errors)
 		return;
 	struct doc_profile_spec *specs = arena_alloc(L->r, (pl.n + 1) * sizeof(*specs));
@@ -1554,8 +1560,8 @@ static void load_windows(struct loader *L, struct yaml_doc *d, const struct yaml
 		int b = a >= 0 ? parse_hhmm(i->str + 6) : -1;
 		if (b < 0) {
 			yaml_error_at(d, i->line, i->col,
-				      "a 'window' must be \"HH:MM-HH:MM\" in UTC (such as "
-				      "\"22:00-06:00\"), not '%s'",
+				      _("a 'window' must be \"HH:MM-HH:MM\" in UTC (such as "
+					"\"22:00-06:00\"), not '%s'"),
 				      i->str);
 			continue;
 		}
@@ -1579,9 +1585,10 @@ static void load_schedule(struct loader *L, struct yaml_doc *d, const struct yam
 		static const uint64_t scale[] = {1, 60, 3600, 86400};
 		uint64_t x;
 		if (!number_with_unit(v[SC_JITTER], units, scale, 4, true, &x) || x > 366 * 86400)
-			yaml_error_at(d, v[SC_JITTER]->line, v[SC_JITTER]->col,
-				      "'jitter' must be a duration from 0s to 366d: a whole number "
-				      "and s, m, h or d (such as 10m)");
+			yaml_error_at(
+				d, v[SC_JITTER]->line, v[SC_JITTER]->col,
+				_("'jitter' must be a duration from 0s to 366d: a whole number "
+				  "and s, m, h or d (such as 10m)"));
 		else
 			w->jitter_s = (int64_t)x;
 	}
@@ -1640,11 +1647,11 @@ static void load_venue(struct loader *L, struct yaml_doc *d, const char *file,
 	const struct yaml_node *v[V_N];
 	if (n->kind != YAML_MAP) {
 		if (!n->bad)
-			yaml_error_at(d, n->line, n->col, "a venue must be a mapping");
+			yaml_error_at(d, n->line, n->col, _("a venue must be a mapping"));
 		return;
 	}
 	if (L->r->nvenues == VENUE_MAX_VENUES) {
-		yaml_error_at(d, n->line, n->col, "more than %d venues", VENUE_MAX_VENUES);
+		yaml_error_at(d, n->line, n->col, _("more than %d venues"), VENUE_MAX_VENUES);
 		return;
 	}
 	struct entry *e = arena_alloc(L->r, sizeof(*e));
@@ -1751,11 +1758,11 @@ static void load_venue_file(struct loader *L, const char *path)
 	const char *file = keep(L, path);
 	if (!root && yaml_doc_status(d) == 0)
 		yaml_error_at(d, 1, 1,
-			      "empty file: expected a venue (a mapping with 'id', 'name' and "
-			      "'seeds')");
+			      _("empty file: expected a venue (a mapping with 'id', 'name' and "
+				"'seeds')"));
 	else if (root && root->kind != YAML_MAP && !root->bad)
 		yaml_error_at(d, root->line, root->col,
-			      "expected a venue (a mapping with 'id', 'name' and 'seeds')");
+			      _("expected a venue (a mapping with 'id', 'name' and 'seeds')"));
 	else if (root && file)
 		load_venue(L, d, file, root);
 	finish_doc(L, d);
@@ -1777,10 +1784,10 @@ static void list_venues_dir(struct loader *L, struct yaml_doc *d, const struct y
 	if (rc == -ENOMEM)
 		L->rc = rc;
 	else if (rc != 0)
-		yaml_error_at(d, v->line, v->col, "cannot list venues_dir '%s': %s", vd->path,
-			      err_str(rc));
+		yaml_error_at(d, v->line, v->col, _("cannot list venues_dir '%s': %s"), vd->path,
+			      err_text(rc));
 	else if (vd->n > VENUE_MAX_VENUES)
-		yaml_error_at(d, v->line, v->col, "more than %d venue files in '%s'",
+		yaml_error_at(d, v->line, v->col, _("more than %d venue files in '%s'"),
 			      VENUE_MAX_VENUES, vd->path);
 	if (rc != 0 || vd->n > VENUE_MAX_VENUES)
 		vd->n = 0;
@@ -1832,8 +1839,9 @@ static void load_alert_kind(struct loader *L, struct yaml_doc *d, const struct y
 {
 	int kinds = !!v[A_WEBHOOK] + !!v[A_COMMAND] + !!v[A_MAIL];
 	if (kinds != 1) {
-		yaml_error_at(d, n->line, n->col,
-			      "an alert target needs exactly one of 'webhook', 'command' or 'mail'");
+		yaml_error_at(
+			d, n->line, n->col,
+			_("an alert target needs exactly one of 'webhook', 'command' or 'mail'"));
 		return;
 	}
 	const char *x;
@@ -1841,14 +1849,14 @@ static void load_alert_kind(struct loader *L, struct yaml_doc *d, const struct y
 		t->kind = ALERT_WEBHOOK;
 		if (!is_http_url(x))
 			yaml_error_at(d, v[A_WEBHOOK]->line, v[A_WEBHOOK]->col,
-				      "'webhook' must be an http or https URL");
+				      _("'webhook' must be an http or https URL"));
 		else
 			t->url = keep(L, x);
 	} else if (v[A_MAIL] && (x = get_text(d, v[A_MAIL], "mail", VENUE_MAX_STRING))) {
 		t->kind = ALERT_MAIL;
 		if (!is_email(x))
 			yaml_error_at(d, v[A_MAIL]->line, v[A_MAIL]->col,
-				      "'mail' must be an e-mail address");
+				      _("'mail' must be an e-mail address"));
 		else
 			t->mail_to = keep(L, x);
 	} else if (v[A_COMMAND]) {
@@ -1856,11 +1864,12 @@ static void load_alert_kind(struct loader *L, struct yaml_doc *d, const struct y
 		const char **argv = get_list(L, d, v[A_COMMAND], "command", &t->nargv, NULL);
 		if (argv && !t->nargv)
 			yaml_error_at(d, v[A_COMMAND]->line, v[A_COMMAND]->col,
-				      "'command' must name a program");
+				      _("'command' must name a program"));
 		else if (argv && argv[0][0] != '/')
-			yaml_error_at(d, v[A_COMMAND]->line, v[A_COMMAND]->col,
-				      "'command' must start with an absolute path (no shell, no PATH "
-				      "search)");
+			yaml_error_at(
+				d, v[A_COMMAND]->line, v[A_COMMAND]->col,
+				_("'command' must start with an absolute path (no shell, no PATH "
+				  "search)"));
 		if (argv)
 			argv[t->nargv] = NULL;
 		t->argv = argv;
@@ -1874,24 +1883,25 @@ static void load_alert(struct loader *L, struct yaml_doc *d, const struct yaml_n
 	*t = (struct alert_target){.id = "", .min_severity = "high"};
 	if (n->kind != YAML_MAP) {
 		if (!n->bad)
-			yaml_error_at(d, n->line, n->col, "an alert target must be a mapping");
+			yaml_error_at(d, n->line, n->col, _("an alert target must be a mapping"));
 		return;
 	}
 	yaml_map_fields(d, n, alert_keys, A_N, v, NULL);
 	const char *id = v[A_ID] ? get_text(d, v[A_ID], "id", VENUE_MAX_ID) : NULL;
 	if (id && !valid_name(id, strlen(id), VENUE_MAX_ID))
 		yaml_error_at(d, v[A_ID]->line, v[A_ID]->col,
-			      "'id' must be lowercase letters, digits, '.', '_' or '-'");
+			      _("'id' must be lowercase letters, digits, '.', '_' or '-'"));
 	else if (id)
 		t->id = keep(L, id);
 	for (size_t i = 0; id && i < nprev; i++)
 		if (strcmp(prev[i].id, id) == 0)
-			yaml_error_at(d, v[A_ID]->line, v[A_ID]->col, "duplicate alert id '%s'", id);
+			yaml_error_at(d, v[A_ID]->line, v[A_ID]->col, _("duplicate alert id '%s'"),
+				      id);
 	load_alert_kind(L, d, n, v, t);
 	const char *sev = v[A_SEVERITY] ? get_text(d, v[A_SEVERITY], "min_severity", 16) : NULL;
 	if (sev && !is_severity(sev))
 		yaml_error_at(d, v[A_SEVERITY]->line, v[A_SEVERITY]->col,
-			      "'min_severity' must be info, low, medium, high or critical");
+			      _("'min_severity' must be info, low, medium, high or critical"));
 	else if (sev)
 		t->min_severity = keep(L, sev);
 	if (v[A_VENUES])
@@ -1930,8 +1940,8 @@ static void get_factor(struct yaml_doc *d, const struct yaml_node *v, const char
 			   ? strtod(v->str, &end)
 			   : -1;
 	if (!end || *end || !(x >= min && x <= max))
-		yaml_error_at(d, v->line, v->col, "'%s' must be a number from %g to %g", key, min,
-			      max);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be a number from %g to %g"), key,
+			      min, max);
 	else
 		*out = x;
 }
@@ -1985,7 +1995,7 @@ static void load_evidence(struct yaml_doc *d, const struct yaml_node *n, struct 
 		}
 	}
 	yaml_error_at(d, v[EV_SCREENSHOTS]->line, v[EV_SCREENSHOTS]->col,
-		      "'screenshots' must be confirmed, all or off");
+		      _("'screenshots' must be confirmed, all or off"));
 }
 
 enum { D_TIMEZONE, D_N };
@@ -1993,19 +2003,29 @@ static const struct yaml_key display_keys[D_N] = {
 	[D_TIMEZONE] = {"timezone", false},
 };
 
-static void load_display(struct loader *L, struct yaml_doc *d, const struct yaml_node *n)
+/* display.timezone when display: (n) sets a valid one, else NULL (the error recorded). Borrowed
+ * from d. */
+static const char *get_display_timezone(struct yaml_doc *d, const struct yaml_node *n)
 {
 	const struct yaml_node *v[D_N];
 	if (!yaml_check_map(d, n, "display"))
-		return;
+		return NULL;
 	yaml_map_fields(d, n, display_keys, D_N, v, NULL);
 	const char *tz = v[D_TIMEZONE] ? get_text(d, v[D_TIMEZONE], "timezone", CLOCK_MAX_ZONE)
 				       : NULL;
-	if (tz && !clock_zone_exists(tz))
+	if (tz && !clock_zone_exists(tz)) {
 		yaml_error_at(d, v[D_TIMEZONE]->line, v[D_TIMEZONE]->col,
-			      "'timezone' must be a time zone of this system's zoneinfo, such as "
-			      "Asia/Shanghai or UTC");
-	else if (tz)
+			      _("'timezone' must be a time zone of this system's zoneinfo, such as "
+				"Asia/Shanghai or UTC"));
+		return NULL;
+	}
+	return tz;
+}
+
+static void load_display(struct loader *L, struct yaml_doc *d, const struct yaml_node *n)
+{
+	const char *tz = get_display_timezone(d, n);
+	if (tz)
 		L->r->settings.display_timezone = keep(L, tz);
 }
 
@@ -2032,9 +2052,10 @@ static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_
 	L->r->path = file;
 	if (root->kind != YAML_MAP) {
 		if (!root->bad)
-			yaml_error_at(d, root->line, root->col,
-				      "expected a configuration (a mapping of 'crawler', 'rules', "
-				      "'venues' or 'venues_dir')");
+			yaml_error_at(
+				d, root->line, root->col,
+				_("expected a configuration (a mapping of 'crawler', 'rules', "
+				  "'venues' or 'venues_dir')"));
 		return;
 	}
 	yaml_map_fields(d, root, top_keys, T_N, v, k);
@@ -2052,7 +2073,7 @@ static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_
 		load_display(L, d, v[T_DISPLAY]);
 	if (v[T_VENUES] && v[T_VENUES_DIR]) {
 		yaml_error_at(d, k[T_VENUES_DIR]->line, k[T_VENUES_DIR]->col,
-			      "'venues' and 'venues_dir' cannot both be given");
+			      _("'venues' and 'venues_dir' cannot both be given"));
 		return;
 	}
 	if (v[T_VENUES_DIR])
@@ -2061,6 +2082,30 @@ static void load_config(struct loader *L, struct yaml_doc *d, const struct yaml_
 		return;
 	for (const struct yaml_node *n = v[T_VENUES]->first; n && L->rc == 0; n = n->next)
 		load_venue(L, d, file, n);
+}
+
+int venue_display_timezone(const char *path, char *out, size_t outlen)
+{
+	if (!path || !out || outlen <= CLOCK_MAX_ZONE)
+		return ERR_USAGE;
+	out[0] = '\0';
+	struct yaml_doc *d = NULL;
+	int rc = yaml_doc_read(path, &config_limits, &d);
+	if (rc != 0)
+		return rc;
+	const struct yaml_node *root = yaml_doc_root(d), *v[T_N];
+	rc = root ? 0 : ERR_PARSE;
+	if (root && root->kind == YAML_MAP) {
+		/* Other keys' errors are recorded and dropped here: the full load reports them. */
+		yaml_map_fields(d, root, top_keys, T_N, v, NULL);
+		const char *tz = v[T_DISPLAY] ? get_display_timezone(d, v[T_DISPLAY]) : NULL;
+		if (tz)
+			snprintf(out, outlen, "%s", tz);
+		else if (v[T_DISPLAY])
+			rc = yaml_doc_status(d) == -ENOMEM ? -ENOMEM : ERR_PARSE;
+	}
+	yaml_doc_free(d);
+	return rc;
 }
 
 /* The directory part of path: "" for none (the working directory). */
@@ -2098,8 +2143,8 @@ static void load_all(struct loader *L, const char *path, const char *data, size_
 		load_config(L, d, root, &vd);
 	else if (yaml_doc_status(d) == 0)
 		yaml_error_at(d, 1, 1,
-			      "empty file: expected a configuration (a mapping of 'crawler', "
-			      "'rules', 'venues' or 'venues_dir')");
+			      _("empty file: expected a configuration (a mapping of 'crawler', "
+				"'rules', 'venues' or 'venues_dir')"));
 	finish_doc(L, d);
 	for (size_t i = 0; i < vd.n && i < VENUE_MAX_VENUES && L->rc == 0; i++) {
 		char *file = NULL;

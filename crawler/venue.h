@@ -179,6 +179,13 @@ int venue_registry_load(const char *path, struct venue_registry **ret, struct bu
 int venue_registry_load_mem(const char *name, const char *data, size_t len,
 			    struct venue_registry **ret, struct buf *errors);
 
+/* display.timezone of the configuration file at path, read without loading the rest, for the
+ * CLI to set its time zone before any command runs: copied into out (outlen > CLOCK_MAX_ZONE),
+ * "" when the file does not set one. Nothing else of the file is checked. Errors (out is then
+ * ""): ERR_PARSE (the file is not YAML, or display: or its timezone is wrong: venue_registry_load
+ * says where), -ENOMEM, ERR_USAGE. */
+int venue_display_timezone(const char *path, char *out, size_t outlen);
+
 /* A registry with the default settings and no venues, for running without a configuration
  * file. Errors: -ENOMEM, ERR_USAGE. */
 int venue_registry_new_default(struct venue_registry **ret);

@@ -9,6 +9,7 @@
 #include "parsers/yaml.h"
 
 #include "common/err.h"
+#include "common/i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,7 +191,7 @@ int yaml_doc_report(struct yaml_doc *d, struct buf *out)
 	for (size_t i = 0; out && i < d->nerrs; i++) {
 		const struct error *e = &d->errs[i];
 		if (i == d->lim.max_errors) {
-			rc = buf_addf(out, "%s: %zu more errors not shown\n", d->name,
+			rc = buf_addf(out, _("%s: %zu more errors not shown\n"), d->name,
 				      d->nerrs - i);
 			break;
 		}
@@ -230,7 +231,7 @@ static struct yaml_node *add_node(struct builder *b, enum yaml_kind kind, const 
 {
 	if (++b->nodes > b->d->lim.max_nodes) {
 		yaml_error_at(b->d, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
-			      "more than %zu YAML nodes", b->d->lim.max_nodes);
+			      _("more than %zu YAML nodes"), b->d->lim.max_nodes);
 		return NULL;
 	}
 	struct yaml_node *n = yaml_doc_alloc(b->d, sizeof(*n));
@@ -267,9 +268,9 @@ static void check_props(struct builder *b, const yaml_event_t *ev, const yaml_ch
 {
 	size_t line = mark_line(&ev->start_mark), col = mark_col(&ev->start_mark);
 	if (anchor)
-		yaml_error_at(b->d, line, col, "anchors are not allowed");
+		yaml_error_at(b->d, line, col, _("anchors are not allowed"));
 	if (tag)
-		yaml_error_at(b->d, line, col, "tags are not allowed");
+		yaml_error_at(b->d, line, col, _("tags are not allowed"));
 }
 
 static enum yaml_style scalar_style(yaml_scalar_style_t s)
@@ -298,7 +299,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 		return -1;
 	}
 	if (memchr(v, '\0', n->len)) {
-		yaml_error_at(b->d, n->line, n->col, "NUL character in a string");
+		yaml_error_at(b->d, n->line, n->col, _("NUL character in a string"));
 		n->bad = true;
 	}
 	return 0;
@@ -312,7 +313,7 @@ static int on_start(struct builder *b, const yaml_event_t *ev, enum yaml_kind ki
 		check_props(b, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag);
 	if (b->depth == b->d->lim.max_depth) {
 		yaml_error_at(b->d, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
-			      "nested deeper than %zu levels", b->d->lim.max_depth);
+			      _("nested deeper than %zu levels"), b->d->lim.max_depth);
 		return -1;
 	}
 	struct yaml_node *n = add_node(b, kind, ev);
@@ -331,11 +332,11 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 		if (++b->docs == 1)
 			return 0;
 		yaml_error_at(b->d, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
-			      "only one YAML document is allowed");
+			      _("only one YAML document is allowed"));
 		return -1;
 	case YAML_ALIAS_EVENT: {
 		yaml_error_at(b->d, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
-			      "aliases are not allowed");
+			      _("aliases are not allowed"));
 		struct yaml_node *n = add_node(b, YAML_SCALAR, ev);
 		if (n)
 			n->bad = true;
@@ -380,10 +381,11 @@ static void parser_error(struct yaml_doc *d, const yaml_parser_t *p, const char 
 	if (p->error == YAML_READER_ERROR)
 		offset_position(data, len, p->problem_offset, &line, &col);
 	if (p->context)
-		yaml_error_at(d, line, col, "invalid YAML: %s (%s)",
+		yaml_error_at(d, line, col, _("invalid YAML: %s (%s)"),
 			      p->problem ? p->problem : "error", p->context);
 	else
-		yaml_error_at(d, line, col, "invalid YAML: %s", p->problem ? p->problem : "error");
+		yaml_error_at(d, line, col, _("invalid YAML: %s"),
+			      p->problem ? p->problem : "error");
 }
 
 /* Builds the tree of data into d->root, or leaves it NULL after recording why. */
@@ -422,7 +424,7 @@ int yaml_doc_parse(const char *name, const char *data, size_t len, const struct 
 	if (rc != 0)
 		return rc;
 	if (len > d->lim.max_bytes)
-		yaml_error_at(d, 0, 0, "larger than %zu bytes", d->lim.max_bytes);
+		yaml_error_at(d, 0, 0, _("larger than %zu bytes"), d->lim.max_bytes);
 	else
 		build_tree(d, data ? data : "", len);
 	*ret_doc = d;
@@ -489,7 +491,7 @@ int yaml_doc_read(const char *path, const struct yaml_limits *lim, struct yaml_d
 	int rc2 = yaml_doc_new(path, &l, &d);
 	if (rc2 != 0)
 		return rc2;
-	yaml_error_at(d, 0, 0, "cannot read: %s", err_str(rc));
+	yaml_error_at(d, 0, 0, _("cannot read: %s"), err_text(rc));
 	*ret_doc = d;
 	return 0;
 }
@@ -516,11 +518,11 @@ void yaml_map_fields(struct yaml_doc *d, const struct yaml_node *map, const stru
 		if (k->bad)
 			continue;
 		if (k->kind != YAML_SCALAR) {
-			yaml_error_at(d, k->line, k->col, "mapping keys must be strings");
+			yaml_error_at(d, k->line, k->col, _("mapping keys must be strings"));
 		} else if (i == nkeys) {
-			yaml_error_at(d, k->line, k->col, "unknown key '%s'", k->str);
+			yaml_error_at(d, k->line, k->col, _("unknown key '%s'"), k->str);
 		} else if (vals[i]) {
-			yaml_error_at(d, k->line, k->col, "duplicate key '%s'", k->str);
+			yaml_error_at(d, k->line, k->col, _("duplicate key '%s'"), k->str);
 		} else {
 			vals[i] = k->next;
 			if (keynodes)
@@ -529,7 +531,7 @@ void yaml_map_fields(struct yaml_doc *d, const struct yaml_node *map, const stru
 	}
 	for (size_t i = 0; i < nkeys; i++)
 		if (keys[i].required && !vals[i])
-			yaml_error_at(d, map->line, map->col, "missing required key '%s'",
+			yaml_error_at(d, map->line, map->col, _("missing required key '%s'"),
 				      keys[i].name);
 }
 
@@ -539,11 +541,11 @@ const char *yaml_get_string(struct yaml_doc *d, const struct yaml_node *v, const
 	if (v->bad)
 		return NULL;
 	if (v->kind != YAML_SCALAR) {
-		yaml_error_at(d, v->line, v->col, "'%s' must be a string", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be a string"), key);
 		return NULL;
 	}
 	if (nonempty && v->len == 0) {
-		yaml_error_at(d, v->line, v->col, "'%s' must not be empty", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must not be empty"), key);
 		return NULL;
 	}
 	return v->str;
@@ -554,7 +556,7 @@ bool yaml_check_map(struct yaml_doc *d, const struct yaml_node *v, const char *k
 	if (v->kind == YAML_MAP)
 		return true;
 	if (!v->bad)
-		yaml_error_at(d, v->line, v->col, "'%s' must be a mapping", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be a mapping"), key);
 	return false;
 }
 
@@ -563,11 +565,11 @@ bool yaml_check_list(struct yaml_doc *d, const struct yaml_node *v, const char *
 	if (v->bad)
 		return false;
 	if (v->kind != YAML_SEQ) {
-		yaml_error_at(d, v->line, v->col, "'%s' must be a list", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be a list"), key);
 		return false;
 	}
 	if (v->n > max) {
-		yaml_error_at(d, v->line, v->col, "'%s' has more than %zu items", key, max);
+		yaml_error_at(d, v->line, v->col, _("'%s' has more than %zu items"), key, max);
 		return false;
 	}
 	return true;
@@ -579,17 +581,17 @@ bool yaml_check_string_list(struct yaml_doc *d, const struct yaml_node *v, const
 	if (v->bad)
 		return false;
 	if (v->kind != YAML_SEQ) {
-		yaml_error_at(d, v->line, v->col, "'%s' must be a list of strings", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be a list of strings"), key);
 		return false;
 	}
 	if (v->n > max) {
-		yaml_error_at(d, v->line, v->col, "'%s' has more than %zu items", key, max);
+		yaml_error_at(d, v->line, v->col, _("'%s' has more than %zu items"), key, max);
 		return false;
 	}
 	bool ok = true;
 	for (const struct yaml_node *i = v->first; i; i = i->next) {
 		if (i->kind != YAML_SCALAR && !i->bad)
-			yaml_error_at(d, i->line, i->col, "'%s' must be a list of strings", key);
+			yaml_error_at(d, i->line, i->col, _("'%s' must be a list of strings"), key);
 		ok &= i->kind == YAML_SCALAR && !i->bad;
 	}
 	return ok;
@@ -608,7 +610,7 @@ bool yaml_get_bool(struct yaml_doc *d, const struct yaml_node *v, const char *ke
 		*ret = false;
 		return true;
 	}
-	yaml_error_at(d, v->line, v->col, "'%s' must be true or false", key);
+	yaml_error_at(d, v->line, v->col, _("'%s' must be true or false"), key);
 	return false;
 }
 
@@ -621,7 +623,7 @@ bool yaml_get_uint(struct yaml_doc *d, const struct yaml_node *v, const char *ke
 	for (size_t i = 0; digits && i < v->len; i++)
 		digits = v->str[i] >= '0' && v->str[i] <= '9';
 	if (!digits) {
-		yaml_error_at(d, v->line, v->col, "'%s' must be a whole number", key);
+		yaml_error_at(d, v->line, v->col, _("'%s' must be a whole number"), key);
 		return false;
 	}
 	uint64_t x = 0;

@@ -15,6 +15,7 @@
 #include "rules/rules_int.h"
 
 #include "common/err.h"
+#include "common/i18n.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -123,13 +124,13 @@ static bool is_word(const struct parser *p, const char *word)
 static uint32_t fail_at_token(struct parser *p, const char *expected)
 {
 	if (p->tok == TOK_END)
-		p->err(p->ud, p->tstart, "condition: expected %s, found end of condition",
-		       expected);
+		p->err(p->ud, p->tstart, _("condition: expected %s, found end of condition"),
+		       _(expected));
 	else if (p->tok == TOK_BAD)
-		p->err(p->ud, p->tstart, "condition: unexpected character '%.*s'", (int)p->tlen,
+		p->err(p->ud, p->tstart, _("condition: unexpected character '%.*s'"), (int)p->tlen,
 		       p->src + p->tstart);
 	else
-		p->err(p->ud, p->tstart, "condition: expected %s, found '%.*s'", expected,
+		p->err(p->ud, p->tstart, _("condition: expected %s, found '%.*s'"), _(expected),
 		       (int)p->tlen, p->src + p->tstart);
 	p->rc = ERR_RULES;
 	return RULES__NONE;
@@ -137,7 +138,7 @@ static uint32_t fail_at_token(struct parser *p, const char *expected)
 
 static uint32_t fail_at(struct parser *p, size_t at, const char *msg)
 {
-	p->err(p->ud, at, "condition: %s", msg);
+	p->err(p->ud, at, _("condition: %s"), _(msg));
 	p->rc = ERR_RULES;
 	return RULES__NONE;
 }
@@ -145,7 +146,7 @@ static uint32_t fail_at(struct parser *p, size_t at, const char *msg)
 static uint32_t add_node(struct parser *p, struct rules__node n)
 {
 	if (p->nnodes == RULES__MAX_COND_NODES) {
-		p->err(p->ud, p->tstart, "condition: too complex (over %d terms)",
+		p->err(p->ud, p->tstart, _("condition: too complex (over %d terms)"),
 		       RULES__MAX_COND_NODES);
 		p->rc = ERR_RULES;
 		return RULES__NONE;
@@ -187,7 +188,7 @@ static bool parse_number(struct parser *p, uint32_t max, const char *what, uint3
 	for (size_t i = 0; i < p->tlen && v <= max; i++)
 		v = v * 10 + (uint64_t)(p->src[p->tstart + i] - '0');
 	if (v > max) {
-		p->err(p->ud, p->tstart, "condition: %s over %u", what, max);
+		p->err(p->ud, p->tstart, _("condition: %s over %u"), _(what), max);
 		p->rc = ERR_RULES;
 		return false;
 	}
@@ -201,7 +202,7 @@ static bool parse_number(struct parser *p, uint32_t max, const char *what, uint3
 static uint32_t pattern_index(struct parser *p)
 {
 	if (p->tok != TOK_NAME || is_keyword(p))
-		return fail_at_token(p, "a pattern name");
+		return fail_at_token(p, N_("a pattern name"));
 	const char *name = p->src + p->tstart;
 	size_t len = p->tlen;
 	for (size_t i = 0; i < p->nnames; i++) {
@@ -210,7 +211,7 @@ static uint32_t pattern_index(struct parser *p)
 			return (uint32_t)i;
 		}
 	}
-	p->err(p->ud, p->tstart, "condition: unknown pattern '%.*s'", (int)len, name);
+	p->err(p->ud, p->tstart, _("condition: unknown pattern '%.*s'"), (int)len, name);
 	if (p->rc == 0)
 		p->rc = ERR_RULES;
 	next(p);
@@ -242,7 +243,7 @@ static uint32_t parse_set(struct parser *p, uint32_t *ret_n)
 			last = k;
 		}
 	} else {
-		if (!expect(p, TOK_LPAREN, "'them' or '(' after 'of'"))
+		if (!expect(p, TOK_LPAREN, N_("'them' or '(' after 'of'")))
 			return RULES__NONE;
 		do {
 			if (n > 0)
@@ -258,7 +259,7 @@ static uint32_t parse_set(struct parser *p, uint32_t *ret_n)
 			last = k;
 			n++;
 		} while (p->tok == TOK_COMMA);
-		if (!expect(p, TOK_RPAREN, "',' or ')'"))
+		if (!expect(p, TOK_RPAREN, N_("',' or ')'")))
 			return RULES__NONE;
 	}
 	*ret_n = n;
@@ -271,7 +272,7 @@ static uint32_t parse_of(struct parser *p)
 	size_t at = p->tstart;
 	bool all = is_word(p, "all"), any = is_word(p, "any");
 	uint32_t want = 1, n = 0;
-	if (!all && !any && !parse_number(p, RULES__MAX_PATTERNS, "a count", &want))
+	if (!all && !any && !parse_number(p, RULES__MAX_PATTERNS, N_("a count"), &want))
 		return RULES__NONE;
 	if (all || any)
 		next(p);
@@ -282,9 +283,9 @@ static uint32_t parse_of(struct parser *p)
 	if (first == RULES__NONE)
 		return RULES__NONE;
 	if (!all && !any && want > n)
-		return fail_at(p, at, "more patterns asked for than the set has");
-	return add_node(p, (struct rules__node){ .op = RULES__OP_OF, .arg = first,
-						 .num = all ? n : want });
+		return fail_at(p, at, N_("more patterns asked for than the set has"));
+	return add_node(
+		p, (struct rules__node){.op = RULES__OP_OF, .arg = first, .num = all ? n : want});
 }
 
 /* "#" name cmp number */
@@ -295,14 +296,14 @@ static uint32_t parse_count(struct parser *p)
 	if (i == RULES__NONE)
 		return RULES__NONE;
 	if (p->tok != TOK_CMP)
-		return fail_at_token(p, "a comparison (<, <=, ==, !=, >=, >)");
+		return fail_at_token(p, N_("a comparison (<, <=, ==, !=, >=, >)"));
 	uint8_t cmp = 0;
 	for (uint8_t c = 0; c < sizeof(cmps) / sizeof(cmps[0]); c++)
 		if (strlen(cmps[c]) == p->tlen && memcmp(cmps[c], p->src + p->tstart, p->tlen) == 0)
 			cmp = c;
 	next(p);
 	uint32_t num;
-	if (!parse_number(p, RULES__MAX_COUNT, "a count", &num))
+	if (!parse_number(p, RULES__MAX_COUNT, N_("a count"), &num))
 		return RULES__NONE;
 	return add_node(p, (struct rules__node){ .op = RULES__OP_COUNT, .arg = i, .cmp = cmp,
 						 .num = num });
@@ -320,13 +321,13 @@ static uint32_t parse_near(struct parser *p)
 		b = pattern_index(p);
 	}
 	if (b == RULES__NONE || !expect(p, TOK_COMMA, "','") ||
-	    !parse_number(p, RULES__MAX_NEAR, "a distance", &num) ||
+	    !parse_number(p, RULES__MAX_NEAR, N_("a distance"), &num) ||
 	    !expect(p, TOK_RPAREN, "')'"))
 		return RULES__NONE;
 	if (p->rc == 0 && p->views[a] != p->views[b])
-		return fail_at(p, at, "near() needs two patterns of the same view");
-	return add_node(p, (struct rules__node){ .op = RULES__OP_NEAR, .arg = a, .arg2 = b,
-						 .num = num });
+		return fail_at(p, at, N_("near() needs two patterns of the same view"));
+	return add_node(
+		p, (struct rules__node){.op = RULES__OP_NEAR, .arg = a, .arg2 = b, .num = num});
 }
 
 /* name ["in" field] */
@@ -341,7 +342,7 @@ static uint32_t parse_name(struct parser *p)
 		while (k < p->len && is_space(p->src[k]))
 			k++;
 		if (k < p->len && p->src[k] == '(') {
-			p->err(p->ud, at, "condition: unknown function '%.*s'", (int)len,
+			p->err(p->ud, at, _("condition: unknown function '%.*s'"), (int)len,
 			       p->src + at);
 			p->rc = ERR_RULES;
 			return RULES__NONE;
@@ -355,12 +356,12 @@ static uint32_t parse_name(struct parser *p)
 		next(p);
 		int f = p->tok == TOK_NAME ? rules__field_find(p->src + p->tstart, p->tlen) : -1;
 		if (f < 0)
-			return fail_at_token(
-			    p, "a field (title, body, post, author, url, link_text) after 'in'");
+			return fail_at_token(p, N_("a field (title, body, post, author, url, "
+						   "link_text) after 'in'"));
 		scope = (uint8_t)(f + 1);
 		next(p);
 	}
-	return add_node(p, (struct rules__node){ .op = RULES__OP_PAT, .arg = i, .scope = scope });
+	return add_node(p, (struct rules__node){.op = RULES__OP_PAT, .arg = i, .scope = scope});
 }
 
 static uint32_t parse_primary(struct parser *p)
@@ -387,14 +388,14 @@ static uint32_t parse_primary(struct parser *p)
 			return parse_near(p);
 	}
 	if (p->tok != TOK_NAME || is_keyword(p))
-		return fail_at_token(p, "a pattern name");
+		return fail_at_token(p, N_("a pattern name"));
 	return parse_name(p);
 }
 
 static uint32_t parse_unary(struct parser *p)
 {
 	if (p->depth == RULES__MAX_COND_DEPTH) {
-		p->err(p->ud, p->tstart, "condition: nested deeper than %d levels",
+		p->err(p->ud, p->tstart, _("condition: nested deeper than %d levels"),
 		       RULES__MAX_COND_DEPTH);
 		p->rc = ERR_RULES;
 		return RULES__NONE;
@@ -457,13 +458,13 @@ int rules__cond_parse(const char *src, size_t len, const char *const *names,
 		.ud = ud,
 	};
 	if (len > RULES__MAX_CONDITION) {
-		err(ud, 0, "condition: longer than %d bytes", RULES__MAX_CONDITION);
+		err(ud, 0, _("condition: longer than %d bytes"), RULES__MAX_CONDITION);
 		return ERR_RULES;
 	}
 	next(&p);
 	uint32_t root = parse_or(&p);
 	if (root != RULES__NONE && p.tok != TOK_END)
-		fail_at_token(&p, "'and', 'or' or end of condition");
+		fail_at_token(&p, N_("'and', 'or' or end of condition"));
 	if (p.rc == 0 && root == RULES__NONE)
 		p.rc = ERR_RULES;
 	if (p.rc != 0) {

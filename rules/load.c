@@ -11,6 +11,7 @@
 
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 #include "parsers/normalize.h"
 #include "parsers/yaml.h"
 
@@ -192,7 +193,7 @@ static void define_once(struct loader *L, struct file *f, struct table *t, const
 		L->rc = rc;
 	else if (prev)
 		yaml_error_at(f->doc, n->line, n->col,
-			      "duplicate %s '%s' (first defined at %s:%zu:%zu)", what, name,
+			      _("duplicate %s '%s' (first defined at %s:%zu:%zu)"), _(what), name,
 			      prev->file, prev->line, prev->col);
 }
 
@@ -240,7 +241,7 @@ static void load_list(struct loader *L, struct file *f, const struct yaml_node *
 	if (!yaml_check_string_list(f->doc, v, k->str, RULES__MAX_LIST_ITEMS))
 		return;
 	if (v->n == 0)
-		yaml_error_at(f->doc, v->line, v->col, "list '%s' must not be empty", k->str);
+		yaml_error_at(f->doc, v->line, v->col, _("list '%s' must not be empty"), k->str);
 	const struct yaml_node **sorted = yaml_doc_alloc(f->doc, (v->n + 1) * sizeof(*sorted));
 	const char **items = yaml_doc_alloc(f->doc, (v->n + 1) * sizeof(*items));
 	size_t *lens = yaml_doc_alloc(f->doc, (v->n + 1) * sizeof(*lens));
@@ -251,7 +252,7 @@ static void load_list(struct loader *L, struct file *f, const struct yaml_node *
 	size_t n = 0;
 	for (const struct yaml_node *i = v->first; i; i = i->next) {
 		if (i->len == 0)
-			yaml_error_at(f->doc, i->line, i->col, "list '%s' has an empty item",
+			yaml_error_at(f->doc, i->line, i->col, _("list '%s' has an empty item"),
 				      k->str);
 		else
 			sorted[n++] = i;
@@ -269,7 +270,7 @@ static void load_lists(struct loader *L, struct file *f, const struct yaml_node 
 	if (!yaml_check_map(f->doc, v, "lists"))
 		return;
 	if (v->n / 2 > RULES__MAX_LISTS) {
-		yaml_error_at(f->doc, v->line, v->col, "more than %d lists", RULES__MAX_LISTS);
+		yaml_error_at(f->doc, v->line, v->col, _("more than %d lists"), RULES__MAX_LISTS);
 		return;
 	}
 	struct rules__list *lists = yaml_doc_alloc(f->doc, (v->n / 2 + 1) * sizeof(*lists));
@@ -291,7 +292,7 @@ static void load_lists(struct loader *L, struct file *f, const struct yaml_node 
 		for (size_t i = 0; i < n && !dup; i++)
 			dup = strcmp(lists[i].name, k->str) == 0;
 		if (dup)
-			yaml_error_at(f->doc, k->line, k->col, "duplicate key '%s'", k->str);
+			yaml_error_at(f->doc, k->line, k->col, _("duplicate key '%s'"), k->str);
 		else
 			load_list(L, f, k, k->next, &lists[n++]);
 	}
@@ -349,9 +350,10 @@ static void load_severity(struct rule_ctx *c)
 		if (yaml_scalar_is(v, levels[i]))
 			c->r->info.severity = levels[i];
 	if (!c->r->info.severity)
-		yaml_error_at(c->f->doc, v->line, v->col,
-			      "invalid severity '%s' (allowed: info, low, medium, high, critical)",
-			      v->str);
+		yaml_error_at(
+			c->f->doc, v->line, v->col,
+			_("invalid severity '%s' (allowed: info, low, medium, high, critical)"),
+			v->str);
 }
 
 static void load_fields(struct rule_ctx *c)
@@ -364,18 +366,19 @@ static void load_fields(struct rule_ctx *c)
 	if (!yaml_check_string_list(c->f->doc, v, "fields", RULES__NFIELDS))
 		return;
 	if (v->n == 0)
-		yaml_error_at(c->f->doc, v->line, v->col, "'fields' must not be empty");
+		yaml_error_at(c->f->doc, v->line, v->col, _("'fields' must not be empty"));
 	c->r->fields = 0;
 	for (const struct yaml_node *i = v->first; i; i = i->next) {
 		int fi = rules__field_find(i->str, i->len);
 		if (fi < 0) {
 			yaml_error_at(
 				c->f->doc, i->line, i->col,
-				"unknown field '%s' (allowed: title, body, post, author, url, "
-				"link_text)",
+				_("unknown field '%s' (allowed: title, body, post, author, url, "
+				  "link_text)"),
 				i->str);
 		} else if (c->r->fields & (1u << fi)) {
-			yaml_error_at(c->f->doc, i->line, i->col, "duplicate field '%s'", i->str);
+			yaml_error_at(c->f->doc, i->line, i->col, _("duplicate field '%s'"),
+				      i->str);
 		} else {
 			if (c->r->fields == 0 || fi == RULES__FIELD_BODY)
 				c->r->test_field = (unsigned)fi;
@@ -405,13 +408,13 @@ static bool check_pattern_name(struct rule_ctx *c, const struct yaml_node *k, si
 		return false;
 	}
 	if (reserved(k->str)) {
-		yaml_error_at(c->f->doc, k->line, k->col, "pattern name '%s' is a reserved word",
+		yaml_error_at(c->f->doc, k->line, k->col, _("pattern name '%s' is a reserved word"),
 			      k->str);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(c->names[i], k->str) == 0) {
-			yaml_error_at(c->f->doc, k->line, k->col, "duplicate key '%s'", k->str);
+			yaml_error_at(c->f->doc, k->line, k->col, _("duplicate key '%s'"), k->str);
 			return false;
 		}
 	}
@@ -429,7 +432,8 @@ static const struct yaml_node *pattern_options(struct rule_ctx *c, const struct 
 	yaml_map_fields(c->f->doc, v, keys, 3, vals, knodes);
 	if (!vals[0] == !vals[1]) {
 		yaml_error_at(c->f->doc, v->line, v->col,
-			      "pattern '%s': needs exactly one of 'regex' and 'literal'", k->str);
+			      _("pattern '%s': needs exactly one of 'regex' and 'literal'"),
+			      k->str);
 		return NULL;
 	}
 	if (vals[2] && yaml_get_string(c->f->doc, vals[2], "view", false)) {
@@ -437,7 +441,8 @@ static const struct yaml_node *pattern_options(struct rule_ctx *c, const struct 
 			p->view = RULES__VIEW_RAW;
 		else if (!yaml_scalar_is(vals[2], "normalized"))
 			yaml_error_at(c->f->doc, vals[2]->line, vals[2]->col,
-				      "invalid view '%s' (allowed: normalized, raw)", vals[2]->str);
+				      _("invalid view '%s' (allowed: normalized, raw)"),
+				      vals[2]->str);
 	}
 	*ret_literal = vals[1] != NULL;
 	return vals[0] ? vals[0] : vals[1];
@@ -452,7 +457,7 @@ static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
 	if (!yaml_get_string(c->f->doc, v, k->str, true))
 		return;
 	if (v->len > RULES__MAX_PATTERN) {
-		yaml_error_at(c->f->doc, v->line, v->col, "pattern '%s': longer than %d bytes",
+		yaml_error_at(c->f->doc, v->line, v->col, _("pattern '%s': longer than %d bytes"),
 			      k->str, RULES__MAX_PATTERN);
 		return;
 	}
@@ -467,7 +472,7 @@ static void compile_pattern(struct rule_ctx *c, const struct yaml_node *k,
 					&p->code, &expr, &err);
 	free(text);
 	if (rc == ERR_REGEX || rc == ERR_RULES)
-		yaml_error_at(c->f->doc, v->line, v->col, "pattern '%s': %s", k->str, err.msg);
+		yaml_error_at(c->f->doc, v->line, v->col, _("pattern '%s': %s"), k->str, err.msg);
 	else if (rc != 0)
 		c->L->rc = rc;
 	else if (expr)
@@ -483,11 +488,11 @@ static void load_patterns(struct rule_ctx *c)
 		return;
 	size_t n = v->n / 2;
 	if (n == 0) {
-		yaml_error_at(c->f->doc, v->line, v->col, "'patterns' must not be empty");
+		yaml_error_at(c->f->doc, v->line, v->col, _("'patterns' must not be empty"));
 		return;
 	}
 	if (n > RULES__MAX_PATTERNS) {
-		yaml_error_at(c->f->doc, v->line, v->col, "more than %d patterns",
+		yaml_error_at(c->f->doc, v->line, v->col, _("more than %d patterns"),
 			      RULES__MAX_PATTERNS);
 		return;
 	}
@@ -548,8 +553,8 @@ __attribute__((format(printf, 3, 4))) static void cond_error(void *ud, size_t of
 	if (exact)
 		yaml_error_at(e->f->doc, v->line, v->col + quoted + at, "%s", msg);
 	else
-		yaml_error_at(e->f->doc, v->line, v->col, "%s (at character %zu of the condition)",
-			      msg, at + 1);
+		yaml_error_at(e->f->doc, v->line, v->col,
+			      _("%s (at character %zu of the condition)"), msg, at + 1);
 }
 
 /* The default condition: every pattern must match. */
@@ -605,18 +610,19 @@ static void check_cond(struct rule_ctx *c, const struct rules__cond *cond)
 	const struct yaml_node *v = c->v[R_CONDITION];
 	if (rules__cond_eval(cond->nodes, cond->root, no_pattern, NULL) == 1)
 		yaml_error_at(c->f->doc, v->line, v->col,
-			      "condition holds when no pattern matches");
+			      _("condition holds when no pattern matches"));
 	else if (rules__cond_holds_elsewhere(cond->nodes, cond->root))
-		yaml_error_at(c->f->doc, v->line, v->col,
-			      "condition holds when no pattern matches in the field matched, only "
-			      "patterns of other fields ('in')");
+		yaml_error_at(
+			c->f->doc, v->line, v->col,
+			_("condition holds when no pattern matches in the field matched, only "
+			  "patterns of other fields ('in')"));
 	pattern_scopes(c->r, cond);
 	rules__cond_polarity(cond->nodes, cond->root, n, used, positive);
 	for (size_t i = 0; i < n; i++) {
 		const struct yaml_node *k = c->patkeys[i];
 		if (!used[i] && c->names[i][0] != '\0')
 			yaml_error_at(c->f->doc, k->line, k->col,
-				      "pattern '%s' is not used by the condition", k->str);
+				      _("pattern '%s' is not used by the condition"), k->str);
 		c->r->patterns[i].positive = positive[i];
 	}
 }
@@ -702,7 +708,7 @@ static void load_info(struct rule_ctx *c)
 				      "invalid rule id '%s' (allowed: " DOTTED_NAMES ")", v->str);
 		info->id = set_strdup(c->L, v->str);
 		if (info->id)
-			define_once(c->L, c->f, &c->L->ids, "rule id", info->id, v);
+			define_once(c->L, c->f, &c->L->ids, N_("rule id"), info->id, v);
 	}
 	if ((v = c->v[R_TITLE]) && yaml_get_string(c->f->doc, v, "title", true))
 		info->title = set_strdup(c->L, v->str);
@@ -721,10 +727,10 @@ static void load_rule(struct loader *L, struct file *f, const struct pack *pk,
 {
 	if (n->kind != YAML_MAP) {
 		if (!n->bad)
-			yaml_error_at(f->doc, n->line, n->col, "a rule must be a mapping");
+			yaml_error_at(f->doc, n->line, n->col, _("a rule must be a mapping"));
 		return;
 	}
-	struct rule_ctx c = { .L = L, .f = f, .pk = pk, .r = new_rule(L) };
+	struct rule_ctx c = {.L = L, .f = f, .pk = pk, .r = new_rule(L)};
 	if (!c.r)
 		return;
 	yaml_map_fields(f->doc, n, rule_keys, R_NKEYS, c.v, c.k);
@@ -761,7 +767,7 @@ static void load_pack_header(struct loader *L, struct file *f, const struct yaml
 				      "invalid pack name '%s' (allowed: " DOTTED_NAMES ")", n->str);
 		pk->name = set_strdup(L, n->str);
 		if (pk->name)
-			define_once(L, f, &L->packs, "pack", pk->name, n);
+			define_once(L, f, &L->packs, N_("pack"), pk->name, n);
 	}
 	if (v[P_VERSION] && yaml_get_string(f->doc, v[P_VERSION], "version", false))
 		pk->version = set_strdup(L, v[P_VERSION]->str);
@@ -778,7 +784,7 @@ static void load_pack(struct loader *L, struct file *f, const struct yaml_node *
 	if (root->kind != YAML_MAP) {
 		if (!root->bad)
 			yaml_error_at(f->doc, root->line, root->col,
-				      "expected a pack (a mapping with 'pack' and 'rules')");
+				      _("expected a pack (a mapping with 'pack' and 'rules')"));
 		return;
 	}
 	yaml_map_fields(f->doc, root, pack_keys, P_NKEYS, v, k);
@@ -794,7 +800,7 @@ static void load_pack(struct loader *L, struct file *f, const struct yaml_node *
 	}
 	for (const struct yaml_node *n = rules->first; n && L->rc == 0; n = n->next) {
 		if (L->set->nrules == RULES__MAX_RULES) {
-			yaml_error_at(f->doc, n->line, n->col, "more than %d rules",
+			yaml_error_at(f->doc, n->line, n->col, _("more than %d rules"),
 				      RULES__MAX_RULES);
 			return;
 		}
@@ -839,7 +845,7 @@ static void load_doc(struct loader *L, struct yaml_doc *doc, const char *digest)
 		load_pack(L, &f, root);
 	else if (f.name && yaml_doc_status(doc) == 0)
 		yaml_error_at(doc, 1, 1,
-			      "empty file: expected a pack (a mapping with 'pack' and 'rules')");
+			      _("empty file: expected a pack (a mapping with 'pack' and 'rules')"));
 	int status = yaml_doc_status(doc);
 	if (status == -ENOMEM && L->rc == 0)
 		L->rc = -ENOMEM;
@@ -870,7 +876,7 @@ static void file_error(struct loader *L, const char *path, const char *what, int
 		L->rc = rc2;
 		return;
 	}
-	yaml_error_at(doc, 0, 0, "%s: %s", what, err_str(rc));
+	yaml_error_at(doc, 0, 0, "%s: %s", _(what), err_text(rc));
 	L->failed = true;
 	if (yaml_doc_status(doc) == -ENOMEM)
 		L->rc = -ENOMEM;
@@ -950,14 +956,14 @@ static void load_dir(struct loader *L, const char *dir)
 	if (rc == -ENOMEM)
 		L->rc = rc;
 	else if (rc != 0)
-		file_error(L, dir, "cannot list", rc);
+		file_error(L, dir, N_("cannot list"), rc);
 }
 
 static void load_path(struct loader *L, const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
-		file_error(L, path, "cannot read", -errno);
+		file_error(L, path, N_("cannot read"), -errno);
 	else if (S_ISDIR(st.st_mode))
 		load_dir(L, path);
 	else
@@ -1019,8 +1025,8 @@ static int loader_views(struct loader *L)
 	s->nz = s->nz_own;
 	if (rc != 0 && rc != -ENOMEM && L->errors)
 		buf_addf(L->errors,
-			 "cannot build the normalized view that patterns read by default: %s "
-			 "(OpenCC's data: Debian's libopencc-data)\n",
+			 _("cannot build the normalized view that patterns read by default: %s "
+			   "(OpenCC's data: Debian's libopencc-data)\n"),
 			 err);
 	return rc;
 }

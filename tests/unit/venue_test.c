@@ -6,6 +6,7 @@
  * temporary directory per test.
  */
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "crawler/venue.h"
 
@@ -1148,6 +1149,25 @@ static void test_evidence_display(void **state)
 		      "patrol.yaml:2:11: 'evidence' must be a mapping\n");
 	assert_errors("evidence: {screenshots: ''}\n",
 		      "patrol.yaml:1:25: 'screenshots' must not be empty\n");
+
+	/* The zone alone, as the CLI reads it before a command: the rest is not looked at. */
+	char zone[CLOCK_MAX_ZONE + 1] = "x";
+	char *path = tmp_write(&t, "a.yaml", "display: {timezone: Area/City}\nvenues: 3\n");
+	assert_int_equal(venue_display_timezone(path, zone, sizeof(zone)), 0);
+	assert_string_equal(zone, "Area/City");
+	free(path);
+	path = tmp_write(&t, "b.yaml", "crawler: {workers: 2}\n");
+	assert_int_equal(venue_display_timezone(path, zone, sizeof(zone)), 0);
+	assert_string_equal(zone, "");
+	free(path);
+	path = tmp_write(&t, "c.yaml", "display: {timezone: Area/Fake}\n");
+	assert_int_equal(venue_display_timezone(path, zone, sizeof(zone)), ERR_PARSE);
+	assert_string_equal(zone, "");
+	free(path);
+	path = tmp_write(&t, "d.yaml", "display: [\n");
+	assert_int_equal(venue_display_timezone(path, zone, sizeof(zone)), ERR_PARSE);
+	assert_int_equal(venue_display_timezone(path, zone, CLOCK_MAX_ZONE), ERR_USAGE);
+	free(path);
 	if (saved)
 		setenv("TZDIR", saved, 1);
 	else
