@@ -72,7 +72,8 @@ static bool rare_char(const char *s, size_t len)
 	return false;
 }
 
-/* The fewest characters of a literal of s: how selective the set is (0 for an empty literal). */
+/* The fewest characters of a literal of s: how selective the set is (0 for an empty literal, or
+ * one ASCII character but a rare one: on every page, it is no better than none). */
 static unsigned lset_weight(const struct lset *s)
 {
 	unsigned w = s->n ? UINT32_MAX : 0;
@@ -80,7 +81,10 @@ static unsigned lset_weight(const struct lset *s)
 		unsigned c = 0;
 		for (unsigned b = 0; b < s->len[k]; b++)
 			c += ((unsigned char)s->s[k][b] & 0xc0) != 0x80;
-		c = c == 1 && rare_char(s->s[k], s->len[k]) ? 2 : c;
+		if (c == 1 && rare_char(s->s[k], s->len[k]))
+			c = 2;
+		else if (c == 1 && (unsigned char)s->s[k][0] < 0x80)
+			c = 0;
 		w = c < w ? c : w;
 	}
 	return w;

@@ -322,12 +322,12 @@ static void test_candidates(void **state)
 }
 
 /* Literal factors (rules/factor.c): what is scanned for, and how far back PCRE2 starts. */
-static void factor_is(const char *expr, const char *want, size_t want_end)
+static void factor_min_is(const char *expr, unsigned min, const char *want, size_t want_end)
 {
 	char *got = NULL;
 	size_t end = 0;
 	bool whole = false;
-	int rc = rules__factors(expr, 2, &got, &end, &whole);
+	int rc = rules__factors(expr, min, &got, &end, &whole);
 	if (!want) {
 		assert_int_equal(rc, ERR_REGEX);
 		return;
@@ -336,6 +336,11 @@ static void factor_is(const char *expr, const char *want, size_t want_end)
 	assert_string_equal(got, want);
 	assert_int_equal(end, want_end);
 	free(got);
+}
+
+static void factor_is(const char *expr, const char *want, size_t want_end)
+{
+	factor_min_is(expr, 2, want, want_end);
 }
 
 static void test_factors(void **state)
@@ -363,6 +368,13 @@ static void test_factors(void **state)
 	/* a currency sign is rare enough alone */
 	factor_is("(?:\\$\\s*\\d{1,3}(?:,\\d{3})+|\\b\\d{3,}\\s*(?:usdt)\\b)", "(?:\\x24|usdt)",
 		  SIZE_MAX);
+	/* the prefilter's second try: one CJK character will do, one ASCII character never */
+	factor_min_is("(?:找|加)\\s*(?:qq|微信)", 1, "(?:qq|微信)", SIZE_MAX);
+	factor_min_is("借.{0,3}(?:钱|\\d+)", 1, "(?:借)", 3);
+	factor_min_is("招|兼职|名额", 1, "(?:招|兼职|名额)", 6);
+	factor_min_is("a.{0,3}b", 1, NULL, 0);
+	factor_min_is("(?:\\+\\s*\\d|usd)", 1, NULL, 0);
+	factor_min_is("(?:@\\w+|微信)", 1, NULL, 0);
 }
 
 /* Patterns whose factors the parse must get right; random texts compared with PCRE2 alone. */
@@ -382,7 +394,10 @@ static const char factored[] =
     "     patterns: {a: 'free.*?money', b: '\\w+返利', c: 'x(?:ab|cd)*+y', d: 'sk{1,3}x'},\n"
     "     condition: 'near(a, b, 4) or c or d'}\n"
     "  - {id: f5, title: T, category: c, severity: low,\n"
-    "     patterns: {a: '\\$\\s*\\d{1,3}(?:,\\d{3})+|\\b\\d{3,}\\s*(?:usdt)\\b'}}\n";
+    "     patterns: {a: '\\$\\s*\\d{1,3}(?:,\\d{3})+|\\b\\d{3,}\\s*(?:usdt)\\b'}}\n"
+    "  - {id: f6, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '单|返利|加\\s*(?:qq|微信)', b: '刷.{0,3}(?:单|\\d+)'},\n"
+    "     condition: 'a and #b >= 2'}\n";
 
 static void test_agree_factors(void **state)
 {
@@ -394,6 +409,7 @@ static void test_agree_factors(void **state)
 		"abxx cdxx", "\u212a ss", "k\u017f\u017f", "FREE money", "free", "a.b", "刷单",
 		"警惕", "moneymoney", "a b x", "foabx", "中返利", "free x money a返利",
 		"xababy", "xy", "s\u212ax", "skkkx", "KSS", "$ 1,000", "1000 usdt", "$1000",
+		"刷单 刷 12 单", "加 qq 刷单刷123", "刷 x 刷单",
 	};
 	size_t hits = 0;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
