@@ -946,12 +946,26 @@ static int sink_cp(struct sink *k, uint32_t cp)
 	return sink_put(k, u, n);
 }
 
+/* The length of the run at s of three-byte sequences led by E1..EC or EE..EF, whose two
+ * continuation bytes may be any of 80..BF (utf8_seq's narrower ranges are for E0 and ED only):
+ * most CJK text, checked here without a call per character. */
+static size_t cjk_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i + 3 <= n && s[i] >= 0xE1 && s[i] <= 0xEF && s[i] != 0xED &&
+	       (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80)
+		i += 3;
+	return i;
+}
+
 static int conv_utf8(const unsigned char *s, size_t n, struct sink *k)
 {
 	size_t pos = 0, run = 0, bad;
 	int rc = 0;
 	while (pos < n && !rc) {
-		size_t len = s[pos] < 0x80 ? ascii_run(s + pos, n - pos) : utf8_seq(s + pos, n - pos, &bad);
+		size_t len = s[pos] < 0x80 ? ascii_run(s + pos, n - pos) : cjk_run(s + pos, n - pos);
+		if (!len && s[pos] >= 0x80)
+			len = utf8_seq(s + pos, n - pos, &bad);
 		if (len) {
 			pos += len;
 			continue;

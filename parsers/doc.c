@@ -624,7 +624,9 @@ static void nest_tag(struct nest *ns)
 {
 	bool end = ns->s[ns->pos + 1] == '/';
 	size_t name_at = ns->pos + (end ? 2 : 1), p = name_at;
-	while (p < ns->n && !is_space((unsigned char)ns->s[p]) && !strchr("/>", ns->s[p]))
+	/* As strchr("/>", c) would, a NUL ends the name too; without the call per byte. */
+	while (p < ns->n && !is_space((unsigned char)ns->s[p]) && ns->s[p] != '/' &&
+	       ns->s[p] != '>' && ns->s[p] != '\0')
 		p++;
 	const char *name = ns->s + name_at;
 	size_t len = p - name_at;
