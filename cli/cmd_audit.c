@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "cli/hitfmt.h"
+#include "cli/timezone.h"
 
 #include "common/clock.h"
 #include "common/digest.h"
@@ -41,12 +42,13 @@ static int print_entry(const struct store_audit_entry *e, void *ud)
 	digest_hex(e->prev, prev);
 	clock_iso8601(e->time, at, sizeof(at));
 	if (!cli->json) {
-		char what[64] = "";
+		char what[64] = "", local[CLOCK_LOCAL_LEN];
 		if (e->hit)
 			snprintf(what, sizeof(what), "#%-6llu %s -> %s", (unsigned long long)e->hit,
 				 e->before, e->after);
-		printf("%6llu  %s  %-12s %-7s %s%s%s  [%.12s]\n", (unsigned long long)e->seq, at,
-		       e->actor, e->action, what, e->note[0] && what[0] ? "  " : "", e->note, hash);
+		printf("%6llu  %s  %-12s %-7s %s%s%s  [%.12s]\n", (unsigned long long)e->seq,
+		       cli_time(e->time, local, sizeof(local)), e->actor, e->action, what,
+		       e->note[0] && what[0] ? "  " : "", e->note, hash);
 		return 0;
 	}
 	json_t *o = json_pack("{sI ss ss ss sI ss ss ss ss ss}", "seq", (json_int_t)e->seq, "time",

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "cli/hitfmt.h"
+#include "cli/timezone.h"
 
 #include "common/clock.h"
 #include "common/digest.h"
@@ -49,12 +50,12 @@ static int print_hit(const struct store_hit *h, void *ud)
 		free(s);
 		return 0;
 	}
-	char first[32];
+	char first[CLOCK_LOCAL_LEN];
 	char *marked = hitfmt_marked(h);
 	if (!marked)
 		return -ENOMEM;
 	printf("#%-6llu %-9s %-8s %s  %s\n        %s\n        %s\n", (unsigned long long)h->id,
-	       h->status, h->severity, h->rule, clock_iso8601(h->first_seen, first, sizeof(first)),
+	       h->status, h->severity, h->rule, cli_time(h->first_seen, first, sizeof(first)),
 	       h->url, marked);
 	free(marked);
 	return 0;
@@ -179,16 +180,23 @@ static void show_spans(const json_t *spans)
 	}
 }
 
+/* A time of the JSON (ISO 8601 UTC) as a person reads it; t is scratch of CLOCK_LOCAL_LEN. */
+static const char *local_of(const json_t *o, const char *key, char *t)
+{
+	return cli_time_iso(json_string_value(json_object_get(o, key)), t, CLOCK_LOCAL_LEN);
+}
+
 static void show_text(const struct show *sh)
 {
 	json_t *h = sh->hit, *p = sh->page;
+	char t[CLOCK_LOCAL_LEN];
 	printf("hit #%lld  %s  %s\n", (long long)json_integer_value(json_object_get(h, "id")),
 	       json_string_value(json_object_get(h, "status")),
 	       json_string_value(json_object_get(h, "severity")));
 	static const char *const keys[] = {"rule",  "pack",  "category",   "venue",    "url",
 					   "field", "match", "first_seen", "last_seen"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		printf("  %-11s %s\n", keys[i], json_string_value(json_object_get(h, keys[i])));
+		printf("  %-11s %s\n", keys[i], local_of(h, keys[i], t));
 	json_t *post = json_object_get(h, "post");
 	if (json_is_integer(post))
 		printf("  %-11s %lld\n", "post", (long long)json_integer_value(post));
@@ -203,7 +211,7 @@ static void show_text(const struct show *sh)
 	show_spans(json_object_get(h, "spans"));
 	static const char *const maybe[] = {"pack_version", "gone_at", "evidence"};
 	for (size_t i = 0; i < sizeof(maybe) / sizeof(maybe[0]); i++) {
-		const char *v = json_string_value(json_object_get(h, maybe[i]));
+		const char *v = local_of(h, maybe[i], t);
 		if (v && v[0])
 			printf("  %-11s %s\n", maybe[i], v);
 	}
@@ -213,11 +221,11 @@ static void show_text(const struct show *sh)
 		printf(_("  page        %s (HTTP %lld, fetched %s)\n"),
 		       json_string_value(json_object_get(p, "title")),
 		       (long long)json_integer_value(json_object_get(p, "status")),
-		       json_string_value(json_object_get(p, "fetched_at")));
+		       local_of(p, "fetched_at", t));
 	if (sh->tip) {
 		const char *note = json_string_value(json_object_get(sh->tip, "note"));
 		const char *actor = json_string_value(json_object_get(sh->tip, "actor"));
-		const char *at = json_string_value(json_object_get(sh->tip, "at"));
+		const char *at = local_of(sh->tip, "at", t);
 		if (note[0])
 			printf(_("  tip         submitted by %s at %s: %s\n"), actor, at, note);
 		else
@@ -231,7 +239,7 @@ static void show_text(const struct show *sh)
 	json_array_foreach(sh->history, i, e)
 	{
 		const char *note = json_string_value(json_object_get(e, "note"));
-		printf("    %s  %s  %s -> %s%s%s\n", json_string_value(json_object_get(e, "time")),
+		printf("    %s  %s  %s -> %s%s%s\n", local_of(e, "time", t),
 		       json_string_value(json_object_get(e, "actor")),
 		       json_string_value(json_object_get(e, "before")),
 		       json_string_value(json_object_get(e, "after")), note[0] ? "  " : "", note);

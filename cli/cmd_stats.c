@@ -5,6 +5,7 @@
  * STATS_RUNS crawls and scheduled runs from the runs database.
  */
 #include "cli/cli.h"
+#include "cli/timezone.h"
 
 #include "common/clock.h"
 #include "common/err.h"
@@ -144,14 +145,17 @@ static void runs_print(json_t *runs)
 {
 	size_t i, k;
 	json_t *r, *v;
+	char started[CLOCK_LOCAL_LEN], ended[CLOCK_LOCAL_LEN];
 	if (json_array_size(runs))
 		printf(_("last runs:\n"));
 	json_array_foreach(runs, i, r) {
 		printf("  #%lld %s %s to %s, exit %lld%s%s\n",
 		       (long long)json_integer_value(json_object_get(r, "id")),
 		       json_string_value(json_object_get(r, "kind")),
-		       json_string_value(json_object_get(r, "started")),
-		       json_string_value(json_object_get(r, "ended")),
+		       cli_time_iso(json_string_value(json_object_get(r, "started")), started,
+				    sizeof(started)),
+		       cli_time_iso(json_string_value(json_object_get(r, "ended")), ended,
+				    sizeof(ended)),
 		       (long long)json_integer_value(json_object_get(r, "status")),
 		       json_string_length(json_object_get(r, "shard")) ? ", shard " : "",
 		       json_string_value(json_object_get(r, "shard")));

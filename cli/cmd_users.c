@@ -4,6 +4,7 @@
  * SHA-256 (index/users.c), so a lost token is replaced by removing and adding the analyst.
  */
 #include "cli/cli.h"
+#include "cli/timezone.h"
 
 #include "common/clock.h"
 #include "common/digest.h"
@@ -60,12 +61,12 @@ static int users_add(struct cli *cli, struct store *s, const char *name)
 static int users_print(const struct store_user *u, void *ud)
 {
 	const struct cli *cli = ud;
-	char when[32];
+	char when[32], local[CLOCK_LOCAL_LEN];
 	clock_iso8601(u->created, when, sizeof(when));
 	if (cli->json)
 		printf("{\"name\":\"%s\",\"created\":\"%s\"}\n", u->name, when);
 	else
-		printf(_("%-24s added %s\n"), u->name, when);
+		printf(_("%-24s added %s\n"), u->name, cli_time(u->created, local, sizeof(local)));
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * The command table is the CLI contract of DESIGN.md §4 as far as it is built.
  */
 #include "cli/cli.h"
+#include "cli/timezone.h"
 
 #include "common/i18n.h"
 #include "crawler/crawl.h"
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
 	int first = parse_global(&cli, argc, argv);
 	if (!cli.config && access("patrol.yaml", F_OK) == 0)
 		cli.config = "patrol.yaml";
+	cli_timezone_init(&cli); /* process-wide, before any thread: cli/timezone.c */
 	if (first >= argc) {
 		usage(stderr);
 		return CLI_USAGE;
