@@ -3,6 +3,7 @@
  * The first SIGINT or SIGTERM asks the crawl to stop gracefully; a second one ends patrol at
  * once (the signal's default action), which the store survives like kill -9. */
 #include "cli/cli.h"
+#include "cli/snapshot.h"
 
 #include "common/clock.h"
 #include "common/err.h"
@@ -421,6 +422,8 @@ static int crawl_go(struct cli *cli, struct crawl_args *a, const struct venue_re
 	cli_print_crawl_stats(cli, reg, &a->o, stats);
 	crawl_print_orphaned(cli, orphaned);
 	free(stats);
+	if (!sig) /* evidence.screenshots: all, after the crawl's threads are done */
+		cli_snapshot_after_crawl(cli, store, reg, run.started);
 	if (sig)
 		cli_error(_("stopped by %s: run the same command again to finish the crawl"),
 			  sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* patrol review ID... --set STATUS: an analyst's decision on hits. All the ids change in one
  * write transaction with their audit entries (store_review_set): either every change and its
- * entry is committed, or none (an unknown id changes nothing).
+ * entry is committed, or none (an unknown id changes nothing). Then, under evidence.screenshots
+ * confirmed or all, confirmed and escalated hits are pictured (cmd_snapshot.c) when chromium is
+ * installed; a snapshot that fails is a warning, the decision stands.
  */
 #include "cli/cli.h"
+#include "cli/snapshot.h"
 #include "cli/hitfmt.h"
 
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/i18n.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -28,7 +32,10 @@ static const char *const review_help =
 	   "Set the status of the hits ID... (at most 10,000) and record each change in the audit\n"
 	   "chain (patrol audit): the time, who (--as NAME, default $USER), the status before and\n"
 	   "after, and the note. All of them change together or, when one id is unknown, none.\n"
-	   "Setting the status a hit has already records nothing, unless a note is given.\n");
+	   "Setting the status a hit has already records nothing, unless a note is given.\n"
+	   "Hits set to confirmed or escalated get a snapshot of their evidence when chromium is\n"
+	   "installed (patrol.yaml's evidence.screenshots: confirmed, the default, or all; at\n"
+	   "most 20 a command); a snapshot that fails is a warning, the decision stands.\n");
 
 struct review_args {
 	const char *status, *note, *actor;
@@ -115,8 +122,49 @@ static int review_parse(int argc, char **argv, struct review_args *a)
 	return 0;
 }
 
+/* evidence.screenshots: pictures of the hits just confirmed or escalated, at most
+ * CLI_SNAPSHOT_AUTO_MAX; each failure is a warning and leaves the exit status alone. */
+static void review_snapshots(struct cli *cli, struct store *store, const struct review_args *a,
+			     enum cli_snapshot_policy policy)
+{
+	if (policy == CLI_SNAPSHOT_OFF || !cli_snapshot_wanted(CLI_SNAPSHOT_CONFIRMED, a->status) ||
+	    !cli_snapshot_available())
+		return;
+	for (size_t i = 0; i < a->n && i < CLI_SNAPSHOT_AUTO_MAX; i++) {
+		char why[256];
+		bool rendered = false;
+		unsigned long long id = (unsigned long long)a->ids[i];
+		int rc = cli_snapshot_hit(store, a->ids[i], policy, 0, &rendered, why, sizeof(why));
+		if (rc == ERR_NOT_FOUND)
+			continue; /* no evidence kept: nothing to picture */
+		if (rc)
+			cli_error(
+				_("warning: snapshot of hit #%llu failed: %s (the review stands)"),
+				id, why);
+		else if (rendered && !cli->quiet)
+			printf(_("hit #%llu: snapshot taken (evidence.screenshots)\n"), id);
+	}
+	if (a->n > CLI_SNAPSHOT_AUTO_MAX)
+		cli_error(_("warning: only the first %d hits were pictured: patrol snapshot ID... "
+			    "takes the others"),
+			  CLI_SNAPSHOT_AUTO_MAX);
+}
+
+/* The policy of patrol.yaml (confirmed without one); CLI_OK or the registry's exit status. */
+static int review_policy(struct cli *cli, enum cli_snapshot_policy *ret)
+{
+	struct venue_registry *reg = NULL;
+	*ret = CLI_SNAPSHOT_CONFIRMED;
+	int status = cli_registry_load(cli, &reg);
+	if (status == CLI_OK)
+		*ret = cli_snapshot_policy_of(venue_registry_settings(reg));
+	venue_registry_free(reg);
+	return status;
+}
+
 int cmd_review(struct cli *cli, int argc, char **argv)
 {
+	enum cli_snapshot_policy policy;
 	struct review_args a = {.actor = getenv("USER")};
 	int rc = review_parse(argc, argv, &a);
 	if (rc)
@@ -130,9 +178,15 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 			return CLI_USAGE;
 		}
 	struct store *store;
+	if ((rc = review_policy(cli, &policy)) != CLI_OK) {
+		free(a.ids);
+		return rc;
+	}
 	rc = CLI_FAIL;
 	if (cli_store_open_existing(cli->db, &store) == 0) {
 		rc = review_apply(cli, store, &a);
+		if (rc == CLI_OK)
+			review_snapshots(cli, store, &a, policy);
 		store_close(store);
 	}
 	free(a.ids);

@@ -7,6 +7,8 @@
  * The clock is PATROL_NOW when set (epoch seconds or ISO 8601 UTC), for tests and for planning.
  */
 #include "cli/cli.h"
+#include "cli/snapshot.h"
+#include "cli/timezone.h"
 
 #include "common/clock.h"
 #include "common/err.h"
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +234,7 @@ static void run_dry_json(const struct plan *p)
 
 static void run_dry_text(const struct plan *p)
 {
-	char last[32], due[32], opens[32];
+	char last[CLOCK_LOCAL_LEN], due[CLOCK_LOCAL_LEN], opens[CLOCK_LOCAL_LEN];
 	const struct schedule_decision *d = &p->d;
 	printf("%-24s %-11s ", p->v->id, schedule_verdict_name(d->verdict));
 	if (d->verdict == SCHEDULE_UNSCHEDULED) {
@@ -244,12 +247,12 @@ static void run_dry_text(const struct plan *p)
 	if (!d->last_run)
 		printf(_(", never crawled"));
 	else
-		printf(_(", last run %s, due %s %s"), run_iso(d->last_run, last, sizeof(last)),
+		printf(_(", last run %s, due %s %s"), cli_time(d->last_run, last, sizeof(last)),
 		       d->verdict == SCHEDULE_WAIT ? "at" : "since",
-		       run_iso(d->due_at, due, sizeof(due)));
+		       cli_time(d->due_at, due, sizeof(due)));
 	if (d->verdict == SCHEDULE_WINDOW)
 		printf(_(", outside its windows until %s"),
-		       run_iso(d->opens_at, opens, sizeof(opens)));
+		       cli_time(d->opens_at, opens, sizeof(opens)));
 	printf("\n");
 }
 
@@ -605,6 +608,33 @@ static void run_alerts(struct run_ctx *r, const struct venue_registry *reg, stru
 	alert_report_done(&rep);
 }
 
+/* evidence.screenshots: all: the run's new hits pictured after the crawl (cmd_snapshot.c,
+ * bounded by CLI_SNAPSHOT_AUTO_MAX); failures are warnings and leave the exit status alone. */
+static void run_snapshots(struct run_ctx *r, const struct venue_registry *reg,
+			  struct store *store, int64_t since)
+{
+	struct cli_snapshot_batch b;
+	if (cli_crawl_signal())
+		return;
+	int rc = cli_snapshot_new_hits(store, cli_snapshot_policy_of(venue_registry_settings(reg)),
+				       since, &b);
+	char taken[24], failed[24], left[24], first[24];
+	if (rc) {
+		log_event(&r->log, LOG_WARN, "no snapshots", "error",
+			  rc == -ENOENT ? "no chromium" : err_str(rc), NULL);
+		return;
+	}
+	if (!b.tried && !b.left)
+		return;
+	snprintf(taken, sizeof(taken), "%zu", b.rendered);
+	snprintf(failed, sizeof(failed), "%zu", b.failed);
+	snprintf(left, sizeof(left), "%zu", b.left);
+	snprintf(first, sizeof(first), "%llu", (unsigned long long)b.first_failed);
+	log_event(&r->log, b.failed || b.left ? LOG_WARN : LOG_INFO, "snapshots", "taken", taken,
+		  "failed", failed, "left", left, "first_failed", b.failed ? first : NULL, "error",
+		  b.failed ? b.why : NULL, NULL);
+}
+
 static void run_finish(struct run_ctx *r, const struct run_args *a,
 		       const struct venue_registry *reg, struct store *store, struct run_state *s,
 		       struct cli_crawl_run *run, bool crawled, int64_t wall)
@@ -652,8 +682,10 @@ static int run_go(struct run_ctx *r, struct run_args *a, const struct venue_regi
 	snprintf(n, sizeof(n), "%zu", s.ndue);
 	log_event(&r->log, LOG_INFO, s.ndue ? "run started" : "nothing due", "venues", n, "shard",
 		  a->shard, NULL);
-	if (s.ndue && run_crawl(r, a, reg, store, &s, &run) != CLI_FAIL)
+	if (s.ndue && run_crawl(r, a, reg, store, &s, &run) != CLI_FAIL) {
 		run_alerts(r, reg, store, &s);
+		run_snapshots(r, reg, store, wall);
+	}
 	run_finish(r, a, reg, store, &s, &run, s.ndue > 0, wall);
 	run_state_free(&s);
 	return run.status;
@@ -673,6 +705,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct venue_registry *reg = NULL;
 	struct store *store = NULL;
 	struct run_ctx r = {.cli = cli};
+	/* logfmt and JSON logs are machine output: what the libraries write into them (a reloaded
+	 * pack's errors) stays English. Process-wide, before any thread; gettext ignores LANGUAGE
+	 * under the C locale. */
+	if (a.log_format != LOG_TEXT)
+		setlocale(LC_MESSAGES, "C");
 	log_init(&r.log, stderr, a.log_format,
 		 cli->quiet	? LOG_ERROR
 		 : cli->verbose ? LOG_DEBUG

@@ -8,6 +8,7 @@
  * Runs in the calling thread; the browser is a child process, one per rendering.
  */
 #include "cli/cli.h"
+#include "cli/snapshot.h"
 
 #include "cli/hitfmt.h"
 #include "common/buf.h"
@@ -15,6 +16,7 @@
 #include "common/digest.h"
 #include "common/err.h"
 #include "common/i18n.h"
+#include "crawler/venue.h"
 #include "index/store.h"
 
 #include <errno.h>
@@ -822,6 +824,15 @@ int cli_snapshot_policy_parse(const char *s, enum cli_snapshot_policy *ret)
 	return ERR_PARSE;
 }
 
+enum cli_snapshot_policy cli_snapshot_policy_of(const struct crawler_settings *s)
+{
+	switch (s->screenshots) {
+	case EVIDENCE_SCREENSHOTS_ALL: return CLI_SNAPSHOT_ALL;
+	case EVIDENCE_SCREENSHOTS_OFF: return CLI_SNAPSHOT_OFF;
+	default: return CLI_SNAPSHOT_CONFIRMED;
+	}
+}
+
 bool cli_snapshot_wanted(enum cli_snapshot_policy policy, const char *status)
 {
 	if (policy == CLI_SNAPSHOT_ALL)
@@ -830,13 +841,21 @@ bool cli_snapshot_wanted(enum cli_snapshot_policy policy, const char *status)
 	       (strcmp(status, "confirmed") == 0 || strcmp(status, "escalated") == 0);
 }
 
-int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy policy,
-		     int timeout_s, bool *ret_rendered, char *why, size_t whylen)
+bool cli_snapshot_available(void)
+{
+	char browser[PATH_MAX];
+	return snap_browser_find(browser, sizeof(browser)) == 0;
+}
+
+/* cli_snapshot_hit and cli_snapshot_take: one hit, with or without --force. */
+static int snap_one(struct store *store, uint64_t id, enum cli_snapshot_policy policy, bool force,
+		    int timeout_s, bool *ret_rendered, char *why, size_t whylen)
 {
 	char browser[PATH_MAX];
 	struct snap_job j = {.store = store,
 			     .browser = browser,
 			     .policy = policy,
+			     .force = force,
 			     .timeout_s = timeout_s > 0 ? timeout_s : SNAP_TIMEOUT_S};
 	int rc = policy == CLI_SNAPSHOT_OFF ? 0 : snap_browser_find(browser, sizeof(browser));
 	if (rc)
@@ -850,6 +869,104 @@ int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy 
 		*ret_rendered = j.rendered;
 	snap_job_done(&j);
 	return rc;
+}
+
+int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy policy,
+		     int timeout_s, bool *ret_rendered, char *why, size_t whylen)
+{
+	return snap_one(store, id, policy, false, timeout_s, ret_rendered, why, whylen);
+}
+
+int cli_snapshot_take(struct store *store, uint64_t id, int timeout_s, char *why, size_t whylen)
+{
+	return snap_one(store, id, CLI_SNAPSHOT_ALL, true, timeout_s, NULL, why, whylen);
+}
+
+/* ---- After a crawl: the new hits, under evidence.screenshots: all ---- */
+
+struct snap_new {
+	uint64_t ids[CLI_SNAPSHOT_AUTO_MAX];
+	size_t n, total;
+};
+
+static int snap_new_fn(const struct store_hit *h, void *ud)
+{
+	struct snap_new *x = ud;
+	if (x->n < CLI_SNAPSHOT_AUTO_MAX)
+		x->ids[x->n++] = h->id;
+	x->total++;
+	return 0;
+}
+
+int cli_snapshot_new_hits(struct store *store, enum cli_snapshot_policy policy, int64_t since,
+			  struct cli_snapshot_batch *ret)
+{
+	struct snap_new x = {0};
+	struct store_hit_query q;
+	*ret = (struct cli_snapshot_batch){0};
+	if (policy != CLI_SNAPSHOT_ALL)
+		return 0;
+	if (!cli_snapshot_available())
+		return -ENOENT;
+	store_hit_query_init(&q);
+	q.status = "new";
+	q.since = since;
+	int rc = store_hits_query(store, &q, snap_new_fn, &x);
+	if (rc)
+		return rc;
+	size_t failed_in_row = 0;
+	for (size_t i = 0; i < x.n; i++) {
+		char why[sizeof(ret->why)];
+		bool rendered = false;
+		/* a broken browser, or the operator wants to stop: the rest is left */
+		if (failed_in_row == CLI_SNAPSHOT_AUTO_FAILS || cli_crawl_signal())
+			break;
+		rc = cli_snapshot_hit(store, x.ids[i], policy, 0, &rendered, why, sizeof(why));
+		ret->tried++;
+		ret->rendered += rendered;
+		failed_in_row = rc ? failed_in_row + 1 : 0;
+		if (rc && !ret->failed++) {
+			ret->first_failed = x.ids[i];
+			snprintf(ret->why, sizeof(ret->why), "%s", why);
+		}
+	}
+	ret->left = x.total - ret->tried;
+	return 0;
+}
+
+void cli_snapshot_after_crawl(const struct cli *cli, struct store *store,
+			      const struct venue_registry *reg, int64_t since)
+{
+	struct cli_snapshot_batch b;
+	enum cli_snapshot_policy policy = cli_snapshot_policy_of(venue_registry_settings(reg));
+	int rc = cli_snapshot_new_hits(store, policy, since, &b);
+	if (rc == -ENOENT)
+		cli_error(_("warning: evidence.screenshots is all, but there is no chromium to "
+			    "render with: no snapshots taken"));
+	else if (rc)
+		cli_error(_("warning: the new hits could not be read for snapshots: %s"),
+			  err_str(rc));
+	if (rc)
+		return;
+	if (b.rendered && !cli->quiet)
+		fprintf(stderr,
+			dngettext(PATROL_TEXTDOMAIN, "patrol: %zu snapshot of a new hit taken\n",
+				  "patrol: %zu snapshots of new hits taken\n", b.rendered),
+			b.rendered);
+	if (b.failed)
+		cli_error(dngettext(PATROL_TEXTDOMAIN,
+				    "warning: %zu snapshot failed (hit #%llu: %s)",
+				    "warning: %zu snapshots failed (the first, hit #%llu: %s)",
+				    b.failed),
+			  b.failed, (unsigned long long)b.first_failed, b.why);
+	if (b.left)
+		cli_error(dngettext(PATROL_TEXTDOMAIN,
+				    "%zu new hit was not pictured (at most %d a crawl): patrol "
+				    "snapshot ID takes it",
+				    "%zu new hits were not pictured (at most %d a crawl): patrol "
+				    "snapshot ID... takes them",
+				    b.left),
+			  b.left, CLI_SNAPSHOT_AUTO_MAX);
 }
 
 /* ---- patrol snapshot ---- */
