@@ -368,6 +368,7 @@ struct rules_matcher {
 	const struct rules__rule *rule;
 	uint32_t rule_index;
 	bool prefiltered; /* the scan of the current instance ran */
+	struct rules__reports reports; /* what it reported, when it ran */
 	bool timing;      /* rules_matcher_set_timing */
 	uint64_t *rule_ns; /* per rule, when timing: CPU time confirming and evaluating it */
 	uint64_t shared_ns; /* when timing: normalizing and prefiltering */
@@ -765,6 +766,8 @@ static int match_scan(struct rules_matcher *m, bool exhaustive, const uint32_t *
 			inst_view(m->cur, v, &t.text[v], &t.len[v]);
 	int rc = rules__scan_run(m->scan, m->cur->field, &t, ret_cands, ret_n);
 	m->prefiltered = rc == 0;
+	if (m->prefiltered)
+		rules__scan_reports(m->scan, &m->reports);
 	return rc;
 }
 
@@ -777,7 +780,9 @@ static int settled(const struct rules_matcher *m, uint32_t i);
 /* Whether pattern k of the rule may match in the current instance (see settled). */
 static bool may_match(const struct rules_matcher *m, uint32_t k)
 {
-	return rules__scan_may_match(m->scan, m->rule_index, k);
+	const struct rules__pattern *p = &m->rule->patterns[k];
+	const struct rules__reports *r = &m->reports;
+	return p->always || !r->ran[p->view] || r->seen[p->view][p->id] == r->epoch;
 }
 
 /* and, or and of: and is 0 at its first 0, or 1 at its first 1, as they evaluate. */

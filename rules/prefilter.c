@@ -853,11 +853,13 @@ static size_t char_start(const char *text, size_t len, size_t i)
 	return i;
 }
 
-bool rules__scan_may_match(const struct rules__scan *s, uint32_t r, uint32_t k)
+void rules__scan_reports(const struct rules__scan *s, struct rules__reports *ret)
 {
-	const struct rules__pattern *p = &s->set->rules[r].patterns[k];
-	const struct scan_view *sv = &s->views[p->view];
-	return p->always || !sv->ran || sv->seen[p->id] == s->epoch;
+	ret->epoch = s->epoch;
+	for (unsigned v = 0; v < RULES__NVIEWS; v++) {
+		ret->seen[v] = s->views[v].seen;
+		ret->ran[v] = s->views[v].ran;
+	}
 }
 
 int rules__scan_window(const struct rules__scan *s, const char *text, size_t len, uint32_t r,

@@ -274,9 +274,16 @@ struct rules__texts {
  * error), every rule reading that view. Returns 0 or -ENOMEM. */
 int rules__scan_run(struct rules__scan *s, unsigned field, const struct rules__texts *t,
 		    const uint32_t **ret_candidates, size_t *ret_n);
-/* After rules__scan_run: false when the prefilter rules out every match of pattern k of rule r
- * in the text scanned (its view's pass ran and did not report it), true when PCRE2 must tell. */
-bool rules__scan_may_match(const struct rules__scan *s, uint32_t r, uint32_t k);
+/* What the last scan reported, read by match.c for every candidate: a pattern p may match when
+ * p->always, or !ran[p->view], or seen[p->view][p->id] == epoch; else the prefilter rules out
+ * every match of it in the text scanned. */
+struct rules__reports {
+	const uint32_t *seen[RULES__NVIEWS];
+	uint32_t epoch;
+	bool ran[RULES__NVIEWS];
+};
+/* After rules__scan_run: fills *ret; valid until the scan runs again. */
+void rules__scan_reports(const struct rules__scan *s, struct rules__reports *ret);
 /* Where PCRE2 must look for a match: the match starts at or after start and at or before limit
  * (pcre2_set_offset_limit; SIZE_MAX: anywhere after start). */
 struct rules__window {
