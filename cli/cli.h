@@ -148,4 +148,19 @@ bool cli_snapshot_wanted(enum cli_snapshot_policy policy, const char *status);
 int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy policy,
 		     int timeout_s, bool *ret_rendered, char *why, size_t whylen);
 
+/* ---- cmd_submit.c: tip intake, shared by patrol submit and patrol serve's tip form ---- */
+#define CLI_TIP_NOTE_MAX  2048 /* bytes of a tip's note */
+#define CLI_TIP_ACTOR_MAX 256  /* bytes of who submits it */
+struct store_tip;
+/* Whether url may be submitted as a tip by actor with note: their lengths, then
+ * alert_tip_check. 0 with *ret_url (canonical, malloc'd) and *ret_venue (borrowed from reg);
+ * otherwise ERR_USAGE, ERR_SCOPE or ERR_URL with the reason in why. */
+int cli_tip_check(const struct venue_registry *reg, const char *url, const char *note,
+		  const char *actor, char **ret_url, const char **ret_venue, char *why,
+		  size_t whylen);
+/* Stores a checked tip in s and records it in the audit chain (action "tip", by tip->actor) in
+ * one transaction. *ret_queued: whether its URL was queued (false: the crawl now open fetched it
+ * already). Prints nothing. Errors: the store's, ERR_URL. */
+int cli_tip_store(struct store *s, const struct store_tip *tip, bool *ret_queued);
+
 #endif
