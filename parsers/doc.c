@@ -822,8 +822,15 @@ int doc__text_add(struct doc__text *t, const char *s, size_t n, bool pre)
 			continue;
 		}
 		size_t run = i;
-		while (i < n && !is_space((unsigned char)s[i]))
+		/* Words with one ' ' between them go out in one piece: that space is what the
+		 * squeeze would write there anyway (doc__text_sep), so the text is the same. */
+		for (;;) {
+			while (i < n && !is_space((unsigned char)s[i]))
+				i++;
+			if (i + 1 >= n || s[i] != ' ' || is_space((unsigned char)s[i + 1]))
+				break;
 			i++;
+		}
 		int rc = 0;
 		if (t->owed && t->b.len > 0)
 			rc = text_put(t, &t->owed, 1);
