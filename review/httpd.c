@@ -173,6 +173,8 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *conn, cons
 		.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
 		.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
 		.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+		.accept_language =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"),
 		.tls = h->tls && tls != NULL,
 	};
 	if (h->fn(h->ud, &req, &r) < 0)

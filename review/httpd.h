@@ -33,6 +33,7 @@ struct httpd_request {
 	const struct httpd_kv *form; /* an application/x-www-form-urlencoded body's pairs */
 	size_t nform;
 	const char *cookie, *host, *origin; /* request headers */
+	const char *accept_language;	    /* the UI's language (review/ui_i18n.c) */
 	bool tls;			    /* came over TLS */
 };
 
