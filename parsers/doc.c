@@ -88,12 +88,13 @@ static void arena_init(struct arena *a)
 	a->large.h.prev = a->large.h.next = &a->large;
 }
 
+/* The smallest class whose blocks (16 << class bytes) hold size: ceil(log2(size)) - 4, from the
+ * bit length of size - 1 rather than a loop over the classes (Gumbo allocates once per token). */
 static size_t arena_class(size_t size)
 {
-	size_t cls = 0;
-	while ((16u << cls) < size)
-		cls++;
-	return cls;
+	if (size <= 16)
+		return 0;
+	return (size_t)(64 - __builtin_clzll((unsigned long long)(size - 1))) - 4;
 }
 
 static union block *arena_carve(struct arena *a, size_t cls)
