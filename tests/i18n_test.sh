@@ -25,6 +25,7 @@ if ! command -v xgettext >/dev/null || ! command -v msgcmp >/dev/null; then
 fi
 # The template the sources give now, made as meson's patrol-pot target makes it.
 (cd "$src" && xgettext --from-code=UTF-8 --package-name=patrol --keyword=_ --keyword=N_ \
+	--keyword=ui__tr:2 --keyword=ui__text:2 --keyword=ui__ntr:2,3 \
 	--add-comments=TRANSLATORS: -f po/POTFILES -o "$work/now.pot") 2>"$work/err"
 check $? "xgettext reads po/POTFILES"
 msgcmp --use-untranslated "$src/po/patrol.pot" "$work/now.pot" 2>"$work/err"
@@ -60,5 +61,28 @@ for lang in C.UTF-8 zh_CN.UTF-8; do
 done
 cmp -s "$work/url.C.UTF-8" "$work/url.zh_CN.UTF-8"
 check $? "--json output is the same in every language"
+# A rules error (library messages are translated where written): nothing of it may reach machine
+# output in another language. patrol --json rules lint: the same stdout and exit status, the same
+# file:line:col on stderr; patrol run --log-format json: the same JSON lines, English.
+printf 'pack: x\nrules:\n  - id: a\n    title: A\n    category: fraud/x\n    severity: hgh\n    patterns: {p: "a("}\n    condition: p and q\n' \
+	>"$work/bad.yaml"
+cat >"$work/run.yaml" <<YAML
+rules: [$work/bad.yaml]
+venues:
+  - {id: v, name: V, seeds: ["http://127.0.0.1:9/"], schedule: {every: 1h}}
+YAML
+for lang in C.UTF-8 zh_CN.UTF-8; do
+	LANG=$lang LANGUAGE= "$patrol" --json rules lint "$work/bad.yaml" >"$work/lint.$lang" \
+		2>"$work/lint-err.$lang"
+	echo "exit $?" >>"$work/lint.$lang"
+	grep "^$work/bad.yaml:" "$work/lint-err.$lang" | cut -d: -f1-3 >>"$work/lint.$lang"
+	LANG=$lang LANGUAGE= "$patrol" --db "$work/db.$lang" --config "$work/run.yaml" run \
+		--log-format json 2>&1 | grep -v '^{' >"$work/run.$lang"
+done
+cmp -s "$work/lint.C.UTF-8" "$work/lint.zh_CN.UTF-8" && [ "$(grep -c : "$work/lint.C.UTF-8")" -eq 3 ]
+check $? "a rules error: --json output, exit status and file:line:col the same in every language"
+cmp -s "$work/run.C.UTF-8" "$work/run.zh_CN.UTF-8" &&
+	grep -q "^$work/bad.yaml:8:22: condition: unknown pattern 'q'" "$work/run.zh_CN.UTF-8"
+check $? "a rules error in a run with JSON logs stays English under LANG=zh_CN.UTF-8"
 echo "1..$n"
 [ "$failures" -eq 0 ]
