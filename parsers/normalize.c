@@ -535,7 +535,27 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 	const uint32_t *bmp = p->nz->bmp;
 	size_t k = f->k, lim = f->lim;
 	uint32_t all = NORMALIZE_SAME;
-	while (k + 3 <= lim) {
+	/* Four bytes read at once while they are there (little-endian): one test of the form of a
+	 * three-byte character, one look in the small cjk3 table (which says what the byte loop
+	 * below would); the byte loop takes only the last bytes, which no word covers. */
+	const unsigned char *slots = p->nz->cjk3;
+	unsigned same = NORMALIZE_FAST_SAME;
+	bool words = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+	size_t wend = words && lim > 3 ? lim - 3 : 0; /* a word at k < wend ends by lim */
+	while (k < wend) {
+		uint32_t w;
+		memcpy(&w, in + k, 4);
+		if ((w & 0xC0C0F0u) != 0x8080E0u)
+			break;
+		unsigned slot = slots[NORMALIZE_CJK3_SLOT(w)];
+		if (!slot)
+			break;
+		same &= slot;
+		k += 3;
+	}
+	if (!same)
+		all = 0;
+	while (k >= wend && k + 3 <= lim) {
 		/* Unsigned: a byte below the range wraps to a large value. */
 		unsigned c0 = in[k] - 0xE3u, c1 = in[k + 1] - 0x80u, c2 = in[k + 2] - 0x80u;
 		if (c0 > 6 || (c1 | c2) > 0x3F)

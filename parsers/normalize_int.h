@@ -46,6 +46,12 @@ enum normalize_class {
 /* ...and a code point that alone becomes itself (NORMALIZE_KIND_MAP). */
 #define NORMALIZE_SAME (1u << 29)
 
+/* struct normalizer's cjk3 slots (x ^ x >> 6 over the 16 free bits is one to one: checked by
+ * brute force over all 2^16 forms) and what they hold. */
+#define NORMALIZE_CJK3_SLOT(w) ((((w) & 0x3F3F0Fu) ^ (((w) & 0x3F3F0Fu) >> 6)) & 0xFFFFu)
+#define NORMALIZE_FAST_CJK     1u
+#define NORMALIZE_FAST_SAME    2u
+
 /* Most code points a unit holds: code points past it are removed (they can only be combining
  * marks piled on one letter), so hostile input stays linear. */
 #define NORMALIZE_UNIT_MAX 32
@@ -70,6 +76,12 @@ struct normalizer {
 	/* ascii maps each printable byte but capital letters to itself: the pass may copy eight
 	 * such bytes at a time. */
 	bool ascii_words;
+	/* The fast path's CJK loop reads a character as a little-endian word w whose bytes have the
+	 * form 1110xxxx 10xxxxxx 10xxxxxx: NORMALIZE_CJK3_SLOT(w) is its slot here, one to one for
+	 * every such form, cheaper than the code point. A slot holds NORMALIZE_FAST_CJK when the
+	 * character is one from U+3000 to U+9FFF with NORMALIZE_CJK3, and NORMALIZE_FAST_SAME when
+	 * it also has NORMALIZE_SAME; else 0. */
+	unsigned char cjk3[0x10000];
 	struct normalize_pair *t2s; /* every traditional → simplified pair, sorted by from */
 	size_t nt2s;
 	uint32_t *seconds; /* NORMALIZE_SECOND code points beyond the BMP, sorted */

@@ -458,6 +458,21 @@ static uint32_t fast_flags(uint32_t e, uint32_t cp)
 	return e;
 }
 
+/* Fills nz->cjk3 from the BMP entries of U+3000 to U+9FFF (leads 0xE3 to 0xE9). */
+static void cjk3_slots(struct normalizer *nz)
+{
+	for (uint32_t cp = 0x3000; cp <= 0x9FFF; cp++) {
+		uint32_t e = nz->bmp[cp];
+		if (!(e & NORMALIZE_CJK3))
+			continue;
+		uint32_t w = (0xE0u | cp >> 12) | (0x80u | (cp >> 6 & 0x3Fu)) << 8 |
+			     (0x80u | (cp & 0x3Fu)) << 16;
+		nz->cjk3[NORMALIZE_CJK3_SLOT(w)] =
+			(unsigned char)(NORMALIZE_FAST_CJK |
+					(e & NORMALIZE_SAME ? NORMALIZE_FAST_SAME : 0));
+	}
+}
+
 int normalize__tables_build(struct normalizer *nz, const char *opencc_config, char *err,
 			    size_t errlen)
 {
@@ -468,6 +483,7 @@ int normalize__tables_build(struct normalizer *nz, const char *opencc_config, ch
 		return rc;
 	for (uint32_t cp = 0; cp < 0x10000; cp++)
 		nz->bmp[cp] = fast_flags(bmp_entry(nz, cp), cp) | (nz->bmp[cp] & NORMALIZE_SECOND);
+	cjk3_slots(nz);
 	for (uint32_t c = 0; c < 0x80; c++) {
 		uint32_t e = nz->bmp[c];
 		if ((e & NORMALIZE_KIND_MASK) == NORMALIZE_KIND_MAP &&
