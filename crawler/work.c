@@ -40,7 +40,7 @@
  * interval instead of one per batch. A killed process loses nothing either way (commits reach
  * the OS at once); a system crash may undo up to this much, never corrupt the store. */
 #define WORK_SYNC_MS 200
-#define WORK_MAP_BUDGET (32L << 20) /* bytes of the store's map left resident: crawl__trim_map */
+#define WORK_MAP_BUDGET (4L << 20)  /* bytes of the store's map left resident: crawl__trim_map */
 #define WORK_TRIM_LINKS 16          /* links queued between two looks at the map */
 #define WORK_GROW_TRIES 8           /* map doublings one transaction may ask for: 1 GiB -> 256 */
 
@@ -404,16 +404,17 @@ static long file_rss(int fd)
 }
 
 /* Every page of the store that any thread reads stays mapped and counts in RSS, so without this
- * a crawl's RSS follows the size of its store (440 MB for a frontier of a million URLs: seen and
- * pages are keyed by SHA-256, so every push reads a random page). The writer calls this after
- * each job and every WORK_TRIM_LINKS links, the scheduler after each URL it takes or starts, since
- * one read can map a whole large folio of the page cache (up to 1 MB on Linux 6.18): when
+ * a crawl's RSS follows the size of its store (440 MB for a frontier of a million URLs). The
+ * writer calls this after each job and every WORK_TRIM_LINKS links, the scheduler after each URL
+ * it takes or starts, since one read can map a whole large folio of the page cache (up to 1 MB on Linux 6.18): when
  * file-backed RSS has grown by more than WORK_MAP_BUDGET since the last trim, the map is dropped
  * (store_trim; the pages stay in the page cache). What is left right after a trim, the program's
  * own code and libraries, is the new floor, so code paged in later never makes every call trim.
- * The budget is a trade: a store that outgrows it is read through page faults from then on
- * (docs/storage.md, Memory), so it is set above the store of a crawl of tens of thousands of
- * pages. A system where the store cannot trim is not asked again. */
+ * A page read after a trim faults back in; since seen's keys begin with the URL (schema 5), a
+ * page's links share a few B-tree pages, so a trim costs a few faults and the budget can be small
+ * enough for a million-URL frontier to take no more RSS than a crawl of twenty thousand pages
+ * (docs/storage.md, Memory, has the measurements). A system where the store cannot trim is not
+ * asked again. */
 void crawl__trim_map(struct crawl *c)
 {
 	long now = file_rss(c->statm_fd), floor = c->map_floor;

@@ -80,9 +80,39 @@ static int check_entry(const struct store_frontier_entry *e)
 	return rc;
 }
 
-static int url_key(const char *url, uint8_t out[DIGEST_LEN])
+/* A seen key (schema 5): the URL's first bytes after "http://" or "https://", at most
+ * SEEN_PREFIX_MAX, then the SHA-256 of the whole URL, which alone makes it unique. URLs that
+ * share a beginning (one host, one directory, one thread's pages) sort together, so the links of
+ * one page land on a few neighbouring pages of the B-tree instead of one random page each: what
+ * keeps the reads of a large frontier few and its map small (docs/storage.md, Memory). Schema 4
+ * keys were the digest alone, 32 bytes; these are at least 33. The digest part is the lease key. */
+#define SEEN_PREFIX_MAX 64
+#define SEEN_KEY_MAX	(SEEN_PREFIX_MAX + DIGEST_LEN)
+
+struct seen_key {
+	uint8_t b[SEEN_KEY_MAX];
+	size_t len;
+};
+
+static int seen_key(const char *url, struct seen_key *k)
 {
-	return digest_sha256(url, strlen(url), out);
+	size_t len = strlen(url), skip = 0;
+	if (strncmp(url, "http://", 7) == 0)
+		skip = 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		skip = 8;
+	if (skip == len) /* nothing after the scheme: the prefix may not be empty */
+		skip = 0;
+	size_t n = len - skip < SEEN_PREFIX_MAX ? len - skip : SEEN_PREFIX_MAX;
+	memcpy(k->b, url + skip, n);
+	k->len = n + DIGEST_LEN;
+	return digest_sha256(url, len, k->b + n);
+}
+
+/* The lease key of the URL whose seen key is k: its SHA-256. */
+static const uint8_t *lease_key(const struct seen_key *k)
+{
+	return k->b + k->len - DIGEST_LEN;
 }
 
 static void be64_put(uint8_t *p, uint64_t x)
@@ -234,24 +264,24 @@ static int qitem_decode(const MDB_val *v, bool lease, struct store_scratch *s, s
 
 /* ---- the pieces every write call is made of ---- */
 
-static int seen_get(struct store_txn *t, const uint8_t key[DIGEST_LEN], struct seen_rec *ret)
+static int seen_get(struct store_txn *t, const struct seen_key *key, struct seen_rec *ret)
 {
-	MDB_val k = val_of(key, DIGEST_LEN), v;
+	MDB_val k = val_of(key->b, key->len), v;
 	int rc = store__mdb_err(mdb_get(t->txn, t->s->seen, &k, &v));
 	return rc ? rc : seen_decode(&v, &t->dec, ret);
 }
 
-static int seen_put(struct store_txn *t, const uint8_t key[DIGEST_LEN], const struct seen_rec *r)
+static int seen_put(struct store_txn *t, const struct seen_key *key, const struct seen_rec *r)
 {
 	int rc = seen_encode(r, &t->enc);
 	if (rc)
 		return rc;
-	MDB_val k = val_of(key, DIGEST_LEN), v = val_of(t->enc.data, t->enc.len);
+	MDB_val k = val_of(key->b, key->len), v = val_of(t->enc.data, t->enc.len);
 	return store__mdb_err(mdb_put(t->txn, t->s->seen, &k, &v, 0));
 }
 
 /* A URL in the frontier has a seen record; its absence means the databases disagree. */
-static int seen_set_state(struct store_txn *t, const uint8_t key[DIGEST_LEN], uint8_t state)
+static int seen_set_state(struct store_txn *t, const struct seen_key *key, uint8_t state)
 {
 	struct seen_rec r;
 	int rc = seen_get(t, key, &r);
@@ -340,6 +370,7 @@ static int leases_return(struct store_txn *t)
 		MDB_cursor *cur;
 		MDB_val k, v;
 		uint8_t key[DIGEST_LEN];
+		struct seen_key sk;
 		struct qitem q = {0};
 		int rc = store__mdb_err(mdb_cursor_open(t->txn, t->s->leases, &cur));
 		if (rc)
@@ -355,9 +386,9 @@ static int leases_return(struct store_txn *t)
 		if (rc)
 			return rc == ERR_NOT_FOUND ? 0 : rc;
 		MDB_val lk = val_of(key, DIGEST_LEN);
-		if ((rc = queue_put(t, &q)) ||
+		if ((rc = seen_key(q.url, &sk)) || (rc = queue_put(t, &q)) ||
 		    (rc = store__mdb_err(mdb_del(t->txn, t->s->leases, &lk, NULL))) ||
-		    (rc = seen_set_state(t, key, SEEN_QUEUED)))
+		    (rc = seen_set_state(t, &sk, SEEN_QUEUED)))
 			return rc;
 	}
 }
@@ -528,7 +559,7 @@ static int revisit_unchanged(struct store_txn *t, struct seen_rec *r, uint64_t g
 int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_frontier_entry *e,
 			enum store_push *ret)
 {
-	uint8_t key[DIGEST_LEN];
+	struct seen_key key;
 	uint64_t cur;
 	struct seen_rec r = {0};
 	int rc = check_entry(e);
@@ -538,9 +569,9 @@ int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_
 		return rc;
 	if (gen == 0 || gen != cur)
 		return ERR_USAGE;
-	if ((rc = url_key(e->url, key)))
+	if ((rc = seen_key(e->url, &key)))
 		return rc;
-	rc = seen_get(txn, key, &r);
+	rc = seen_get(txn, &key, &r);
 	if (rc && rc != ERR_NOT_FOUND)
 		return rc;
 	bool add = rc == ERR_NOT_FOUND || r.gen < gen, admitted = true;
@@ -555,7 +586,7 @@ int store_frontier_push(struct store_txn *txn, uint64_t gen, const struct store_
 		struct qitem q = qitem_of(e);
 		r.gen = gen;
 		r.state = queued ? r.state : SEEN_QUEUED;
-		rc = seen_put(txn, key, &r);
+		rc = seen_put(txn, &key, &r);
 		if (!rc && !queued)
 			rc = queue_put(txn, &q);
 		if (rc)
@@ -608,7 +639,7 @@ int store_frontier_take(struct store_txn *txn, const char *host, struct store_fr
 {
 	struct store_frontier_item it = {0};
 	struct qitem q = {0};
-	uint8_t key[DIGEST_LEN];
+	struct seen_key key;
 	int rc = check_str(host, STORE_HOST_MAX);
 	if (!rc)
 		rc = queue_pop(txn, host, &q, &it);
@@ -618,17 +649,17 @@ int store_frontier_take(struct store_txn *txn, const char *host, struct store_fr
 	}
 	q.url = it.url; /* the scratch copies go stale at the next decode */
 	q.venue = it.venue;
-	rc = url_key(q.url, key);
+	rc = seen_key(q.url, &key);
 	if (!rc)
 		rc = host_count_add(txn, host, -1);
 	if (!rc)
 		rc = qitem_encode(&q, true, &txn->enc);
 	if (rc)
 		goto fail;
-	MDB_val k = val_of(key, DIGEST_LEN), v = val_of(txn->enc.data, txn->enc.len);
+	MDB_val k = val_of(lease_key(&key), DIGEST_LEN), v = val_of(txn->enc.data, txn->enc.len);
 	rc = store__mdb_err(mdb_put(txn->txn, txn->s->leases, &k, &v, MDB_NOOVERWRITE));
 	if (!rc)
-		rc = seen_set_state(txn, key, SEEN_LEASED);
+		rc = seen_set_state(txn, &key, SEEN_LEASED);
 	if (rc)
 		goto fail;
 	it.depth = q.depth;
@@ -652,44 +683,44 @@ void store_frontier_item_done(struct store_frontier_item *item)
 }
 
 /* Deletes url's lease; ERR_NOT_FOUND (nothing changed) when it has none. */
-static int lease_end(struct store_txn *t, const char *url, uint8_t key[DIGEST_LEN])
+static int lease_end(struct store_txn *t, const char *url, struct seen_key *key)
 {
 	int rc = check_str(url, STORE_URL_MAX);
 	if (!rc)
-		rc = url_key(url, key);
+		rc = seen_key(url, key);
 	if (rc)
 		return rc;
-	MDB_val k = val_of(key, DIGEST_LEN);
+	MDB_val k = val_of(lease_key(key), DIGEST_LEN);
 	return store__mdb_err(mdb_del(t->txn, t->s->leases, &k, NULL));
 }
 
 int store_frontier_finish(struct store_txn *txn, const char *url)
 {
-	uint8_t key[DIGEST_LEN];
+	struct seen_key key;
 	struct seen_rec r;
 	uint64_t gen;
-	int rc = lease_end(txn, url, key);
+	int rc = lease_end(txn, url, &key);
 	if (rc)
 		return rc;
 	if ((rc = meta_get(txn, META_CRAWL_GEN, &gen)) != 0)
 		return rc;
-	if ((rc = seen_get(txn, key, &r)) != 0)
+	if ((rc = seen_get(txn, &key, &r)) != 0)
 		return rc == ERR_NOT_FOUND ? ERR_STORE : rc; /* a lease without a seen record */
 	r.state = SEEN_DONE;
 	if ((rc = revisit_unchanged(txn, &r, gen)) != 0)
 		return rc;
-	return seen_put(txn, key, &r);
+	return seen_put(txn, &key, &r);
 }
 
 int store_frontier_requeue(struct store_txn *txn, const struct store_frontier_entry *e)
 {
-	uint8_t key[DIGEST_LEN];
+	struct seen_key key;
 	struct qitem q = qitem_of(e);
 	int rc = check_entry(e);
 	if (!rc)
-		rc = lease_end(txn, e->url, key);
+		rc = lease_end(txn, e->url, &key);
 	if (!rc)
-		rc = seen_set_state(txn, key, SEEN_QUEUED);
+		rc = seen_set_state(txn, &key, SEEN_QUEUED);
 	if (!rc)
 		rc = queue_put(txn, &q);
 	return rc;
@@ -753,19 +784,19 @@ int store_frontier_hosts(struct store *s, int (*fn)(const char *host, uint64_t q
 
 int store_fetch_state_get(struct store *s, const char *url, struct store_fetch_state *ret)
 {
-	uint8_t key[DIGEST_LEN];
+	struct seen_key key;
 	struct store_scratch scratch;
 	struct seen_rec r;
 	MDB_txn *txn;
 	int rc = check_str(url, STORE_URL_MAX);
 	if (!rc)
-		rc = url_key(url, key);
+		rc = seen_key(url, &key);
 	if (!rc)
 		rc = read_begin(s, &txn);
 	if (rc)
 		return rc;
 	store__scratch_init(&scratch);
-	MDB_val k = val_of(key, DIGEST_LEN), v;
+	MDB_val k = val_of(key.b, key.len), v;
 	rc = store__mdb_err(mdb_get(txn, s->seen, &k, &v));
 	if (!rc)
 		rc = seen_decode(&v, &scratch, &r);
@@ -781,7 +812,7 @@ int store_fetch_state_get(struct store *s, const char *url, struct store_fetch_s
 int store_fetch_state_put(struct store_txn *txn, const char *url,
 			  const struct store_fetch_state *st)
 {
-	uint8_t key[DIGEST_LEN];
+	struct seen_key key;
 	struct seen_rec r = {0};
 	int rc = check_str(url, STORE_URL_MAX);
 	if (rc)
@@ -789,12 +820,12 @@ int store_fetch_state_put(struct store_txn *txn, const char *url,
 	if (!memchr(st->etag, '\0', sizeof(st->etag)) ||
 	    !memchr(st->last_modified, '\0', sizeof(st->last_modified)))
 		return ERR_USAGE;
-	if ((rc = url_key(url, key)))
+	if ((rc = seen_key(url, &key)))
 		return rc;
 	uint64_t gen;
 	rc = meta_get(txn, META_CRAWL_GEN, &gen);
 	if (!rc)
-		rc = seen_get(txn, key, &r);
+		rc = seen_get(txn, &key, &r);
 	if (rc && rc != ERR_NOT_FOUND)
 		return rc;
 	bool known = rc == 0 && (r.flags & SEEN_FETCHED);
@@ -816,7 +847,7 @@ int store_fetch_state_put(struct store_txn *txn, const char *url,
 	r.flags = SEEN_FETCHED | (st->has_digest ? SEEN_DIGEST : 0);
 	if (!st->has_digest)
 		memset(r.st.digest, 0, sizeof(r.st.digest));
-	return seen_put(txn, key, &r);
+	return seen_put(txn, &key, &r);
 }
 
 /* ---- robots.txt ---- */
@@ -953,4 +984,103 @@ int store__frontier_open(struct store *s, MDB_txn *txn)
 	if (!rc)
 		rc = store__mdb_err(mdb_dbi_open(txn, "variants", 0, &s->variants));
 	return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+}
+
+/* ---- schema 5 ---- */
+
+enum rekey_source { REKEY_QUEUED, REKEY_LEASED, REKEY_PAGES };
+
+/* Moves url's schema 4 seen record (keyed by the URL's SHA-256) to its schema 5 key; nothing
+ * when it has none (moved already: a URL can be queued and a page too). The value is copied
+ * first: it points into a page the put may change. */
+static int rekey_url(MDB_txn *txn, MDB_dbi seen, const char *url, struct buf *copy)
+{
+	struct seen_key key;
+	MDB_val v;
+	int rc = check_str(url, STORE_URL_MAX);
+	if (rc)
+		return rc == ERR_USAGE || rc == ERR_TOO_BIG ? 0 : rc; /* not a URL a push accepts */
+	if ((rc = seen_key(url, &key)))
+		return rc;
+	MDB_val old = val_of(lease_key(&key), DIGEST_LEN);
+	rc = store__mdb_err(mdb_get(txn, seen, &old, &v));
+	if (rc)
+		return rc == ERR_NOT_FOUND ? 0 : rc;
+	buf_reset(copy);
+	if ((rc = buf_add(copy, v.mv_data, v.mv_size)))
+		return rc;
+	MDB_val k = val_of(key.b, key.len), nv = val_of(copy->data, copy->len);
+	rc = store__mdb_err(mdb_put(txn, seen, &k, &nv, 0));
+	return rc ? rc : store__mdb_err(mdb_del(txn, seen, &old, NULL));
+}
+
+/* Rekeys the seen record of every URL in db: queued URLs, leases or stored pages. */
+static int rekey_from(MDB_txn *txn, MDB_dbi db, enum rekey_source src, MDB_dbi seen,
+		      struct store_scratch *scratch, struct buf *copy)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = store__mdb_err(mdb_cursor_open(txn, db, &cur));
+	if (rc)
+		return rc;
+	for (int op = MDB_FIRST; !rc; op = MDB_NEXT) {
+		struct store_page page;
+		struct qitem q = {0};
+		if ((rc = store__mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0)
+			break;
+		if (src == REKEY_PAGES)
+			rc = store__page_decode(v.mv_data, v.mv_size, scratch, &page);
+		else
+			rc = qitem_decode(&v, src == REKEY_LEASED, scratch, &q);
+		if (!rc)
+			rc = rekey_url(txn, seen, src == REKEY_PAGES ? page.url : q.url, copy);
+	}
+	mdb_cursor_close(cur);
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* Deletes the schema 4 records left: URLs the store no longer names anywhere (fetched without a
+ * page: errors, redirects, other content types). Their keys alone are 32 bytes long. */
+static int drop_digest_keys(MDB_txn *txn, MDB_dbi seen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = store__mdb_err(mdb_cursor_open(txn, seen, &cur));
+	if (rc)
+		return rc;
+	/* After a delete the cursor stands on the next record, and MDB_NEXT returns it. */
+	for (int op = MDB_FIRST; !rc; op = MDB_NEXT) {
+		if ((rc = store__mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0)
+			break;
+		if (k.mv_size == DIGEST_LEN)
+			rc = store__mdb_err(mdb_cursor_del(cur, 0));
+	}
+	mdb_cursor_close(cur);
+	return rc == ERR_NOT_FOUND ? 0 : rc;
+}
+
+int store__seen_rekey(struct store *s, MDB_txn *txn)
+{
+	MDB_dbi seen, frontier, leases;
+	struct store_scratch scratch;
+	struct buf copy;
+	int rc = store__mdb_err(mdb_dbi_open(txn, "seen", 0, &seen));
+	if (!rc)
+		rc = store__mdb_err(mdb_dbi_open(txn, "frontier", 0, &frontier));
+	if (!rc)
+		rc = store__mdb_err(mdb_dbi_open(txn, "leases", 0, &leases));
+	if (rc)
+		return rc == ERR_NOT_FOUND ? ERR_STORE : rc;
+	store__scratch_init(&scratch);
+	buf_init(&copy, STORE_REC_MAX);
+	rc = rekey_from(txn, frontier, REKEY_QUEUED, seen, &scratch, &copy);
+	if (!rc)
+		rc = rekey_from(txn, leases, REKEY_LEASED, seen, &scratch, &copy);
+	if (!rc)
+		rc = rekey_from(txn, s->pages, REKEY_PAGES, seen, &scratch, &copy);
+	if (!rc)
+		rc = drop_digest_keys(txn, seen);
+	buf_done(&copy);
+	store__scratch_done(&scratch);
+	return rc;
 }

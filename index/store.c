@@ -241,7 +241,8 @@ static int page_hits_build(struct store *s, MDB_txn *txn)
 /* One step per schema change, taking the store from version `from` to from + 1 inside the open
  * transaction. 0 -> 1: nothing (1 was the first). 1 -> 2: the frontier's databases. 2 -> 3: the
  * query-variant counters; page records of version 1 stay as they are (they are still read).
- * 3 -> 4: bodies and page_hits, the latter filled from the hits; hit records stay version 1. */
+ * 3 -> 4: bodies and page_hits, the latter filled from the hits; hit records stay version 1.
+ * 4 -> 5: seen records under keys that begin with the URL (frontier.c). */
 static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
 {
 	if (from == 1)
@@ -250,6 +251,8 @@ static int migrate_step(struct store *s, MDB_txn *txn, unsigned from)
 		return store__variants_create(txn);
 	if (from == 3)
 		return page_hits_build(s, txn);
+	if (from == 4)
+		return store__seen_rekey(s, txn);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 struct store_txn;
@@ -662,6 +662,19 @@ int store_session_remove(struct store *s, const uint8_t id_hash[32]);
 int store_sessions_expire(struct store *s, int64_t now, uint64_t *ret_removed);
 /* How many hits have status, counted on hits_by_status's keys alone (fast at any size). */
 int store_status_count(struct store *s, const char *status, uint64_t *ret);
+
+/* ---- Review UI: an analyst's preferences (users.c) ----
+ *
+ * Kept in the analyst's `users` record (docs/storage.md, "Analysts and sessions"); the UI
+ * validates them, the store only bounds them. "" means not chosen. */
+struct store_user_prefs {
+	char lang[16]; /* a UI language code ("zh_CN", "en"); "": the browser's */
+	char tz[65];   /* an IANA time zone name; "": the browser's */
+};
+/* ERR_NOT_FOUND when there is no such analyst; an analyst who never chose has "" in both. */
+int store_user_prefs_get(struct store *s, const char *name, struct store_user_prefs *ret);
+/* ERR_USAGE for a field that does not fit; the token and creation time stay as they were. */
+int store_user_prefs_set(struct store *s, const char *name, const struct store_user_prefs *p);
 
 /* ---- Snapshots: screenshots of stored evidence (snapshot.c; docs/snapshots.md) ----
  *

@@ -110,6 +110,9 @@ int store__frontier_create(MDB_txn *txn, MDB_dbi meta);
 /* Schema 3: creates the query-variant counters (variants), for a new store and by the
  * migration from schema 2. */
 int store__variants_create(MDB_txn *txn);
+/* Schema 5: moves every seen record the store can name a URL for (queued, leased, a page) from
+ * its schema 4 key to its schema 5 key and deletes the rest, in the open write transaction. */
+int store__seen_rekey(struct store *s, MDB_txn *txn);
 /* Opens the frontier's databases of schema 2 and 3, which must exist (ERR_STORE otherwise). */
 int store__frontier_open(struct store *s, MDB_txn *txn);
 

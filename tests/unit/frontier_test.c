@@ -667,6 +667,21 @@ static void test_fetch_state_round_trip(void **state)
 	assert_int_equal(got.gen, gen2);
 }
 
+/* The seen key as docs/storage.md lays it out (schema 5): the URL's first 64 bytes after
+ * "http://" or "https://", then the SHA-256 of the whole URL. Returns its length. */
+static size_t seen_key_of(const char *url, uint8_t key[64 + DIGEST_LEN])
+{
+	size_t skip = 0;
+	if (strncmp(url, "http://", 7) == 0)
+		skip = 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		skip = 8;
+	size_t n = strlen(url + skip) < 64 ? strlen(url + skip) : 64;
+	memcpy(key, url + skip, n);
+	assert_int_equal(digest_sha256(url, strlen(url), key + n), 0);
+	return n + DIGEST_LEN;
+}
+
 /* The seen record as docs/storage.md lays it out: version 1, gen u64 LE, then the state byte
  * (1 queued, 2 leased, 3 done). Read raw, with the store closed. */
 static void raw_seen(struct fixture *f, const char *url, uint64_t *ret_gen, int *ret_state)
@@ -674,15 +689,15 @@ static void raw_seen(struct fixture *f, const char *url, uint64_t *ret_gen, int 
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	uint8_t key[DIGEST_LEN];
+	uint8_t key[64 + DIGEST_LEN];
 	close_store(f);
-	assert_int_equal(digest_sha256(url, strlen(url), key), 0);
+	size_t klen = seen_key_of(url, key);
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
 	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "seen", 0, &dbi), 0);
-	MDB_val k = {DIGEST_LEN, key}, v;
+	MDB_val k = {klen, key}, v;
 	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
 	const uint8_t *p = v.mv_data;
 	assert_true(v.mv_size > 10);
@@ -1171,8 +1186,8 @@ static void test_schema_migration_1_to_3(void **state)
 
 	for (size_t i = 0; i < 6; i++)
 		assert_true(raw_has_db(f->dir, dbs[i], version, sizeof(version)));
-	assert_string_equal(version, "4");
-	open_store(f); /* and opens again as schema 3 */
+	assert_string_equal(version, "5");
+	open_store(f); /* and opens again as the current schema */
 }
 
 /* Schema 2 without its databases is a damaged store, not a new one. */
@@ -1236,7 +1251,115 @@ static void test_schema3_missing_variants(void **state)
 	char version[16];
 	close_store(f);
 	assert_true(raw_has_db(f->dir, "variants", version, sizeof(version)));
-	assert_string_equal(version, "4");
+	assert_string_equal(version, "5");
+}
+
+/* Puts a schema 5 store back to schema 4 as far as seen goes: every record under the SHA-256 of
+ * its URL (urls names them all), one more record no URL names, schema_version "4". */
+static void make_schema4_seen(const char *dir, const char *const *urls, size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi seen, meta;
+	uint8_t key[64 + DIGEST_LEN], old[DIGEST_LEN], buf[512];
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "seen", 0, &seen), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	MDB_val v = {0, NULL};
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k = {seen_key_of(urls[i], key), key};
+		assert_int_equal(mdb_get(txn, seen, &k, &v), 0);
+		assert_true(v.mv_size <= sizeof(buf));
+		memcpy(buf, v.mv_data, v.mv_size);
+		v.mv_data = buf;
+		assert_int_equal(mdb_del(txn, seen, &k, NULL), 0);
+		assert_int_equal(digest_sha256(urls[i], strlen(urls[i]), old), 0);
+		MDB_val ok = {DIGEST_LEN, old};
+		assert_int_equal(mdb_put(txn, seen, &ok, &v, 0), 0);
+	}
+	memset(old, 0xab, sizeof(old)); /* a URL fetched without a page: nothing names it */
+	MDB_val ok = {DIGEST_LEN, old};
+	assert_int_equal(mdb_put(txn, seen, &ok, &v, 0), 0);
+	MDB_val sk = {14, (char *)"schema_version"}, sv = {1, (char *)"4"};
+	assert_int_equal(mdb_put(txn, meta, &sk, &sv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Schema 4 to 5: the seen records of queued and leased URLs and of stored pages move to their
+ * new keys, with their state; the one no URL names is dropped. Nothing is fetched twice. */
+static void test_schema4_seen_rekeyed(void **state)
+{
+	struct fixture *f = *state;
+	const char *urls[] = {"http://h/queued", "http://h/leased", "https://h/page",
+			      "http://h/a-very-long-path/that-goes-on/beyond-the-sixty-four-bytes/"
+			      "of-the-prefix?x=1"};
+	struct store_fetch_state st = {.status = 200, .fetched_at = 5, .has_digest = true};
+	struct store_page pg = {.url = urls[2], .venue = "v", .fetched_at = 5, .status = 200};
+	strcpy(st.etag, "\"e1\"");
+	memset(st.digest, 7, sizeof(st.digest));
+	open_store(f);
+	uint64_t gen = begin_crawl(f->s, false);
+	struct store_txn *t = wbegin(f->s);
+	assert_true(push(t, gen, urls[1], "h:80", STORE_PRIO_SEED, 0));
+	assert_true(push(t, gen, urls[0], "h:80", STORE_PRIO_LINK, 0));
+	assert_true(push(t, gen, urls[3], "h:80", STORE_PRIO_LINK, 0));
+	assert_int_equal(store_fetch_state_put(t, urls[2], &st), 0);
+	assert_int_equal(store_page_put(t, &pg), 0);
+	wcommit(t);
+	t = wbegin(f->s);
+	take_expect(t, "h:80", urls[1], false);
+	wcommit(t);
+	close_store(f);
+	make_schema4_seen(f->dir, urls, 4);
+
+	open_store(f); /* migrates */
+	uint64_t g;
+	int s;
+	raw_seen(f, urls[0], &g, &s);
+	assert_true(g == gen && s == 1);
+	raw_seen(f, urls[1], &g, &s);
+	assert_true(g == gen && s == 2);
+	raw_seen(f, urls[3], &g, &s);
+	assert_true(g == gen && s == 1);
+	struct store_fetch_state got;
+	assert_int_equal(store_fetch_state_get(f->s, urls[2], &got), 0);
+	assert_string_equal(got.etag, "\"e1\"");
+	assert_memory_equal(got.digest, st.digest, sizeof(st.digest));
+	/* Seen in this crawl still: pushing them again changes nothing. */
+	t = wbegin(f->s);
+	for (size_t i = 0; i < 4; i++)
+		assert_false(push(t, gen, urls[i], "h:80", STORE_PRIO_LINK, 0));
+	wcommit(t);
+	assert_int_equal(store_frontier_finish((t = wbegin(f->s)), urls[1]), 0);
+	wcommit(t);
+	close_store(f);
+
+	/* Four records, none under a 32-byte key; schema 5. */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = 0;
+	char version[16];
+	assert_true(raw_has_db(f->dir, "seen", version, sizeof(version)));
+	assert_string_equal(version, "5");
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "seen", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT, n++)
+		assert_true(k.mv_size > DIGEST_LEN);
+	assert_int_equal(n, 4);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
 }
 
 /* ---- runs (runs.c): the records patrol crawl and patrol run leave ---- */
@@ -1408,6 +1531,7 @@ int main(void)
 		T(test_schema_migration_1_to_3),
 		T(test_schema2_missing_dbs),
 		T(test_schema3_missing_variants),
+		T(test_schema4_seen_rekeyed),
 		T(test_runs),
 		T(test_revisit_adapts),
 	};
