@@ -90,7 +90,11 @@ int store_user_add(struct store *s, const char *name, const uint8_t token_hash[3
 	return users__write(s, user_add_put, &a);
 }
 
-static int user_decode(const MDB_val *v, struct store_scratch *sc, struct store_user *u)
+/* Record v1: token hash, created. v2 adds the analyst's preferences: language, time zone. */
+#define USER_REC_PREFS 2
+
+static int user_decode(const MDB_val *v, struct store_scratch *sc, struct store_user *u,
+		       struct store_user_prefs *prefs)
 {
 	struct store_dec d;
 	uint8_t ver;
@@ -99,7 +103,22 @@ static int user_decode(const MDB_val *v, struct store_scratch *sc, struct store_
 		return rc;
 	store__dec_raw(&d, u->token_hash, DIGEST_LEN);
 	u->created = store__dec_i64(&d);
-	return ver == STORE_REC_VERSION ? store__dec_finish(&d) : ERR_STORE;
+	struct store_user_prefs p = {"", ""};
+	if (ver == USER_REC_PREFS) {
+		const char *lang = store__dec_str(&d), *tz = store__dec_str(&d);
+		if (lang && tz && strlen(lang) < sizeof(p.lang) && strlen(tz) < sizeof(p.tz)) {
+			strcpy(p.lang, lang);
+			strcpy(p.tz, tz);
+		} else {
+			return ERR_STORE;
+		}
+	} else if (ver != STORE_REC_VERSION) {
+		return ERR_STORE;
+	}
+	rc = store__dec_finish(&d);
+	if (!rc && prefs)
+		*prefs = p;
+	return rc;
 }
 
 int store_user_get(struct store *s, const char *name, struct store_user *ret)
@@ -116,7 +135,7 @@ int store_user_get(struct store *s, const char *name, struct store_user *ret)
 	MDB_val k = users__val(name, strlen(name)), v;
 	rc = store__mdb_err(mdb_get(txn, s->users, &k, &v));
 	if (!rc)
-		rc = user_decode(&v, &sc, &u);
+		rc = user_decode(&v, &sc, &u, NULL);
 	store__read_end(s, txn);
 	store__scratch_done(&sc);
 	if (rc)
@@ -138,7 +157,7 @@ static int users_visit(const MDB_val *k, const MDB_val *v, struct store_scratch 
 	if (k->mv_size == 0 || k->mv_size > STORE_USER_MAX)
 		return ERR_STORE;
 	memcpy(u.name, k->mv_data, k->mv_size);
-	int rc = user_decode(v, sc, &u);
+	int rc = user_decode(v, sc, &u, NULL);
 	return rc ? rc : w->fn(&u, w->ud);
 }
 
@@ -290,6 +309,71 @@ int store_user_remove(struct store *s, const char *name, int64_t now)
 		return ERR_NOT_FOUND;
 	struct session_del r = {.name = name, .now = now};
 	return users__write(s, user_remove_del, &r);
+}
+
+/* ---- An analyst's preferences (the review UI's language and time zone) ---- */
+
+int store_user_prefs_get(struct store *s, const char *name, struct store_user_prefs *ret)
+{
+	if (!store_user_name_valid(name))
+		return ERR_NOT_FOUND;
+	MDB_txn *txn = NULL;
+	struct store_scratch sc;
+	struct store_user u = {0};
+	struct store_user_prefs p;
+	int rc = store__read_begin(s, &txn);
+	if (rc)
+		return rc;
+	store__scratch_init(&sc);
+	MDB_val k = users__val(name, strlen(name)), v;
+	rc = store__mdb_err(mdb_get(txn, s->users, &k, &v));
+	if (!rc)
+		rc = user_decode(&v, &sc, &u, &p);
+	store__read_end(s, txn);
+	store__scratch_done(&sc);
+	if (!rc)
+		*ret = p;
+	return rc;
+}
+
+struct prefs_set {
+	const char *name;
+	const struct store_user_prefs *p;
+};
+
+/* Reads the record and writes it back as v2 in one write transaction: a token changed between
+ * the two cannot be lost. */
+static int prefs_put(struct store_txn *t, void *ud)
+{
+	struct prefs_set *a = ud;
+	struct store_user u = {0};
+	MDB_val k = users__val(a->name, strlen(a->name)), v;
+	int rc = store__mdb_err(mdb_get(t->txn, t->s->users, &k, &v));
+	rc = rc ? rc : user_decode(&v, &t->dec, &u, NULL);
+	if (rc)
+		return rc;
+	struct store_enc e;
+	store__enc_start(&e, &t->enc, USER_REC_PREFS);
+	store__enc_raw(&e, u.token_hash, DIGEST_LEN);
+	store__enc_i64(&e, u.created);
+	store__enc_str(&e, a->p->lang);
+	store__enc_str(&e, a->p->tz);
+	rc = store__enc_finish(&e);
+	if (rc)
+		return rc;
+	v = users__val(t->enc.data, t->enc.len);
+	return store__mdb_err(mdb_put(t->txn, t->s->users, &k, &v, 0));
+}
+
+int store_user_prefs_set(struct store *s, const char *name, const struct store_user_prefs *p)
+{
+	if (!store_user_name_valid(name))
+		return ERR_NOT_FOUND;
+	if (strnlen(p->lang, sizeof(p->lang)) == sizeof(p->lang) ||
+	    strnlen(p->tz, sizeof(p->tz)) == sizeof(p->tz))
+		return ERR_USAGE;
+	struct prefs_set a = {name, p};
+	return users__write(s, prefs_put, &a);
 }
 
 /* hits_by_status keys are status, NUL, then 16 bytes (review.c): count the keys with that
