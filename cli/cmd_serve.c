@@ -5,10 +5,13 @@
  * are the CLI's byte for byte; the venues come from patrol.yaml, rule titles from the packs.
  */
 #include "cli/cli.h"
+#include "cli/snapshot.h"
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/i18n.h"
+#include "crawler/trends.h"
 #include "crawler/venue.h"
 #include "index/store.h"
 #include "parsers/url.h"
@@ -21,6 +24,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -32,6 +36,10 @@
 int cmd_serve(struct cli *cli, int argc, char **argv);
 
 #define SERVE_RULES_MAX 64
+/* A snapshot the hit page takes holds the server's one thread: shorter than patrol snapshot's. */
+#define SERVE_SNAPSHOT_TIMEOUT_S   20
+#define SERVE_SNAPSHOT_TIMEOUT_MAX 120
+#define SERVE_SNAPSHOT_QUEUE	   64 /* confirmed hits waiting for their snapshot */
 
 static const char *const serve_help = N_(
 	"usage: patrol serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--rules "
@@ -43,6 +51,8 @@ static const char *const serve_help = N_(
 	"  --tls-cert FILE     PEM certificate chain; with --tls-key, serve HTTPS\n"
 	"  --tls-key FILE      PEM private key\n"
 	"  --rules PATH        rule packs for titles (default: patrol.yaml's, else the built-in)\n"
+	"  --snapshot-timeout SECONDS  time for one snapshot the hit page takes (default 20,\n"
+	"                      at most 120); the server waits for it\n"
 	"Analysts log in with a token from `patrol users add NAME`; at least one must exist.\n");
 
 struct serve_args {
@@ -51,6 +61,7 @@ struct serve_args {
 	const char *cert, *key;
 	const char *rules[SERVE_RULES_MAX];
 	size_t nrules;
+	int snapshot_timeout_s;
 };
 
 static int serve_listen(const char *s, struct serve_args *a)
@@ -76,6 +87,20 @@ static int serve_listen(const char *s, struct serve_args *a)
 	return 0;
 }
 
+static int serve_snapshot_timeout(const char *arg, struct serve_args *a)
+{
+	long long t = cli_parse_count("serve", "--snapshot-timeout", arg);
+	if (t < 0)
+		return -1;
+	if (t < 1 || t > SERVE_SNAPSHOT_TIMEOUT_MAX) {
+		cli_usage_error("serve", _("--snapshot-timeout takes 1 to %d seconds"),
+				SERVE_SNAPSHOT_TIMEOUT_MAX);
+		return -1;
+	}
+	a->snapshot_timeout_s = (int)t;
+	return 0;
+}
+
 static int serve_parse(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
@@ -83,11 +108,13 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 		{"tls-cert", required_argument, NULL, 'c'},
 		{"tls-key", required_argument, NULL, 'k'},
 		{"rules", required_argument, NULL, 'r'},
+		{"snapshot-timeout", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	snprintf(a->addr, sizeof(a->addr), "127.0.0.1");
 	a->port = 8750;
+	a->snapshot_timeout_s = SERVE_SNAPSHOT_TIMEOUT_S;
 	optind = 0;
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		switch (c) {
@@ -102,6 +129,10 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 			if (a->nrules == SERVE_RULES_MAX)
 				return cli_usage_error("serve", _("too many --rules"));
 			a->rules[a->nrules++] = optarg;
+			break;
+		case 's':
+			if (serve_snapshot_timeout(optarg, a) != 0)
+				return CLI_USAGE;
 			break;
 		case 'h': fputs(_(serve_help), stdout); return -1;
 		default: return cli_usage_error("serve", _("unknown option"));
@@ -131,6 +162,18 @@ static int count_user(const struct store_user *u, void *ud)
 struct serve_ctx {
 	struct cli *cli;
 	char exe[PATH_MAX];
+	struct store *store;
+	const struct venue_registry *reg; /* tips are checked against its venues */
+	enum cli_snapshot_policy policy; /* evidence.screenshots */
+	int snapshot_timeout_s;
+	/* Hits a decision asked a snapshot of, rendered one at a time by snap_thread, so the
+	 * analyst's triage never waits for a browser. Guarded by snap_lock. */
+	pthread_mutex_t snap_lock;
+	pthread_cond_t snap_wake;
+	uint64_t snap_ids[SERVE_SNAPSHOT_QUEUE];
+	size_t snap_head, snap_n;
+	bool snap_stop, snap_started;
+	pthread_t snap_thread;
 };
 
 static int export_argv(const struct serve_ctx *x, const struct store_hit_query *q,
@@ -211,6 +254,126 @@ static int serve_export(void *ud, const struct store_hit_query *q, const char *f
 	if (pid > 0 && waitpid(pid, &st, 0) == pid && !rc && (!WIFEXITED(st) || WEXITSTATUS(st)))
 		rc = ERR_INTERNAL;
 	return rc;
+}
+
+/* ---- Snapshots for the hit page (cmd_snapshot.c; docs/snapshots.md) ---- */
+
+/* The background renderer: the hits decisions queued, as evidence.screenshots says; a failure
+ * is a warning on serve's standard error, the decision stands. */
+static void *serve_snap_main(void *ud)
+{
+	struct serve_ctx *x = ud;
+	pthread_mutex_lock(&x->snap_lock);
+	for (;;) {
+		while (!x->snap_stop && !x->snap_n)
+			pthread_cond_wait(&x->snap_wake, &x->snap_lock);
+		if (x->snap_stop)
+			break;
+		uint64_t id = x->snap_ids[x->snap_head];
+		x->snap_head = (x->snap_head + 1) % SERVE_SNAPSHOT_QUEUE;
+		x->snap_n--;
+		pthread_mutex_unlock(&x->snap_lock);
+		char why[256];
+		int rc = cli_snapshot_hit(x->store, id, x->policy, x->snapshot_timeout_s, NULL, why,
+					  sizeof(why));
+		if (rc && rc != ERR_NOT_FOUND) /* ERR_NOT_FOUND: no evidence, nothing to picture */
+			cli_error(_("warning: snapshot of hit #%llu failed: %s (the review stands)"),
+				  (unsigned long long)id, why);
+		pthread_mutex_lock(&x->snap_lock);
+	}
+	pthread_mutex_unlock(&x->snap_lock);
+	return NULL;
+}
+
+static int serve_snap_start(struct serve_ctx *x)
+{
+	if (x->policy == CLI_SNAPSHOT_OFF || !cli_snapshot_available())
+		return 0;
+	int rc = -pthread_create(&x->snap_thread, NULL, serve_snap_main, x);
+	x->snap_started = rc == 0;
+	return rc;
+}
+
+/* Ends the renderer once its current rendering is done (bounded by the timeout); what is still
+ * queued is dropped: patrol snapshot takes it. */
+static void serve_snap_stop(struct serve_ctx *x)
+{
+	if (!x->snap_started)
+		return;
+	pthread_mutex_lock(&x->snap_lock);
+	x->snap_stop = true;
+	pthread_cond_signal(&x->snap_wake);
+	pthread_mutex_unlock(&x->snap_lock);
+	pthread_join(x->snap_thread, NULL);
+	x->snap_started = false;
+}
+
+/* ui_snapshot_fn. The button renders now, whatever the policy, and the page waits for it; a
+ * decision only queues the hit for the renderer (1), or -EBUSY when the queue is full. */
+static int serve_snapshot(void *ud, uint64_t id, bool asked, char *why, size_t whylen)
+{
+	struct serve_ctx *x = ud;
+	int rc = 1;
+	if (asked) {
+		rc = cli_snapshot_take(x->store, id, x->snapshot_timeout_s, why, whylen);
+		if (rc && rc != ERR_NOT_FOUND)
+			cli_error(_("snapshot of hit #%llu failed: %s"), (unsigned long long)id, why);
+		return rc;
+	}
+	pthread_mutex_lock(&x->snap_lock);
+	if (!x->snap_started)
+		rc = 0; /* off, or no browser: nothing to take */
+	else if (x->snap_n == SERVE_SNAPSHOT_QUEUE)
+		rc = -EBUSY;
+	else
+		x->snap_ids[(x->snap_head + x->snap_n++) % SERVE_SNAPSHOT_QUEUE] = id;
+	pthread_cond_signal(&x->snap_wake);
+	pthread_mutex_unlock(&x->snap_lock);
+	if (rc == -EBUSY)
+		snprintf(why, whylen, "%s", _("too many snapshots are waiting"));
+	return rc;
+}
+
+/* ---- The venues page's charts and tip form: patrol trends' and patrol submit's code ---- */
+
+/* ui_trends_fn: the series `patrol trends --days N` prints, every venue's. */
+static int serve_trends(void *ud, unsigned days, int (*each)(const struct ui_series *, void *),
+			void *eud, uint64_t *ret_dropped)
+{
+	struct serve_ctx *x = ud;
+	struct trends t;
+	int rc = trends_collect(x->store, NULL, days, clock_wall(), &t);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < t.n && !rc; i++) {
+		struct ui_series s = {t.series[i].venue, t.series[i].category, t.series[i].counts,
+				      t.ndays, t.first_day};
+		rc = each(&s, eud);
+	}
+	*ret_dropped = t.dropped;
+	trends_done(&t);
+	return rc;
+}
+
+/* ui_tip_fn: patrol submit's check, store and audit, by the analyst logged in. */
+static int serve_tip(void *ud, const char *url, const char *note, const char *by,
+		     struct ui_tip_result *ret)
+{
+	struct serve_ctx *x = ud;
+	char *canon = NULL;
+	const char *venue = NULL;
+	int rc = cli_tip_check(x->reg, url, note, by, &canon, &venue, ret->why, sizeof(ret->why));
+	if (rc)
+		return rc;
+	struct store_tip tip = {canon, venue, note, by, clock_wall()};
+	bool queued = true;
+	if ((rc = cli_tip_store(x->store, &tip, &queued)) != 0) {
+		cli_error(_("cannot store the tip in %s: %s"), x->cli->db, err_str(rc));
+		free(canon);
+		return rc == ERR_USAGE || rc == ERR_SCOPE || rc == ERR_URL ? ERR_STORE : rc;
+	}
+	*ret = (struct ui_tip_result){.url = canon, .venue = venue, .queued = queued};
+	return 0;
 }
 
 /* ---- Venues and rules for the pages ---- */
@@ -355,7 +518,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct serve_data d = {0};
 	struct store *s = NULL;
 	struct ui *ui = NULL;
-	struct serve_ctx x = {.cli = cli};
+	struct serve_ctx x = {.cli = cli,
+			      .snap_lock = PTHREAD_MUTEX_INITIALIZER,
+			      .snap_wake = PTHREAD_COND_INITIALIZER};
 	int status = cli_registry_load(cli, &d.reg);
 	if (status != CLI_OK)
 		return status;
@@ -369,6 +534,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if (n <= 0 || serve_venues(&d) != 0 || serve_rules(&d, &a) != 0)
 		goto done;
 	x.exe[n] = 0;
+	x.store = s;
+	x.reg = d.reg;
+	x.policy = cli_snapshot_policy_of(venue_registry_settings(d.reg));
+	x.snapshot_timeout_s = a.snapshot_timeout_s;
 	struct ui_opts o = {.store = s,
 			    .tls = a.cert != NULL,
 			    .venues = d.venues,
@@ -376,7 +545,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			    .rules = d.uirules,
 			    .nrules = d.nrules,
 			    .export_fn = serve_export,
-			    .ud = &x};
+			    .trends_fn = serve_trends,
+			    .tip_fn = serve_tip,
+			    .ud = &x,
+			    .snapshot_fn = cli_snapshot_available() ? serve_snapshot : NULL,
+			    .snapshot_timeout_s = a.snapshot_timeout_s};
 	if (ui_new(&o, &ui) != 0)
 		goto done;
 	/* The server's thread inherits the mask: the signals come to sigwait alone. */
@@ -386,7 +559,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (serve_snap_start(&x) != 0)
+		cli_error(_("warning: no background snapshots: cannot start a thread"));
 	status = serve_run(cli, &a, ui, &set);
+	serve_snap_stop(&x);
 done:
 	ui_free(ui);
 	store_close(s);

@@ -31,12 +31,16 @@ int ui_new(const struct ui_opts *o, struct ui **ret)
 	ui->o = *o;
 	if (ui->o.session_seconds <= 0)
 		ui->o.session_seconds = 12 * 3600;
+	const char *dir = getenv("PATROL_LOCALEDIR"); /* the tests' build tree */
+	ui__langs_load(ui, dir && dir[0] ? dir : PATROL_LOCALEDIR);
 	*ret = ui;
 	return 0;
 }
 
 void ui_free(struct ui *ui)
 {
+	if (ui)
+		ui__langs_free(ui);
 	free(ui);
 }
 
@@ -204,14 +208,18 @@ int ui__marked(struct buf *b, const char *text, size_t len, const struct ui_term
 	return rc ? rc : ui_html_n(b, p, (size_t)(end - p));
 }
 
+/* UTC for a reader without JavaScript; ui.js rewrites the text in the analyst's time zone
+ * from the datetime attribute (docs/review.md, "Languages and time zones"). */
 int ui__time(struct buf *b, int64_t t)
 {
 	if (t <= 0)
 		return buf_addstr(b, "-");
 	time_t tt = (time_t)t;
 	struct tm tm;
-	char out[32];
-	if (!gmtime_r(&tt, &tm) || !strftime(out, sizeof(out), "%Y-%m-%d %H:%M UTC", &tm))
+	char out[96];
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(out, sizeof(out),
+		      "<time datetime=\"%Y-%m-%dT%H:%M:%SZ\">%Y-%m-%d %H:%M UTC</time>", &tm))
 		return buf_addstr(b, "-");
 	return buf_addstr(b, out);
 }
@@ -295,33 +303,124 @@ void ui__headers(struct httpd_response *resp, bool frame)
 	ui_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 }
 
+/* s as a JSON string safe inside <script>: no '<', '>' or '&' as they are. */
+static int ui_json_str(struct buf *b, const char *s)
+{
+	int rc = buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+		if (*p < 0x20 || strchr("\"\\<>&'", *p))
+			rc = buf_addf(b, "\\u%04x", *p);
+		else
+			rc = buf_addc(b, (char)*p);
+	}
+	return rc ? rc : buf_addc(b, '"');
+}
+
+/* What ui.js shows, in the page's language: a JSON block the CSP does not run, read by id. */
+static int ui_js_text(struct ui_req *r)
+{
+	static const char *const text[][2] = {
+		{"confirmed", N_("confirmed")},
+		{"dismissed", N_("dismissed")},
+		{"escalated", N_("escalated")},
+		{"changed", N_("Hit #%s is now %s.")},
+		{"failed", N_("Hit #%s was not changed: %s")},
+		{"keys", N_("Keys")},
+		{"k_move", N_("next / previous hit")},
+		{"k_select", N_("select the hit")},
+		{"k_open", N_("open the hit")},
+		{"k_confirm", N_("confirm")},
+		{"k_dismiss", N_("dismiss")},
+		{"k_escalate", N_("escalate")},
+		{"k_note", N_("write a note")},
+		{"k_help", N_("this help")},
+		{"k_close", N_("close")},
+	};
+	struct buf *b = &r->page;
+	int rc = buf_addstr(b, "<script type=\"application/json\" id=\"ui-text\">{");
+	for (size_t i = 0; !rc && i < sizeof(text) / sizeof(text[0]); i++) {
+		rc = buf_addf(b, "%s\"%s\":", i ? "," : "", text[i][0]);
+		rc = rc ? rc : ui_json_str(b, ui__tr(r, text[i][1]));
+	}
+	return rc ? rc : buf_addstr(b, "}</script>");
+}
+
+/* The analyst's language and time zone: a small form in the header, POST /prefs. */
+static int ui_prefs_form(struct ui_req *r)
+{
+	struct buf *b = &r->page;
+	int rc = buf_addstr(b, "<form class=\"prefs\" method=\"post\" action=\"/prefs\">");
+	rc = rc ? rc : ui__csrf_input(r);
+	rc = rc ? rc : buf_addstr(b, "<input type=\"hidden\" name=\"return\" value=\"");
+	rc = rc ? rc : ui_html(b, r->req->path);
+	rc = rc ? rc : buf_addstr(b, "\"><select name=\"lang\" aria-label=\"");
+	rc = rc ? rc : ui__text(r, "Language");
+	rc = rc ? rc : buf_addstr(b, "\"><option value=\"\">");
+	rc = rc ? rc : ui__text(r, "the browser's language");
+	rc = rc ? rc : buf_addstr(b, "</option>");
+	for (int i = 0; !rc && i < UI_LANGS; i++) {
+		if (!r->ui->avail[i])
+			continue;
+		rc = buf_addf(b, "<option value=\"%s\" lang=\"%s\"%s>%s</option>", ui_langs[i].code,
+			      ui_langs[i].tag, i == r->lang_pref ? " selected" : "",
+			      ui_langs[i].name);
+	}
+	rc = rc ? rc
+		: buf_addstr(b, "</select><input name=\"tz\" size=\"14\" maxlength=\"64\" "
+				"value=\"");
+	rc = rc ? rc : ui_html(b, r->tz);
+	rc = rc ? rc : buf_addstr(b, "\" placeholder=\"");
+	rc = rc ? rc : ui__text(r, "time zone (the browser's)");
+	rc = rc ? rc : buf_addstr(b, "\" aria-label=\"");
+	rc = rc ? rc : ui__text(r, "Time zone, such as Asia/Shanghai");
+	rc = rc ? rc : buf_addstr(b, "\"><button>");
+	rc = rc ? rc : ui__text(r, "Save");
+	return rc ? rc : buf_addstr(b, "</button></form>");
+}
+
 int ui__page_begin(struct ui_req *r, const char *title, const char *nav)
 {
 	struct buf *b = &r->page;
-	static const char *const links[][2] = {
-		{"queue", "/"}, {"rules", "/rules"}, {"venues", "/venues"}, {"audit", "/audit"}};
-	int rc = buf_addstr(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-			       "<meta name=\"viewport\" content=\"width=device-width\">"
-			       "<meta name=\"referrer\" content=\"same-origin\">"
-			       "<link rel=\"stylesheet\" href=\"/static/ui.css\">"
-			       "<script src=\"/static/ui.js\" defer></script><title>");
+	static const char *const links[][3] = {{"queue", "/", N_("queue")},
+					       {"rules", "/rules", N_("rules")},
+					       {"venues", "/venues", N_("venues")},
+					       {"audit", "/audit", N_("audit")}};
+	int rc = buf_addf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">",
+			  ui_langs[r->lang].tag);
+	rc = rc ? rc
+		: buf_addstr(b, "<meta name=\"viewport\" content=\"width=device-width\">"
+				"<meta name=\"referrer\" content=\"same-origin\">"
+				"<link rel=\"stylesheet\" href=\"/static/ui.css\">"
+				"<script src=\"/static/ui.js\" defer></script><title>");
 	rc = rc ? rc : ui_html(b, title);
 	rc = rc ? rc : buf_addstr(b, " · patrol</title>");
 	if (!rc && r->csrf[0])
 		rc = buf_addf(b, "<meta name=\"csrf\" content=\"%s\">", r->csrf);
+	if (!rc && r->tz[0]) {
+		rc = buf_addstr(b, "<meta name=\"tz\" content=\"");
+		rc = rc ? rc : ui_html(b, r->tz);
+		rc = rc ? rc : buf_addstr(b, "\">");
+	}
+	rc = rc ? rc : ui_js_text(r);
 	rc = rc ? rc : buf_addstr(b, "</head><body><header><b class=\"brand\">patrol</b><nav>");
-	for (size_t i = 0; !rc && r->user[0] && i < sizeof(links) / sizeof(links[0]); i++)
-		rc = buf_addf(b, "<a href=\"%s\"%s>%s</a>", links[i][1],
-			      nav && strcmp(nav, links[i][0]) == 0 ? " class=\"on\"" : "",
-			      links[i][0]);
+	for (size_t i = 0; !rc && r->user[0] && i < sizeof(links) / sizeof(links[0]); i++) {
+		rc = buf_addf(b, "<a href=\"%s\"%s>", links[i][1],
+			      nav && strcmp(nav, links[i][0]) == 0 ? " class=\"on\"" : "");
+		rc = rc ? rc : ui__text(r, links[i][2]);
+		rc = rc ? rc : buf_addstr(b, "</a>");
+	}
 	rc = rc ? rc : buf_addstr(b, "</nav>");
 	if (!rc && r->user[0]) {
-		rc = buf_addstr(b, "<form class=\"who\" method=\"post\" action=\"/logout\">");
+		rc = ui_prefs_form(r);
+		rc = rc ? rc
+			: buf_addstr(b, "<form class=\"who\" method=\"post\" action=\"/logout\">");
 		rc = rc ? rc : ui__csrf_input(r);
 		rc = rc ? rc : ui_html(b, r->user);
-		rc = rc ? rc
-			: buf_addstr(b, " <button>log out</button> <span class=\"hint\">? "
-					"keys</span></form>");
+		rc = rc ? rc : buf_addstr(b, " <button>");
+		rc = rc ? rc : ui__text(r, "log out");
+		rc = rc ? rc : buf_addstr(b, "</button> <span class=\"hint\">");
+		rc = rc ? rc : ui__text(r, "? keys");
+		rc = rc ? rc : buf_addstr(b, "</span></form>");
 	}
 	return rc ? rc : buf_addstr(b, "</header><main>");
 }
@@ -406,6 +505,39 @@ static int ui_session_hash(const char *sid, uint8_t out[DIGEST_LEN])
 	return digest_sha256(sid, strlen(sid), out);
 }
 
+/* The analyst's saved language (beats Accept-Language) and time zone. A saved value that is no
+ * longer valid (a catalog removed) is ignored. */
+static void ui_prefs_load(struct ui_req *r)
+{
+	struct store_user_prefs p;
+	if (store_user_prefs_get(r->ui->o.store, r->user, &p) != 0)
+		return;
+	r->lang_pref = ui_lang_find(p.lang, r->ui->avail);
+	if (r->lang_pref >= 0)
+		r->lang = r->lang_pref;
+	if (ui_tz_valid(p.tz))
+		snprintf(r->tz, sizeof(r->tz), "%s", p.tz);
+}
+
+/* POST /prefs: the language ("" follows the browser) and time zone ("" the browser's). */
+static int ui_prefs_post(struct ui_req *r)
+{
+	const char *lang = httpd_kv_get(r->req->form, r->req->nform, "lang");
+	const char *tz = httpd_kv_get(r->req->form, r->req->nform, "tz");
+	struct store_user_prefs p = {"", ""};
+	if (lang && lang[0] && ui_lang_find(lang, r->ui->avail) < 0)
+		return ui__message(r, 400, ui__tr(r, "Bad request"),
+				   ui__tr(r, "There is no such language."));
+	if (tz && tz[0] && !ui_tz_valid(tz))
+		return ui__message(
+			r, 400, ui__tr(r, "Bad request"),
+			ui__tr(r, "That is not a time zone name such as Asia/Shanghai."));
+	snprintf(p.lang, sizeof(p.lang), "%s", lang ? lang : "");
+	snprintf(p.tz, sizeof(p.tz), "%s", tz ? tz : "");
+	int rc = store_user_prefs_set(r->ui->o.store, r->user, &p);
+	return rc ? rc : ui__redirect(r, httpd_kv_get(r->req->form, r->req->nform, "return"));
+}
+
 /* The analyst of the request's session cookie, if any: fills r->user and r->csrf. */
 static void ui_session_load(struct ui_req *r)
 {
@@ -422,6 +554,7 @@ static void ui_session_load(struct ui_req *r)
 		return;
 	}
 	ui_csrf_token(sid, r->csrf);
+	ui_prefs_load(r);
 }
 
 static int ui_set_cookie(struct ui_req *r, const char *sid, int64_t max_age)
@@ -430,7 +563,7 @@ static int ui_set_cookie(struct ui_req *r, const char *sid, int64_t max_age)
 	if (!c)
 		return -ENOMEM;
 	snprintf(c, 256, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" PRId64 "%s",
-		 UI_COOKIE, sid, max_age, r->ui->o.tls ? "; Secure" : "");
+		 UI_COOKIE, sid, max_age, r->ui->o.tls ? "; Secure" : ""); /* i18n: machine */
 	int rc = ui__own(r->resp, c);
 	if (rc)
 		return rc;
@@ -440,22 +573,32 @@ static int ui_set_cookie(struct ui_req *r, const char *sid, int64_t max_age)
 
 static int ui_login_page(struct ui_req *r, int status, const char *why)
 {
-	buf_reset(&r->page);
-	int rc = ui__page_begin(r, "Log in", NULL);
-	rc = rc ? rc : buf_addstr(&r->page, "<section class=\"login\"><h1>Log in</h1>");
+	struct buf *b = &r->page;
+	buf_reset(b);
+	int rc = ui__page_begin(r, ui__tr(r, "Log in"), NULL);
+	rc = rc ? rc : buf_addstr(b, "<section class=\"login\"><h1>");
+	rc = rc ? rc : ui__text(r, "Log in");
+	rc = rc ? rc : buf_addstr(b, "</h1>");
 	if (!rc && why) {
-		rc = buf_addstr(&r->page, "<p class=\"err\">");
-		rc = rc ? rc : ui_html(&r->page, why);
-		rc = rc ? rc : buf_addstr(&r->page, "</p>");
+		rc = buf_addstr(b, "<p class=\"err\">");
+		rc = rc ? rc : ui_html(b, why);
+		rc = rc ? rc : buf_addstr(b, "</p>");
 	}
+	rc = rc ? rc : buf_addstr(b, "<form method=\"post\" action=\"/login\"><label>");
+	rc = rc ? rc : ui__text(r, "Analyst");
 	rc = rc ? rc
-		: buf_addstr(&r->page,
-			     "<form method=\"post\" action=\"/login\"><label>Analyst <input "
-			     "name=\"name\" autocomplete=\"username\" required autofocus></label>"
-			     "<label>Token <input name=\"token\" type=\"password\" "
-			     "autocomplete=\"current-password\" required></label>"
-			     "<button>Log in</button></form><p class=\"dim\">A token comes from "
-			     "<code>patrol users add NAME</code>.</p></section>");
+		: buf_addstr(b, " <input name=\"name\" autocomplete=\"username\" required "
+				"autofocus></label><label>");
+	rc = rc ? rc : ui__text(r, "Token");
+	rc = rc ? rc
+		: buf_addstr(b, " <input name=\"token\" type=\"password\" "
+				"autocomplete=\"current-password\" required></label><button>");
+	rc = rc ? rc : ui__text(r, "Log in");
+	rc = rc ? rc : buf_addstr(b, "</button></form><p class=\"dim\">");
+	rc = rc ? rc
+		: ui__html_sub(b, ui__tr(r, "A token comes from %s."),
+			       "<code>patrol users add NAME</code>"); /* i18n: code */
+	rc = rc ? rc : buf_addstr(b, "</p></section>");
 	return rc ? rc : ui__page_end(r, status);
 }
 
@@ -469,11 +612,11 @@ static int ui_login(struct ui_req *r)
 	if (!name || !token || strlen(token) > 256 ||
 	    store_user_get(r->ui->o.store, name, &u) != 0 ||
 	    digest_sha256(token, strlen(token), h) != 0)
-		return ui_login_page(r, 403, "Wrong analyst name or token.");
+		return ui_login_page(r, 403, ui__tr(r, "Wrong analyst name or token."));
 	digest_hex(u.token_hash, want);
 	digest_hex(h, got);
 	if (!ui_str_equal(want, got))
-		return ui_login_page(r, 403, "Wrong analyst name or token.");
+		return ui_login_page(r, 403, ui__tr(r, "Wrong analyst name or token."));
 	uint8_t raw[DIGEST_LEN];
 	char sid[DIGEST_HEX_LEN + 1];
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
@@ -517,14 +660,17 @@ static int ui_hit_route(struct ui_req *r, const char *rest)
 	errno = 0;
 	unsigned long long id = strtoull(rest, &end, 10);
 	if (errno || end == rest || id == 0 || rest[0] < '0' || rest[0] > '9')
-		return ui__message(r, 404, "Not found", "There is no such hit.");
+		return ui__message(r, 404, ui__tr(r, "Not found"),
+				   ui__tr(r, "There is no such hit."));
 	if (*end == 0)
 		return ui__hit(r, id);
 	if (strcmp(end, "/evidence") == 0)
 		return ui__evidence(r, id, false);
 	if (strcmp(end, "/raw") == 0)
 		return ui__evidence(r, id, true);
-	return ui__message(r, 404, "Not found", "There is no such page.");
+	if (strcmp(end, "/snapshot.png") == 0)
+		return ui__snapshot_png(r, id);
+	return ui__message(r, 404, ui__tr(r, "Not found"), ui__tr(r, "There is no such page."));
 }
 
 static int ui_get(struct ui_req *r)
@@ -542,39 +688,65 @@ static int ui_get(struct ui_req *r)
 		return ui__audit(r);
 	if (strcmp(p, "/export") == 0)
 		return ui__export(r);
+	if (strcmp(p, "/tip") == 0)
+		return ui__tip(r);
 	if (strcmp(p, "/login") == 0)
 		return ui__redirect(r, "/");
-	return ui__message(r, 404, "Not found", "There is no such page.");
+	return ui__message(r, 404, ui__tr(r, "Not found"), ui__tr(r, "There is no such page."));
+}
+
+static int ui_hit_snapshot_route(struct ui_req *r, const char *rest)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long id = strtoull(rest, &end, 10);
+	if (errno || end == rest || id == 0 || rest[0] < '0' || rest[0] > '9' ||
+	    strcmp(end, "/snapshot") != 0)
+		return ui__message(r, 404, ui__tr(r, "Not found"),
+				   ui__tr(r, "There is no such action."));
+	return ui__snapshot_post(r, id);
 }
 
 static int ui_post(struct ui_req *r)
 {
 	const char *token = httpd_kv_get(r->req->form, r->req->nform, "csrf");
 	if (!token || !ui_str_equal(token, r->csrf))
-		return ui__message(r, 403, "Refused", "The form's CSRF token is missing or wrong.");
+		return ui__message(r, 403, ui__tr(r, "Refused"),
+				   ui__tr(r, "The form's CSRF token is missing or wrong."));
 	if (strcmp(r->req->path, "/review") == 0)
 		return ui__review(r);
+	if (strcmp(r->req->path, "/tip") == 0)
+		return ui__tip(r);
 	if (strcmp(r->req->path, "/logout") == 0)
 		return ui_logout(r);
-	return ui__message(r, 404, "Not found", "There is no such action.");
+	if (strcmp(r->req->path, "/prefs") == 0)
+		return ui_prefs_post(r);
+	if (strncmp(r->req->path, "/hit/", 5) == 0) /* POST /hit/ID/snapshot */
+		return ui_hit_snapshot_route(r, r->req->path + 5);
+	return ui__message(r, 404, ui__tr(r, "Not found"), ui__tr(r, "There is no such action."));
 }
 
 static int ui_route(struct ui_req *r)
 {
 	const char *m = r->req->method, *p = r->req->path;
+	r->lang = ui_lang_negotiate(r->req->accept_language, r->ui->avail);
+	r->lang_pref = -1;
 	bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
 	if (!get && !post)
-		return ui__message(r, 405, "Method not allowed", "GET and POST only.");
+		return ui__message(r, 405, ui__tr(r, "Method not allowed"),
+				   ui__tr(r, "GET and POST only."));
 	if (get && strncmp(p, "/static/", 8) == 0)
 		return ui__static(r);
 	if (post && !ui_origin_ok(r))
-		return ui__message(r, 403, "Refused", "The request came from another origin.");
+		return ui__message(r, 403, ui__tr(r, "Refused"),
+				   ui__tr(r, "The request came from another origin."));
 	ui_session_load(r);
 	if (strcmp(p, "/login") == 0 && !r->user[0])
 		return post ? ui_login(r) : ui_login_page(r, 200, NULL);
 	if (!r->user[0]) {
 		if (post)
-			return ui__message(r, 403, "Refused", "Log in first.");
+			return ui__message(r, 403, ui__tr(r, "Refused"),
+					   ui__tr(r, "Log in first."));
 		return ui__redirect(r, "/login");
 	}
 	return get ? ui_get(r) : ui_post(r);
@@ -593,7 +765,8 @@ int ui_handle(void *ud, const struct httpd_request *req, struct httpd_response *
 			free((void *)resp->body);
 		*resp = (struct httpd_response){0};
 		buf_reset(&r.page);
-		rc = ui__message(&r, rc == ERR_TOO_BIG ? 507 : 500, "Error", err_str(rc));
+		rc = ui__message(&r, rc == ERR_TOO_BIG ? 507 : 500, ui__tr(&r, "Error"),
+				 err_str(rc));
 	}
 	buf_done(&r.page);
 	return rc;

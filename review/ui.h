@@ -41,6 +41,48 @@ struct ui_rule {
 typedef int (*ui_export_fn)(void *ud, const struct store_hit_query *q, const char *format,
 			    int (*write)(const void *data, size_t len, void *wud), void *wud);
 
+/* Renders hit id's stored evidence in a browser and keeps the PNG (the caller's snapshot code,
+ * cli/cmd_serve.c). asked: the analyst pressed the hit page's button: it renders now (even when
+ * one is stored), on the server's thread, time-limited. Else the hit was just confirmed or
+ * escalated and evidence.screenshots decides; the caller may queue it and return 1 at once, or
+ * -EBUSY when its queue is full. On failure why gets the reason. Returns 0 (taken, or nothing to
+ * take), 1, -ENOENT (no browser), -ETIMEDOUT (the time limit passed), ERR_NOT_FOUND (no such
+ * hit or no evidence), or another negative code. */
+typedef int (*ui_snapshot_fn)(void *ud, uint64_t id, bool asked, char *why, size_t whylen);
+
+/* ---- The venues page's daily series and the tip form (ui_trends.c, ui_tip.c) ---- */
+
+#define UI_TRENDS_DAYS_MAX 90	/* days a venues page chart spans: ?days=7, 30 or 90 */
+#define UI_TIP_WHY_MAX	   1024 /* bytes of a tip's refusal */
+
+/* One venue's hits in one category per day: counts[i] is day first_day + i (UTC days since the
+ * epoch), counts[ndays - 1] today. Borrowed for the call it is handed to. */
+struct ui_series {
+	const char *venue, *category;
+	const uint32_t *counts;
+	size_t ndays;
+	int64_t first_day;
+};
+/* Hands each series of every venue over the last days days to each, sorted by venue then
+ * category: the series `patrol trends --days N` prints (cli/cmd_serve.c). *ret_dropped: hits in
+ * series past the collector's cap. Returns 0, each's first nonzero return, or a negative code. */
+typedef int (*ui_trends_fn)(void *ud, unsigned days,
+			    int (*each)(const struct ui_series *s, void *eud), void *eud,
+			    uint64_t *ret_dropped);
+
+/* What became of a tip. */
+struct ui_tip_result {
+	char *url;	   /* accepted: canonical, malloc'd (the ui frees it) */
+	const char *venue; /* accepted: the venue, borrowed from the callback's registry */
+	bool queued;	   /* accepted: queued (false: the crawl now open fetched it already) */
+	char why[UI_TIP_WHY_MAX]; /* refused: the reason */
+};
+/* Submits url with note as a tip by analyst by, as `patrol submit` does (checked, stored,
+ * audited). 0: accepted; ERR_USAGE, ERR_SCOPE or ERR_URL: refused, the reason in ret->why;
+ * anything else: the store's error. */
+typedef int (*ui_tip_fn)(void *ud, const char *url, const char *note, const char *by,
+			 struct ui_tip_result *ret);
+
 struct ui_opts {
 	struct store *store;	 /* borrowed; outlives the ui */
 	bool tls;		 /* cookies get Secure */
@@ -50,7 +92,12 @@ struct ui_opts {
 	const struct ui_rule *rules;
 	size_t nrules;
 	ui_export_fn export_fn; /* NULL: no export */
-	void *ud;		/* for export_fn */
+	ui_trends_fn trends_fn; /* NULL: no charts on the venues page; ud is theirs too */
+	ui_tip_fn tip_fn;	/* NULL: no tip form; ud is theirs too */
+	void *ud;		/* for export_fn and snapshot_fn */
+	/* NULL: no browser on the server; the hit page shows the button disabled, with why */
+	ui_snapshot_fn snapshot_fn;
+	int snapshot_timeout_s; /* the time limit snapshot_fn has, for the page to say */
 };
 
 /* The ui borrows o's arrays and strings, which must outlive it. */

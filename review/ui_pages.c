@@ -15,14 +15,18 @@
 #include <iconv.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const ui_statuses[] = {"new", "confirmed", "dismissed", "escalated", "gone"};
+/* The values are data (the store's, the URL's); N_ marks them for their labels on the page. */
+static const char *const ui_statuses[] = {N_("new"), N_("confirmed"), N_("dismissed"),
+					  N_("escalated"), N_("gone")};
 #define NSTATUS (sizeof(ui_statuses) / sizeof(ui_statuses[0]))
-static const char *const ui_severities[] = {"critical", "high", "medium", "low", "info"};
+static const char *const ui_severities[] = {N_("critical"), N_("high"), N_("medium"), N_("low"),
+					    N_("info")};
 #define NSEV (sizeof(ui_severities) / sizeof(ui_severities[0]))
 
 /* A filter value from the query: NULL when absent or empty, so it matches anything. */
@@ -68,11 +72,15 @@ static void ui_query_of(const struct ui_req *r, struct store_hit_query *q)
 		q->until = t;
 }
 
-static int ui_select(struct buf *b, const char *name, const char *cur, const char *const *vals,
-		     size_t n, const char *any)
+/* A filter's menu; labels: the values are marked N_ and shown translated. */
+static int ui_select(struct ui_req *r, const char *name, const char *cur, const char *const *vals,
+		     size_t n, const char *any, bool labels)
 {
-	int rc = buf_addf(b, "<select name=\"%s\"><option value=\"%s\">%s</option>", name,
-			  strcmp(name, "status") == 0 ? "all" : "", any);
+	struct buf *b = &r->page;
+	int rc = buf_addf(b, "<select name=\"%s\"><option value=\"%s\">", name,
+			  strcmp(name, "status") == 0 ? "all" : "");
+	rc = rc ? rc : ui_html(b, any);
+	rc = rc ? rc : buf_addstr(b, "</option>");
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = buf_addstr(b, "<option");
 		if (!rc && cur && strcmp(cur, vals[i]) == 0)
@@ -80,7 +88,7 @@ static int ui_select(struct buf *b, const char *name, const char *cur, const cha
 		rc = rc ? rc : buf_addstr(b, " value=\"");
 		rc = rc ? rc : ui_html(b, vals[i]);
 		rc = rc ? rc : buf_addstr(b, "\">");
-		rc = rc ? rc : ui_html(b, vals[i]);
+		rc = rc ? rc : ui_html(b, labels ? ui__tr(r, vals[i]) : vals[i]);
 		rc = rc ? rc : buf_addstr(b, "</option>");
 	}
 	return rc ? rc : buf_addstr(b, "</select>");
@@ -89,8 +97,9 @@ static int ui_select(struct buf *b, const char *name, const char *cur, const cha
 static int ui_text_input(struct buf *b, const char *name, const char *val, const char *ph,
 			 const char *type)
 {
-	int rc = buf_addf(b, "<input name=\"%s\" type=\"%s\" placeholder=\"%s\" value=\"", name,
-			  type, ph);
+	int rc = buf_addf(b, "<input name=\"%s\" type=\"%s\" placeholder=\"", name, type);
+	rc = rc ? rc : ui_html(b, ph);
+	rc = rc ? rc : buf_addstr(b, "\" value=\"");
 	rc = rc ? rc : ui_html(b, val ? val : "");
 	return rc ? rc : buf_addstr(b, "\">");
 }
@@ -105,14 +114,20 @@ static int ui_filters_form(struct ui_req *r, const struct store_hit_query *q)
 	for (size_t i = 0; i < r->ui->o.nrules && nr < 256; i++)
 		rules[nr++] = r->ui->o.rules[i].id;
 	int rc = buf_addstr(b, "<form class=\"filters\" method=\"get\" action=\"/\">");
-	rc = rc ? rc : ui_select(b, "status", q->status, ui_statuses, NSTATUS, "any status");
-	rc = rc ? rc : ui_select(b, "venue", q->venue, venues, nv, "any venue");
-	rc = rc ? rc : ui_select(b, "rule", q->rule, rules, nr, "any rule");
-	rc = rc ? rc : ui_text_input(b, "category", q->category, "category", "text");
-	rc = rc ? rc : ui_select(b, "severity", q->severity, ui_severities, NSEV, "any severity");
-	rc = rc ? rc : ui_text_input(b, "since", ui_filter(r, "since"), "since", "date");
-	rc = rc ? rc : ui_text_input(b, "until", ui_filter(r, "until"), "until", "date");
-	return rc ? rc : buf_addstr(b, "<button>filter</button></form>");
+	rc = rc ? rc
+		: ui_select(r, "status", q->status, ui_statuses, NSTATUS, ui__tr(r, "any status"),
+			    true);
+	rc = rc ? rc : ui_select(r, "venue", q->venue, venues, nv, ui__tr(r, "any venue"), false);
+	rc = rc ? rc : ui_select(r, "rule", q->rule, rules, nr, ui__tr(r, "any rule"), false);
+	rc = rc ? rc : ui_text_input(b, "category", q->category, ui__tr(r, "category"), "text");
+	rc = rc ? rc
+		: ui_select(r, "severity", q->severity, ui_severities, NSEV,
+			    ui__tr(r, "any severity"), true);
+	rc = rc ? rc : ui_text_input(b, "since", ui_filter(r, "since"), ui__tr(r, "since"), "date");
+	rc = rc ? rc : ui_text_input(b, "until", ui_filter(r, "until"), ui__tr(r, "until"), "date");
+	rc = rc ? rc : buf_addstr(b, "<button>");
+	rc = rc ? rc : ui__text(r, "filter");
+	return rc ? rc : buf_addstr(b, "</button></form>");
 }
 
 static int ui_counts(struct ui_req *r, const char *cur)
@@ -123,14 +138,15 @@ static int ui_counts(struct ui_req *r, const char *cur)
 		uint64_t n = 0;
 		rc = store_status_count(r->ui->o.store, ui_statuses[i], &n);
 		rc = rc ? rc
-			: buf_addf(b,
-				   "<a class=\"st-%s%s\" href=\"/?status=%s\">%s <b>%" PRIu64
-				   "</b></a> ",
-				   ui_statuses[i],
+			: buf_addf(b, "<a class=\"st-%s%s\" href=\"/?status=%s\">", ui_statuses[i],
 				   cur && strcmp(cur, ui_statuses[i]) == 0 ? " on" : "",
-				   ui_statuses[i], ui_statuses[i], n);
+				   ui_statuses[i]);
+		rc = rc ? rc : ui__text(r, ui_statuses[i]);
+		rc = rc ? rc : buf_addf(b, " <b>%" PRIu64 "</b></a> ", n);
 	}
-	return rc ? rc : buf_addstr(b, "<a href=\"/?status=all\">all</a></p>");
+	rc = rc ? rc : buf_addstr(b, "<a href=\"/?status=all\">");
+	rc = rc ? rc : ui__text(r, "all");
+	return rc ? rc : buf_addstr(b, "</a></p>");
 }
 
 /* The queue walk: rows below the cursor, one more than a page to know there is a next. */
@@ -175,11 +191,11 @@ static int queue_row(const struct store_hit *h, void *ud)
 			  h->id, h->id, h->id, h->id);
 	rc = rc ? rc : ui_html(b, h->status);
 	rc = rc ? rc : buf_addstr(b, "\">");
-	rc = rc ? rc : ui_html(b, h->status);
+	rc = rc ? rc : ui_html(b, ui__tr(w->r, h->status)); /* the label of a known value */
 	rc = rc ? rc : buf_addstr(b, "</td><td class=\"sev sev-");
 	rc = rc ? rc : ui_html(b, h->severity);
 	rc = rc ? rc : buf_addstr(b, "\">");
-	rc = rc ? rc : ui_html(b, h->severity);
+	rc = rc ? rc : ui_html(b, ui__tr(w->r, h->severity));
 	rc = rc ? rc : buf_addstr(b, "</td><td>");
 	rc = rc ? rc : ui_html(b, h->rule);
 	rc = rc ? rc : buf_addstr(b, "</td><td>");
@@ -191,6 +207,42 @@ static int queue_row(const struct store_hit *h, void *ud)
 	return rc ? rc : buf_addstr(b, "</td></tr>");
 }
 
+/* The review buttons and the note, inside a form; keys: the hit page's, with their keys. */
+static int ui_action_buttons(struct ui_req *r, bool keys)
+{
+	static const char *const acts[][3] = {
+		{"confirm", N_("confirm"), N_("confirm (c)")},
+		{"dismiss", N_("dismiss"), N_("dismiss (d)")},
+		{"escalate", N_("escalate"), N_("escalate (e)")},
+	};
+	struct buf *b = &r->page;
+	int rc = 0;
+	for (size_t i = 0; i < 3 && !rc; i++) {
+		rc = buf_addf(b, "<button name=\"action\" value=\"%s\">", acts[i][0]);
+		rc = rc ? rc : ui__text(r, acts[i][keys ? 2 : 1]);
+		rc = rc ? rc : buf_addstr(b, "</button>");
+	}
+	rc = rc ? rc
+		: buf_addstr(b,
+			     "<input name=\"note\" id=\"note\" maxlength=\"4000\" placeholder=\"");
+	rc = rc ? rc : ui__text(r, "note (n)");
+	rc = rc ? rc : buf_addstr(b, "\"><button name=\"action\" value=\"note\">");
+	rc = rc ? rc : ui__text(r, "add note");
+	return rc ? rc : buf_addstr(b, "</button></form>");
+}
+
+/* A table's head: each column's name translated (marked N_ by the caller), then <tbody>. */
+static int ui_thead(struct ui_req *r, const char *const *cols, size_t n)
+{
+	int rc = buf_addstr(&r->page, "<thead><tr>");
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = buf_addstr(&r->page, "<th>");
+		rc = rc ? rc : ui_html(&r->page, cols[i][0] ? ui__tr(r, cols[i]) : "");
+		rc = rc ? rc : buf_addstr(&r->page, "</th>");
+	}
+	return rc ? rc : buf_addstr(&r->page, "</tr></thead><tbody>");
+}
+
 static int ui_bulk_form(struct ui_req *r, const char *back)
 {
 	struct buf *b = &r->page;
@@ -199,22 +251,19 @@ static int ui_bulk_form(struct ui_req *r, const char *back)
 	rc = rc ? rc : ui__csrf_input(r);
 	rc = rc ? rc : buf_addstr(b, "<input type=\"hidden\" name=\"return\" value=\"");
 	rc = rc ? rc : ui_html(b, back);
-	rc = rc ? rc
-		: buf_addstr(b, "\"><span class=\"dim\">selected:</span>"
-				"<button name=\"action\" value=\"confirm\">confirm</button>"
-				"<button name=\"action\" value=\"dismiss\">dismiss</button>"
-				"<button name=\"action\" value=\"escalate\">escalate</button>"
-				"<input name=\"note\" id=\"note\" maxlength=\"4000\" "
-				"placeholder=\"note (n)\"><button name=\"action\" value=\"note\">"
-				"add note</button></form>");
-	return rc;
+	rc = rc ? rc : buf_addstr(b, "\"><span class=\"dim\">");
+	rc = rc ? rc : ui__text(r, "Selected hits:");
+	rc = rc ? rc : buf_addstr(b, "</span>");
+	return rc ? rc : ui_action_buttons(r, false);
 }
 
 static int ui_export_links(struct ui_req *r, const char *qs)
 {
 	if (!r->ui->o.export_fn)
 		return 0;
-	int rc = buf_addstr(&r->page, "<p class=\"export\">export this filter: ");
+	int rc = buf_addstr(&r->page, "<p class=\"export\">");
+	rc = rc ? rc : ui__text(r, "Export this filter:");
+	rc = rc ? rc : buf_addstr(&r->page, " ");
 	static const char *const fmts[] = {"jsonl", "csv", "warc"};
 	for (size_t i = 0; i < 3 && !rc; i++) {
 		rc = buf_addf(&r->page, "<a href=\"/export?format=%s&amp;", fmts[i]);
@@ -237,7 +286,7 @@ int ui__queue(struct ui_req *r)
 	struct buf qs;
 	buf_init(&qs, 8192);
 	int rc = ui_filter_qs(r, &qs);
-	rc = rc ? rc : ui__page_begin(r, "Queue", "queue");
+	rc = rc ? rc : ui__page_begin(r, ui__tr(r, "Queue"), "queue");
 	rc = rc ? rc : ui_counts(r, q.status);
 	rc = rc ? rc : ui_filters_form(r, &q);
 	rc = rc ? rc : ui_export_links(r, buf_str(&qs));
@@ -245,30 +294,37 @@ int ui__queue(struct ui_req *r)
 	snprintf(back, sizeof(back), "/?%s%s%s", buf_str(&qs), after ? "&after=" : "",
 		 after && strlen(after) < 64 ? after : "");
 	rc = rc ? rc : ui_bulk_form(r, back);
-	rc = rc ? rc
-		: buf_addstr(&r->page,
-			     "<table class=\"queue\" id=\"rows\"><thead><tr><th></th><th>id</th>"
-			     "<th>status</th><th>severity</th><th>rule</th><th>venue</th>"
-			     "<th>first seen</th><th>snippet</th></tr></thead><tbody>");
+	static const char *const cols[] = {
+		"",	    N_("id"),	 N_("status"),	   N_("severity"),
+		N_("rule"), N_("venue"), N_("first seen"), N_("snippet")};
+	rc = rc ? rc : buf_addstr(&r->page, "<table class=\"queue\" id=\"rows\">");
+	rc = rc ? rc : ui_thead(r, cols, sizeof(cols) / sizeof(cols[0]));
 	if (!rc) {
 		rc = store_hits_query(r->ui->o.store, &q, queue_row, &w);
 		rc = rc == 1 ? 0 : rc;
 	}
 	rc = rc ? rc : buf_addstr(&r->page, "</tbody></table>");
-	if (!rc && !w.rows)
-		rc = buf_addstr(&r->page, "<p class=\"dim\">No hits match.</p>");
+	if (!rc && !w.rows) {
+		rc = buf_addstr(&r->page, "<p class=\"dim\">");
+		rc = rc ? rc : ui__text(r, "No hits match.");
+		rc = rc ? rc : buf_addstr(&r->page, "</p>");
+	}
 	rc = rc ? rc : buf_addstr(&r->page, "<p class=\"pager\">");
 	if (!rc && w.cur_id) {
 		rc = buf_addstr(&r->page, "<a href=\"/?");
 		rc = rc ? rc : ui_html(&r->page, buf_str(&qs));
-		rc = rc ? rc : buf_addstr(&r->page, "\">« first</a> ");
+		rc = rc ? rc : buf_addstr(&r->page, "\">« ");
+		rc = rc ? rc : ui__text(r, "first page");
+		rc = rc ? rc : buf_addstr(&r->page, "</a> ");
 	}
 	if (!rc && w.more) {
 		rc = buf_addstr(&r->page, "<a id=\"next\" href=\"/?");
 		rc = rc ? rc : ui_html(&r->page, buf_str(&qs));
 		rc = rc ? rc
-			: buf_addf(&r->page, "&amp;after=%" PRId64 ".%" PRIu64 "\">next »</a>",
-				   w.last_t, w.last_id);
+			: buf_addf(&r->page, "&amp;after=%" PRId64 ".%" PRIu64 "\">", w.last_t,
+				   w.last_id);
+		rc = rc ? rc : ui__text(r, "next page");
+		rc = rc ? rc : buf_addstr(&r->page, " »</a>");
 	}
 	buf_done(&qs);
 	rc = rc ? rc : buf_addstr(&r->page, "</p>");
@@ -276,6 +332,18 @@ int ui__queue(struct ui_req *r)
 }
 
 /* ---- One hit ---- */
+
+/* A page title from a translated format (vsnprintf: gcc's truncation check cannot follow a
+ * format through ui__tr). */
+static void ui_titlef(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ui_titlef(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+}
 
 /* A copy of the hit's strings that outlives the read transaction. */
 struct hit_copy {
@@ -355,22 +423,23 @@ static int hit_load(struct store *s, uint64_t id, struct hit_copy *c)
 	return rc ? rc : c->found ? 0 : ERR_NOT_FOUND;
 }
 
-static int ui_dl(struct buf *b, const char *name)
+/* A fact's name (marked N_ by the caller), translated. */
+static int ui_dl(struct ui_req *r, const char *name)
 {
-	int rc = buf_addstr(b, "<dt>");
-	rc = rc ? rc : buf_addstr(b, name);
-	return rc ? rc : buf_addstr(b, "</dt><dd>");
+	int rc = buf_addstr(&r->page, "<dt>");
+	rc = rc ? rc : ui__text(r, name);
+	return rc ? rc : buf_addstr(&r->page, "</dt><dd>");
 }
 
-static int ui_dd(struct buf *b, const char *name, const char *val)
+static int ui_dd(struct ui_req *r, const char *name, const char *val)
 {
-	int rc = ui_dl(b, name);
-	rc = rc ? rc : ui_html(b, val);
-	return rc ? rc : buf_addstr(b, "</dd>");
+	int rc = ui_dl(r, name);
+	rc = rc ? rc : ui_html(&r->page, val);
+	return rc ? rc : buf_addstr(&r->page, "</dd>");
 }
 
 struct page_info {
-	struct buf *b;
+	struct ui_req *r;
 	bool found;
 };
 
@@ -378,10 +447,10 @@ static int page_fn(const struct store_page *p, void *ud)
 {
 	struct page_info *pi = ud;
 	pi->found = true;
-	int rc = ui_dd(pi->b, "page title", p->title);
-	rc = rc ? rc : ui_dl(pi->b, "fetched");
-	rc = rc ? rc : ui__time(pi->b, p->fetched_at);
-	return rc ? rc : buf_addf(pi->b, " (HTTP %d)</dd>", p->status);
+	int rc = ui_dd(pi->r, N_("page title"), p->title);
+	rc = rc ? rc : ui_dl(pi->r, N_("fetched"));
+	rc = rc ? rc : ui__time(&pi->r->page, p->fetched_at);
+	return rc ? rc : buf_addf(&pi->r->page, " (HTTP %d)</dd>", p->status); /* i18n: code */
 }
 
 static int audit_row(const struct store_audit_entry *e, void *ud)
@@ -406,9 +475,10 @@ static int audit_row(const struct store_audit_entry *e, void *ud)
 
 static int ui_audit_table(struct ui_req *r, uint64_t hit)
 {
-	int rc = buf_addstr(&r->page, "<table class=\"audit\"><thead><tr><th>#</th><th>time</th>"
-				      "<th>analyst</th><th>action</th><th>change</th><th>note</th>"
-				      "</tr></thead><tbody>");
+	static const char *const cols[] = {"#",		 N_("time"),   N_("analyst"),
+					   N_("action"), N_("change"), N_("note")};
+	int rc = buf_addstr(&r->page, "<table class=\"audit\">");
+	rc = rc ? rc : ui_thead(r, cols, sizeof(cols) / sizeof(cols[0]));
 	rc = rc ? rc : store_audit_each(r->ui->o.store, hit, audit_row, &r->page);
 	return rc ? rc : buf_addstr(&r->page, "</tbody></table>");
 }
@@ -424,26 +494,18 @@ static int ui_hit_actions(struct ui_req *r, uint64_t id)
 			  "value=\"%s\">",
 			  id, back);
 	rc = rc ? rc : ui__csrf_input(r);
-	return rc ? rc
-		  : buf_addstr(
-			    &r->page,
-			    "<button name=\"action\" value=\"confirm\">confirm (c)</button>"
-			    "<button name=\"action\" value=\"dismiss\">dismiss (d)</button>"
-			    "<button name=\"action\" value=\"escalate\">escalate (e)</button>"
-			    "<input name=\"note\" id=\"note\" maxlength=\"4000\" "
-			    "placeholder=\"note (n)\"><button name=\"action\" value=\"note\">add "
-			    "note</button></form>");
+	return rc ? rc : ui_action_buttons(r, true);
 }
 
 static int ui_hit_venue(struct ui_req *r, const char *id)
 {
 	const struct ui_venue *v = ui__venue(r->ui, id);
-	int rc = ui_dd(&r->page, "venue", id);
+	int rc = ui_dd(r, N_("venue"), id);
 	if (!v)
 		return rc;
-	rc = rc ? rc : ui_dd(&r->page, "venue name", v->name);
-	rc = rc ? rc : ui_dd(&r->page, "operator", v->operator_name);
-	return rc ? rc : ui_dd(&r->page, "registration", v->registration);
+	rc = rc ? rc : ui_dd(r, N_("venue name"), v->name);
+	rc = rc ? rc : ui_dd(r, N_("operator"), v->operator_name);
+	return rc ? rc : ui_dd(r, N_("registration"), v->registration);
 }
 
 static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
@@ -458,47 +520,53 @@ static int ui_hit_body(struct ui_req *r, const struct hit_copy *c)
 	rc = rc ? rc : buf_addstr(b, "<blockquote class=\"snip\">");
 	rc = rc ? rc : ui_snippet(b, h, &c->terms);
 	rc = rc ? rc : buf_addstr(b, "</blockquote><dl class=\"facts\">");
-	rc = rc ? rc : ui_dd(b, "status", h->status);
-	rc = rc ? rc : ui_dd(b, "rule", h->rule);
-	rc = rc ? rc : ui_dd(b, "title", rule ? rule->title : "(rule not loaded)");
+	rc = rc ? rc : ui_dd(r, N_("status"), ui__tr(r, h->status));
+	rc = rc ? rc : ui_dd(r, N_("rule"), h->rule);
+	rc = rc ? rc : ui_dd(r, N_("title"), rule ? rule->title : ui__tr(r, "(rule not loaded)"));
 	if (!rc && rule && rule->description && rule->description[0])
-		rc = ui_dd(b, "description", rule->description);
-	rc = rc ? rc : ui_dd(b, "severity", h->severity);
-	rc = rc ? rc : ui_dd(b, "category", h->category);
-	rc = rc ? rc : ui_dd(b, "pack", h->pack);
-	rc = rc ? rc : ui_dd(b, "matched", h->match);
+		rc = ui_dd(r, N_("description"), rule->description);
+	rc = rc ? rc : ui_dd(r, N_("severity"), ui__tr(r, h->severity));
+	rc = rc ? rc : ui_dd(r, N_("category"), h->category);
+	rc = rc ? rc : ui_dd(r, N_("pack"), h->pack);
+	rc = rc ? rc : ui_dd(r, N_("matched"), h->match);
 	if (!rc && c->patterns[0])
-		rc = ui_dd(b, "patterns", c->patterns);
-	rc = rc ? rc : ui_dd(b, "field", h->field);
-	if (!rc && h->post >= 0)
-		rc = buf_addf(b, "<dt>post</dt><dd>%" PRId64 "</dd>", h->post);
+		rc = ui_dd(r, N_("patterns"), c->patterns);
+	rc = rc ? rc : ui_dd(r, N_("field"), h->field);
+	if (!rc && h->post >= 0) {
+		rc = ui_dl(r, N_("post"));
+		rc = rc ? rc : buf_addf(b, "%" PRId64 "</dd>", h->post);
+	}
 	/* A body hit has its post's author and time too (the post its match is in). */
 	if (!rc && (h->post >= 0 || h->post_author[0] || h->post_time[0])) {
-		rc = ui_dd(b, "post author", h->post_author[0] ? h->post_author : "-");
-		rc = rc ? rc : ui_dd(b, "post time", h->post_time[0] ? h->post_time : "-");
+		rc = ui_dd(r, N_("post author"), h->post_author[0] ? h->post_author : "-");
+		rc = rc ? rc : ui_dd(r, N_("post time"), h->post_time[0] ? h->post_time : "-");
 	}
-	rc = rc ? rc : ui_dl(b, "page");
+	rc = rc ? rc : ui_dl(r, N_("page"));
 	rc = rc ? rc : ui__url(b, h->url);
 	rc = rc ? rc : buf_addstr(b, "</dd>");
 	rc = rc ? rc : ui_hit_venue(r, h->venue);
-	struct page_info pi = {.b = b};
+	struct page_info pi = {.r = r};
 	if (!rc) {
 		rc = store_page_get(r->ui->o.store, h->url, page_fn, &pi);
 		rc = rc == ERR_NOT_FOUND ? 0 : rc;
 	}
-	rc = rc ? rc : ui_dl(b, "first seen");
+	rc = rc ? rc : ui_dl(r, N_("first seen"));
 	rc = rc ? rc : ui__time(b, h->first_seen);
 	rc = rc ? rc : buf_addstr(b, "</dd>");
-	rc = rc ? rc : ui_dl(b, "last seen");
+	rc = rc ? rc : ui_dl(r, N_("last seen"));
 	rc = rc ? rc : ui__time(b, h->last_seen);
+	rc = rc ? rc : buf_addstr(b, " ");
 	rc = rc ? rc
-		: buf_addf(b, " (in %" PRIu64 " crawl%s)</dd></dl>", h->count,
-			   h->count == 1 ? "" : "s");
-	rc = rc ? rc
-		: buf_addf(b,
-			   "<p><a href=\"/hit/%" PRIu64 "/evidence\">captured page</a>"
-			   "</p><h2>Review history</h2>",
-			   h->id);
+		: ui__htmlf(b, ui__ntr(r, "(in %llu crawl)", "(in %llu crawls)", h->count),
+			    (unsigned long long)h->count);
+	rc = rc ? rc : buf_addstr(b, "</dd></dl>");
+	rc = rc ? rc : buf_addf(b, "<p><a href=\"/hit/%" PRIu64 "/evidence\">", h->id);
+	rc = rc ? rc : ui__text(r, "captured page");
+	rc = rc ? rc : buf_addstr(b, "</a></p>");
+	rc = rc ? rc : ui__snapshot_section(r, h); /* ui_snapshot.c */
+	rc = rc ? rc : buf_addstr(b, "<h2>");
+	rc = rc ? rc : ui__text(r, "Review history");
+	rc = rc ? rc : buf_addstr(b, "</h2>");
 	return rc ? rc : ui_audit_table(r, h->id);
 }
 
@@ -508,10 +576,11 @@ int ui__hit(struct ui_req *r, uint64_t id)
 	int rc = hit_load(r->ui->o.store, id, &c);
 	if (rc == ERR_NOT_FOUND) {
 		buf_done(&c.strs);
-		return ui__message(r, 404, "Not found", "There is no such hit.");
+		return ui__message(r, 404, ui__tr(r, "Not found"),
+				   ui__tr(r, "There is no such hit."));
 	}
-	char title[32];
-	snprintf(title, sizeof(title), "Hit #%" PRIu64, id);
+	char title[128];
+	ui_titlef(title, sizeof(title), ui__tr(r, "Hit #%llu"), (unsigned long long)id);
 	rc = rc ? rc : ui__page_begin(r, title, "queue");
 	rc = rc ? rc : ui_hit_body(r, &c);
 	buf_done(&c.strs);
@@ -552,7 +621,8 @@ static int ui_raw(struct ui_req *r, const struct store_hit *h, char *data, size_
 	char *ct = malloc(96);
 	if (!ct)
 		return -ENOMEM;
-	snprintf(ct, 96, "text/html; charset=%s", c.charset[0] ? c.charset : "utf-8");
+	snprintf(ct, 96, "text/html; charset=%s", /* i18n: machine (a header) */
+		 c.charset[0] ? c.charset : "utf-8");
 	int rc = ui__own(r->resp, ct);
 	if (rc)
 		return rc;
@@ -633,25 +703,32 @@ static int ui_evidence_page(struct ui_req *r, const struct store_hit *h,
 			    const struct ui_terms *t, const char *data, size_t len)
 {
 	struct buf *b = &r->page;
-	char title[48];
-	snprintf(title, sizeof(title), "Captured page of #%" PRIu64, h->id);
+	char title[128], link[64];
+	ui_titlef(title, sizeof(title), ui__tr(r, "Captured page of hit #%llu"),
+		  (unsigned long long)h->id);
+	snprintf(link, sizeof(link), "<a href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a>", h->id, h->id);
+	struct buf url;
+	buf_init(&url, 64 * 1024);
 	int rc = ui__page_begin(r, title, "queue");
+	rc = rc ? rc : buf_addstr(b, "<h1>");
+	rc = rc ? rc : ui__html_sub(b, ui__tr(r, "Captured page of hit %s"), link);
+	rc = rc ? rc : buf_addstr(b, "</h1><p class=\"dim\">");
+	rc = rc ? rc : ui__url(&url, h->url);
 	rc = rc ? rc
-		: buf_addf(b,
-			   "<h1><a href=\"/hit/%" PRIu64 "\">#%" PRIu64 "</a> captured "
-			   "page</h1><p class=\"dim\">",
-			   h->id, h->id);
-	rc = rc ? rc : ui__url(b, h->url);
+		: ui__html_sub(b,
+			       ui__tr(r,
+				      "%s, as received. What the rule's patterns matched is "
+				      "marked in the text. The rendering below runs no script and "
+				      "loads nothing."),
+			       buf_str(&url));
+	buf_done(&url);
 	rc = rc ? rc
-		: buf_addstr(b, " — as received; what the rule's patterns matched is marked "
-				"in the text. The rendering below runs no script and loads "
-				"nothing.</p>");
-	rc = rc ? rc
-		: buf_addf(b,
-			   "<iframe class=\"cap\" sandbox=\"\" referrerpolicy=\"no-referrer\""
-			   " title=\"captured page\" src=\"/hit/%" PRIu64 "/raw\"></iframe>",
-			   h->id);
-	rc = rc ? rc : buf_addstr(b, "<h2>As text</h2><pre class=\"cap\">");
+		: buf_addstr(b, "</p><iframe class=\"cap\" sandbox=\"\" "
+				"referrerpolicy=\"no-referrer\" title=\"");
+	rc = rc ? rc : ui__text(r, "captured page");
+	rc = rc ? rc : buf_addf(b, "\" src=\"/hit/%" PRIu64 "/raw\"></iframe><h2>", h->id);
+	rc = rc ? rc : ui__text(r, "As text");
+	rc = rc ? rc : buf_addstr(b, "</h2><pre class=\"cap\">");
 	rc = rc ? rc : ui_evidence_text(r, h, t, data, len);
 	rc = rc ? rc : buf_addstr(b, "</pre>");
 	return rc ? rc : ui__page_end(r, 200);
@@ -667,7 +744,8 @@ int ui__evidence(struct ui_req *r, uint64_t id, bool raw)
 		rc = store_evidence_get(r->ui->o.store, c.h.evidence, &data, &len);
 	if (rc == ERR_NOT_FOUND) {
 		buf_done(&c.strs);
-		return ui__message(r, 404, "Not found", "No captured page is stored for this hit.");
+		return ui__message(r, 404, ui__tr(r, "Not found"),
+				   ui__tr(r, "No captured page is stored for this hit."));
 	}
 	if (!rc && raw) {
 		rc = ui_raw(r, &c.h, data, len);
@@ -746,22 +824,30 @@ int ui__review(struct ui_req *r)
 		char *end = NULL;
 		unsigned long long v = strtoull(r->req->form[i].value, &end, 10);
 		if (!end || *end || v == 0 || n == UI_BULK_MAX)
-			return ui__message(r, 400, "Bad request", "Bad or too many hit ids.");
+			return ui__message(r, 400, ui__tr(r, "Bad request"),
+					   ui__tr(r, "Bad or too many hit ids."));
 		ids[n++] = v;
 	}
 	if (!status || !n)
-		return ui__message(r, 400, "Bad request", "Choose hits and an action.");
+		return ui__message(r, 400, ui__tr(r, "Bad request"),
+				   ui__tr(r, "Choose hits and an action."));
 	if (note && !note[0])
 		note = NULL;
 	if (!status[0] && !note)
-		return ui__message(r, 400, "Bad request", "A note needs text.");
+		return ui__message(r, 400, ui__tr(r, "Bad request"),
+				   ui__tr(r, "A note needs text."));
 	int rc = ui_review_apply(r, ids, n, status, note);
 	if (rc == ERR_NOT_FOUND)
-		return ui__message(r, 404, "Not found", "One of the hits does not exist.");
+		return ui__message(r, 404, ui__tr(r, "Not found"),
+				   ui__tr(r, "One of the hits does not exist."));
 	if (rc == ERR_TOO_BIG)
-		return ui__message(r, 400, "Bad request", "The note is too long.");
+		return ui__message(r, 400, ui__tr(r, "Bad request"),
+				   ui__tr(r, "The note is too long."));
 	if (rc)
 		return rc;
+	/* evidence.screenshots: a confirmed hit is pictured (ui_snapshot.c); a failure is told on
+	 * the page returned to, the decision stands. */
+	const char *snap = ui__snapshot_decided(r, ids, n, status);
 	if (httpd_kv_get(r->req->form, r->req->nform, "ajax")) {
 		r->resp->status = 204;
 		r->resp->body = "";
@@ -769,7 +855,13 @@ int ui__review(struct ui_req *r)
 		ui__headers(r->resp, false);
 		return 0;
 	}
-	return ui__redirect(r, httpd_kv_get(r->req->form, r->req->nform, "return"));
+	const char *back = httpd_kv_get(r->req->form, r->req->nform, "return");
+	char with[2100];
+	if (snap && back &&
+	    (size_t)snprintf(with, sizeof(with), "%s%csnap=%s", back, strchr(back, '?') ? '&' : '?',
+			     snap) < sizeof(with))
+		back = with;
+	return ui__redirect(r, back);
 }
 
 /* ---- Rules and venues: one walk over the hits ---- */
@@ -886,15 +978,18 @@ int ui__rules(struct ui_req *r)
 	if (rc)
 		return rc;
 	qsort(t->rules, t->nrules, sizeof(t->rules[0]), tally_cmp);
-	rc = ui__page_begin(r, "Rules", "rules");
+	static const char *const cols[] = {
+		N_("rule"),	 N_("title"),	  N_("severity"),  N_("hits"), N_("new"),
+		N_("confirmed"), N_("dismissed"), N_("escalated"), N_("gone"), N_("precision")};
+	rc = ui__page_begin(r, ui__tr(r, "Rules"), "rules");
+	rc = rc ? rc : buf_addstr(&r->page, "<h1>");
+	rc = rc ? rc : ui__text(r, "Rules");
+	rc = rc ? rc : buf_addstr(&r->page, "</h1><p class=\"dim\">");
 	rc = rc ? rc
-		: buf_addstr(&r->page,
-			     "<h1>Rules</h1><p class=\"dim\">Precision: the share of reviewed hits "
-			     "analysts confirmed or escalated, of those confirmed, escalated or "
-			     "dismissed.</p><table class=\"num\"><thead><tr><th>rule</th><th>title"
-			     "</th><th>severity</th><th>hits</th><th>new</th><th>confirmed</th>"
-			     "<th>dismissed</th><th>escalated</th><th>gone</th><th>precision</th>"
-			     "</tr></thead><tbody>");
+		: ui__text(r, "Precision: the share of reviewed hits analysts confirmed or "
+			      "escalated, of those confirmed, escalated or dismissed.");
+	rc = rc ? rc : buf_addstr(&r->page, "</p><table class=\"num\">");
+	rc = rc ? rc : ui_thead(r, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < t->nrules && !rc; i++)
 		rc = rules_row(r, &t->rules[i]);
 	for (size_t i = 0; i < r->ui->o.nrules && !rc; i++) {
@@ -913,10 +1008,14 @@ static int robots_cell(struct ui_req *r, const struct ui_venue *v)
 {
 	int64_t at = 0;
 	int status = 0;
-	if (!v->host || store_robots_get(r->ui->o.store, v->host, &at, &status, NULL, NULL) != 0)
-		return buf_addstr(&r->page, "<td class=\"dim\">not fetched</td>");
-	int rc = buf_addf(&r->page, "<td>HTTP %d, ", status);
-	rc = rc ? rc : ui__time(&r->page, at);
+	bool got =
+		v->host && store_robots_get(r->ui->o.store, v->host, &at, &status, NULL, NULL) == 0;
+	int rc = buf_addstr(&r->page, got ? "<td>" : "<td class=\"dim\">");
+	if (!got)
+		rc = rc ? rc : ui__text(r, "not fetched");
+	else
+		rc = rc ? rc : buf_addf(&r->page, "HTTP %d, ", status); /* i18n: code */
+	rc = rc ? rc : got ? ui__time(&r->page, at) : 0;
 	return rc ? rc : buf_addstr(&r->page, "</td>");
 }
 
@@ -953,16 +1052,17 @@ static int runs_visit(const struct store_run *run, void *ud)
 
 /* A venue's run summary (DESIGN.md §4's crawl object) as a line: pages, new hits, and every
  * outcome but the good ones with its count; the raw text when it is not such an object. */
-static int run_summary(struct buf *b, const char *summary)
+static int run_summary(struct ui_req *r, const char *summary)
 {
+	struct buf *b = &r->page;
 	json_t *o = json_loads(summary, 0, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return ui_html(b, summary);
 	}
-	int rc = buf_addf(b, "%lld pages, %lld new hits",
-			  (long long)json_integer_value(json_object_get(o, "pages")),
-			  (long long)json_integer_value(json_object_get(o, "hits_new")));
+	int rc = ui__htmlf(b, ui__tr(r, "%lld pages, %lld new hits"),
+			   (long long)json_integer_value(json_object_get(o, "pages")),
+			   (long long)json_integer_value(json_object_get(o, "hits_new")));
 	const char *key;
 	json_t *v;
 	json_object_foreach(json_object_get(o, "outcomes"), key, v)
@@ -976,7 +1076,8 @@ static int run_summary(struct buf *b, const char *summary)
 	}
 	json_t *rb = json_object_get(o, "robots_blocked");
 	if (!rc && json_integer_value(rb))
-		rc = buf_addf(b, ", robots.txt blocked %lld", (long long)json_integer_value(rb));
+		rc = ui__htmlf(b, ui__tr(r, ", robots.txt blocked %lld"),
+			       (long long)json_integer_value(rb));
 	json_decref(o);
 	return rc;
 }
@@ -993,8 +1094,9 @@ static int run_cells(struct ui_req *r, const struct ui_venue *v, const struct ve
 	rc = rc ? rc : buf_addstr(b, "</td><td class=\"run\">");
 	if (!rc && vr && vr->summary) {
 		rc = ui__time(b, vr->ended);
-		rc = rc ? rc : buf_addf(b, ", exit %d<br>", vr->status);
-		rc = rc ? rc : run_summary(b, vr->summary);
+		rc = rc ? rc : ui__htmlf(b, ui__tr(r, ", exit status %d"), vr->status);
+		rc = rc ? rc : buf_addstr(b, "<br>");
+		rc = rc ? rc : run_summary(r, vr->summary);
 	} else if (!rc) {
 		rc = buf_addstr(b, "-");
 	}
@@ -1038,15 +1140,24 @@ int ui__venues(struct ui_req *r)
 		free(w.runs);
 		return rc;
 	}
-	rc = ui__page_begin(r, "Venues", "venues");
-	rc = rc ? rc
-		: buf_addstr(&r->page,
-			     "<h1>Venues</h1><table class=\"num\"><thead><tr><th>id</th>"
-			     "<th>name</th><th>operator</th><th>registration</th><th>seed"
-			     "</th><th>robots.txt</th><th>last complete crawl</th><th>last run"
-			     "</th><th>hits</th><th>new</th><th>"
-			     "confirmed</th><th>dismissed</th><th>escalated</th></tr>"
-			     "</thead><tbody>");
+	static const char *const cols[] = {N_("id"),
+					   N_("name"),
+					   N_("operator"),
+					   N_("registration"),
+					   N_("seed"),
+					   "robots.txt",
+					   N_("last complete crawl"),
+					   N_("last run"),
+					   N_("hits"),
+					   N_("new"),
+					   N_("confirmed"),
+					   N_("dismissed"),
+					   N_("escalated")};
+	rc = ui__page_begin(r, ui__tr(r, "Venues"), "venues");
+	rc = rc ? rc : buf_addstr(&r->page, "<h1>");
+	rc = rc ? rc : ui__text(r, "Venues");
+	rc = rc ? rc : buf_addstr(&r->page, "</h1><table class=\"num\">");
+	rc = rc ? rc : ui_thead(r, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < r->ui->o.nvenues && !rc; i++) {
 		const struct tally *vt = NULL;
 		for (size_t j = 0; j < t->nvenues && !vt; j++)
@@ -1060,24 +1171,29 @@ int ui__venues(struct ui_req *r)
 	for (size_t j = 0; j < t->nvenues && !rc; j++) {
 		if (ui__venue(r->ui, t->venues[j].key))
 			continue;
-		struct ui_venue v = {.id = t->venues[j].key, .name = "(not in the configuration)"};
+		struct ui_venue v = {.id = t->venues[j].key,
+				     .name = ui__tr(r, "(not in the configuration)")};
 		rc = venues_row(r, &v, &t->venues[j], NULL);
 	}
 	tallies_free(t);
 	struct store_stats st = {0};
 	rc = rc ? rc : store_stats_get(r->ui->o.store, &st);
+	rc = rc ? rc : buf_addstr(&r->page, "</tbody></table><p class=\"dim\">");
 	rc = rc ? rc
-		: buf_addf(&r->page,
-			   "</tbody></table><p class=\"dim\">%" PRIu64 " pages, %" PRIu64
-			   " hits stored.</p>",
-			   st.pages, st.hits);
+		: ui__htmlf(&r->page, ui__tr(r, "%llu pages, %llu hits stored."),
+			    (unsigned long long)st.pages, (unsigned long long)st.hits);
+	rc = rc ? rc : buf_addstr(&r->page, "</p>");
+	rc = rc ? rc : ui__trends(r);
+	rc = rc ? rc : ui__tip_form(r);
 	return rc ? rc : ui__page_end(r, 200);
 }
 
 int ui__audit(struct ui_req *r)
 {
-	int rc = ui__page_begin(r, "Audit log", "audit");
-	rc = rc ? rc : buf_addstr(&r->page, "<h1>Audit log</h1>");
+	int rc = ui__page_begin(r, ui__tr(r, "Audit log"), "audit");
+	rc = rc ? rc : buf_addstr(&r->page, "<h1>");
+	rc = rc ? rc : ui__text(r, "Audit log");
+	rc = rc ? rc : buf_addstr(&r->page, "</h1>");
 	rc = rc ? rc : ui_audit_table(r, 0);
 	return rc ? rc : ui__page_end(r, 200);
 }
@@ -1100,7 +1216,8 @@ int ui__export(struct ui_req *r)
 	while (i < 3 && (!fmt || strcmp(fmt, types[i][0]) != 0))
 		i++;
 	if (i == 3 || !r->ui->o.export_fn)
-		return ui__message(r, 400, "Bad request", "Export as jsonl, csv or warc.");
+		return ui__message(r, 400, ui__tr(r, "Bad request"),
+				   ui__tr(r, "Export as jsonl, csv or warc."));
 	struct store_hit_query q;
 	ui_query_of(r, &q);
 	q.order = STORE_ORDER_OLDEST;
@@ -1109,9 +1226,10 @@ int ui__export(struct ui_req *r)
 	int rc = r->ui->o.export_fn(r->ui->o.ud, &q, types[i][0], export_write, &out);
 	if (rc == ERR_TOO_BIG) {
 		buf_done(&out);
-		return ui__message(r, 507, "Too big",
-				   "Over 256 MiB: narrow the filter, or use patrol "
-				   "export.");
+		return ui__message(r, 507, ui__tr(r, "Too big"),
+				   ui__tr(r,
+					  "The export is over 256 MiB: narrow the filter, or use "
+					  "patrol export."));
 	}
 	size_t len = out.len;
 	char *body = rc ? NULL : buf_take(&out);
