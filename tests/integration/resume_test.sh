@@ -20,6 +20,8 @@ venues:
     seeds: ["http://127.0.0.1:$port/"]
     politeness: {delay_ms: 0, connections: 4}
     allow_private_addresses: true
+# The test counts the store's bodies: no screenshots of confirmed hits (docs/snapshots.md).
+evidence: {screenshots: off}
 YAML
 crawl() {
 	"$patrol" --config "$work/patrol.yaml" --db "$1" -q crawl
@@ -42,7 +44,7 @@ if len(set(hits)) != len(hits):
 confirm_one() {
 	id=$("$patrol" --db "$1" --json hits --status new --sort oldest --limit 1 2>/dev/null |
 		python3 -c 'import json,sys; print(next((json.loads(l)["id"] for l in sys.stdin), ""))')
-	if [ -n "$id" ] && "$patrol" --db "$1" review "$id" --set confirmed --as tester \
+	if [ -n "$id" ] && "$patrol" --config "$work/patrol.yaml" --db "$1" review "$id" --set confirmed --as tester \
 		--note "$2" >/dev/null; then
 		reviews=$((reviews + 1))
 	fi
