@@ -46,9 +46,11 @@ enum normalize_class {
 /* ...and a code point that alone becomes itself (NORMALIZE_KIND_MAP). */
 #define NORMALIZE_SAME (1u << 29)
 
-/* struct normalizer's cjk3 slots (x ^ x >> 6 over the 16 free bits is one to one: checked by
- * brute force over all 2^16 forms) and what they hold. */
-#define NORMALIZE_CJK3_SLOT(w) ((((w) & 0x3F3F0Fu) ^ (((w) & 0x3F3F0Fu) >> 6)) & 0xFFFFu)
+/* struct normalizer's cjk3 slots and what they hold. For x, the 16 free bits of w in place
+ * (w & 0x3F3F0F), (x ^ x >> 6) & 0xFFFF is one to one (checked by brute force over all 2^16);
+ * w's fixed bits and its fourth byte only XOR a constant into the low 16 bits or land above
+ * them, so the same holds for w itself, one mask fewer. */
+#define NORMALIZE_CJK3_SLOT(w) (((w) ^ (w) >> 6) & 0xFFFFu)
 #define NORMALIZE_FAST_CJK     1u
 #define NORMALIZE_FAST_SAME    2u
 
