@@ -172,6 +172,28 @@ check $? "the tip is stored under the analyst's name and shown with its hit"
 p audit | grep tip | grep alice | grep -q "seen in a chat"
 check $? "the tip is in the audit chain"
 
+# Languages (docs/review.md, "Languages and time zones"): Accept-Language, then the analyst's
+# saved choice, which beats it; English stays English.
+zh='Accept-Language: zh-CN,zh;q=0.9,en;q=0.8' en='Accept-Language: en-US,en;q=0.9'
+[ "$(c -b "$work/jar" -H "$zh" "${url}?status=all")" = 200 ] && grep -q '<html lang="zh-CN">' "$work/body" \
+	&& grep -q '<title>研判队列 · patrol</title>' "$work/body" && grep -q '>全部状态</option>' "$work/body" \
+	&& grep -q '<button>退出登录</button>' "$work/body" && ! grep -q '>any status<' "$work/body"
+check $? "Accept-Language zh-CN gets the queue in Chinese"
+[ "$(c -b "$work/jar" -H "$en" "${url}?status=all")" = 200 ] && grep -q '<html lang="en">' "$work/body" \
+	&& grep -q '>any status</option>' "$work/body" && ! grep -q '研判队列' "$work/body" \
+	&& grep -q '<time datetime="[0-9-]*T[0-9:]*Z">[0-9-]* [0-9:]* UTC</time>' "$work/body"
+check $? "Accept-Language en gets it in English, times as <time> in UTC"
+[ "$(c -b "$work/jar" -d "lang=zh_CN" "${url}prefs")" = 403 ] \
+	&& [ "$(c -b "$work/jar" -d "csrf=$csrf&lang=zh_CN&tz=Mars/Olympus" "${url}prefs")" = 400 ]
+check $? "the language switch needs the CSRF token and a real time zone"
+[ "$(c -b "$work/jar" -d "csrf=$csrf&lang=zh_CN&tz=Asia/Shanghai&return=/rules" "${url}prefs")" = 303 ] \
+	&& [ "$(c -b "$work/jar" -H "$en" "${url}?status=all")" = 200 ] && grep -q '<html lang="zh-CN">' "$work/body" \
+	&& grep -q '研判队列' "$work/body" && grep -q '<meta name="tz" content="Asia/Shanghai">' "$work/body"
+check $? "the saved language beats Accept-Language, with the saved time zone"
+[ "$(c -b "$work/jar" -d "csrf=$csrf&lang=&tz=" "${url}prefs")" = 303 ] \
+	&& [ "$(c -b "$work/jar" -H "$en" "${url}?status=all")" = 200 ] && grep -q '<html lang="en">' "$work/body"
+check $? "cleared, the browser's language again"
+
 [ "$(c -b "$work/jar" -c "$work/jar" -d "csrf=$csrf" "${url}logout")" = 303 ] && [ "$(c -b "$work/jar" "${url}")" = 303 ]
 check $? "after logging out the session is gone"
 
