@@ -8,6 +8,7 @@
 
 #include "common/digest.h"
 #include "common/err.h"
+#include "common/i18n.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,21 +18,22 @@
 
 /* What a rendering's outcome says on the hit page; "auto-" codes follow a review decision. */
 static const char *const ui_snap_notes[][2] = {
-	{"taken", "Snapshot taken."},
-	{"timeout", "The rendering took longer than its time limit and was stopped: no snapshot "
-		    "was taken."},
-	{"nobrowser", "There is no browser on the server: no snapshot was taken."},
-	{"noevidence", "No captured page is stored for this hit: there is nothing to picture."},
-	{"failed", "The browser could not render the captured page: no snapshot was taken "
-		   "(patrol snapshot -v ID shows its messages)."},
-	{"auto-queued", "The decision is recorded; its snapshot is being taken in the background: "
-			"reload the hit's page in a moment to see it."},
-	{"auto-busy", "The decision is recorded, but too many snapshots are waiting: not all of "
-		      "these hits will get one (patrol snapshot ID... takes them)."},
-	{"auto-timeout", "The decision is recorded, but its snapshot took longer than the time "
-			 "limit and was stopped."},
-	{"auto-nobrowser", "The decision is recorded; no snapshot: there is no browser."},
-	{"auto-failed", "The decision is recorded, but its snapshot failed."},
+	{"taken", N_("Snapshot taken.")},
+	{"timeout", N_("The rendering took longer than its time limit and was stopped: no snapshot "
+		       "was taken.")},
+	{"nobrowser", N_("There is no browser on the server: no snapshot was taken.")},
+	{"noevidence", N_("No captured page is stored for this hit: there is nothing to picture.")},
+	{"failed", N_("The browser could not render the captured page: no snapshot was taken "
+		      "(patrol snapshot -v ID shows its messages).")},
+	{"auto-queued",
+	 N_("The decision is recorded; its snapshot is being taken in the background: "
+	    "reload the hit's page in a moment to see it.")},
+	{"auto-busy", N_("The decision is recorded, but too many snapshots are waiting: not all of "
+			 "these hits will get one (patrol snapshot ID... takes them).")},
+	{"auto-timeout", N_("The decision is recorded, but its snapshot took longer than the time "
+			    "limit and was stopped.")},
+	{"auto-nobrowser", N_("The decision is recorded; no snapshot: there is no browser.")},
+	{"auto-failed", N_("The decision is recorded, but its snapshot failed.")},
 };
 
 /* The code of a snapshot_fn result (auto: after a decision); NULL when a decision's snapshot
@@ -57,10 +59,12 @@ static int ui_snap_note(struct ui_req *r)
 {
 	const char *code = ui__arg(r, "snap");
 	for (size_t i = 0; code && i < sizeof(ui_snap_notes) / sizeof(ui_snap_notes[0]); i++)
-		if (strcmp(code, ui_snap_notes[i][0]) == 0)
-			return buf_addf(&r->page, "<p class=\"%s\" id=\"snapnote\">%s</p>",
-					strcmp(code, "taken") == 0 ? "ok" : "err",
-					ui_snap_notes[i][1]);
+		if (strcmp(code, ui_snap_notes[i][0]) == 0) {
+			int rc = buf_addf(&r->page, "<p class=\"%s\" id=\"snapnote\">",
+					  strcmp(code, "taken") == 0 ? "ok" : "err");
+			rc = rc ? rc : ui__text(r, ui_snap_notes[i][1]);
+			return rc ? rc : buf_addstr(&r->page, "</p>");
+		}
 	return 0;
 }
 
@@ -80,19 +84,27 @@ static int ui_snap_form(struct ui_req *r, uint64_t id, bool stored)
 			  "action=\"/hit/%" PRIu64 "/snapshot\">",
 			  id);
 	rc = rc ? rc : ui__csrf_input(r);
-	rc = rc ? rc
-		: buf_addf(b, "<button id=\"snapbtn\"%s>%s</button>",
-			   o->snapshot_fn ? "" : " disabled",
-			   stored ? "Retake snapshot" : "Take snapshot");
-	if (!rc && o->snapshot_fn)
-		rc = buf_addf(b,
-			      "<span class=\"dim\">renders the captured page, not the live one, "
-			      "with no script and no request; up to %d s</span>",
-			      o->snapshot_timeout_s);
+	rc = rc ? rc : buf_addf(b, "<button id=\"snapbtn\"%s>", o->snapshot_fn ? "" : " disabled");
+	if (!rc && stored)
+		rc = ui__text(r, "Retake snapshot");
 	else if (!rc)
-		rc = buf_addstr(b, "<span class=\"dim\" id=\"snapwhy\">No browser on the server: "
-				   "install Debian's chromium package to take snapshots "
-				   "(docs/snapshots.md).</span>");
+		rc = ui__text(r, "Take snapshot");
+	rc = rc ? rc : buf_addstr(b, "</button>");
+	if (!rc && o->snapshot_fn) {
+		rc = buf_addstr(b, "<span class=\"dim\">");
+		rc = rc ? rc
+			: ui__htmlf(b,
+				    ui__tr(r, "renders the captured page, not the live one, with "
+					      "no script and no request; up to %d s"),
+				    o->snapshot_timeout_s);
+		rc = rc ? rc : buf_addstr(b, "</span>");
+	} else if (!rc) {
+		rc = buf_addstr(b, "<span class=\"dim\" id=\"snapwhy\">");
+		rc = rc ? rc
+			: ui__text(r, "No browser on the server: install Debian's chromium package "
+				      "to take snapshots (docs/snapshots.md).");
+		rc = rc ? rc : buf_addstr(b, "</span>");
+	}
 	return rc ? rc : buf_addstr(b, "</form>");
 }
 
@@ -100,29 +112,42 @@ int ui__snapshot_section(struct ui_req *r, const struct store_hit *h)
 {
 	struct buf *b = &r->page;
 	struct store_snapshot snap;
-	int rc = buf_addstr(b, "<h2>Snapshot</h2>");
+	int rc = buf_addstr(b, "<h2>");
+	rc = rc ? rc : ui__text(r, "Snapshot");
+	rc = rc ? rc : buf_addstr(b, "</h2>");
 	rc = rc ? rc : ui_snap_note(r);
 	if (rc)
 		return rc;
-	if (ui_digest_zero(h->evidence))
-		return buf_addstr(b, "<p class=\"dim\">No captured page is stored for this hit: "
-				     "there is nothing to picture.</p>");
+	if (ui_digest_zero(h->evidence)) {
+		rc = buf_addstr(b, "<p class=\"dim\">");
+		rc = rc ? rc
+			: ui__text(r, "No captured page is stored for this hit: there is nothing "
+				      "to picture.");
+		return rc ? rc : buf_addstr(b, "</p>");
+	}
 	int got = store_snapshot_get(r->ui->o.store, h->evidence, &snap);
 	if (got && got != ERR_NOT_FOUND)
 		return got;
 	rc = ui_snap_form(r, h->id, got == 0);
-	if (!rc && got == ERR_NOT_FOUND)
-		return buf_addstr(b, "<p class=\"dim\">No snapshot of the captured page yet.</p>");
-	rc = rc ? rc : buf_addstr(b, "<p class=\"dim\">taken ");
+	if (!rc && got == ERR_NOT_FOUND) {
+		rc = buf_addstr(b, "<p class=\"dim\">");
+		rc = rc ? rc : ui__text(r, "No snapshot of the captured page yet.");
+		return rc ? rc : buf_addstr(b, "</p>");
+	}
+	rc = rc ? rc : buf_addstr(b, "<p class=\"dim\">");
+	rc = rc ? rc : ui__text(r, "taken");
+	rc = rc ? rc : buf_addc(b, ' ');
 	rc = rc ? rc : ui__time(b, snap.taken_at);
 	rc = rc ? rc
+		: ui__htmlf(b, ui__tr(r, ", %u×%u px, %llu bytes"), (unsigned)snap.width,
+			    (unsigned)snap.height, (unsigned long long)snap.bytes);
+	rc = rc ? rc
 		: buf_addf(b,
-			   ", %" PRIu32 "×%" PRIu32 " px, %" PRIu64 " bytes</p>"
-			   "<a href=\"/hit/%" PRIu64 "/snapshot.png\"><img class=\"snap\" "
-			   "id=\"snapimg\" alt=\"snapshot of the captured page\" "
-			   "src=\"/hit/%" PRIu64 "/snapshot.png\"></a>",
-			   snap.width, snap.height, snap.bytes, h->id, h->id);
-	return rc;
+			   "</p><a href=\"/hit/%" PRIu64 "/snapshot.png\"><img class=\"snap\" "
+			   "id=\"snapimg\" alt=\"",
+			   h->id);
+	rc = rc ? rc : ui_html(b, ui__tr(r, "snapshot of the captured page"));
+	return rc ? rc : buf_addf(b, "\" src=\"/hit/%" PRIu64 "/snapshot.png\"></a>", h->id);
 }
 
 /* ---- The PNG ---- */
@@ -145,7 +170,8 @@ int ui__snapshot_png(struct ui_req *r, uint64_t id)
 	rc = rc ? rc : store_snapshot_get(r->ui->o.store, ev, &snap);
 	rc = rc ? rc : store_evidence_get(r->ui->o.store, snap.png, &png, &len);
 	if (rc == ERR_NOT_FOUND)
-		return ui__message(r, 404, "Not found", "No snapshot is stored for this hit.");
+		return ui__message(r, 404, ui__tr(r, "Not found"),
+				   ui__tr(r, "No snapshot is stored for this hit."));
 	if (rc)
 		return rc;
 	r->resp->status = 200;
