@@ -154,10 +154,12 @@ int cli_snapshot_hit(struct store *store, uint64_t id, enum cli_snapshot_policy 
 struct store_tip;
 /* Whether url may be submitted as a tip by actor with note: their lengths, then
  * alert_tip_check. 0 with *ret_url (canonical, malloc'd) and *ret_venue (borrowed from reg);
- * otherwise ERR_USAGE, ERR_SCOPE or ERR_URL with the reason in why. */
+ * otherwise ERR_USAGE, ERR_SCOPE or ERR_URL with the reason in why, in tr's language (NULL:
+ * gettext's). */
+struct alert_tr;
 int cli_tip_check(const struct venue_registry *reg, const char *url, const char *note,
 		  const char *actor, char **ret_url, const char **ret_venue, char *why,
-		  size_t whylen);
+		  size_t whylen, const struct alert_tr *tr);
 /* Stores a checked tip in s and records it in the audit chain (action "tip", by tip->actor) in
  * one transaction. *ret_queued: whether its URL was queued (false: the crawl now open fetched it
  * already). Prints nothing. Errors: the store's, ERR_URL. */

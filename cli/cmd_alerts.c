@@ -127,10 +127,10 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 		int arc = alert_dispatch(store, &o, &r);
 		print_report(cli, &r, o.dry_run);
 		if (arc)
-			cli_error(_("alerts stopped: %s"), err_str(arc));
+			cli_error(_("alerts stopped: %s"), err_text(arc));
 		struct trends_report tr = {0};
 		if (!arc && (arc = warn(cli, store, reg, &o, &tr)) != 0)
-			cli_error(_("early warning stopped: %s"), err_str(arc));
+			cli_error(_("early warning stopped: %s"), err_text(arc));
 		rc = arc || r.failed || tr.failed ? CLI_FAIL : CLI_OK;
 		alert_report_done(&r);
 	}

@@ -100,7 +100,7 @@ static int audit_verify(struct cli *cli, struct store *store)
 	char hex[DIGEST_HEX_LEN + 1];
 	int rc = store_audit_verify(store, print_problem, &problems, &n, head);
 	if (rc) {
-		cli_error(_("cannot read the audit chain of %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read the audit chain of %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	digest_hex(head, hex);
@@ -154,7 +154,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	int rc = verify ? audit_verify(cli, store) : store_audit_each(store, hit, print_entry, cli);
 	store_close(store);
 	if (!verify && rc) {
-		cli_error(_("cannot read the audit chain of %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read the audit chain of %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	return rc;

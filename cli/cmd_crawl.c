@@ -217,7 +217,7 @@ static int crawl_seed_venues(struct venue_registry *reg, struct crawl_args *a)
 		}
 		int rc = v ? 0 : venue_registry_add_adhoc(reg, a->seeds[i], a->allow_private, &v);
 		if (rc) {
-			cli_error(_("invalid seed URL '%s': %s"), a->seeds[i], err_str(rc));
+			cli_error(_("invalid seed URL '%s': %s"), a->seeds[i], err_text(rc));
 			return rc;
 		}
 		if (crawl_add(a->venues, &a->nvenues, "--seed", v->id) >= 0)

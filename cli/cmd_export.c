@@ -398,7 +398,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	store_close(x.store);
 	if (rc) {
 		cli_error(_("export to %s failed: %s"), path ? path : _("standard output"),
-			  err_str(rc));
+			  err_text(rc));
 		return CLI_FAIL;
 	}
 	if (cli->verbose)

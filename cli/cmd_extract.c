@@ -105,7 +105,7 @@ static int extract_profiles(const struct doc_profile_spec *spec, struct doc_prof
 		return cli_usage_error("extract", _("--%s: column %zu: %s"), err.field,
 				       err.sel.column, err.sel.message);
 	if (rc) {
-		cli_error(_("extract: %s"), err_str(rc));
+		cli_error(_("extract: %s"), err_text(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -314,7 +314,7 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 	int rc = cli_file_read(a.file, &in);
 	if (rc) {
 		cli_error(_("cannot read %s: %s"), a.file,
-			  rc == ERR_TOO_BIG ? _("larger than 64 MiB") : err_str(rc));
+			  rc == ERR_TOO_BIG ? _("larger than 64 MiB") : err_text(rc));
 		status = CLI_FAIL;
 		goto done;
 	}
@@ -324,7 +324,7 @@ int cmd_extract(struct cli *cli, int argc, char **argv)
 		status = cli_usage_error(
 			"extract", _("--base-url '%s' is not an absolute http(s) URL"), a.base_url);
 	} else if (rc || (rc = extract_normalize(nz = extract_normalizer(), d, &norm))) {
-		cli_error(_("cannot extract %s: %s"), a.file, err_str(rc));
+		cli_error(_("cannot extract %s: %s"), a.file, err_text(rc));
 		status = CLI_FAIL;
 	} else if (a.json) {
 		status = extract_print_json(d, &norm, a.base_url ? a.base_url : "");

@@ -90,7 +90,7 @@ int cmd_hits(struct cli *cli, int argc, char **argv)
 	int rc = store_hits_query(store, &q, print_hit, &x);
 	store_close(store);
 	if (rc) {
-		cli_error(_("cannot list hits in %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot list hits in %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -284,7 +284,7 @@ static int hit_show_run(struct cli *cli, struct store *store, uint64_t id, struc
 		digest_hex(snap.png, sh->snapshot);
 	if (rc) {
 		cli_error(_("cannot read hit #%llu in %s: %s"), (unsigned long long)id, cli->db,
-			  err_str(rc));
+			  err_text(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -303,7 +303,7 @@ static int write_evidence(struct cli *cli, struct store *store, const struct sho
 	}
 	int rc = store_evidence_get(store, sh->evidence, &data, &len);
 	if (rc) {
-		cli_error(_("cannot read the hit's evidence from %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read the hit's evidence from %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	bool to_stdout = strcmp(path, "-") == 0;

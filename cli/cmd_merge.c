@@ -52,7 +52,7 @@ static int merge_one(struct cli *cli, struct store *dst, const char *path, const
 			path, path);
 	else if (rc)
 		cli_error(_("merging %s stopped: %s (batches committed before stay)"), path,
-			  err_str(rc));
+			  err_text(rc));
 	if (rc)
 		return CLI_FAIL;
 	if (cli->json)

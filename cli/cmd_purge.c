@@ -44,7 +44,7 @@ static int purge_audit(struct cli *cli, struct store *store, const struct store_
 		rc = store_write_commit(txn);
 	if (rc)
 		cli_error(_("purged, but cannot record it in the audit chain of %s: %s"), cli->db,
-			  err_str(rc));
+			  err_text(rc));
 	return rc;
 }
 
@@ -95,7 +95,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	int rc = store_purge(store, &p);
 	if (rc)
 		cli_error(_("purge of %s stopped: %s (what was removed so far stays removed)"),
-			  cli->db, err_str(rc));
+			  cli->db, err_text(rc));
 	if (!rc && (p.hits || p.bodies || p.pages))
 		rc = purge_audit(cli, store, &p, days, actor);
 	store_close(store);

@@ -159,7 +159,7 @@ int cmd_rematch(struct cli *cli, int argc, char **argv)
 	int r = rematch_run(&a.o, rules, store, &rep, err, sizeof(err));
 	print_report(cli, &a.o, &rep);
 	if (r)
-		cli_error(_("rematch stopped: %s"), err[0] ? err : err_str(r));
+		cli_error(_("rematch stopped: %s"), err[0] ? err : err_text(r));
 	else
 		rc = CLI_OK;
 done:

@@ -76,7 +76,7 @@ static int review_apply(struct cli *cli, struct store *store, const struct revie
 		return CLI_FAIL;
 	}
 	if (rc) {
-		cli_error(_("cannot review in %s: %s (nothing changed)"), cli->db, err_str(rc));
+		cli_error(_("cannot review in %s: %s (nothing changed)"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	if (!cli->quiet)

@@ -118,7 +118,7 @@ static int rules_lint(const struct cli *cli, const struct rules_set *set)
 	struct slow_count slow = {.set = set};
 	int rc = rules_set_lint_slow(set, lint_slow_count, &slow);
 	if (rc) {
-		cli_error(_("rules lint: %s"), err_str(rc));
+		cli_error(_("rules lint: %s"), err_text(rc));
 		return CLI_FAIL;
 	}
 	if (!cli->quiet)
@@ -228,7 +228,7 @@ static int bench_run(const struct cli *cli, const struct rules_set *set,
 	if (rc == 0 || rc == ERR_REGEX)
 		bench_print(cli, set, m, rounds, bytes, secs, hits);
 	else
-		cli_error(_("rules bench: %s"), err_str(rc));
+		cli_error(_("rules bench: %s"), err_text(rc));
 	rules_matcher_free(m);
 	return rc == 0 ? CLI_OK : CLI_FAIL;
 }
@@ -268,7 +268,7 @@ static int rules_bench(struct cli *cli, int argc, char **argv)
 		rc = doc_profiles_add_builtin(profiles);
 	for (; rc == 0 && n < nfiles; n++)
 		if ((rc = cli_scan_file_read(argv[optind + (int)n], NULL, NULL, profiles, &files[n])))
-			cli_error(_("rules bench: %s: %s"), argv[optind + (int)n], err_str(rc));
+			cli_error(_("rules bench: %s: %s"), argv[optind + (int)n], err_text(rc));
 	int status = rc ? CLI_FAIL : bench_run(cli, set, files, nfiles);
 	for (size_t i = 0; files && i < nfiles; i++)
 		cli_scan_file_free(files[i]);

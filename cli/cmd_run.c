@@ -278,7 +278,7 @@ static int run_dry(const struct cli *cli, const struct run_args *a,
 	}
 	free(plan);
 	if (rc && rc != ERR_STORE)
-		cli_error(_("cannot plan the run: %s"), err_str(rc));
+		cli_error(_("cannot plan the run: %s"), err_text(rc));
 	return rc ? CLI_FAIL : CLI_OK;
 }
 

@@ -382,7 +382,7 @@ static int scan_one(struct scan_ctx *c, struct rules_matcher *m,
 	int rc = cli_scan_file_read(path, c->a->base_url, c->a->charset, profiles, &f);
 	if (rc) {
 		cli_error(_("scan: %s: %s"), path,
-			  rc == ERR_TOO_BIG ? _("larger than 64 MiB") : err_str(rc));
+			  rc == ERR_TOO_BIG ? _("larger than 64 MiB") : err_text(rc));
 		return CLI_FAIL;
 	}
 	c->f = f;
@@ -393,7 +393,7 @@ static int scan_one(struct scan_ctx *c, struct rules_matcher *m,
 				  ? _("scan: %s: %s (a rule's regex failed; the others were "
 				      "matched)")
 				  : _("scan: %s: %s"),
-			  path, err_str(rc));
+			  path, err_text(rc));
 	cli_scan_file_free(f);
 	return rc ? CLI_FAIL : CLI_OK;
 }
@@ -413,7 +413,7 @@ int cmd_scan(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = doc_profiles_new(&profiles) ?: doc_profiles_add_builtin(profiles);
 	if (rc) {
-		cli_error(_("scan: %s"), err_str(rc));
+		cli_error(_("scan: %s"), err_text(rc));
 		status = CLI_FAIL;
 		goto done;
 	}

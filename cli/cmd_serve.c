@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/i18n.h"
+#include "crawler/alert.h"
 #include "crawler/trends.h"
 #include "crawler/venue.h"
 #include "index/store.h"
@@ -356,19 +357,21 @@ static int serve_trends(void *ud, unsigned days, int (*each)(const struct ui_ser
 }
 
 /* ui_tip_fn: patrol submit's check, store and audit, by the analyst logged in. */
-static int serve_tip(void *ud, const char *url, const char *note, const char *by,
-		     struct ui_tip_result *ret)
+static int serve_tip(void *ud, const char *url, const char *note, const char *by, ui_tr_fn tr,
+		     void *trud, struct ui_tip_result *ret)
 {
 	struct serve_ctx *x = ud;
 	char *canon = NULL;
 	const char *venue = NULL;
-	int rc = cli_tip_check(x->reg, url, note, by, &canon, &venue, ret->why, sizeof(ret->why));
+	struct alert_tr in = {tr, trud}; /* the refusal in the analyst's language */
+	int rc = cli_tip_check(x->reg, url, note, by, &canon, &venue, ret->why, sizeof(ret->why),
+			       &in);
 	if (rc)
 		return rc;
 	struct store_tip tip = {canon, venue, note, by, clock_wall()};
 	bool queued = true;
 	if ((rc = cli_tip_store(x->store, &tip, &queued)) != 0) {
-		cli_error(_("cannot store the tip in %s: %s"), x->cli->db, err_str(rc));
+		cli_error(_("cannot store the tip in %s: %s"), x->cli->db, err_text(rc));
 		free(canon);
 		return rc == ERR_USAGE || rc == ERR_SCOPE || rc == ERR_URL ? ERR_STORE : rc;
 	}
@@ -448,7 +451,7 @@ static char *serve_pem(const char *path)
 	buf_init(&b, 1u << 20);
 	int rc = cli_file_read(path, &b);
 	if (rc) {
-		cli_error(_("cannot read %s: %s"), path, err_str(rc));
+		cli_error(_("cannot read %s: %s"), path, err_text(rc));
 		buf_done(&b);
 		return NULL;
 	}
@@ -492,7 +495,7 @@ static int serve_check(struct cli *cli, const struct serve_args *a, struct store
 	size_t users = 0;
 	int rc = store_users_each(s, count_user, &users);
 	if (rc) {
-		cli_error(_("cannot read the analysts of %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read the analysts of %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	if (!users) {

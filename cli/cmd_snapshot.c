@@ -945,7 +945,7 @@ void cli_snapshot_after_crawl(const struct cli *cli, struct store *store,
 			    "render with: no snapshots taken"));
 	else if (rc)
 		cli_error(_("warning: the new hits could not be read for snapshots: %s"),
-			  err_str(rc));
+			  err_text(rc));
 	if (rc)
 		return;
 	if (b.rendered && !cli->quiet)
@@ -1077,7 +1077,7 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 			snap_print(cli, id, &j);
 		} else {
 			cli_error(_("snapshot of hit #%llu failed: %s"), (unsigned long long)id,
-				  j.why[0] ? j.why : err_str(rc));
+				  j.why[0] ? j.why : err_text(rc));
 			status = CLI_FAIL;
 		}
 		snap_job_done(&j);

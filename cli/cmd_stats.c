@@ -224,7 +224,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 		rc = runs ? store_runs_last(store, STATS_RUNS, run_json, runs) : -ENOMEM;
 	store_close(store);
 	if (rc) {
-		cli_error(_("cannot read %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read %s: %s"), cli->db, err_text(rc));
 	} else {
 		stats_print(cli, &s, queued, leased, &t, runs);
 	}

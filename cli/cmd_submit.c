@@ -33,17 +33,18 @@ static const char *const submit_help = N_(
 
 int cli_tip_check(const struct venue_registry *reg, const char *url, const char *note,
 		  const char *actor, char **ret_url, const char **ret_venue, char *why,
-		  size_t whylen)
+		  size_t whylen, const struct alert_tr *tr)
 {
 	if (!actor || !actor[0] || strlen(actor) > CLI_TIP_ACTOR_MAX) {
-		snprintf(why, whylen, _("who submits it is not known"));
+		snprintf(why, whylen, "%s", alert_tr_text(tr, N_("who submits it is not known")));
 		return ERR_USAGE;
 	}
 	if (strlen(note) > CLI_TIP_NOTE_MAX) {
-		snprintf(why, whylen, _("the note is longer than %d bytes"), CLI_TIP_NOTE_MAX);
+		snprintf(why, whylen, alert_tr_text(tr, N_("the note is longer than %d bytes")),
+			 CLI_TIP_NOTE_MAX);
 		return ERR_USAGE;
 	}
-	return alert_tip_check(reg, url, ret_url, ret_venue, why, whylen);
+	return alert_tip_check(reg, url, ret_url, ret_venue, why, whylen, tr);
 }
 
 int cli_tip_store(struct store *s, const struct store_tip *tip, bool *ret_queued)
@@ -75,7 +76,7 @@ static int submit_store(struct cli *cli, const struct store_tip *tip, bool *queu
 	struct store *store = NULL;
 	int rc = cli_store_open(cli->db, &store) != 0 ? ERR_STORE : 0;
 	if (!rc && (rc = cli_tip_store(store, tip, queued)) != 0)
-		cli_error(_("cannot store the tip in %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot store the tip in %s: %s"), cli->db, err_text(rc));
 	store_close(store);
 	return rc;
 }
@@ -116,7 +117,8 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
 		return rc;
 	char why[1024] = "", *url = NULL;
 	const char *venue = NULL;
-	if (cli_tip_check(reg, argv[optind], note, actor, &url, &venue, why, sizeof(why)) != 0) {
+	if (cli_tip_check(reg, argv[optind], note, actor, &url, &venue, why, sizeof(why), NULL) !=
+	    0) {
 		cli_error(_("refused: %s"), why);
 		venue_registry_free(reg);
 		return CLI_FAIL;

@@ -103,7 +103,7 @@ int cmd_trends(struct cli *cli, int argc, char **argv)
 	int rc = trends_collect(store, venue, (unsigned)days, clock_wall(), &t);
 	store_close(store);
 	if (rc) {
-		cli_error(_("cannot read the hits of %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read the hits of %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	if (cli->json)

@@ -46,7 +46,7 @@ static int users_add(struct cli *cli, struct store *s, const char *name)
 		return CLI_FAIL;
 	}
 	if (rc) {
-		cli_error(_("cannot add %s to %s: %s"), name, cli->db, err_str(rc));
+		cli_error(_("cannot add %s to %s: %s"), name, cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	if (cli->json)
@@ -105,7 +105,7 @@ int cmd_users(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (rc) {
-		cli_error(_("users %s: %s"), sub, err_str(rc));
+		cli_error(_("users %s: %s"), sub, err_text(rc));
 		status = CLI_FAIL;
 	}
 	store_close(s);

@@ -72,7 +72,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	int rc = store_verify(store, verify_report, &o, &bodies, &hits);
 	store_close(store);
 	if (rc) {
-		cli_error(_("cannot verify %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot verify %s: %s"), cli->db, err_text(rc));
 		return CLI_FAIL;
 	}
 	if (cli->json)

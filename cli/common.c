@@ -132,7 +132,7 @@ int cli_rules_load(const char *const *paths, size_t npaths, struct rules_set **r
 	if (rc) {
 		if (errors.len)
 			fputs(buf_str(&errors), stderr);
-		cli_error(_("cannot load rules: %s"), err_str(rc));
+		cli_error(_("cannot load rules: %s"), err_text(rc));
 	}
 	buf_done(&errors);
 	return rc;
@@ -220,7 +220,7 @@ int cli_print_hits(struct cli *cli, struct store *store, size_t limit)
 	struct print_ctx p = {cli, store, limit, 0};
 	int rc = store_hits_each(store, print_hit, &p);
 	if (rc < 0) {
-		cli_error(_("cannot read hits from %s: %s"), cli->db, err_str(rc));
+		cli_error(_("cannot read hits from %s: %s"), cli->db, err_text(rc));
 		return rc;
 	}
 	return 0;
@@ -239,7 +239,7 @@ int cli_registry_load(struct cli *cli, struct venue_registry **ret)
 	if (rc == ERR_PARSE)
 		return CLI_USAGE; /* the lines above say where and why */
 	if (rc != 0) {
-		cli_error(_("cannot load %s: %s"), cli->config, err_str(rc));
+		cli_error(_("cannot load %s: %s"), cli->config, err_text(rc));
 		return CLI_FAIL;
 	}
 	return CLI_OK;

@@ -561,18 +561,23 @@ static bool tip_address_ok(const char *url, const struct venue *v)
 	return ok;
 }
 
+const char *alert_tr_text(const struct alert_tr *tr, const char *msgid)
+{
+	return tr && tr->fn ? tr->fn(tr->ud, msgid) : _(msgid);
+}
+
 int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_url,
-		    const char **ret_venue, char *why, size_t whylen)
+		    const char **ret_venue, char *why, size_t whylen, const struct alert_tr *tr)
 {
 	char *canon = NULL;
 	const struct crawler_settings *set = venue_registry_settings(r);
 	struct url_opts uo = {set->session_params, set->nsession_params};
 	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
-		snprintf(why, whylen, _("not an http(s) URL: %s"), url);
+		snprintf(why, whylen, alert_tr_text(tr, N_("not an http(s) URL: %s")), url);
 		return ERR_URL;
 	}
 	if (url_resolve_opts(NULL, url, &uo, &canon) != 0) {
-		snprintf(why, whylen, _("not a valid URL: %s"), url);
+		snprintf(why, whylen, alert_tr_text(tr, N_("not a valid URL: %s")), url);
 		return ERR_URL;
 	}
 	const struct venue *near = NULL;
@@ -582,8 +587,10 @@ int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_
 		enum venue_verdict vv = venue_scope_check(v, canon);
 		if (vv == VENUE_IN_SCOPE && !tip_address_ok(canon, v)) {
 			snprintf(why, whylen,
-				 _("%s is a private or local address, which venue %s may "
-				   "not fetch from"),
+				 alert_tr_text(
+					 tr,
+					 N_("%s is a private or local address, which venue %s may "
+					    "not fetch from")),
 				 canon, v->id);
 			free(canon);
 			return ERR_SCOPE;
@@ -599,16 +606,21 @@ int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_
 		}
 	}
 	if (near && near_why == VENUE_EXCLUDED)
-		snprintf(why, whylen, _("%s is excluded by a scope.exclude pattern of venue %s"),
+		snprintf(why, whylen,
+			 alert_tr_text(tr,
+				       N_("%s is excluded by a scope.exclude pattern of venue %s")),
 			 canon, near->id);
 	else if (near && near_why == VENUE_NOT_INCLUDED)
-		snprintf(why, whylen, _("%s matches no scope.include pattern of venue %s"), canon,
-			 near->id);
+		snprintf(why, whylen,
+			 alert_tr_text(tr, N_("%s matches no scope.include pattern of venue %s")),
+			 canon, near->id);
 	else if (near)
-		snprintf(why, whylen, _("the scope check of venue %s failed on %s (%s)"), near->id,
-			 canon, venue_verdict_name(near_why));
+		snprintf(why, whylen,
+			 alert_tr_text(tr, N_("the scope check of venue %s failed on %s (%s)")),
+			 near->id, canon, venue_verdict_name(near_why));
 	else
-		snprintf(why, whylen, _("no registered venue covers the host of %s"), canon);
+		snprintf(why, whylen,
+			 alert_tr_text(tr, N_("no registered venue covers the host of %s")), canon);
 	free(canon);
 	return ERR_SCOPE;
 }

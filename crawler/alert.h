@@ -82,12 +82,23 @@ int alert_send_event(struct store *s, const struct alert_opts *o, const struct a
 struct store_hit;
 char *alert_hit_json(const struct store_hit *h);
 
+/* Whose language a message is written in. The process's gettext speaks the language of whoever
+ * started patrol; the review UI serves analysts in several at once and passes its own lookup
+ * (review/ui_i18n.c) for the one asking. fn NULL, or no alert_tr at all: gettext. */
+struct alert_tr {
+	const char *(*fn)(void *ud, const char *msgid);
+	void *ud;
+};
+/* msgid in tr's language (msgid itself when it has no translation). */
+const char *alert_tr_text(const struct alert_tr *tr, const char *msgid)
+	__attribute__((format_arg(2)));
+
 /* Tip intake: whether url (as typed) may be submitted for a priority check. Accepted when it is
  * an absolute http(s) URL inside a registered venue's scope and not an address the venue may
  * not fetch from; then *ret_url (canonical, malloc'd) and *ret_venue (borrowed) are set and 0
  * is returned. Otherwise ERR_SCOPE (or ERR_URL) with the reason in why: not http(s), no venue
  * for the host, excluded or not included by a venue's patterns, a private address. */
 int alert_tip_check(const struct venue_registry *r, const char *url, char **ret_url,
-		    const char **ret_venue, char *why, size_t whylen);
+		    const char **ret_venue, char *why, size_t whylen, const struct alert_tr *tr);
 
 #endif

@@ -77,11 +77,13 @@ struct ui_tip_result {
 	bool queued;	   /* accepted: queued (false: the crawl now open fetched it already) */
 	char why[UI_TIP_WHY_MAX]; /* refused: the reason */
 };
+/* The analyst's language for a message made outside review/: ui__tr of the request. */
+typedef const char *(*ui_tr_fn)(void *trud, const char *msgid);
 /* Submits url with note as a tip by analyst by, as `patrol submit` does (checked, stored,
- * audited). 0: accepted; ERR_USAGE, ERR_SCOPE or ERR_URL: refused, the reason in ret->why;
- * anything else: the store's error. */
-typedef int (*ui_tip_fn)(void *ud, const char *url, const char *note, const char *by,
-			 struct ui_tip_result *ret);
+ * audited). 0: accepted; ERR_USAGE, ERR_SCOPE or ERR_URL: refused, the reason in ret->why,
+ * written in the language tr(trud, msgid) gives; anything else: the store's error. */
+typedef int (*ui_tip_fn)(void *ud, const char *url, const char *note, const char *by, ui_tr_fn tr,
+			 void *trud, struct ui_tip_result *ret);
 
 struct ui_opts {
 	struct store *store;	 /* borrowed; outlives the ui */

@@ -79,6 +79,12 @@ static int tip_accepted(struct ui_req *r, const struct ui_tip_result *res)
 	return rc;
 }
 
+/* ui_tr_fn: the refusal, made by the caller, in this analyst's language. */
+static const char *tip_tr(void *trud, const char *msgid)
+{
+	return ui__tr(trud, msgid);
+}
+
 static int tip_submit(struct ui_req *r)
 {
 	const char *url = httpd_kv_get(r->req->form, r->req->nform, "url");
@@ -87,7 +93,7 @@ static int tip_submit(struct ui_req *r)
 	if (!url || !url[0])
 		return tip_page(r, 400, "err", ui__tr(r, "A URL is needed."), "", note);
 	struct ui_tip_result res = {0};
-	int rc = r->ui->o.tip_fn(r->ui->o.ud, url, note, r->user, &res);
+	int rc = r->ui->o.tip_fn(r->ui->o.ud, url, note, r->user, tip_tr, r, &res);
 	if (rc == 0)
 		rc = tip_accepted(r, &res);
 	else if (rc == ERR_USAGE || rc == ERR_SCOPE || rc == ERR_URL) {

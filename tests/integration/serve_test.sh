@@ -183,6 +183,9 @@ check $? "Accept-Language zh-CN gets the queue in Chinese"
 	&& grep -q '>any status</option>' "$work/body" && ! grep -q '研判队列' "$work/body" \
 	&& grep -q '<time datetime="[0-9-]*T[0-9:]*Z">[0-9-]* [0-9:]* UTC</time>' "$work/body"
 check $? "Accept-Language en gets it in English, times as <time> in UTC"
+[ "$(c -b "$work/jar" -H "$zh" -d "csrf=$csrf" --data-urlencode "url=http://unknown.example/a.html" "${url}tip")" = 422 ] \
+	&& grep -q '没有备案站点涵盖 http://unknown.example/a.html 的主机' "$work/body"
+check $? "a tip's refusal is in the analyst's language, not the server's"
 [ "$(c -b "$work/jar" -d "lang=zh_CN" "${url}prefs")" = 403 ] \
 	&& [ "$(c -b "$work/jar" -d "csrf=$csrf&lang=zh_CN&tz=Mars/Olympus" "${url}prefs")" = 400 ]
 check $? "the language switch needs the CSRF token and a real time zone"

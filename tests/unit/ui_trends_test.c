@@ -75,8 +75,15 @@ static int fake_trends(void *ud, unsigned days, int (*each)(const struct ui_seri
 	return rc;
 }
 
-static int fake_tip(void *ud, const char *url, const char *note, const char *by,
-		    struct ui_tip_result *ret)
+/* The refusal's format in the analyst's language, still checked as a format. */
+__attribute__((format_arg(3))) static const char *fake_text(ui_tr_fn tr, void *trud,
+							    const char *msgid)
+{
+	return tr(trud, msgid);
+}
+
+static int fake_tip(void *ud, const char *url, const char *note, const char *by, ui_tr_fn tr,
+		    void *trud, struct ui_tip_result *ret)
 {
 	struct fake *f = ud;
 	f->tip_calls++;
@@ -84,8 +91,8 @@ static int fake_tip(void *ud, const char *url, const char *note, const char *by,
 	snprintf(f->tip_note, sizeof(f->tip_note), "%s", note);
 	snprintf(f->tip_by, sizeof(f->tip_by), "%s", by);
 	if (f->tip_rc == ERR_SCOPE)
-		snprintf(ret->why, sizeof(ret->why), "no registered venue covers the host of %s",
-			 url);
+		snprintf(ret->why, sizeof(ret->why),
+			 fake_text(tr, trud, "no registered venue covers the host of %s"), url);
 	if (f->tip_rc)
 		return f->tip_rc;
 	ret->url = strdup(url);
