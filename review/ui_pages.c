@@ -677,8 +677,8 @@ static bool ui_is_utf8(const char *cs)
 }
 
 /* The captured response as marked text: the head as it came, the body converted to UTF-8. */
-static int ui_evidence_text(struct ui_req *r, const struct store_hit *h,
-			    const struct ui_terms *t, const char *data, size_t len)
+static int ui_evidence_text(struct ui_req *r, const struct store_hit *h, const struct ui_terms *t,
+			    const char *data, size_t len)
 {
 	struct raw_ctx c = {""};
 	store_page_get(r->ui->o.store, h->url, raw_page_fn, &c);
@@ -699,8 +699,8 @@ static int ui_evidence_text(struct ui_req *r, const struct store_hit *h,
 	return rc;
 }
 
-static int ui_evidence_page(struct ui_req *r, const struct store_hit *h,
-			    const struct ui_terms *t, const char *data, size_t len)
+static int ui_evidence_page(struct ui_req *r, const struct store_hit *h, const struct ui_terms *t,
+			    const char *data, size_t len)
 {
 	struct buf *b = &r->page;
 	char title[128], link[64];
@@ -959,7 +959,9 @@ static int rules_row(struct ui_req *r, const struct tally *t)
 	rc = rc ? rc : buf_addstr(b, "</a></td><td>");
 	rc = rc ? rc : ui_html(b, rule ? rule->title : "");
 	rc = rc ? rc : buf_addstr(b, "</td><td>");
-	rc = rc ? rc : ui_html(b, rule ? rule->severity : "");
+	rc = rc ? rc
+		: ui_html(b, rule && rule->severity && rule->severity[0] ? ui__tr(r, rule->severity)
+									 : "");
 	rc = rc ? rc : buf_addf(b, "</td><td class=\"n\">%" PRIu64 "</td>", t->total);
 	for (size_t i = 0; i < NSTATUS && !rc; i++)
 		rc = buf_addf(b, "<td class=\"n\">%" PRIu64 "</td>", t->n[i]);

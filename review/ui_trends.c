@@ -117,8 +117,8 @@ static int chart_lane_draw(struct chart *c, size_t lane)
 		: buf_addf(b, "<text class=\"v\" x=\"%d\" y=\"%d\">", CHART_X0 + CHART_W + 8,
 			   y + 14);
 	rc = rc ? rc
-		: ui__htmlf(b, ui__tr(c->r, "today %" PRIu32 ", max %" PRIu32),
-			    c->ndays ? l->counts[c->ndays - 1] : 0, max);
+		: ui__htmlf(b, ui__tr(c->r, "today %u, max %u"),
+			    (unsigned)(c->ndays ? l->counts[c->ndays - 1] : 0), (unsigned)max);
 	return rc ? rc : buf_addstr(b, "</text></g>");
 }
 
@@ -209,10 +209,9 @@ static int chart_flush(struct chart *c)
 	rc = rc ? rc : buf_addstr(b, "</svg>");
 	rc = rc ? rc : chart_table(c);
 	if (!rc && c->more_series)
-		rc = chart_note(b,
-				ui__tr(c->r, "%" PRIu64 " more categories with %" PRIu64
-					     " hits are not charted."),
-				c->more_series, c->more_hits);
+		rc = chart_note(
+			b, ui__tr(c->r, "%llu more categories with %llu hits are not charted."),
+			(unsigned long long)c->more_series, (unsigned long long)c->more_hits);
 	rc = rc ? rc : buf_addstr(b, "</section>");
 	chart_reset(c);
 	return rc;
@@ -300,15 +299,14 @@ int ui__trends(struct ui_req *r)
 	if (!rc && !c->drawn)
 		rc = chart_note(&r->page, ui__tr(r, "No hits in the last %u days."), days);
 	if (!rc && c->skipped)
-		rc = chart_note(
-			&r->page,
-			ui__tr(r, "%" PRIu64 " more series are not charted: narrow the days."),
-			c->skipped);
+		rc = chart_note(&r->page,
+				ui__tr(r, "%llu more series are not charted: narrow the days."),
+				(unsigned long long)c->skipped);
 	if (!rc && dropped)
 		rc = chart_note(&r->page,
-				ui__tr(r, "%" PRIu64 " hits in venue and category pairs past the "
+				ui__tr(r, "%llu hits in venue and category pairs past the "
 					  "collector's cap are not shown."),
-				dropped);
+				(unsigned long long)dropped);
 	chart_reset(c);
 	free(c);
 	return rc;
