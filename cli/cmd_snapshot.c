@@ -429,8 +429,9 @@ static int snap_browser_find(char *out, size_t outlen)
 }
 
 /* In the child: the socket as fds 3 and 4 (the DevTools pipe), stdio on /dev/null (stderr kept
- * when verbose), HOME and XDG directories in the private directory, then the browser. */
-static void snap_child(int sock, const char *browser, const char *const argv[], const char *dir,
+ * when verbose), then the browser with envp (snap_env). Only async-signal-safe calls here: patrol
+ * serve forks from more than one thread. */
+static void snap_child(int sock, const char *browser, const char *const argv[], char *const envp[],
 		       bool verbose)
 {
 	setpgid(0, 0);
@@ -439,12 +440,39 @@ static void snap_child(int sock, const char *browser, const char *const argv[], 
 	    dup2(nul, 1) < 0 || (!verbose && dup2(nul, 2) < 0))
 		_exit(127);
 	close_range(5, ~0U, 0); /* the store's files, and anything else of ours */
-	setenv("HOME", dir, 1);
-	setenv("XDG_CONFIG_HOME", dir, 1);
-	setenv("XDG_CACHE_HOME", dir, 1);
-	setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:", 1);
-	execv(browser, (char *const *)argv); /* execv does not change them */
+	execve(browser, (char *const *)argv, envp); /* execve does not change them */
 	_exit(127);
+}
+
+/* The browser's environment, made before the fork (setenv in the child of a threaded process
+ * may deadlock on libc's locks): ours, with HOME and the XDG directories in the private
+ * directory and D-Bus off. The strings of the last four entries are in set[]; free the array. */
+#define SNAP_ENV_SET 4
+static char **snap_env(const char *dir, char set[SNAP_ENV_SET][PATH_MAX + 32])
+{
+	static const char *const names[SNAP_ENV_SET] = {"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+							"DBUS_SESSION_BUS_ADDRESS"};
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	char **envp = calloc(n + SNAP_ENV_SET + 1, sizeof(*envp));
+	if (!envp)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool ours = false;
+		for (size_t j = 0; j < SNAP_ENV_SET && !ours; j++) {
+			size_t l = strlen(names[j]);
+			ours = strncmp(environ[i], names[j], l) == 0 && environ[i][l] == '=';
+		}
+		if (!ours)
+			envp[k++] = environ[i];
+	}
+	for (size_t j = 0; j < SNAP_ENV_SET; j++) {
+		snprintf(set[j], sizeof(set[j]), "%s=%s", names[j],
+			 j == SNAP_ENV_SET - 1 ? "disabled:" : dir);
+		envp[k++] = set[j];
+	}
+	return envp;
 }
 
 static int cdp_start(struct cdp *c, const char *browser, const char *dir, bool verbose)
@@ -476,18 +504,27 @@ static int cdp_start(struct cdp *c, const char *browser, const char *dir, bool v
 			      "about:blank",
 			      no_sandbox ? "--no-sandbox" : NULL,
 			      NULL};
+	char set[SNAP_ENV_SET][PATH_MAX + 32];
+	char **envp = snap_env(dir, set);
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return -errno;
+	if (!envp)
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		int e = -errno;
+		free(envp);
+		return e;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = -errno;
 		close(sv[0]);
 		close(sv[1]);
+		free(envp);
 		return e;
 	}
 	if (pid == 0)
-		snap_child(sv[1], browser, argv, dir, verbose);
+		snap_child(sv[1], browser, argv, envp, verbose);
+	free(envp);
 	setpgid(pid, pid); /* also here: the kill below must not race the child's own call */
 	close(sv[1]);
 	c->pid = pid;

@@ -168,8 +168,8 @@ static int add_subject(struct buf *out, const char *text)
 	int rc = buf_addstr(out, "Subject:");
 	while (!rc && i < len) {
 		size_t n = len - i < 45 ? len - i : 45;
-		while (i + n < len && ((unsigned char)text[i + n] & 0xc0) == 0x80)
-			n--; /* do not cut a character */
+		while (n > 1 && i + n < len && ((unsigned char)text[i + n] & 0xc0) == 0x80)
+			n--; /* do not cut a character (a run of stray continuation bytes is cut) */
 		char enc[64];
 		size_t e = 0;
 		for (size_t k = 0; k < n; k += 3) {
