@@ -150,7 +150,8 @@ static void review_snapshots(struct cli *cli, struct store *store, const struct 
 			  CLI_SNAPSHOT_AUTO_MAX);
 }
 
-/* The policy of patrol.yaml (confirmed without one); CLI_OK or the registry's exit status. */
+/* The policy of patrol.yaml (confirmed without one); CLI_OK or the registry's exit status (it
+ * has said why). */
 static int review_policy(struct cli *cli, enum cli_snapshot_policy *ret)
 {
 	struct venue_registry *reg = NULL;
@@ -177,11 +178,15 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 			free(a.ids);
 			return CLI_USAGE;
 		}
-	struct store *store;
-	if ((rc = review_policy(cli, &policy)) != CLI_OK) {
-		free(a.ids);
-		return rc;
+	/* patrol.yaml is read only when this decision could take a picture, and one that does not
+	 * load costs the picture, never the decision. */
+	policy = CLI_SNAPSHOT_OFF;
+	if (cli_snapshot_wanted(CLI_SNAPSHOT_CONFIRMED, a.status) && cli_snapshot_available() &&
+	    review_policy(cli, &policy) != CLI_OK) {
+		cli_error(_("warning: no snapshots taken: the configuration did not load"));
+		policy = CLI_SNAPSHOT_OFF;
 	}
+	struct store *store;
 	rc = CLI_FAIL;
 	if (cli_store_open_existing(cli->db, &store) == 0) {
 		rc = review_apply(cli, store, &a);

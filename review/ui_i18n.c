@@ -408,10 +408,16 @@ int ui__htmlf(struct buf *b, const char *fmt, ...)
 
 int ui__html_sub(struct buf *b, const char *fmt, const char *html)
 {
-	const char *s = strstr(fmt, "%s");
+	/* a translation may number its one argument (%1$s): the catalog check lets it through */
+	const char *s = strstr(fmt, "%s"), *p = strstr(fmt, "%1$s");
+	size_t skip = 2;
+	if (p && (!s || p < s)) {
+		s = p;
+		skip = 4;
+	}
 	if (!s)
 		return ui_html(b, fmt);
 	int rc = ui_html_n(b, fmt, (size_t)(s - fmt));
 	rc = rc ? rc : buf_addstr(b, html);
-	return rc ? rc : ui_html(b, s + 2);
+	return rc ? rc : ui_html(b, s + skip);
 }

@@ -81,7 +81,7 @@ const char *ui__ntr(const struct ui_req *r, const char *singular, const char *pl
 int ui__text(struct ui_req *r, const char *msgid);
 /* fmt's output (under 2 KiB), escaped. */
 int ui__htmlf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* fmt escaped, with its one "%s" replaced by html as it is (a link, a <code>). */
+/* fmt escaped, with its one "%s" (or "%1$s") replaced by html as it is (a link, a <code>). */
 int ui__html_sub(struct buf *b, const char *fmt, const char *html);
 
 /* The page frame: doctype, head (CSP-safe: external CSS and JS only), the navigation with the

@@ -223,6 +223,11 @@ expect 0 "warning: snapshot of hit #$zh failed.*review stands" env PATROL_CHROMI
 	"$patrol" --config "$work/dflt.yaml" --db "$work/dflt.db" review "$zh" --set escalated --as tester
 q dflt --json hits --status escalated | grep -q "\"id\":$zh,"
 check $? "a snapshot that fails is a warning: the escalation stands"
+{ cat "$work/dflt.yaml"; echo "no_such_key: 1"; } >"$work/broken.yaml"
+expect 0 "warning: no snapshots taken" "$patrol" --config "$work/broken.yaml" --db "$work/dflt.db" \
+	review "$zh" --set confirmed --as tester
+q dflt --json hits --status confirmed | grep -q "\"id\":$zh,"
+check $? "a configuration that does not load costs the snapshot, never the decision"
 expect 0 "1 snapshot of a new hit taken" q all crawl # one page, one rendering
 has_snapshot all "$(id_in all /zh.html)"
 check $? "under all, the crawl pictures its new hits"

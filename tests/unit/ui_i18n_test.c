@@ -319,6 +319,27 @@ struct env {
 	char cookie[128], csrf[65];
 };
 
+/* A message with one piece of markup: the text escaped, the markup kept, whether the translator
+ * wrote %s or numbered it %1$s. */
+static void html_sub(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"see %s & go", "see <a>x</a> &amp; go"},
+		{"%1$s <first>", "<a>x</a> &lt;first&gt;"},
+		{"no mark at all", "no mark at all"},
+		{"%1$s then %s", "<a>x</a> then %s"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b;
+		buf_init(&b, 1024);
+		assert_int_equal(ui__html_sub(&b, cases[i][0], "<a>x</a>"), 0);
+		assert_int_equal(buf_addstr(&b, ""), 0);
+		assert_string_equal(b.data, cases[i][1]);
+		buf_done(&b);
+	}
+}
+
 static void resp_free(struct httpd_response *r)
 {
 	if (r->body_free)
@@ -448,7 +469,7 @@ int main(void)
 		cmocka_unit_test(lookups_and_formats), cmocka_unit_test(english_plurals),
 		cmocka_unit_test(hostile_files),       cmocka_unit_test(built_catalog),
 		cmocka_unit_test(accept_language),     cmocka_unit_test(time_zones),
-		cmocka_unit_test(prefs_switch),
+		cmocka_unit_test(prefs_switch),	       cmocka_unit_test(html_sub),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
