@@ -121,13 +121,14 @@ static int user_decode(const MDB_val *v, struct store_scratch *sc, struct store_
 	return rc;
 }
 
-int store_user_get(struct store *s, const char *name, struct store_user *ret)
+/* name's record, decoded into u (and prefs, when not NULL) in a read transaction of its own. */
+static int user_read(struct store *s, const char *name, struct store_user *u,
+		     struct store_user_prefs *prefs)
 {
 	if (!store_user_name_valid(name))
 		return ERR_NOT_FOUND;
 	MDB_txn *txn = NULL;
 	struct store_scratch sc;
-	struct store_user u = {0};
 	int rc = store__read_begin(s, &txn);
 	if (rc)
 		return rc;
@@ -135,9 +136,16 @@ int store_user_get(struct store *s, const char *name, struct store_user *ret)
 	MDB_val k = users__val(name, strlen(name)), v;
 	rc = store__mdb_err(mdb_get(txn, s->users, &k, &v));
 	if (!rc)
-		rc = user_decode(&v, &sc, &u, NULL);
+		rc = user_decode(&v, &sc, u, prefs);
 	store__read_end(s, txn);
 	store__scratch_done(&sc);
+	return rc;
+}
+
+int store_user_get(struct store *s, const char *name, struct store_user *ret)
+{
+	struct store_user u = {0};
+	int rc = user_read(s, name, &u, NULL);
 	if (rc)
 		return rc;
 	snprintf(u.name, sizeof(u.name), "%s", name);
@@ -315,22 +323,9 @@ int store_user_remove(struct store *s, const char *name, int64_t now)
 
 int store_user_prefs_get(struct store *s, const char *name, struct store_user_prefs *ret)
 {
-	if (!store_user_name_valid(name))
-		return ERR_NOT_FOUND;
-	MDB_txn *txn = NULL;
-	struct store_scratch sc;
 	struct store_user u = {0};
 	struct store_user_prefs p;
-	int rc = store__read_begin(s, &txn);
-	if (rc)
-		return rc;
-	store__scratch_init(&sc);
-	MDB_val k = users__val(name, strlen(name)), v;
-	rc = store__mdb_err(mdb_get(txn, s->users, &k, &v));
-	if (!rc)
-		rc = user_decode(&v, &sc, &u, &p);
-	store__read_end(s, txn);
-	store__scratch_done(&sc);
+	int rc = user_read(s, name, &u, &p);
 	if (!rc)
 		*ret = p;
 	return rc;
