@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "index/store.h"
 #include "review/ui_int.h"
+#include "ui_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,44 +341,19 @@ static void html_sub(void **state)
 	}
 }
 
-static void resp_free(struct httpd_response *r)
-{
-	if (r->body_free)
-		free((void *)r->body);
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-}
-
 /* One request; the page (or "") is copied into out. */
 static int call(struct env *e, const char *method, const char *path, const char *form,
 		const char *accept, char *out, size_t cap)
 {
-	struct httpd_kv f[16];
-	size_t nf = 0;
-	char fb[512] = "";
-	if (form) {
-		snprintf(fb, sizeof(fb), "%s", form);
-		httpd_form_parse(fb, strlen(fb), f, 16, &nf);
-	}
-	struct httpd_request req = {.method = method,
-				    .path = path,
-				    .form = f,
-				    .nform = nf,
-				    .cookie = e->cookie[0] ? e->cookie : NULL,
-				    .host = "127.0.0.1:1",
-				    .accept_language = accept};
-	struct httpd_response r = {0};
-	assert_int_equal(ui_handle(e->ui, &req, &r), 0);
+	struct ui_util_req req = {method, path, NULL, form, e->cookie[0] ? e->cookie : NULL,
+				  accept};
+	struct httpd_response r = ui_util_call(e->ui, &req);
 	snprintf(out, cap, "%.*s", (int)(r.len < cap ? r.len : cap - 1),
 		 r.body ? (const char *)r.body : "");
-	for (size_t i = 0; i < r.nheaders; i++)
-		if (strcmp(r.headers[i].name, "Set-Cookie") == 0 && !e->cookie[0]) {
-			snprintf(e->cookie, sizeof(e->cookie), "patrol_session=%.64s",
-				 strchr(r.headers[i].value, '=') + 1);
-			ui_csrf_token(e->cookie + strlen("patrol_session="), e->csrf);
-		}
+	if (!e->cookie[0])
+		ui_util_session(&r, e->cookie, e->csrf); /* the login's answer */
 	int status = r.status;
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	return status;
 }
 

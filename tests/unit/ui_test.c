@@ -19,6 +19,7 @@
 #include "review/httpd.h"
 #include "review/ui.h"
 #include "review/ui_int.h"
+#include "ui_util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -216,48 +217,12 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-static void resp_free(struct httpd_response *r)
-{
-	if (r->body_free)
-		free((void *)r->body);
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-}
-
-static const char *header(const struct httpd_response *r, const char *name)
-{
-	for (size_t i = 0; i < r->nheaders; i++)
-		if (strcmp(r->headers[i].name, name) == 0)
-			return r->headers[i].value;
-	return NULL;
-}
-
-/* One request; form is an urlencoded body (copied: the parser decodes in place). */
+/* One request; form is an urlencoded body. */
 static struct httpd_response call(struct env *e, const char *method, const char *path,
 				  const char *query, const char *form, bool cookie)
 {
-	struct httpd_kv q[16], f[16];
-	size_t nq = 0, nf = 0;
-	char qb[512] = "", fb[512] = "";
-	if (query) {
-		snprintf(qb, sizeof(qb), "%s", query);
-		httpd_form_parse(qb, strlen(qb), q, 16, &nq);
-	}
-	if (form) {
-		snprintf(fb, sizeof(fb), "%s", form);
-		httpd_form_parse(fb, strlen(fb), f, 16, &nf);
-	}
-	struct httpd_request req = {.method = method,
-				    .path = path,
-				    .query = q,
-				    .nquery = nq,
-				    .form = f,
-				    .nform = nf,
-				    .cookie = cookie ? e->cookie : NULL,
-				    .host = "127.0.0.1:1"};
-	struct httpd_response r = {0};
-	assert_int_equal(ui_handle(e->ui, &req, &r), 0);
-	return r;
+	struct ui_util_req req = {method, path, query, form, cookie ? e->cookie : NULL, NULL};
+	return ui_util_call(e->ui, &req);
 }
 
 static void login(struct env *e)
@@ -266,15 +231,13 @@ static void login(struct env *e)
 	snprintf(form, sizeof(form), "name=alice&token=%s", token);
 	struct httpd_response r = call(e, "POST", "/login", NULL, form, false);
 	assert_int_equal(r.status, 303);
-	const char *c = header(&r, "Set-Cookie");
+	const char *c = ui_util_header(&r, "Set-Cookie");
 	assert_non_null(c);
 	assert_non_null(strstr(c, "HttpOnly"));
 	assert_non_null(strstr(c, "SameSite=Strict"));
 	assert_null(strstr(c, "Secure"));
-	const char *eq = strchr(c, '=');
-	snprintf(e->cookie, sizeof(e->cookie), "patrol_session=%.64s", eq + 1);
-	ui_csrf_token(e->cookie + strlen("patrol_session="), e->csrf);
-	resp_free(&r);
+	assert_int_equal(ui_util_session(&r, e->cookie, e->csrf), 0);
+	ui_util_resp_free(&r);
 }
 
 static void pages_need_a_session(void **state)
@@ -285,19 +248,19 @@ static void pages_need_a_session(void **state)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct httpd_response r = call(e, "GET", paths[i], NULL, NULL, false);
 		assert_int_equal(r.status, 303);
-		assert_string_equal(header(&r, "Location"), "/login");
-		resp_free(&r);
+		assert_string_equal(ui_util_header(&r, "Location"), "/login");
+		ui_util_resp_free(&r);
 	}
 	struct httpd_response r = call(e, "POST", "/review", NULL, "id=1&action=confirm", false);
 	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	r = call(e, "POST", "/login", NULL, "name=alice&token=wrong", false);
 	assert_int_equal(r.status, 403);
-	assert_null(header(&r, "Set-Cookie"));
-	resp_free(&r);
+	assert_null(ui_util_header(&r, "Set-Cookie"));
+	ui_util_resp_free(&r);
 	r = call(e, "GET", "/static/ui.js", NULL, NULL, false);
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 }
 
 static void review_needs_csrf_and_is_audited(void **state)
@@ -306,22 +269,22 @@ static void review_needs_csrf_and_is_audited(void **state)
 	login(e);
 	struct httpd_response r = call(e, "POST", "/review", NULL, "id=1&action=confirm", true);
 	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	r = call(e, "POST", "/review", NULL, "csrf=00&id=1&action=confirm", true);
 	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	char form[256];
 	snprintf(form, sizeof(form), "csrf=%s&id=1&id=2&action=escalate&note=why&return=//evil",
 		 e->csrf);
 	r = call(e, "POST", "/review", NULL, form, true);
 	assert_int_equal(r.status, 303);
-	assert_string_equal(header(&r, "Location"), "/"); /* no open redirect */
-	resp_free(&r);
+	assert_string_equal(ui_util_header(&r, "Location"), "/"); /* no open redirect */
+	ui_util_resp_free(&r);
 	r = call(e, "GET", "/audit", NULL, NULL, true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(memmem(r.body, r.len, "<td>alice</td><td>review", 24));
 	assert_non_null(memmem(r.body, r.len, "new → escalated", 17));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	uint64_t n = 0;
 	assert_int_equal(store_status_count(e->s, "escalated", &n), 0);
 	assert_int_equal(n, 2);
@@ -339,13 +302,14 @@ static void hostile_text_is_escaped(void **state)
 		assert_int_equal(r.status, 200);
 		assert_null(memmem(r.body, r.len, "<script>alert", 13));
 		assert_null(memmem(r.body, r.len, "<script>", 8)); /* ours have a src */
-		assert_non_null(header(&r, "Content-Security-Policy"));
-		assert_non_null(strstr(header(&r, "Content-Security-Policy"), "script-src 'self'"));
+		assert_non_null(ui_util_header(&r, "Content-Security-Policy"));
+		assert_non_null(
+			strstr(ui_util_header(&r, "Content-Security-Policy"), "script-src 'self'"));
 		if (i < 2)
 			assert_non_null(memmem(r.body, r.len,
 					       "<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>",
 					       50));
-		resp_free(&r);
+		ui_util_resp_free(&r);
 	}
 }
 
@@ -380,7 +344,7 @@ static void queue_pages_cover_every_hit_once(void **state)
 			p += 13;
 		}
 		int more = after_of(&r, after, sizeof(after)) == 0;
-		resp_free(&r);
+		ui_util_resp_free(&r);
 		if (!more)
 			break;
 		snprintf(query, sizeof(query), "status=new&after=%s", after);
@@ -426,19 +390,19 @@ static void evidence_is_converted_and_framed(void **state)
 	static const char marked[] = "<mark>刷单</mark>返利 \xef\xbf\xbd";
 	assert_non_null(memmem(r.body, r.len, marked, sizeof(marked) - 1));
 	assert_non_null(memmem(r.body, r.len, "<iframe class=\"cap\" sandbox=\"\"", 30));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	snprintf(path, sizeof(path), "/hit/%" PRIu64 "/raw", id);
 	r = call(e, "GET", path, NULL, NULL, true);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.content_type, "text/html; charset=GBK");
 	assert_int_equal(r.len, sizeof(body) - 1);
 	assert_memory_equal(r.body, body, r.len);
-	const char *csp = header(&r, "Content-Security-Policy");
+	const char *csp = ui_util_header(&r, "Content-Security-Policy");
 	assert_non_null(csp);
 	assert_non_null(strstr(csp, "default-src 'none'"));
 	assert_non_null(strstr(csp, "sandbox"));
 	assert_null(strstr(csp, "script-src"));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 }
 
 static void sessions_end(void **state)
@@ -447,7 +411,7 @@ static void sessions_end(void **state)
 	login(e);
 	struct httpd_response r = call(e, "GET", "/", NULL, NULL, true);
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	/* An expired session is no session. */
 	uint8_t h[32];
 	const char *sid = e->cookie + strlen("patrol_session=");
@@ -455,22 +419,22 @@ static void sessions_end(void **state)
 	assert_int_equal(store_session_put(e->s, h, "alice", time(NULL) - 1), 0);
 	r = call(e, "GET", "/", NULL, NULL, true);
 	assert_int_equal(r.status, 303);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	/* Logging out ends it; so does removing the analyst. */
 	login(e);
 	char form[128];
 	snprintf(form, sizeof(form), "csrf=%s", e->csrf);
 	r = call(e, "POST", "/logout", NULL, form, true);
 	assert_int_equal(r.status, 303);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	r = call(e, "GET", "/", NULL, NULL, true);
 	assert_int_equal(r.status, 303);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	login(e);
 	assert_int_equal(store_user_remove(e->s, "alice", time(NULL)), 0);
 	r = call(e, "GET", "/", NULL, NULL, true);
 	assert_int_equal(r.status, 303);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	assert_int_equal(store_user_remove(e->s, "alice", time(NULL)), ERR_NOT_FOUND);
 }
 

@@ -17,6 +17,7 @@
 #include "index/store.h"
 #include "review/httpd.h"
 #include "review/ui.h"
+#include "ui_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,36 +133,12 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-static void resp_free(struct httpd_response *r)
-{
-	if (r->body_free)
-		free((void *)r->body);
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-}
-
 /* One request with the session (once logged in); query and form are urlencoded. */
 static struct httpd_response call(struct env *e, const char *method, const char *path,
 				  const char *query, const char *form)
 {
-	struct httpd_kv q[16], f[16];
-	size_t nq = 0, nf = 0;
-	char qb[512] = "", fb[512] = "";
-	snprintf(qb, sizeof(qb), "%s", query ? query : "");
-	httpd_form_parse(qb, strlen(qb), q, 16, &nq);
-	snprintf(fb, sizeof(fb), "%s", form ? form : "");
-	httpd_form_parse(fb, strlen(fb), f, 16, &nf);
-	struct httpd_request req = {.method = method,
-				    .path = path,
-				    .query = q,
-				    .nquery = nq,
-				    .form = f,
-				    .nform = nf,
-				    .cookie = e->cookie[0] ? e->cookie : NULL,
-				    .host = "127.0.0.1:1"};
-	struct httpd_response r = {0};
-	assert_int_equal(ui_handle(e->ui, &req, &r), 0);
-	return r;
+	struct ui_util_req req = {method, path, query, form, e->cookie[0] ? e->cookie : NULL, NULL};
+	return ui_util_call(e->ui, &req);
 }
 
 static void login(struct env *e)
@@ -170,14 +147,8 @@ static void login(struct env *e)
 	snprintf(form, sizeof(form), "name=alice&token=%s", token);
 	struct httpd_response r = call(e, "POST", "/login", NULL, form);
 	assert_int_equal(r.status, 303);
-	const char *c = NULL;
-	for (size_t i = 0; i < r.nheaders; i++)
-		if (strcmp(r.headers[i].name, "Set-Cookie") == 0)
-			c = r.headers[i].value;
-	assert_non_null(c);
-	snprintf(e->cookie, sizeof(e->cookie), "patrol_session=%.64s", strchr(c, '=') + 1);
-	ui_csrf_token(e->cookie + strlen("patrol_session="), e->csrf);
-	resp_free(&r);
+	assert_int_equal(ui_util_session(&r, e->cookie, e->csrf), 0);
+	ui_util_resp_free(&r);
 }
 
 static bool has(const struct httpd_response *r, const char *s)
@@ -220,7 +191,7 @@ static void charts_escape_and_scale(void **state)
 	/* A 400-day series keeps its last UI_TRENDS_DAYS_MAX days, today last. */
 	assert_true(has(&r, "venue v1, 2025-08-10 to 2025-11-07 (UTC)"));
 	assert_false(has(&r, "2024-10-04: "));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 }
 
 static void days_are_chosen(void **state)
@@ -238,7 +209,7 @@ static void days_are_chosen(void **state)
 		snprintf(on, sizeof(on), "days=%s#trends\" class=\"on\" aria-current=\"page\">",
 			 qs[i][1]);
 		assert_true(has(&r, on));
-		resp_free(&r);
+		ui_util_resp_free(&r);
 	}
 }
 
@@ -255,7 +226,7 @@ static void charts_are_capped(void **state)
 	assert_true(has(&r, "7 hits in venue and category pairs"));
 	assert_int_equal(count(&r, "<svg class=\"trend\""), 1 + (512 - 16));
 	assert_true(r.len < (8u << 20));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 }
 
 static void tips_are_submitted_by_the_analyst(void **state)
@@ -264,18 +235,18 @@ static void tips_are_submitted_by_the_analyst(void **state)
 	login(e);
 	struct httpd_response r = call(e, "GET", "/venues", NULL, NULL);
 	assert_true(has(&r, "<form class=\"tip\" method=\"post\" action=\"/tip\">"));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	r = call(e, "GET", "/tip", NULL, NULL);
 	assert_int_equal(r.status, 200);
 	assert_true(has(&r, e->csrf));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	/* No CSRF token, or a wrong one: refused before the callback. */
 	r = call(e, "POST", "/tip", NULL, "url=http%3A%2F%2Fforum.test%2Fa&note=x");
 	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	r = call(e, "POST", "/tip", NULL, "csrf=00&url=http%3A%2F%2Fforum.test%2Fa");
 	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	assert_int_equal(e->f.tip_calls, 0);
 	char form[256];
 	snprintf(form, sizeof(form), "csrf=%s&url=http%%3A%%2F%%2Fforum.test%%2Fa&note=seen+it",
@@ -286,7 +257,7 @@ static void tips_are_submitted_by_the_analyst(void **state)
 	assert_string_equal(e->f.tip_by, "alice");
 	assert_string_equal(e->f.tip_note, "seen it");
 	assert_true(has(&r, "Queued http://forum.test/a (venue forum) for a priority check"));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	/* A refusal names its reason, escaped, and keeps what was typed. */
 	e->f.tip_rc = ERR_SCOPE;
 	snprintf(form, sizeof(form), "csrf=%s&url=http%%3A%%2F%%2F%%3Cb%%3E.test%%2F&note=n",
@@ -297,18 +268,18 @@ static void tips_are_submitted_by_the_analyst(void **state)
 		has(&r, "Refused: no registered venue covers the host of http://&lt;b&gt;.test/"));
 	assert_true(has(&r, "value=\"http://&lt;b&gt;.test/\""));
 	assert_false(has(&r, "<b>"));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	/* No URL; and a store failure is an error page, not an acceptance. */
 	snprintf(form, sizeof(form), "csrf=%s&url=", e->csrf);
 	r = call(e, "POST", "/tip", NULL, form);
 	assert_int_equal(r.status, 400);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	e->f.tip_rc = ERR_STORE;
 	snprintf(form, sizeof(form), "csrf=%s&url=http%%3A%%2F%%2Fforum.test%%2Fb", e->csrf);
 	r = call(e, "POST", "/tip", NULL, form);
 	assert_int_equal(r.status, 500);
 	assert_false(has(&r, "Queued"));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 }
 
 static void without_callbacks_nothing_shows(void **state)
@@ -322,10 +293,10 @@ static void without_callbacks_nothing_shows(void **state)
 	assert_int_equal(r.status, 200);
 	assert_false(has(&r, "id=\"trends\""));
 	assert_false(has(&r, "action=\"/tip\""));
-	resp_free(&r);
+	ui_util_resp_free(&r);
 	r = call(e, "GET", "/tip", NULL, NULL);
 	assert_int_equal(r.status, 404);
-	resp_free(&r);
+	ui_util_resp_free(&r);
 }
 
 int main(void)
