@@ -42,12 +42,7 @@ exec 3>&- # the fixture is in the store now
 "$patrol" --config "$work/patrol.yaml" --db "$db" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
 spid=$!
 trap 'kill $spid 2>/dev/null; rm -rf "$work"' EXIT
-# serve loads and compiles the rule packs first: seconds under a sanitizer on a busy machine
-for _ in $(seq 1 600); do
-	grep -q "^serving" "$work/serve.out" && break
-	kill -0 $spid 2>/dev/null || break
-	sleep 0.1
-done
+wait_serving "$work/serve.out" $spid
 base=$(sed -n 's/^serving \(http:[^ ]*\) .*/\1/p' "$work/serve.out")
 [ -n "$base" ] || { cat "$work/serve.out"; exit 1; }
 BASE=$base TOKEN=$token OUT=$out CHROMIUM=$chromium timeout 90 node "$src/tests/browser/ui.test.mjs"

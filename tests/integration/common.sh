@@ -96,6 +96,18 @@ ${1:-}
 YAML
 }
 
+# wait_serving OUT PID: until patrol serve (PID) says where it listens in OUT, or exits. It loads
+# and compiles the rule packs first (demo --serve crawls the demo too): seconds under a sanitizer
+# on a busy machine, so up to a minute.
+wait_serving() {
+	for _ in $(seq 1 600); do
+		grep -q "^serving" "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_stored DB: returns once a crawl into DB has stored a page (after 30 s, anyway).
 wait_stored() {
 	for _ in $(seq 300); do

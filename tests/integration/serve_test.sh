@@ -10,16 +10,6 @@
 #   usage: serve_test.sh PATROL TESTSRV SRCROOT
 set -u
 . "$(dirname "$0")/common.sh"
-# wait_serving OUT PID: until patrol serve (PID) says where it listens in OUT, or exits. It loads
-# and compiles the rule packs first (demo --serve crawls the demo too): seconds under a sanitizer
-# on a busy machine, so up to a minute.
-wait_serving() {
-	for _ in $(seq 1 600); do
-		grep -q "^serving" "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-}
 db="$work/db"
 if ! command -v curl >/dev/null 2>&1; then
 	echo "1..0 # SKIP curl is not installed"

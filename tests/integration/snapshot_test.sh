@@ -233,14 +233,6 @@ has_snapshot all "$(id_in all /zh.html)"
 check $? "under all, the crawl pictures its new hits"
 
 # The hit page's button (review UI): log in with curl, take the zh hit's snapshot, see the PNG.
-# wait_serving OUT PID: until patrol serve says where it listens, or exits (up to a minute).
-wait_serving() {
-	for _ in $(seq 1 600); do
-		grep -q "^serving" "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-}
 token=$(q dflt -q users add alice)
 # serve_ui NAME SECONDS [ENV...]: patrol serve on NAME's store with ENV, --snapshot-timeout
 # SECONDS; sets url, spid and csrf (logged in).
