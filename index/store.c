@@ -29,7 +29,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORE_MAP_SIZE ((size_t)1 << 30)   /* the map of a new environment */
+/* The map of a new environment. Overridable at build time only so a test can fill a store and
+ * meet a full map with little data (tests/meson.build, store_map_test). */
+#ifndef STORE_MAP_SIZE
+#define STORE_MAP_SIZE ((size_t)1 << 30)
+#endif
 #define STORE_MAP_MAX  ((size_t)1 << 40)   /* store_grow stops doubling here */
 #define STORE_MAX_DBS  32
 
@@ -405,6 +409,28 @@ static void map_find(struct store *s)
 	fclose(fp);
 }
 
+/* store_prepare, growing the map while it is full. A migration rewrites records of the whole
+ * store in one transaction, and LMDB sizes the map of an existing store to the data it holds
+ * (when that is more than STORE_MAP_SIZE): a store near that size could never be opened by a
+ * patrol that migrates it. No transaction is open here, so the map may change. */
+static int prepare_growing(struct store *s, const char *dir, char *err, size_t errlen)
+{
+	for (;;) {
+		set_err(err, errlen, "%s", ""); /* a message of a try that ran out of map goes */
+		int rc = store_prepare(s, dir, err, errlen);
+		MDB_envinfo info;
+		if (rc != -ENOSPC || mdb_env_info(s->env, &info) != 0 ||
+		    info.me_mapsize >= STORE_MAP_MAX)
+			return rc;
+		int mrc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+		if (mrc) {
+			set_err(err, errlen, "cannot grow the map of store at %s: %s", dir,
+				mdb_strerror(mrc));
+			return mdb_err(mrc);
+		}
+	}
+}
+
 int store_open(const char *dir, struct store **ret_store, char *err, size_t errlen)
 {
 	set_err(err, errlen, "%s", "");
@@ -435,7 +461,7 @@ int store_open(const char *dir, struct store **ret_store, char *err, size_t errl
 	}
 	rc = env_open(s, dir, err, errlen);
 	if (!rc)
-		rc = store_prepare(s, dir, err, errlen);
+		rc = prepare_growing(s, dir, err, errlen);
 	if (rc)
 		goto fail;
 	map_find(s);
