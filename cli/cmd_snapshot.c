@@ -568,7 +568,11 @@ static int snap_tmpdir(char *out, size_t outlen)
 	if ((size_t)snprintf(out, outlen, "%s/patrol-snapshot-XXXXXX", t && t[0] ? t : "/tmp") >=
 	    outlen)
 		return -ENAMETOOLONG;
-	return mkdtemp(out) ? 0 : -errno;
+	if (mkdtemp(out))
+		return 0;
+	/* -ENOENT answers "is there a browser?" to this file's callers and the review UI; a
+	 * $TMPDIR that does not exist is not a directory to put a profile in */
+	return errno == ENOENT ? -ENOTDIR : -errno;
 }
 
 /* ---- Rendering ---- */
@@ -770,7 +774,9 @@ static int snap_store(struct snap_job *j, const char *data, size_t len)
 			 rc == -ETIMEDOUT
 				 ? _("the browser took too long (--timeout) and was killed")
 			 : rc == -EPIPE ? _("the browser exited before it was done")
-					: _("the browser failed"));
+			 : rc == -ENOTDIR || rc == -EACCES
+				 ? _("no directory for the browser's profile could be made in $TMPDIR")
+				 : _("the browser failed"));
 	if (!rc && (rc = snap_png_size(png, plen, &j->snap.width, &j->snap.height)) != 0)
 		snprintf(j->why, sizeof(j->why), "%s", _("the browser's screenshot is not a PNG"));
 	if (!rc)

@@ -182,6 +182,9 @@ alive() { st=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$st" ] && [ "${st#Z}" = "
 check $? "the hung browser and its child are gone within the timeout"
 expect 1 "exited before" env PATROL_CHROMIUM="$work/quit" "$patrol" --db "$db" snapshot --force \
 	"$remote"
+# Not "no chromium": the browser is there, its profile directory is not.
+expect 1 "profile could be made in \$TMPDIR" env TMPDIR="$work/nonexistent" \
+	PATROL_CHROMIUM="$work/quit" "$patrol" --db "$db" snapshot --force "$remote"
 expect 2 "one ID only" p snapshot "$remote" "$zh" -o "$work/x.png"
 
 # evidence.screenshots (docs/snapshots.md, "Policy"): a fresh store for each policy, the same site.
