@@ -252,6 +252,8 @@ struct crawl_venue {
 	int64_t wait_ms;           /* the scheduler's: crawl_stats.politeness_wait_ms */
 };
 
+#define CRAWL_PUSHED_KEY 16 /* bytes of a link's SHA-256 the writer remembers */
+
 struct crawl {
 	/* Set before the threads start; read-only after. */
 	const struct crawl_opts *o;
@@ -271,6 +273,7 @@ struct crawl {
 	_Atomic uint64_t queued;     /* for progress events: URLs in the frontier */
 	uint64_t done, hits, errors; /* the writer's: for progress events */
 	uint64_t orphaned;           /* the writer's: URLs dropped for want of their venue */
+	uint8_t (*pushed)[CRAWL_PUSHED_KEY]; /* the writer's: links it pushed (work.c) */
 	_Atomic long map_floor;      /* file-backed RSS after the last store_trim: crawl__trim_map */
 	int statm_fd;                /* /proc/self/statm, open for the crawl; -1: none */
 	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */

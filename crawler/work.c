@@ -43,6 +43,8 @@
 #define WORK_MAP_BUDGET (4L << 20)  /* bytes of the store's map left resident: crawl__trim_map */
 #define WORK_TRIM_LINKS 16          /* links queued between two looks at the map */
 #define WORK_GROW_TRIES 8           /* map doublings one transaction may ask for: 1 GiB -> 256 */
+/* Links the writer remembers pushing (crawl.pushed): a slot per digest prefix, 1 MiB. */
+#define WORK_PUSHED_SLOTS (1u << 16)
 
 void job_free(struct job *j)
 {
@@ -430,6 +432,32 @@ void crawl__trim_map(struct crawl *c)
 	c->map_floor = after >= 0 ? after : now;
 }
 
+/* Most links on a page were pushed before in this crawl (a forum's navigation and board lists
+ * are on every page), and pushing one again is a look-up in seen that changes nothing
+ * (STORE_PUSH_SEEN). So the writer remembers the digests of the links it pushed, in a fixed
+ * table where the newest wins a slot, and skips those: a repeated link costs one SHA-256, not
+ * the URL parse of its host key, the push's own digest and the B-tree look-up. Remembering is
+ * sound while the transaction that pushed commits, so an aborted one forgets everything
+ * (writer_txn); a trap is never remembered, so every refusal is counted. NULL slot: not known. */
+static uint8_t *pushed_slot(struct crawl *c, const char *url, uint8_t key[CRAWL_PUSHED_KEY],
+			    bool *ret_known)
+{
+	uint8_t d[DIGEST_LEN];
+	*ret_known = false;
+	if (!c->pushed || digest_sha256(url, strlen(url), d) != 0)
+		return NULL;
+	memcpy(key, d, CRAWL_PUSHED_KEY);
+	uint8_t *slot = c->pushed[(d[0] | (unsigned)d[1] << 8) & (WORK_PUSHED_SLOTS - 1)];
+	*ret_known = memcmp(slot, key, CRAWL_PUSHED_KEY) == 0;
+	return slot;
+}
+
+static void pushed_forget(struct crawl *c)
+{
+	if (c->pushed)
+		memset(c->pushed, 0, WORK_PUSHED_SLOTS * sizeof(*c->pushed));
+}
+
 /* Queues the job's links. Links found on pages and redirect targets are held to the venue's
  * max_query_variants (a refused one is a trap); a sitemap's URLs are not, since the site lists
  * them on purpose, and they do not count towards it either. */
@@ -442,7 +470,12 @@ static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j,
 	for (size_t off = 0; off < j->links.len;) {
 		const char *url = j->links.data + off;
 		char *host = NULL;
+		uint8_t key[CRAWL_PUSHED_KEY];
+		bool known;
 		off += strlen(url) + 1;
+		uint8_t *slot = pushed_slot(c, url, key, &known);
+		if (known)
+			continue;
 		if (++n % WORK_TRIM_LINKS == 0)
 			crawl__trim_map(c);
 		int rc = crawl__host_key(url, &host);
@@ -461,6 +494,8 @@ static int writer_links(struct crawl *c, struct store_txn *txn, struct job *j,
 		if (rc)
 			return rc;
 		st->traps += pushed == STORE_PUSH_TRAP;
+		if (slot && pushed != STORE_PUSH_TRAP)
+			memcpy(slot, key, CRAWL_PUSHED_KEY);
 	}
 	return 0;
 }
@@ -654,12 +689,15 @@ static int writer_txn(struct crawl *c, struct job **batch, size_t n, size_t *i,
 	}
 	if (rc) {
 		store_write_abort(txn);
-		return rc;
+	} else if (*i < n || clock_mono_ms() - *last_sync < WORK_SYNC_MS) {
+		rc = store_write_commit_lazy(txn);
+	} else {
+		*last_sync = clock_mono_ms();
+		rc = store_write_commit(txn);
 	}
-	if (*i < n || clock_mono_ms() - *last_sync < WORK_SYNC_MS)
-		return store_write_commit_lazy(txn);
-	*last_sync = clock_mono_ms();
-	return store_write_commit(txn);
+	if (rc)
+		pushed_forget(c); /* what this transaction pushed is not in the store */
+	return rc;
 }
 
 /* Stores a batch in write transactions of about WORK_TXN_PUSHES links each (writer_txn).
@@ -706,6 +744,7 @@ void *crawl__writer_main(void *arg)
 	int64_t last_sync = clock_mono_ms();
 	if (!batch)
 		crawl__fail(c, -ENOMEM, "cannot start the writer: out of memory");
+	c->pushed = calloc(WORK_PUSHED_SLOTS, sizeof(*c->pushed)); /* NULL: every link pushed */
 	while (batch && !closed) {
 		size_t n = writer_collect(c, batch, max, &closed);
 		int rc = n && !c->fatal ? writer_commit(c, batch, n, &last_sync) : 0;
@@ -728,5 +767,7 @@ void *crawl__writer_main(void *arg)
 	if (rc)
 		crawl__fail(c, rc, "cannot sync the store: %s", err_str(rc));
 	free(batch);
+	free(c->pushed);
+	c->pushed = NULL;
 	return NULL;
 }
