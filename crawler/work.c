@@ -40,7 +40,11 @@
  * interval instead of one per batch. A killed process loses nothing either way (commits reach
  * the OS at once); a system crash may undo up to this much, never corrupt the store. */
 #define WORK_SYNC_MS 200
-#define WORK_MAP_BUDGET (4L << 20)  /* bytes of the store's map left resident: crawl__trim_map */
+/* Bytes of the store's map left resident (crawl__trim_map). A forum crawl reads the same 10 MB or
+ * so of the store again and again (seen, the frontier, the upper B-tree levels); below that each
+ * trim is undone by faults at 30 to 45 us each on this project's VM: 4 MiB cost 0.3 ms of CPU a
+ * page, 12 MiB none measurable (docs/storage.md, Memory). */
+#define WORK_MAP_BUDGET (12L << 20)
 #define WORK_TRIM_LINKS 16          /* links queued between two looks at the map */
 #define WORK_GROW_TRIES 8           /* map doublings one transaction may ask for: 1 GiB -> 256 */
 /* Links the writer remembers pushing (crawl.pushed): a slot per digest prefix, 1 MiB. */
