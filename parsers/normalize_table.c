@@ -104,10 +104,12 @@ static int collect_pairs(struct normalizer *nz, const char *conv, char *err, siz
 	nz->t2s = malloc(cap * sizeof(*nz->t2s));
 	if (!nz->t2s)
 		return -ENOMEM;
-	const char *s = conv;
+	/* memchr within the known end, not strchr: ASan's strict_string_checks (CI) reads the
+	 * whole rest of the string on every strchr, which made this loop quadratic there */
+	const char *s = conv, *end = conv + strlen(conv);
 	for (size_t r = 0; r < sizeof(han_ranges) / sizeof(han_ranges[0]); r++)
 		for (uint32_t cp = han_ranges[r][0]; cp <= han_ranges[r][1]; cp++, lines++) {
-			const char *nl = strchr(s, '\n');
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
 			if (!nl) {
 				snprintf(err, errlen,
 					 "OpenCC returned %zu lines for %zu characters", lines,
