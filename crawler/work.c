@@ -417,10 +417,10 @@ static long file_rss(int fd)
  * (store_trim; the pages stay in the page cache). What is left right after a trim, the program's
  * own code and libraries, is the new floor, so code paged in later never makes every call trim.
  * A page read after a trim faults back in; since seen's keys begin with the URL (schema 5), a
- * page's links share a few B-tree pages, so a trim costs a few faults and the budget can be small
- * enough for a million-URL frontier to take no more RSS than a crawl of twenty thousand pages
- * (docs/storage.md, Memory, has the measurements). A system where the store cannot trim is not
- * asked again. */
+ * page's links share a few B-tree pages, so a trim costs a few faults and a million-URL frontier
+ * takes about the RSS of a crawl of twenty thousand pages; the budget itself is set by what a
+ * forum crawl rereads (WORK_MAP_BUDGET; docs/storage.md, Memory, has the measurements). A system
+ * where the store cannot trim is not asked again. */
 void crawl__trim_map(struct crawl *c)
 {
 	long now = file_rss(c->statm_fd), floor = c->map_floor;
