@@ -118,25 +118,29 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Matches one page, normalizing it first when nz is set; adds to t. */
+/* Matches one page, normalizing it first when nz is set; adds to t. The two are timed apart only
+ * when there are two: reading the thread's CPU clock is a system call (about a microsecond, 4 %
+ * of a page's matching), so without nz the caller times all pages at once. */
 static int match_page(struct rules_matcher *m, const struct normalizer *nz, struct normalized *out,
 		      const struct corpus_page *pg, struct tally *t)
 {
 	const char *text = pg->text;
 	size_t len = pg->len;
+	double t0 = 0;
 	if (nz) {
-		double t0 = corpus_cpu_s();
+		t0 = corpus_cpu_s();
 		int rc = normalize_text(nz, pg->text, pg->len, out);
 		t->norm_s += corpus_cpu_s() - t0;
 		if (rc && rc != ERR_TOO_BIG)
 			return rc;
 		text = out->text;
 		len = out->len;
+		t0 = corpus_cpu_s();
 	}
 	t->page_hit = false;
-	double t0 = corpus_cpu_s();
 	int rc = rules_match(m, "body", text, len, on_hit, t);
-	t->match_s += corpus_cpu_s() - t0;
+	if (nz)
+		t->match_s += corpus_cpu_s() - t0;
 	if (rc == ERR_REGEX)
 		t->errors++;
 	else if (rc)
@@ -212,9 +216,12 @@ static int run(const struct opts *o, struct buf *errors)
 	}
 	perf_ctl(o->perf_ctl, "enable\n");
 	CALLGRIND_START_INSTRUMENTATION;
+	double t0 = corpus_cpu_s();
 	for (int r = 0; r < o->repeat && !rc; r++)
 		for (size_t i = 0; i < c.npages && !rc; i++)
 			rc = match_page(m, nz, &out, &c.pages[i], &t);
+	if (!nz)
+		t.match_s = corpus_cpu_s() - t0;
 	CALLGRIND_STOP_INSTRUMENTATION;
 	perf_ctl(o->perf_ctl, "disable\n");
 	if (!rc)
