@@ -42,7 +42,9 @@ struct piece {
 	bool has_cand; /* every match contains one of cand... */
 	struct lset cand;
 	size_t cand_end; /* ...ending at most this many bytes after the match starts */
-	size_t maxw;	 /* bytes of its widest match */
+	bool has_gate;	 /* ...and one of gate, the next best set, from another place of it */
+	struct lset gate;
+	size_t maxw; /* bytes of its widest match */
 };
 
 struct parse {
@@ -160,12 +162,20 @@ static bool better(const struct lset *s, size_t end, bool has_best, const struct
 	return s->n < best->n;
 }
 
+/* Every set offered to out is in every match of it: the best is its cand, the next its gate. */
 static void offer(struct piece *out, const struct lset *s, size_t end)
 {
 	if (better(s, end, out->has_cand, &out->cand, out->cand_end)) {
+		if (out->has_cand) {
+			out->gate = out->cand;
+			out->has_gate = true;
+		}
 		out->cand = *s;
 		out->cand_end = end;
 		out->has_cand = true;
+	} else if (better(s, WIDE, out->has_gate, &out->gate, WIDE)) {
+		out->gate = *s;
+		out->has_gate = true;
 	}
 }
 
@@ -173,6 +183,7 @@ static void piece_any(struct piece *e, size_t maxw)
 {
 	e->exact = false;
 	e->has_cand = false;
+	e->has_gate = false;
 	e->maxw = maxw;
 }
 
@@ -181,6 +192,7 @@ static void piece_empty(struct piece *e)
 	e->exact = true;
 	lset_one(&e->set, "", 0);
 	e->has_cand = false;
+	e->has_gate = false;
 	e->maxw = 0;
 }
 
@@ -228,6 +240,7 @@ static int piece_char(struct piece *e, uint32_t cp)
 	lset_one(&e->set, d, encode(cp, d));
 	e->exact = true;
 	e->has_cand = false;
+	e->has_gate = false;
 	e->maxw = char_width(cp);
 	return 0;
 }
@@ -504,6 +517,7 @@ static void repeat(struct piece *e, size_t min, size_t max)
 			e->set.len[e->set.n++] = 0;
 		}
 		e->has_cand = false;
+		e->has_gate = false;
 	}
 }
 
@@ -528,6 +542,8 @@ static void seq_add(struct seq *q, struct piece *out, const struct piece *e, str
 	} else {
 		if (e->has_cand)
 			offer(out, &e->cand, sat_add(q->before, e->cand_end));
+		if (e->has_gate)
+			offer(out, &e->gate, WIDE);
 		lset_one(&q->run.set, "", 0);
 	}
 	q->before = sat_add(q->before, e->maxw);
@@ -538,6 +554,7 @@ static int sequence(struct parse *ps, struct piece *out, struct piece *e, struct
 	*q = (struct seq){.all_exact = true};
 	lset_one(&q->run.set, "", 0);
 	out->has_cand = false;
+	out->has_gate = false;
 	while (ps->i < ps->len && ps->p[ps->i] != '|' && ps->p[ps->i] != ')') {
 		size_t min, max;
 		int rc = atom(ps, e, &out->set);
@@ -568,6 +585,7 @@ static void alt_merge(struct piece *out, const struct piece *b)
 	out->has_cand = out->has_cand && b->has_cand && lset_union(&out->cand, &b->cand);
 	if (out->has_cand && b->cand_end > out->cand_end)
 		out->cand_end = b->cand_end;
+	out->has_gate = false; /* each branch's gate is another place: not worth the union */
 	out->maxw = b->maxw > out->maxw ? b->maxw : out->maxw;
 }
 
@@ -611,9 +629,9 @@ static int factor_expr(const struct lset *s, char **ret)
 	return rc;
 }
 
-int rules__factors(const char *expr, unsigned min_chars, char **ret_expr, size_t *ret_end,
-		   bool *ret_whole)
+int rules__factors(const char *expr, unsigned min_chars, struct rules__factor *ret)
 {
+	*ret = (struct rules__factor){ 0 };
 	struct parse ps = {.p = expr, .len = strlen(expr)};
 	struct piece *top = malloc(sizeof(*top));
 	if (!top)
@@ -621,15 +639,27 @@ int rules__factors(const char *expr, unsigned min_chars, char **ret_expr, size_t
 	int rc = alternation(&ps, top);
 	if (rc == 0 && ps.i < ps.len)
 		rc = ERR_REGEX; /* an unbalanced ')' */
-	if (rc == 0 && top->exact)
+	if (rc == 0 && top->exact) { /* its literals are its matches: nothing else to ask */
 		offer(top, &top->set, top->maxw);
+		top->has_gate = false;
+	}
 	if (rc == 0 && (!top->has_cand || lset_weight(&top->cand) < min_chars))
 		rc = ERR_REGEX;
 	if (rc == 0)
-		rc = factor_expr(&top->cand, ret_expr);
+		rc = factor_expr(&top->cand, &ret->expr);
+	/* A gate of one character would be reported on nearly every page: no better than none. */
+	if (rc == 0 && top->has_gate && lset_weight(&top->gate) >= PREFILTER_GATE_MIN)
+		rc = factor_expr(&top->gate, &ret->gate);
+	if (rc == 0 && ret->gate && strcmp(ret->gate, ret->expr) == 0) { /* `ab.*ab` */
+		free(ret->gate);
+		ret->gate = NULL;
+	}
 	if (rc == 0) {
-		*ret_end = top->cand_end < WIDE ? top->cand_end : SIZE_MAX;
-		*ret_whole = top->exact;
+		ret->end = top->cand_end < WIDE ? top->cand_end : SIZE_MAX;
+		ret->whole = top->exact;
+	} else {
+		free(ret->expr);
+		*ret = (struct rules__factor){ 0 };
 	}
 	free(top);
 	return rc;

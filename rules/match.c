@@ -782,7 +782,7 @@ static bool may_match(const struct rules_matcher *m, uint32_t k)
 {
 	const struct rules__pattern *p = &m->rule->patterns[k];
 	const struct rules__reports *r = &m->reports;
-	return p->always || !r->ran[p->view] || r->seen[p->view][p->id] == r->epoch;
+	return p->always || !r->ran[p->view] || rules__reported(r->seen[p->view], r->epoch, p);
 }
 
 /* and, or and of: and is 0 at its first 0, or 1 at its first 1, as they evaluate. */

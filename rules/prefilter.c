@@ -218,18 +218,22 @@ static int prefilter_widen(const char *expr, struct buf *out)
  *
  * A pattern made of literals alone is single (HS_FLAG_SINGLEMATCH): its first literal is almost
  * always its first match, so the rest of the reports (common words report thousands of times a
- * page, and each report costs Vectorscan more than the scan itself) would only be counted. */
-static int prefilter_factor(struct rules__pattern *p, char *w, char **ret_expr)
+ * page, and each report costs Vectorscan more than the scan itself) would only be counted.
+ *
+ * A pattern with a second factor set elsewhere in every match also gets that set scanned for, as
+ * its gate (*ret_gate, single): it may match only where both were reported. Common words make
+ * poor factors, and the best set is not always rare: `(?:联系|添加)\s*(?:微信|qq)\s*\w{5,20}`
+ * is scanned for 联系, which a forum's footer has on every page, and was a PCRE2 run on every
+ * page for each of the 32 such patterns of the benchmark's rules, until 微信 or qq was asked too. */
+static int prefilter_factor(struct rules__pattern *p, char *w, char **ret_expr, char **ret_gate)
 {
-	char *lit = NULL;
-	size_t end = 0;
-	bool whole = false;
-	int rc = rules__factors(p->expr, PREFILTER_FACTOR_MIN, &lit, &end, &whole);
+	struct rules__factor f;
+	int rc = rules__factors(p->expr, PREFILTER_FACTOR_MIN, &f);
 	/* One CJK character (招, 借, 点) reports often, but the literal engine scanning for it costs
 	 * far less than the widened pattern's automaton: `招|兼职|...|加\s*{chat_app}` alone was
 	 * half the shipped packs' scan. One ASCII character never does (factor.c). */
 	if (rc == ERR_REGEX)
-		rc = rules__factors(p->expr, 1, &lit, &end, &whole);
+		rc = rules__factors(p->expr, 1, &f);
 	if (rc == -ENOMEM) {
 		free(w);
 		return rc;
@@ -239,15 +243,17 @@ static int prefilter_factor(struct rules__pattern *p, char *w, char **ret_expr)
 		return 0;
 	}
 	free(w);
-	p->window = end <= PREFILTER_MAX_WINDOW ? (uint32_t)end : 0;
-	p->single = whole;
-	*ret_expr = lit;
+	p->window = f.end <= PREFILTER_MAX_WINDOW ? (uint32_t)f.end : 0;
+	p->single = f.whole;
+	*ret_expr = f.expr;
+	*ret_gate = f.gate;
 	return 0;
 }
 
 /* Whether Vectorscan takes the widened expression, and how wide its matches can be. Returns 0 or
- * -ENOMEM; a pattern it cannot take is marked always run and *ret_wide stays NULL. */
-static int prefilter_probe(struct rules__pattern *p, char **ret_wide)
+ * -ENOMEM; a pattern it cannot take is marked always run and *ret_wide stays NULL. *ret_gate: see
+ * prefilter_factor. */
+static int prefilter_probe(struct rules__pattern *p, char **ret_wide, char **ret_gate)
 {
 	struct buf wide;
 	buf_init(&wide, 16 * RULES__MAX_EXPANDED);
@@ -268,17 +274,17 @@ static int prefilter_probe(struct rules__pattern *p, char **ret_wide)
 	}
 	p->window = info->max_width <= PREFILTER_MAX_WINDOW ? info->max_width : 0;
 	free(info); /* allocated with hs's misc allocator, malloc by default */
-	return prefilter_factor(p, w, ret_wide);
+	return prefilter_factor(p, w, ret_wide, ret_gate);
 }
 
-/* Collects the patterns of view v the database will hold into pf->refs, their widened
- * expressions into *ret_exprs (the caller frees pf->nrefs strings and the array). */
+/* Collects the patterns of view v the database will hold into pf->refs, and their gates, their
+ * widened expressions into *ret_exprs (the caller frees pf->nrefs strings and the array). */
 static int prefilter_collect(struct rules_set *set, unsigned v, char ***ret_exprs)
 {
 	struct rules__prefilter *pf = &set->pf[v];
 	size_t n = 0;
 	for (size_t r = 0; r < set->nrules; r++)
-		n += set->rules[r].info.npatterns;
+		n += 2 * set->rules[r].info.npatterns; /* each may have a gate */
 	pf->refs = calloc(n ? n : 1, sizeof(*pf->refs));
 	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
 	*ret_exprs = exprs;
@@ -288,19 +294,25 @@ static int prefilter_collect(struct rules_set *set, unsigned v, char ***ret_expr
 	for (size_t r = 0; r < set->nrules; r++) {
 		for (size_t k = 0; k < set->rules[r].info.npatterns; k++) {
 			struct rules__pattern *p = &set->rules[r].patterns[k];
-			char *wide = NULL;
+			char *wide = NULL, *gate = NULL;
 			if (p->view != v)
 				continue;
 			p->always = !p->expr;
 			p->single = false;
-			int rc = p->always ? 0 : prefilter_probe(p, &wide);
+			p->gate = RULES__NO_GATE;
+			int rc = p->always ? 0 : prefilter_probe(p, &wide, &gate);
 			if (rc != 0)
 				return rc;
 			if (p->always)
 				continue;
 			p->id = (uint32_t)pf->nrefs;
 			exprs[pf->nrefs] = wide;
-			pf->refs[pf->nrefs++] = (struct rules__ref){ (uint32_t)r, (uint32_t)k };
+			pf->refs[pf->nrefs++] = (struct rules__ref){ (uint32_t)r, (uint32_t)k, false };
+			if (gate) {
+				p->gate = (uint32_t)pf->nrefs;
+				exprs[pf->nrefs] = gate;
+				pf->refs[pf->nrefs++] = (struct rules__ref){ (uint32_t)r, (uint32_t)k, true };
+			}
 		}
 	}
 	return 0;
@@ -310,6 +322,32 @@ static const struct rules__pattern *ref_pattern(const struct rules_set *set,
 					       const struct rules__ref *ref)
 {
 	return &set->rules[ref->rule].patterns[ref->pattern];
+}
+
+/* Gates need one report each: whether there is one. */
+static unsigned ref_flags(const struct rules_set *set, const struct rules__ref *ref)
+{
+	bool single = ref->gate || ref_pattern(set, ref)->single;
+	return PREFILTER_FLAGS | (single ? HS_FLAG_SINGLEMATCH : 0);
+}
+
+/* Takes id out of the database's work: its pattern always runs, or its gate is not asked. */
+static void ref_drop(struct rules_set *set, const struct rules__prefilter *pf, uint32_t id)
+{
+	const struct rules__ref *ref = &pf->refs[id];
+	struct rules__pattern *p = &set->rules[ref->rule].patterns[ref->pattern];
+	if (ref->gate)
+		p->gate = RULES__NO_GATE;
+	else
+		p->always = true;
+}
+
+static bool ref_dropped(const struct rules_set *set, const struct rules__prefilter *pf,
+			uint32_t id)
+{
+	const struct rules__ref *ref = &pf->refs[id];
+	const struct rules__pattern *p = ref_pattern(set, ref);
+	return ref->gate ? p->gate != id : p->always;
 }
 
 /* Compiles pf->refs from their widened exprs; a pattern the whole compile chokes on becomes
@@ -323,8 +361,7 @@ static int prefilter_compile(struct rules_set *set, struct rules__prefilter *pf,
 	int rc = exprs && flags && ids ? 0 : -ENOMEM;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		exprs[i] = wide[i];
-		flags[i] = PREFILTER_FLAGS | (ref_pattern(set, &pf->refs[i])->single
-						      ? HS_FLAG_SINGLEMATCH : 0);
+		flags[i] = ref_flags(set, &pf->refs[i]);
 		ids[i] = (unsigned)i;
 	}
 	while (rc == 0 && n > 0) {
@@ -340,8 +377,7 @@ static int prefilter_compile(struct rules_set *set, struct rules__prefilter *pf,
 		} else if (bad < 0 || (size_t)bad >= n) {
 			rc = ERR_INTERNAL;
 		} else { /* drop it: swap the last one into its place */
-			const struct rules__ref *ref = &pf->refs[ids[bad]];
-			set->rules[ref->rule].patterns[ref->pattern].always = true;
+			ref_drop(set, pf, ids[bad]);
 			n--;
 			exprs[bad] = exprs[n];
 			flags[bad] = flags[n];
@@ -430,7 +466,8 @@ static int cache_path(const struct rules_set *set, const char *dir, unsigned vie
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = buf_add(&in, wide[i], strlen(wide[i]) + 1);
 		if (rc == 0) /* the flag that differs between expressions */
-			rc = buf_addc(&in, ref_pattern(set, &set->pf[view].refs[i])->single ? 'S' : '-');
+			rc = buf_addc(&in, ref_flags(set, &set->pf[view].refs[i]) & HS_FLAG_SINGLEMATCH
+						   ? 'S' : '-');
 	}
 	uint8_t d[DIGEST_LEN];
 	char hex[DIGEST_HEX_LEN + 1];
@@ -484,8 +521,7 @@ static bool cache_load(struct rules_set *set, struct rules__prefilter *pf, const
 	for (uint32_t i = 0; ok && i < ndropped; i++) {
 		uint32_t id;
 		memcpy(&id, data + 12 + 4 * (size_t)i, 4);
-		const struct rules__ref *ref = &pf->refs[id];
-		set->rules[ref->rule].patterns[ref->pattern].always = true;
+		ref_drop(set, pf, id);
 	}
 	if (ok) /* a hit keeps the file young: see cache_sweep */
 		utimensat(AT_FDCWD, path, NULL, 0);
@@ -527,11 +563,11 @@ static void cache_save(const struct rules_set *set, const struct rules__prefilte
 	if (!f)
 		goto done;
 	uint32_t ndropped = 0;
-	for (size_t i = 0; i < pf->nrefs; i++)
-		ndropped += set->rules[pf->refs[i].rule].patterns[pf->refs[i].pattern].always;
+	for (uint32_t i = 0; i < pf->nrefs; i++)
+		ndropped += ref_dropped(set, pf, i);
 	bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&ndropped, 4, 1, f) == 1;
 	for (uint32_t i = 0; ok && i < pf->nrefs; i++)
-		if (set->rules[pf->refs[i].rule].patterns[pf->refs[i].pattern].always)
+		if (ref_dropped(set, pf, i))
 			ok = fwrite(&i, 4, 1, f) == 1;
 	ok = ok && fwrite(bytes, 1, len, f) == len;
 	ok = fclose(f) == 0 && ok;
@@ -772,6 +808,10 @@ static int scan_report(unsigned id, unsigned long long from, unsigned long long 
 	const struct rules__rule *rule = &s->set->rules[ref->rule];
 	if (!(rule->fields & (1u << s->field)))
 		return 0;
+	if (ref->gate) { /* asked only whether it was there */
+		sv->seen[id] = s->epoch;
+		return 0;
+	}
 	if (sv->seen[id] != s->epoch) {
 		sv->seen[id] = s->epoch;
 		sv->nends[id] = 0;
@@ -873,7 +913,7 @@ int rules__scan_window(const struct rules__scan *s, const char *text, size_t len
 		*ret = (struct rules__window){ lo, SIZE_MAX };
 		return 1;
 	}
-	if (sv->seen[p->id] != s->epoch)
+	if (!rules__reported(sv->seen, s->epoch, p))
 		return 0;
 	if (p->single) { /* reported once: beyond that, PCRE2 looks for itself */
 		*ret = (struct rules__window){ lo, SIZE_MAX };

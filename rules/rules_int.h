@@ -156,6 +156,7 @@ struct rules__pattern {
 	pcre2_code *code;
 	const char *expr; /* what Vectorscan compiles: the expansion, or NULL (always run) */
 	uint32_t id;      /* its Vectorscan id in its view's database, unless always */
+	uint32_t gate;    /* the id of its gate (rules__factor), or RULES__NO_GATE */
 	uint32_t window;  /* bytes before the prefilter's first report PCRE2 starts; 0: from the start */
 	uint8_t view;     /* enum rules__view */
 	uint8_t scope;    /* where its spans are: 0 the field matched, else 1 + the field it is
@@ -187,7 +188,9 @@ struct rules__chunk;
 /* A pattern of the prefilter database: Vectorscan's match id indexes an array of these. */
 struct rules__ref {
 	uint32_t rule, pattern;
+	bool gate; /* the pattern's gate, not the pattern */
 };
+#define RULES__NO_GATE UINT32_MAX
 
 /* One view's prefilter: every pattern of that view Vectorscan accepts, in one database. */
 struct rules__prefilter {
@@ -244,14 +247,24 @@ int rules__pattern_compile(struct rules__compiler *c, const char *pattern, size_
 			   const struct rules__list *lists, size_t nlists, pcre2_code **ret_code,
 			   char **ret_expr, struct rules__regex_error *ret_err);
 
-/* The literal factors of expr, a pattern as PCRE2 compiles it (factor.c): a Vectorscan expression
- * "(?:lit|...)" such that every match of expr contains one of the literals, each of at least
- * min_chars characters, and in *ret_end the most bytes from the start of a match to the end of
- * that literal (SIZE_MAX: unbounded). Returns 0, ERR_REGEX when expr has no usable factors or
- * uses syntax the parse does not follow, or -ENOMEM. *ret_whole tells that expr is made of
- * literals alone (and zero-width assertions): its matches are, mostly, the literals' own. */
-int rules__factors(const char *expr, unsigned min_chars, char **ret_expr, size_t *ret_end,
-		   bool *ret_whole);
+/* The literal factors of a pattern (factor.c). */
+struct rules__factor {
+	/* a Vectorscan expression "(?:lit|...)": every match contains one of its literals */
+	char *expr;
+	/* the most bytes from the start of a match to the end of that literal (SIZE_MAX: unbounded) */
+	size_t end;
+	/* the pattern is made of literals alone (and zero-width assertions): its matches are,
+	 * mostly, the literals' own */
+	bool whole;
+	/* NULL, or a second such expression, from another place of every match, of literals of at
+	 * least PREFILTER_GATE_MIN characters: a text without one of them has no match either */
+	char *gate;
+};
+#define PREFILTER_GATE_MIN 2
+/* The literal factors of expr, a pattern as PCRE2 compiles it, each literal of expr at least
+ * min_chars characters. Returns 0 and fills *ret (the caller frees expr and gate), ERR_REGEX when
+ * expr has no usable factors or uses syntax the parse does not follow, or -ENOMEM. */
+int rules__factors(const char *expr, unsigned min_chars, struct rules__factor *ret);
 
 /* Builds the set's prefilter from the patterns' expr, one database per view that has patterns:
  * patterns Hyperscan refuses become always run. With a cache_dir, a database compiled before is read from there, and one compiled now is
@@ -275,13 +288,20 @@ struct rules__texts {
 int rules__scan_run(struct rules__scan *s, unsigned field, const struct rules__texts *t,
 		    const uint32_t **ret_candidates, size_t *ret_n);
 /* What the last scan reported, read by match.c for every candidate: a pattern p may match when
- * p->always, or !ran[p->view], or seen[p->view][p->id] == epoch; else the prefilter rules out
- * every match of it in the text scanned. */
+ * p->always, or !ran[p->view], or rules__reported(seen[p->view], epoch, p); else the prefilter
+ * rules out every match of it in the text scanned. */
 struct rules__reports {
 	const uint32_t *seen[RULES__NVIEWS];
 	uint32_t epoch;
 	bool ran[RULES__NVIEWS];
 };
+
+/* Whether the scan of epoch reported pattern p (not always run) and its gate, if it has one. */
+static inline bool rules__reported(const uint32_t *seen, uint32_t epoch,
+				   const struct rules__pattern *p)
+{
+	return seen[p->id] == epoch && (p->gate == RULES__NO_GATE || seen[p->gate] == epoch);
+}
 /* After rules__scan_run: fills *ret; valid until the scan runs again. */
 void rules__scan_reports(const struct rules__scan *s, struct rules__reports *ret);
 /* Where PCRE2 must look for a match: the match starts at or after start and at or before limit

@@ -322,20 +322,41 @@ static void test_candidates(void **state)
 }
 
 /* Literal factors (rules/factor.c): what is scanned for, and how far back PCRE2 starts. */
+static void factor_gate_is(const char *expr, unsigned min, const char *want, size_t want_end,
+			   const char *want_gate)
+{
+	struct rules__factor f;
+	int rc = rules__factors(expr, min, &f);
+	if (!want) {
+		assert_int_equal(rc, ERR_REGEX);
+		assert_null(f.expr);
+		assert_null(f.gate);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(f.expr, want);
+	assert_int_equal(f.end, want_end);
+	if (want_gate)
+		assert_string_equal(f.gate, want_gate);
+	else
+		assert_null(f.gate);
+	free(f.expr);
+	free(f.gate);
+}
+
 static void factor_min_is(const char *expr, unsigned min, const char *want, size_t want_end)
 {
-	char *got = NULL;
-	size_t end = 0;
-	bool whole = false;
-	int rc = rules__factors(expr, min, &got, &end, &whole);
+	struct rules__factor f;
+	int rc = rules__factors(expr, min, &f);
 	if (!want) {
 		assert_int_equal(rc, ERR_REGEX);
 		return;
 	}
 	assert_int_equal(rc, 0);
-	assert_string_equal(got, want);
-	assert_int_equal(end, want_end);
-	free(got);
+	assert_string_equal(f.expr, want);
+	assert_int_equal(f.end, want_end);
+	free(f.expr);
+	free(f.gate);
 }
 
 static void factor_is(const char *expr, const char *want, size_t want_end)
@@ -375,6 +396,32 @@ static void test_factors(void **state)
 	factor_min_is("a.{0,3}b", 1, NULL, 0);
 	factor_min_is("(?:\\+\\s*\\d|usd)", 1, NULL, 0);
 	factor_min_is("(?:@\\w+|微信)", 1, NULL, 0);
+}
+
+/* Gates: the next best set of another place of every match, of two characters at least. */
+static void test_factor_gates(void **state)
+{
+	(void)state;
+	factor_gate_is("(?:联系|添加)\\s*(?:微信|qq)\\s*[a-z0-9_]{5,20}", 2, "(?:联系|添加)", 6,
+		       "(?:微信|qq)");
+	/* the better set wins wherever it is; the other becomes the gate */
+	factor_gate_is("(?:ab|cd)\\s*返利平台", 2, "(?:返利平台)", SIZE_MAX, "(?:ab|cd)");
+	factor_gate_is("联系.{0,4}\\d{5}.{0,4}(?:加我|找我)", 2, "(?:联系)", 6, "(?:加我|找我)");
+	/* a gate of one character would be on every page */
+	factor_gate_is("(?:刷流水|名额有限)\\s*\\d{3,6}\\s*(?:元|块)", 2, "(?:刷流水|名额有限)", 12,
+		       NULL);
+	/* literals alone: their matches are the literals' own */
+	factor_gate_is("联系微信", 2, "(?:联系微信)", 12, NULL);
+	factor_gate_is("(?:联系|添加)(?:微信|qq)", 2, "(?:联系微信|联系qq|添加微信|添加qq)", 12, NULL);
+	/* the same set twice is one */
+	factor_gate_is("联系.{0,9}联系", 2, "(?:联系)", 6, NULL);
+	/* branches each have their own places: no gate for their union */
+	factor_gate_is("联系\\s*微信|添加\\s*好友", 2, "(?:联系|添加)", 6, NULL);
+	/* inside a group, a gate still counts: it is in every match of the group */
+	factor_gate_is("x(?:联系\\s*微信)+", 2, "(?:联系)", 7, "(?:微信)");
+	/* an optional part says nothing */
+	factor_gate_is("联系(?:\\s*微信)?", 2, "(?:联系)", 6, NULL);
+	factor_gate_is("a.{0,3}b", 2, NULL, 0, NULL);
 }
 
 /* Patterns whose factors the parse must get right; random texts compared with PCRE2 alone. */
@@ -691,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_window_start),	    cmocka_unit_test(test_always_run),
 		cmocka_unit_test(test_agree_windows),	    cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_factors),
+		cmocka_unit_test(test_factor_gates),
 		cmocka_unit_test(test_agree_factors),	    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_opencc_missing),	    cmocka_unit_test(test_agree_conditions),
