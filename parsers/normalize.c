@@ -553,6 +553,7 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 		same &= slot;
 		k += 3;
 	}
+
 	if (!same)
 		all = 0;
 	while (k >= wend && k + 3 <= lim) {
@@ -649,7 +650,7 @@ static int fast_run(struct pass *p, size_t pos, size_t *ret_n)
 	while (f.k < f.lim && rc == 0) {
 		unsigned c = f.in[f.k];
 		size_t k0 = f.k;
-		if (!p->nz->ascii[c]) {
+		if (c - 0xE3u <= 6) { /* the leads fast_cjk takes (cjk3_at) */
 			fast_cjk(p, &f);
 			if (f.k > k0)
 				continue;
