@@ -274,7 +274,8 @@ struct crawl {
 	uint64_t done, hits, errors; /* the writer's: for progress events */
 	uint64_t orphaned;           /* the writer's: URLs dropped for want of their venue */
 	uint8_t (*pushed)[CRAWL_PUSHED_KEY]; /* the writer's: links it pushed (work.c) */
-	_Atomic long map_floor;      /* file-backed RSS after the last store_trim: crawl__trim_map */
+	_Atomic long map_floor;      /* what crawl__trim_map counts its budget from */
+	_Atomic long map_after;      /* file-backed RSS right after the last store_trim */
 	int statm_fd;                /* /proc/self/statm, open for the crawl; -1: none */
 	_Atomic uint64_t commits;    /* batches the writer committed: the frontier changed */
 	_Atomic int fatal;           /* the first fatal error; its text in err, written once */
