@@ -553,7 +553,6 @@ static void fast_cjk(const struct pass *p, struct fast *f)
 		same &= slot;
 		k += 3;
 	}
-
 	if (!same)
 		all = 0;
 	while (k >= wend && k + 3 <= lim) {

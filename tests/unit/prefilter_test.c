@@ -106,6 +106,7 @@ static const char *const pieces[] = {
 	"５",	 "0",	    "\u3000", "@",	"信",	   "单",     "_",      "ä",    "\u00a0",
 	"刷 单", "\u200b",  "ｆｒｅｅ", "\xff",  "加 微信", "ſ",  "\u212a", "ss",   "a.b",
 	"fr",    "ee",      "cd",      "y",     "警惕",  "fo",   "$",   ",000", "usdt",
+	"联系",  "qq",      "添加",
 };
 
 /* Random texts made of pieces: the same seed gives the same texts on every run. */
@@ -421,6 +422,7 @@ static void test_factor_gates(void **state)
 	factor_gate_is("x(?:联系\\s*微信)+", 2, "(?:联系)", 7, "(?:微信)");
 	/* an optional part says nothing */
 	factor_gate_is("联系(?:\\s*微信)?", 2, "(?:联系)", 6, NULL);
+	factor_gate_is("联系(?:\\s*微信\\s*号码)?", 2, "(?:联系)", 6, NULL);
 	factor_gate_is("a.{0,3}b", 2, NULL, 0, NULL);
 }
 
@@ -444,7 +446,12 @@ static const char factored[] =
     "     patterns: {a: '\\$\\s*\\d{1,3}(?:,\\d{3})+|\\b\\d{3,}\\s*(?:usdt)\\b'}}\n"
     "  - {id: f6, title: T, category: c, severity: low,\n"
     "     patterns: {a: '单|返利|加\\s*(?:qq|微信)', b: '刷.{0,3}(?:单|\\d+)'},\n"
-    "     condition: 'a and #b >= 2'}\n";
+    "     condition: 'a and #b >= 2'}\n"
+    /* patterns with gates: a second set elsewhere in every match */
+    "  - {id: f7, title: T, category: c, severity: low,\n"
+    "     patterns: {a: '(?:联系|添加)\\s*(?:微信|qq)\\s*[a-z0-9_]{2,5}', b: 'ab.{0,3}cd',\n"
+    "                c: 'x(?:ab\\s*cd)+y', d: 'free\\s*money|返利\\s*警惕', e: '联系(?:\\s*qq)?'},\n"
+    "     condition: 'a or #b >= 2 or c or d or e'}\n";
 
 static void test_agree_factors(void **state)
 {
@@ -457,6 +464,9 @@ static void test_agree_factors(void **state)
 		"警惕", "moneymoney", "a b x", "foabx", "中返利", "free x money a返利",
 		"xababy", "xy", "s\u212ax", "skkkx", "KSS", "$ 1,000", "1000 usdt", "$1000",
 		"刷单 刷 12 单", "加 qq 刷单刷123", "刷 x 刷单",
+		"联系 微信 abc12", "联系 abc12", "qq 联系", "添加qq_x1", "微信 添加 qq ab", "ab--cd",
+		"abxcd abcd", "cd ab", "xab cdy", "xabcdab cdy", "xab y cd",
+		"返利 警惕", "free money", "联系 x", "联系qq",
 	};
 	size_t hits = 0;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
