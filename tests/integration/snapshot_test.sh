@@ -242,6 +242,9 @@ token=$(q dflt -q users add alice)
 serve_ui() {
 	sn=$1 secs=$2
 	shift 2
+	# Emptied here, not only by the redirection below: that one happens in the background
+	# child, and wait_serving, run at once, could still read the last server's "serving" line.
+	: >"$work/serve.out"
 	env "$@" "$patrol" --config "$work/$sn.yaml" --db "$work/$sn.db" serve --listen 127.0.0.1:0 \
 		--snapshot-timeout "$secs" >"$work/serve.out" 2>&1 3>&- &
 	spid=$!
