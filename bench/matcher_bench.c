@@ -6,8 +6,9 @@
  * crawl worker would. Times (thread CPU) only the matching, and, with --normalize, the normalized
  * view (parsers/normalize.h) built before it, each apart; loading and compiling the set is timed
  * on its own. When rules_match builds the view itself (the rules library normalizes), building it
- * alone is timed too, in a second pass (view_cpu_s), so that the matching alone is the difference. Single-threaded: the figures are per core. Prints one line of key=value pairs, and
- * the rules with the most hits. Built by bench/Makefile against a meson build of patrol.
+ * alone is timed too, in a second pass (view_cpu_s), so that the matching alone is the difference.
+ * Single-threaded: the figures are per core. Prints one line of key=value pairs, and the rules
+ * with the most hits. Built by bench/Makefile against a meson build of patrol.
  */
 #include "bench/corpus.h"
 #include "common/buf.h"

@@ -28,6 +28,9 @@
 #define DEPTH_MAX 32		    /* groups nested in one another */
 #define WIDE	  ((size_t)1 << 40) /* an unbounded width; sums saturate here */
 #define ANY_WIDTH 4		    /* bytes of any one character */
+/* The fewest characters of a gate's weakest literal: a gate of one character would be reported
+ * on nearly every page, no better than none. */
+#define GATE_MIN 2
 
 struct lset {
 	unsigned n;
@@ -647,8 +650,7 @@ int rules__factors(const char *expr, unsigned min_chars, struct rules__factor *r
 		rc = ERR_REGEX;
 	if (rc == 0)
 		rc = factor_expr(&top->cand, &ret->expr);
-	/* A gate of one character would be reported on nearly every page: no better than none. */
-	if (rc == 0 && top->has_gate && lset_weight(&top->gate) >= PREFILTER_GATE_MIN)
+	if (rc == 0 && top->has_gate && lset_weight(&top->gate) >= GATE_MIN)
 		rc = factor_expr(&top->gate, &ret->gate);
 	if (rc == 0 && ret->gate && strcmp(ret->gate, ret->expr) == 0) { /* `ab.*ab` */
 		free(ret->gate);

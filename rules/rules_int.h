@@ -257,10 +257,9 @@ struct rules__factor {
 	 * mostly, the literals' own */
 	bool whole;
 	/* NULL, or a second such expression, from another place of every match, of literals of at
-	 * least PREFILTER_GATE_MIN characters: a text without one of them has no match either */
+	 * least two characters: a text without one of them has no match either */
 	char *gate;
 };
-#define PREFILTER_GATE_MIN 2
 /* The literal factors of expr, a pattern as PCRE2 compiles it, each literal of expr at least
  * min_chars characters. Returns 0 and fills *ret (the caller frees expr and gate), ERR_REGEX when
  * expr has no usable factors or uses syntax the parse does not follow, or -ENOMEM. */
