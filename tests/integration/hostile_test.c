@@ -991,10 +991,21 @@ static void hostile_log_records_requests(void **state)
 	/* robots.txt, /sitemap.xml (the venue reads sitemaps; 404 here), home, five pages */
 	assert_int_equal(n, 3 + 5);
 	assert_string_equal(r[0].path, "/robots.txt");
-	/* the sitemap and the home page go out together, on two connections: either may come first */
-	size_t sm = strcmp(r[1].path, "/sitemap.xml") == 0 ? 1 : 2;
-	assert_string_equal(r[sm].path, "/sitemap.xml");
-	assert_string_equal(r[3 - sm].path, "/");
+	/* The sitemap and the home page go out together, but the sitemap needs a connection of its
+	 * own: under a sanitizer's load the home page's links (on the connection robots.txt left
+	 * open) have reached the server before it. So the sitemap is anywhere after robots.txt, and
+	 * the home page comes before every page it links to. */
+	size_t sm = 0, home = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(r[i].path, "/sitemap.xml") == 0)
+			sm = sm ? SIZE_MAX : i;
+		if (strcmp(r[i].path, "/") == 0)
+			home = home ? SIZE_MAX : i;
+		if (strncmp(r[i].path, "/page/", 6) == 0)
+			assert_true(home != 0 && home < i);
+	}
+	assert_true(sm != 0 && sm != SIZE_MAX);     /* asked once */
+	assert_true(home != 0 && home != SIZE_MAX); /* fetched once */
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(r[i].method, "GET");
 		assert_string_equal(r[i].user_agent, USER_AGENT);
