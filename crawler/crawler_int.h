@@ -102,6 +102,7 @@ char *fetch_result_take_head(struct fetch_result *r, size_t *ret_len);
 struct queue {
 	void **items;
 	size_t cap, head, len;
+	size_t want; /* items that make a push wake the consumer: 1 but in queue_pop_batch */
 	bool closed;
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty, not_full;
@@ -115,6 +116,11 @@ int queue_push(struct queue *q, void *item);
 /* Waits up to timeout_ms (-1: no limit). -ETIMEDOUT, or ERR_NOT_FOUND when closed and empty;
  * items pushed before the close are still handed out. */
 int queue_pop(struct queue *q, int timeout_ms, void **ret_item);
+/* For a queue with one consumer: takes 1 to max items into items[]. Waits for the first as long
+ * as it takes, then at most wait_ms more while fewer than min are queued. ERR_NOT_FOUND when
+ * closed and empty. */
+int queue_pop_batch(struct queue *q, void **items, size_t max, size_t min, int wait_ms,
+		    size_t *ret_n);
 void queue_close(struct queue *q);
 size_t queue_len(struct queue *q);
 

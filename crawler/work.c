@@ -35,6 +35,10 @@
 #define WORK_MAX_PAGE_HITS 1000 /* hits kept per page: a page cannot flood the store */
 #define WORK_MAX_LINKS_BYTES (8u << 20)
 #define WORK_TXN_PUSHES 256         /* links queued per write transaction: see writer_commit */
+/* The writer waits this long for this many jobs before it commits (writer_collect): a wake-up
+ * per page was a third of a crawl's context switches, each one preempting a worker. */
+#define WORK_BATCH_MIN 16
+#define WORK_BATCH_WAIT_MS 10
 /* Group commit: a batch's last transaction syncs the store only when the last sync is this old,
  * so a busy writer pays one fdatasync (about a millisecond, far more on a slow disk) per
  * interval instead of one per batch. A killed process loses nothing either way (commits reach
@@ -658,22 +662,18 @@ static int writer_apply(struct crawl *c, struct store_txn *txn, struct job *j)
 	return rc == ERR_NOT_FOUND ? 0 : rc;
 }
 
-/* Takes up to one batch from the queue: at least one job, then whatever is waiting, at most
- * batch_pages jobs. Under load jobs pile up while a batch commits, so batches grow by
- * themselves; when the crawl is slow, a job is committed at once and its links join the
- * frontier without delay. */
-static size_t writer_collect(struct crawl *c, struct job **batch, size_t max, bool *ret_closed)
+/* Takes up to one batch from the queue: at least one job, then whatever comes within
+ * WORK_BATCH_WAIT_MS, until WORK_BATCH_MIN are there, at most max. Under load jobs pile up while
+ * a batch commits, so batches grow by themselves; when the crawl is slow, a job waits at most
+ * that long before its links join the frontier. */
+static size_t writer_collect(struct crawl *c, void **items, struct job **batch, size_t max,
+			     bool *ret_closed)
 {
-	void *item;
 	size_t n = 0;
-	int rc = queue_pop(&c->write, -1, &item);
-	if (rc) {
+	if (queue_pop_batch(&c->write, items, max, WORK_BATCH_MIN, WORK_BATCH_WAIT_MS, &n) != 0)
 		*ret_closed = true;
-		return 0;
-	}
-	batch[n++] = item;
-	while (n < max && queue_pop(&c->write, 0, &item) == 0)
-		batch[n++] = item;
+	for (size_t i = 0; i < n; i++)
+		batch[i] = items[i];
 	return n;
 }
 
@@ -755,13 +755,17 @@ void *crawl__writer_main(void *arg)
 	struct crawl *c = arg;
 	size_t max = c->o->batch_pages ? c->o->batch_pages : 64;
 	struct job **batch = calloc(max, sizeof(*batch));
+	void **items = calloc(max, sizeof(*items));
 	bool closed = false;
 	int64_t last_sync = clock_mono_ms();
-	if (!batch)
+	if (!batch || !items) {
 		crawl__fail(c, -ENOMEM, "cannot start the writer: out of memory");
+		free(batch);
+		batch = NULL;
+	}
 	c->pushed = calloc(WORK_PUSHED_SLOTS, sizeof(*c->pushed)); /* NULL: every link pushed */
 	while (batch && !closed) {
-		size_t n = writer_collect(c, batch, max, &closed);
+		size_t n = writer_collect(c, items, batch, max, &closed);
 		int rc = n && !c->fatal ? writer_commit(c, batch, n, &last_sync) : 0;
 		if (rc)
 			crawl__fail(c, rc, "cannot write to the store: %s", err_str(rc));
@@ -782,6 +786,7 @@ void *crawl__writer_main(void *arg)
 	if (rc)
 		crawl__fail(c, rc, "cannot sync the store: %s", err_str(rc));
 	free(batch);
+	free(items);
 	free(c->pushed);
 	c->pushed = NULL;
 	return NULL;

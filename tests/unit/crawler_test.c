@@ -4,10 +4,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "crawler/crawl.h"
 #include "crawler/crawler_int.h"
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool allowed(const char *addr, bool allow_private)
 {
@@ -139,6 +142,72 @@ static void queue_is_bounded_and_drains_on_close(void **state)
 	queue_done(&q);
 }
 
+struct batch_arg {
+	struct queue *q;
+	size_t min;
+	int wait_ms;
+	void *items[8];
+	size_t n;
+	int rc;
+	_Atomic bool done;
+};
+
+static void *batch_consumer(void *arg)
+{
+	struct batch_arg *a = arg;
+	a->rc = queue_pop_batch(a->q, a->items, 8, a->min, a->wait_ms, &a->n);
+	a->done = true;
+	return NULL;
+}
+
+static void queue_batch_waits_for_min_items(void **state)
+{
+	(void)state;
+	struct queue q;
+	assert_int_equal(queue_init(&q, 16), 0);
+	struct batch_arg a = {.q = &q, .min = 3, .wait_ms = 60000};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, batch_consumer, &a), 0);
+	assert_int_equal(queue_push(&q, (void *)1), 0);
+	assert_int_equal(queue_push(&q, (void *)2), 0);
+	struct timespec pause = {.tv_nsec = 50 * 1000000};
+	nanosleep(&pause, NULL);
+	assert_false(a.done); /* two of three: still waiting */
+	assert_int_equal(queue_push(&q, (void *)3), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.n, 3);
+	assert_ptr_equal(a.items[0], (void *)1);
+	assert_ptr_equal(a.items[2], (void *)3);
+	queue_done(&q);
+}
+
+static void queue_batch_times_out_caps_and_drains(void **state)
+{
+	(void)state;
+	struct queue q;
+	void *items[4];
+	size_t n = 99;
+	assert_int_equal(queue_init(&q, 16), 0);
+	assert_int_equal(queue_push(&q, (void *)1), 0);
+	int64_t t0 = clock_mono_ms();
+	assert_int_equal(queue_pop_batch(&q, items, 4, 3, 30, &n), 0); /* one, after the wait */
+	assert_true(clock_mono_ms() - t0 >= 25);
+	assert_int_equal(n, 1);
+	for (uintptr_t i = 1; i <= 6; i++)
+		assert_int_equal(queue_push(&q, (void *)i), 0);
+	assert_int_equal(queue_pop_batch(&q, items, 4, 3, 60000, &n), 0); /* enough: no wait */
+	assert_int_equal(n, 4);
+	assert_ptr_equal(items[3], (void *)4);
+	queue_close(&q); /* what is left is still handed out, then the end */
+	assert_int_equal(queue_pop_batch(&q, items, 4, 3, 60000, &n), 0);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(items[1], (void *)6);
+	assert_int_equal(queue_pop_batch(&q, items, 4, 3, 60000, &n), ERR_NOT_FOUND);
+	assert_int_equal(n, 0);
+	queue_done(&q);
+}
+
 static void outcome_names_are_stable(void **state)
 {
 	(void)state;
@@ -155,6 +224,8 @@ int main(void)
 		cmocka_unit_test(guard_refuses_private_addresses),
 		cmocka_unit_test(hosts_keep_delay_and_connections),
 		cmocka_unit_test(queue_is_bounded_and_drains_on_close),
+		cmocka_unit_test(queue_batch_waits_for_min_items),
+		cmocka_unit_test(queue_batch_times_out_caps_and_drains),
 		cmocka_unit_test(outcome_names_are_stable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
