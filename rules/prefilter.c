@@ -738,8 +738,12 @@ static bool utf8_valid(const unsigned char *p, size_t n)
 			}
 		}
 		unsigned c = p[i];
-		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-					  : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+			   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
 		if (len == 0 || len > n - i)
 			return false;
 		for (size_t k = 1; k < len; k++)

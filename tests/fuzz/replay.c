@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Replays fuzz corpora without libFuzzer: every file named on the command line, or found in a
  * directory named there, is passed once to LLVMFuzzerTestOneInput. A crash or sanitizer report
- * fails the test; an empty corpus fails too, so a lost corpus cannot pass silently.
+ * fails the test; an empty corpus fails too, so a lost corpus cannot pass silently. Each input is
+ * passed in a heap buffer of its exact size, as libFuzzer does.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -36,10 +37,16 @@ static int replay_file(const char *path)
 		}
 	}
 	fclose(f);
-	if (!data)
-		return -1;
-	LLVMFuzzerTestOneInput(data, len);
+	/* The input goes in a buffer of its exact size, as libFuzzer passes it, so that under ASan
+	 * a read one byte past the end fails the replay too. */
+	uint8_t *exact = data ? malloc(len ? len : 1) : NULL;
+	if (exact)
+		memcpy(exact, data, len);
 	free(data);
+	if (!exact)
+		return -1;
+	LLVMFuzzerTestOneInput(exact, len);
+	free(exact);
 	return 0;
 }
 

@@ -476,6 +476,31 @@ static void test_agree_factors(void **state)
 	rules_set_free(set);
 }
 
+/* A text is read within its length: each one here sits in a heap buffer of exactly that size,
+ * without a NUL after it, so under ASan a read past the end fails the test (the UTF-8 check read
+ * one byte past a text ending in ASCII, found by fuzz_match). */
+static void test_reads_within_len(void **state)
+{
+	(void)state;
+	struct rules_set *set = rules_util_load_ok(tricky);
+	struct rules_matcher *m;
+	assert_int_equal(rules_matcher_new(set, &m), 0);
+	static const char *const texts[] = {
+		"x", "free money\n", "加微信 123元", "\xe9\xaa\x97", "刷单返利 警惕 a", "\xff",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t len = strlen(texts[i]);
+		char *exact = malloc(len);
+		assert_non_null(exact);
+		memcpy(exact, texts[i], len);
+		agree(m, "body", exact, len);
+		agree(m, "title", exact, len);
+		free(exact);
+	}
+	rules_matcher_free(m);
+	rules_set_free(set);
+}
+
 /* Invalid UTF-8 is matched by PCRE2 alone, with the same results. */
 static void test_invalid_utf8(void **state)
 {
@@ -743,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_candidates),	    cmocka_unit_test(test_factors),
 		cmocka_unit_test(test_factor_gates),
 		cmocka_unit_test(test_agree_factors),	    cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_reads_within_len),
 		cmocka_unit_test(test_agree_shipped_packs), cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_opencc_missing),	    cmocka_unit_test(test_agree_conditions),
 	};
