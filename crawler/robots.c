@@ -406,9 +406,13 @@ static int on_sitemap(struct robots_parser *p, const char *v, size_t n)
 		p->sitemaps = s;
 		p->sitemaps_alloc = alloc;
 	}
-	char *copy = strndup(v, n);
+	/* Not strndup: the body need not be NUL-terminated, and strndup may look for a NUL past n
+	 * (ASan's strict_string_checks, which CI sets, says so on a body that ends here). */
+	char *copy = malloc(n + 1);
 	if (!copy)
 		return -ENOMEM;
+	memcpy(copy, v, n);
+	copy[n] = '\0';
 	p->sitemaps[p->nsitemaps++] = copy;
 	return 0;
 }
